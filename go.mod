@@ -1,0 +1,3 @@
+module ramona
+
+go 1.26
