@@ -1,0 +1,311 @@
+// The INI dialect of Python's ConfigParser, as Ramona reads it: sections,
+// case-preserving keys, `key=value` / `key: value`, comment lines, inline
+// ` ;` comments, indented continuation lines, `%(name)s` interpolation,
+// `key@platform` overrides, and merging of several files key by key.
+// It knows nothing of Ramona's keys; config.go gives them meaning.
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+)
+
+// iniValue is one key's raw value and where it was written.
+type iniValue struct {
+	key   string
+	value string
+	file  string
+	line  int
+}
+
+// iniSection is one [section], merged over every file that names it.
+type iniSection struct {
+	name   string
+	file   string // where the section header first appeared
+	line   int
+	values map[string]*iniValue // the winning value of each key, after merging
+	order  []string             // keys in order of first appearance
+	errs   []*ConfigError       // syntax errors found inside this section
+}
+
+// iniDoc is everything read from all files, merged.
+type iniDoc struct {
+	sections map[string]*iniSection
+	order    []string       // section names in order of first appearance
+	errs     []*ConfigError // syntax errors outside any section
+	warnings []*ConfigError
+}
+
+func newINIDoc() *iniDoc {
+	return &iniDoc{sections: map[string]*iniSection{}}
+}
+
+func (d *iniDoc) section(name, file string, line int) *iniSection {
+	s := d.sections[name]
+	if s == nil {
+		s = &iniSection{name: name, file: file, line: line, values: map[string]*iniValue{}}
+		d.sections[name] = s
+		d.order = append(d.order, name)
+	}
+	return s
+}
+
+func (s *iniSection) set(v *iniValue) {
+	if _, ok := s.values[v.key]; !ok {
+		s.order = append(s.order, v.key)
+	}
+	s.values[v.key] = v
+}
+
+// parse reads one file's text into the document; later files override
+// earlier ones key by key. Syntax errors are recorded on the section they
+// occur in (so only that section is broken) or on the document.
+func (d *iniDoc) parse(file string, text []byte) {
+	src := strings.TrimPrefix(string(text), "\ufeff")
+	var sec *iniSection
+	var cur *iniValue // the value that an indented line continues
+	seen := map[string]int{}
+	fail := func(line int, format string, args ...any) {
+		e := &ConfigError{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
+		if sec == nil {
+			d.errs = append(d.errs, e)
+			return
+		}
+		e.Section = sec.name
+		sec.errs = append(sec.errs, e)
+	}
+	for i, line := range strings.Split(src, "\n") {
+		lineNo := i + 1
+		line = strings.TrimSuffix(line, "\r")
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || trimmed[0] == '#' || trimmed[0] == ';' {
+			continue // blank and comment lines do not end a continued value
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if cur == nil {
+				fail(lineNo, "indented line %q continues no key; remove the indentation or put it under a key", trimmed)
+				continue
+			}
+			if part := stripInlineComment(trimmed); part != "" {
+				cur.value += "\n" + part
+			}
+			continue
+		}
+		cur = nil
+		if trimmed[0] == '[' {
+			end := strings.IndexByte(trimmed, ']')
+			if end < 0 {
+				sec = nil
+				fail(lineNo, "section header %q has no closing ]", trimmed)
+				continue
+			}
+			name := strings.TrimSpace(trimmed[1:end])
+			rest := strings.TrimSpace(trimmed[end+1:])
+			if rest != "" && rest[0] != ';' && rest[0] != '#' {
+				sec = nil
+				fail(lineNo, "unexpected %q after section header [%s]", rest, name)
+				continue
+			}
+			if name == "" {
+				sec = nil
+				fail(lineNo, "empty section name []")
+				continue
+			}
+			sec = d.section(name, file, lineNo)
+			continue
+		}
+		sep := strings.IndexAny(line, "=:")
+		if sep <= 0 {
+			if sec == nil {
+				fail(lineNo, "%q is not a [section] header, a key=value line or a comment", trimmed)
+			} else {
+				fail(lineNo, "%q is not a key=value line; write key=value, or start a comment with # or ;", trimmed)
+			}
+			continue
+		}
+		key := strings.TrimSpace(line[:sep])
+		value := strings.TrimSpace(stripInlineComment(line[sep+1:]))
+		if value == `""` {
+			value = "" // ConfigParser reads "" as the empty string
+		}
+		if sec == nil {
+			fail(lineNo, "%s: key before any [section] header; put it under a section such as [general]", key)
+			continue
+		}
+		id := sec.name + "\x00" + key
+		if prev, dup := seen[id]; dup {
+			d.warnings = append(d.warnings, &ConfigError{File: file, Line: lineNo, Section: sec.name, Key: key,
+				Msg: fmt.Sprintf("set again (first at line %d); the later value wins", prev)})
+		}
+		seen[id] = lineNo
+		cur = &iniValue{key: key, value: value, file: file, line: lineNo}
+		sec.set(cur)
+	}
+}
+
+// stripInlineComment cuts a value at the first ";" that follows whitespace,
+// the ConfigParser rule for inline comments.
+func stripInlineComment(s string) string {
+	for i := 1; i < len(s); i++ {
+		if s[i] == ';' && (s[i-1] == ' ' || s[i-1] == '\t') {
+			return strings.TrimRight(s[:i], " \t")
+		}
+	}
+	return s
+}
+
+// knownPlatforms are the selectors accepted after "@" in a key; "posix"
+// matches every Unix.
+var knownPlatforms = map[string]bool{
+	"linux": true, "darwin": true, "windows": true, "freebsd": true,
+	"openbsd": true, "netbsd": true, "posix": true,
+}
+
+// applyPlatformOverrides replaces `key` by `key@GOOS` (or `key@posix` on
+// Unix) in every section, whatever file each came from; the platform-specific
+// key wins over `@posix`, which wins over the plain key. Selector keys are
+// removed from the section afterwards.
+func (d *iniDoc) applyPlatformOverrides(goos string) {
+	posix := goos != "windows" && goos != "plan9"
+	for _, name := range d.order {
+		s := d.sections[name]
+		rank := map[string]int{}
+		var keep []string
+		for _, k := range s.order {
+			v := s.values[k]
+			at := strings.LastIndexByte(k, '@')
+			if at < 0 {
+				keep = append(keep, k)
+				continue
+			}
+			base, sel := k[:at], k[at+1:]
+			delete(s.values, k)
+			if !knownPlatforms[sel] {
+				d.warnings = append(d.warnings, &ConfigError{File: v.file, Line: v.line, Section: name, Key: k,
+					Msg: fmt.Sprintf("unknown platform selector @%s, ignored (known: %s)", sel, strings.Join(sortedKeys(knownPlatforms), ", "))})
+				continue
+			}
+			r := 0
+			switch {
+			case sel == goos:
+				r = 2
+			case sel == "posix" && posix:
+				r = 1
+			default:
+				continue // another platform's value
+			}
+			if r <= rank[base] {
+				continue
+			}
+			rank[base] = r
+			if _, exists := s.values[base]; !exists {
+				keep = append(keep, base)
+			}
+			s.values[base] = &iniValue{key: base, value: v.value, file: v.file, line: v.line}
+		}
+		// keep first-appearance order, without duplicates
+		s.order = s.order[:0]
+		dup := map[string]bool{}
+		for _, k := range keep {
+			if !dup[k] {
+				dup[k] = true
+				s.order = append(s.order, k)
+			}
+		}
+	}
+}
+
+const maxInterpolationDepth = 10
+
+// interpolate expands `%(name)s` references in v with values of the same
+// section, then of [DEFAULT], then of the extra names (`here`, `ENV_X`), and
+// turns `%%` into `%`. A stray `%` or an unknown name is an error.
+func (d *iniDoc) interpolate(sec *iniSection, v *iniValue, extra func(string) (string, bool)) (string, error) {
+	return d.interpolateDepth(sec, v.value, extra, 0)
+}
+
+func (d *iniDoc) interpolateDepth(sec *iniSection, s string, extra func(string) (string, bool), depth int) (string, error) {
+	if !strings.Contains(s, "%") {
+		return s, nil
+	}
+	if depth >= maxInterpolationDepth {
+		return "", fmt.Errorf("%%(...)s references nest deeper than %d levels; is there a reference loop?", maxInterpolationDepth)
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '%' {
+			b.WriteByte(c)
+			continue
+		}
+		if i+1 < len(s) && s[i+1] == '%' {
+			b.WriteByte('%')
+			i++
+			continue
+		}
+		if i+1 >= len(s) || s[i+1] != '(' {
+			return "", fmt.Errorf("a lone %% at offset %d; write %%%% for a literal percent sign or %%(name)s for a reference", i)
+		}
+		end := strings.Index(s[i:], ")s")
+		if end < 0 {
+			return "", fmt.Errorf("unfinished reference %q; write %%(name)s", s[i:])
+		}
+		name := s[i+2 : i+end]
+		ref, ok := d.lookup(sec, name)
+		var val string
+		if ok {
+			sub, err := d.interpolateDepth(sec, ref, extra, depth+1)
+			if err != nil {
+				return "", err
+			}
+			val = sub
+		} else if extra != nil {
+			val, ok = extra(name)
+		}
+		if !ok {
+			return "", fmt.Errorf("%%(%s)s refers to %s, which is set neither in [%s] nor in [DEFAULT]", name, name, sec.name)
+		}
+		b.WriteString(val)
+		i += end + 1
+	}
+	return b.String(), nil
+}
+
+// lookup finds a key's raw value in the section or in [DEFAULT].
+func (d *iniDoc) lookup(sec *iniSection, key string) (string, bool) {
+	if v, ok := sec.values[key]; ok {
+		return v.value, true
+	}
+	if def := d.sections["DEFAULT"]; def != nil && def != sec {
+		if v, ok := def.values[key]; ok {
+			return v.value, true
+		}
+	}
+	return "", false
+}
+
+// get returns the raw entry of a key in the section or, failing that, in
+// [DEFAULT]; nil when neither sets it.
+func (d *iniDoc) get(sec *iniSection, key string) *iniValue {
+	if v, ok := sec.values[key]; ok {
+		return v
+	}
+	if def := d.sections["DEFAULT"]; def != nil && def != sec {
+		return def.values[key]
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// currentPlatform is the selector that matches this build.
+var currentPlatform = runtime.GOOS
