@@ -1,0 +1,763 @@
+// Logrotate owns the log files ramona writes: LogFile (one program stream or
+// the server's own log, with size rotation, gzip of older backups off the
+// writing path, lost-byte accounting and self-healing after disk errors), Ring
+// (the in-memory tail of streams that go to <null> or the console), the
+// backwards line reader behind Tail, and the Followers behind `tail -f`.
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	// defaultRingSize is the size of the Ring callers keep for a stream that
+	// has no log file.
+	defaultRingSize = 64 << 10
+	// defaultRetryInterval is how often a failing LogFile tries the disk again.
+	defaultRetryInterval = time.Second
+	// tailBlockSize is how much Tail reads per step when walking a file
+	// backwards.
+	tailBlockSize = 64 << 10
+	// logFileMode is the mode of created log files, before the umask.
+	logFileMode = 0o644
+)
+
+// LogFile is an append-only log at a fixed path. Write never fails toward the
+// caller: bytes that cannot reach the disk are counted by Lost, the first
+// error of each failure streak goes to onError, and later writes retry the
+// disk at most once per retryInterval. Rotation and compression errors are
+// reported the same way; a failed rotation keeps writing to the current file.
+//
+// Rotation: a write that would make the file exceed MaxSize first moves
+// F -> F.1 -> F.2 ... A write is never split: a single write larger than
+// MaxSize goes whole into a fresh file, which is then over the limit.
+// With Compress, backups .2 and older are gzipped by a background
+// goroutine (see compressLoop); F.1 always stays plain.
+type LogFile struct {
+	path    string
+	onError func(error) // may be nil; called without mu, also from the compressor goroutine
+
+	// now and retryInterval pace the retries after a failure; tests replace them.
+	now           func() time.Time
+	retryInterval time.Duration
+	// beforeCompress, when set, runs in the compressor goroutine after it has
+	// opened a plain backup and before it reads it; tests use it to hold a
+	// compression in progress.
+	beforeCompress func(plain string)
+
+	mu            sync.Mutex
+	policy        LogPolicy
+	file          *os.File // nil while failing or after Close
+	size          int64    // bytes in file, counted by Write, never stat'ed per write
+	lost          int64
+	failing       bool      // an error was reported and no write has succeeded since
+	retryAt       time.Time // while file is nil: earliest next attempt to open
+	rotateFailing bool      // a rotation error was reported and none succeeded since
+	rotateRetryAt time.Time // after a failed rotation: earliest next attempt
+	closed        bool
+	follow        followerSet
+	jobs          []*compressJob // pending compressions, oldest first
+	compressDone  chan struct{}  // non-nil while a compressor runs; closed when it returns
+}
+
+// compressJob is one plain backup waiting for gzip. index follows the backup
+// through every shift; pruned marks a backup that rotation deleted meanwhile.
+type compressJob struct {
+	index  int
+	pruned bool
+}
+
+// openLogFile opens (creating if needed) the log at path. It never fails: an
+// error goes to onError and the file is retried on later writes. The
+// directory must exist; LogFile never creates it.
+func openLogFile(path string, policy LogPolicy, onError func(error)) *LogFile {
+	l := &LogFile{
+		path:          path,
+		onError:       onError,
+		now:           time.Now,
+		retryInterval: defaultRetryInterval,
+		policy:        policy,
+	}
+	l.mu.Lock()
+	err := l.openLocked()
+	l.mu.Unlock()
+	l.report(err)
+	return l
+}
+
+// Path returns the path the log is written to.
+func (l *LogFile) Path() string { return l.path }
+
+// SetPolicy changes the rotation settings; they apply from the next write.
+func (l *LogFile) SetPolicy(policy LogPolicy) {
+	l.mu.Lock()
+	l.policy = policy
+	l.mu.Unlock()
+}
+
+// Lost returns how many bytes could not be written so far.
+func (l *LogFile) Lost() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lost
+}
+
+// Write appends p to the file, rotating first if needed, and copies p to the
+// followers. It always returns len(p), nil.
+func (l *LogFile) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	l.mu.Lock()
+	err := l.writeLocked(p)
+	if len(l.follow.list) > 0 {
+		l.follow.broadcast(p)
+	}
+	l.mu.Unlock()
+	if err != nil {
+		l.report(err)
+	}
+	return len(p), nil
+}
+
+// writeLocked does the disk part of Write. It returns the error to report,
+// if this write starts a failure streak.
+func (l *LogFile) writeLocked(p []byte) error {
+	if l.closed {
+		l.lost += int64(len(p))
+		return nil
+	}
+	if l.file == nil {
+		if l.now().Before(l.retryAt) {
+			l.lost += int64(len(p))
+			return nil
+		}
+		if err := l.openLocked(); err != nil {
+			l.lost += int64(len(p))
+			return err
+		}
+	}
+	var rotateErr error
+	if l.policy.MaxSize > 0 && l.size > 0 && l.size+int64(len(p)) > l.policy.MaxSize &&
+		!l.now().Before(l.rotateRetryAt) {
+		rotateErr = l.rotateLocked()
+		if l.file == nil { // the fresh file could not be opened
+			l.lost += int64(len(p))
+			return rotateErr
+		}
+	}
+	n, err := l.file.Write(p)
+	l.size += int64(n)
+	if err != nil {
+		l.lost += int64(len(p) - n)
+		return errors.Join(rotateErr, l.failLocked(err))
+	}
+	l.failing = false
+	return rotateErr
+}
+
+// openLocked opens the path for appending. On failure the LogFile is left
+// without a file and the error is returned if it starts a streak.
+func (l *LogFile) openLocked() error {
+	f, err := os.OpenFile(l.path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, logFileMode)
+	if err != nil {
+		return l.failLocked(err)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return l.failLocked(err)
+	}
+	l.file = f
+	l.size = info.Size()
+	return nil
+}
+
+// failLocked closes the file so the next attempt reopens the path, schedules
+// that attempt, and returns err only if it is the first of a streak.
+func (l *LogFile) failLocked(err error) error {
+	if l.file != nil {
+		l.file.Close()
+		l.file = nil
+	}
+	l.retryAt = l.now().Add(l.retryInterval)
+	if l.failing {
+		return nil
+	}
+	l.failing = true
+	return err
+}
+
+// report hands err to onError; it must be called without mu held.
+func (l *LogFile) report(err error) {
+	if err != nil && l.onError != nil {
+		l.onError(err)
+	}
+}
+
+// Reopen closes the file and opens the path again, creating it if it was
+// moved away or deleted. Use it after an external rotation (SIGHUP).
+func (l *LogFile) Reopen() {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
+	if l.file != nil {
+		l.file.Close()
+		l.file = nil
+	}
+	err := l.openLocked()
+	l.mu.Unlock()
+	l.report(err)
+}
+
+// Close closes the file and every follower's channel, then waits for a
+// running compression to finish. Later writes are counted as lost.
+func (l *LogFile) Close() error {
+	l.mu.Lock()
+	var err error
+	if !l.closed {
+		l.closed = true
+		if l.file != nil {
+			err = l.file.Close()
+			l.file = nil
+		}
+		l.follow.closeAll()
+	}
+	l.mu.Unlock()
+	l.waitCompressed()
+	return err
+}
+
+// waitCompressed returns once no compressor goroutine is running, that is
+// when every pending compression is done.
+func (l *LogFile) waitCompressed() {
+	for {
+		l.mu.Lock()
+		done := l.compressDone
+		l.mu.Unlock()
+		if done == nil {
+			return
+		}
+		<-done
+	}
+}
+
+// backupName is the name of backup number index, plain or gzipped.
+func (l *LogFile) backupName(index int, gzipped bool) string {
+	name := l.path + "." + strconv.Itoa(index)
+	if gzipped {
+		name += ".gz"
+	}
+	return name
+}
+
+// backupFiles says which forms of one backup number exist on disk.
+type backupFiles struct {
+	index   int
+	plain   bool
+	gzipped bool
+}
+
+// listBackups returns the backups present on disk, highest number first.
+func (l *LogFile) listBackups() ([]backupFiles, error) {
+	entries, err := os.ReadDir(filepath.Dir(l.path))
+	if err != nil {
+		return nil, err
+	}
+	prefix := filepath.Base(l.path) + "."
+	found := map[int]*backupFiles{}
+	for _, entry := range entries {
+		rest, ok := strings.CutPrefix(entry.Name(), prefix)
+		if !ok {
+			continue
+		}
+		digits, gzipped := strings.CutSuffix(rest, ".gz")
+		index, err := strconv.Atoi(digits)
+		if err != nil || index < 1 || strconv.Itoa(index) != digits {
+			continue
+		}
+		b := found[index]
+		if b == nil {
+			b = &backupFiles{index: index}
+			found[index] = b
+		}
+		if gzipped {
+			b.gzipped = true
+		} else {
+			b.plain = true
+		}
+	}
+	backups := make([]backupFiles, 0, len(found))
+	for _, b := range found {
+		backups = append(backups, *b)
+	}
+	slices.SortFunc(backups, func(a, b backupFiles) int { return b.index - a.index })
+	return backups, nil
+}
+
+// rotateLocked rotates and opens a fresh file. If the renames fail, writing
+// continues to the current file (over MaxSize), the next attempt waits for
+// retryInterval, and the error is returned only if it starts a streak of
+// rotation failures. If the fresh file cannot be opened the LogFile fails as
+// for any open error.
+func (l *LogFile) rotateLocked() error {
+	backups, err := l.shiftLocked()
+	if err != nil {
+		l.rotateRetryAt = l.now().Add(l.retryInterval)
+		if l.rotateFailing {
+			return nil
+		}
+		l.rotateFailing = true
+		return fmt.Errorf("rotate: %w", err)
+	}
+	l.rotateFailing = false
+	l.file.Close()
+	l.file = nil
+	err = l.openLocked()
+	if l.policy.Compress {
+		l.queueCompressionsLocked(backups)
+	}
+	return err
+}
+
+// shiftLocked shifts the backups up by one (deleting those that would go
+// beyond Backups) and moves the file to F.1, or deletes it if Backups is 0.
+// It returns the backups as they were before the shift. Every rename happens
+// under mu, so numbering is always consistent; the compressor reads from a
+// descriptor it opened under mu and names a file again only under mu, when it
+// publishes its result. The first failed rename stops the shift.
+func (l *LogFile) shiftLocked() ([]backupFiles, error) {
+	backups, err := l.listBackups()
+	if err != nil {
+		return nil, err
+	}
+	keep := l.policy.Backups
+	for _, b := range backups {
+		if keep >= 0 && b.index+1 > keep {
+			l.removeBackupLocked(b)
+			continue
+		}
+		if b.gzipped {
+			if err := os.Rename(l.backupName(b.index, true), l.backupName(b.index+1, true)); err != nil {
+				return nil, err
+			}
+		}
+		if b.plain {
+			if err := os.Rename(l.backupName(b.index, false), l.backupName(b.index+1, false)); err != nil {
+				return nil, err
+			}
+			for _, job := range l.jobs {
+				if job.index == b.index && !job.pruned {
+					job.index++
+				}
+			}
+		}
+	}
+	if keep == 0 {
+		err = os.Remove(l.path)
+	} else {
+		err = os.Rename(l.path, l.backupName(1, false))
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	return backups, nil
+}
+
+// removeBackupLocked deletes a backup that a shift would push beyond Backups.
+// A compression still working on it is told to throw its result away.
+func (l *LogFile) removeBackupLocked(b backupFiles) {
+	if b.plain {
+		os.Remove(l.backupName(b.index, false))
+		for _, job := range l.jobs {
+			if job.index == b.index {
+				job.pruned = true
+			}
+		}
+	}
+	if b.gzipped {
+		os.Remove(l.backupName(b.index, true))
+	}
+}
+
+// queueCompressionsLocked queues every plain backup numbered 2 or more that
+// has no job yet (the one that just left F.1, and any left over from a policy
+// change or a crash), and starts the compressor if it is not running.
+func (l *LogFile) queueCompressionsLocked(shifted []backupFiles) {
+	for _, b := range shifted {
+		index := b.index + 1
+		if !b.plain || index < 2 || (l.policy.Backups >= 0 && index > l.policy.Backups) {
+			continue
+		}
+		queued := slices.ContainsFunc(l.jobs, func(job *compressJob) bool {
+			return job.index == index && !job.pruned
+		})
+		if !queued {
+			l.jobs = append(l.jobs, &compressJob{index: index})
+		}
+	}
+	if len(l.jobs) > 0 && l.compressDone == nil {
+		l.compressDone = make(chan struct{})
+		go l.compressLoop(l.compressDone)
+	}
+}
+
+// compressLoop gzips queued backups one at a time until the queue is empty.
+// For each job it opens the plain backup under mu (so no shift can move the
+// name between choosing and opening), then reads the descriptor without mu
+// while writes and rotations go on: a shift renames the plain file, which does
+// not disturb an open descriptor, and bumps job.index. The result goes to a
+// .tmp name that shifts never touch; under mu again it is renamed to
+// F.<current index>.gz and only then is the plain backup removed.
+func (l *LogFile) compressLoop(done chan struct{}) {
+	defer close(done)
+	for {
+		l.mu.Lock()
+		for len(l.jobs) > 0 && l.jobs[0].pruned {
+			l.jobs = l.jobs[1:]
+		}
+		if len(l.jobs) == 0 {
+			l.jobs = nil
+			l.compressDone = nil
+			l.mu.Unlock()
+			return
+		}
+		job := l.jobs[0]
+		plainName := l.backupName(job.index, false)
+		tmpName := l.backupName(job.index, true) + ".tmp"
+		source, err := os.Open(plainName)
+		hook := l.beforeCompress
+		l.mu.Unlock()
+
+		if err == nil {
+			if hook != nil {
+				hook(plainName)
+			}
+			err = gzipTo(tmpName, source)
+			source.Close()
+		} else if errors.Is(err, os.ErrNotExist) {
+			err = nil // removed by someone else: nothing to do
+			tmpName = ""
+		}
+
+		l.mu.Lock()
+		l.jobs = slices.DeleteFunc(l.jobs, func(j *compressJob) bool { return j == job })
+		switch {
+		case tmpName == "":
+		case err != nil || job.pruned:
+			os.Remove(tmpName)
+		default:
+			err = os.Rename(tmpName, l.backupName(job.index, true))
+			if err == nil {
+				err = os.Remove(l.backupName(job.index, false))
+			} else {
+				os.Remove(tmpName)
+			}
+		}
+		l.mu.Unlock()
+		if err != nil {
+			l.report(fmt.Errorf("compress: %w", err))
+		}
+	}
+}
+
+// gzipTo writes the gzip of source to a new file named name.
+func gzipTo(name string, source io.Reader) error {
+	out, err := os.OpenFile(name, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, logFileMode)
+	if err != nil {
+		return err
+	}
+	zw := gzip.NewWriter(out)
+	_, err = io.Copy(zw, source)
+	if closeErr := zw.Close(); err == nil {
+		err = closeErr
+	}
+	if closeErr := out.Close(); err == nil {
+		err = closeErr
+	}
+	return err
+}
+
+// Tail returns the last n lines of the log, reading the current file
+// backwards and continuing into F.1 when the current file holds fewer than n
+// lines. Gzipped backups are not read. A last line without '\n' counts.
+func (l *LogFile) Tail(n int) []byte {
+	if n <= 0 {
+		return nil
+	}
+	// Open both names under mu so a rotation cannot slip between them; the
+	// size taken now bounds what is read from the current file.
+	l.mu.Lock()
+	var sources []tailSource
+	for _, name := range []string{l.path, l.backupName(1, false)} {
+		f, err := os.Open(name)
+		if err != nil {
+			continue
+		}
+		defer f.Close()
+		info, err := f.Stat()
+		if err != nil {
+			continue
+		}
+		sources = append(sources, tailSource{f, info.Size()})
+	}
+	l.mu.Unlock()
+	return lastLines(sources, n, tailBlockSize)
+}
+
+// Follow attaches a follower that receives a copy of every chunk written from
+// now on; see Follower. After Close the follower's channel is already closed.
+func (l *LogFile) Follow(buffer int) *Follower {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := newFollower(&l.mu, &l.follow, buffer)
+	if l.closed {
+		close(f.ch)
+	} else {
+		l.follow.list = append(l.follow.list, f)
+	}
+	return f
+}
+
+// tailSource is one file (or buffer) of the stream with the size to read.
+type tailSource struct {
+	r    io.ReaderAt
+	size int64
+}
+
+// lastLines returns the last n lines of the stream whose pieces are sources,
+// newest first. It reads backwards in blocks of blockSize, so memory is the
+// result plus one block.
+func lastLines(sources []tailSource, n int, blockSize int) []byte {
+	if n <= 0 {
+		return nil
+	}
+	var pieces [][]byte // newest first
+	total := 0
+	newlines := 0
+	atEnd := true // the next byte seen is the very last of the stream
+	buf := make([]byte, blockSize)
+	for _, src := range sources {
+		end := src.size
+		for end > 0 {
+			start := max(end-int64(blockSize), 0)
+			block := buf[:end-start]
+			if _, err := src.r.ReadAt(block, start); err != nil && err != io.EOF {
+				return joinReversed(pieces, total)
+			}
+			end = start
+			keep := 0 // block[keep:] belongs to the result
+			rest := block
+			if atEnd {
+				atEnd = false
+				if rest[len(rest)-1] == '\n' {
+					rest = rest[:len(rest)-1] // ends the last line, starts none
+				}
+			}
+			done := false
+			for {
+				i := bytes.LastIndexByte(rest, '\n')
+				if i < 0 {
+					break
+				}
+				newlines++
+				if newlines == n {
+					keep = i + 1
+					done = true
+					break
+				}
+				rest = rest[:i]
+			}
+			piece := bytes.Clone(block[keep:])
+			pieces = append(pieces, piece)
+			total += len(piece)
+			if done {
+				return joinReversed(pieces, total)
+			}
+		}
+	}
+	return joinReversed(pieces, total)
+}
+
+// joinReversed concatenates pieces given newest first.
+func joinReversed(pieces [][]byte, total int) []byte {
+	out := make([]byte, 0, total)
+	for i := len(pieces) - 1; i >= 0; i-- {
+		out = append(out, pieces[i]...)
+	}
+	return out
+}
+
+// Ring keeps the last bytes of a stream that has no log file. When it must
+// drop, it drops the oldest whole lines if a line boundary allows, so the
+// buffer starts at a line start whenever possible. Ring has its own mutex
+// because the stream's writer and the readers (Tail, Follow) are different
+// goroutines.
+type Ring struct {
+	maxBytes int
+
+	mu     sync.Mutex
+	buf    []byte // capacity 2*maxBytes; live data is buf[start:]
+	start  int
+	follow followerSet
+}
+
+// newRing returns a Ring that keeps up to maxBytes bytes (defaultRingSize if
+// maxBytes is not positive).
+func newRing(maxBytes int) *Ring {
+	if maxBytes <= 0 {
+		maxBytes = defaultRingSize
+	}
+	return &Ring{maxBytes: maxBytes, buf: make([]byte, 0, 2*maxBytes)}
+}
+
+// Write keeps p (or its last maxBytes bytes) and copies it to the followers.
+// It always returns len(p), nil.
+func (r *Ring) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	r.mu.Lock()
+	r.appendLocked(p)
+	if len(r.follow.list) > 0 {
+		r.follow.broadcast(p)
+	}
+	r.mu.Unlock()
+	return len(p), nil
+}
+
+// appendLocked adds p and trims to maxBytes. Compaction copies at most
+// maxBytes once per maxBytes written, so the cost per byte is constant.
+func (r *Ring) appendLocked(p []byte) {
+	if len(p) > r.maxBytes {
+		// Only the last maxBytes of p survive; keep the byte before them too,
+		// as it tells whether they start a line.
+		r.buf = append(r.buf[:0], p[len(p)-r.maxBytes-1:]...)
+		r.dropToLocked(1)
+		return
+	}
+	if len(r.buf)+len(p) > cap(r.buf) {
+		r.buf = r.buf[:copy(r.buf, r.buf[r.start:])]
+		r.start = 0
+	}
+	r.buf = append(r.buf, p...)
+	if len(r.buf)-r.start > r.maxBytes {
+		r.dropToLocked(len(r.buf) - r.maxBytes)
+	}
+}
+
+// dropToLocked starts the live data at cut or, if cut is mid-line and a line
+// starts later before the end, at that line.
+func (r *Ring) dropToLocked(cut int) {
+	if r.buf[cut-1] != '\n' {
+		if i := bytes.IndexByte(r.buf[cut:], '\n'); i >= 0 && cut+i+1 < len(r.buf) {
+			cut += i + 1
+		}
+	}
+	r.start = cut
+}
+
+// Tail returns the last n lines kept; a last line without '\n' counts.
+func (r *Ring) Tail(n int) []byte {
+	if n <= 0 {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	live := r.buf[r.start:]
+	return lastLines([]tailSource{{bytes.NewReader(live), int64(len(live))}}, n, len(live)+1)
+}
+
+// Follow attaches a follower that receives a copy of every chunk written from
+// now on; see Follower.
+func (r *Ring) Follow(buffer int) *Follower {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f := newFollower(&r.mu, &r.follow, buffer)
+	r.follow.list = append(r.follow.list, f)
+	return f
+}
+
+// Follower receives every chunk written to a LogFile or Ring after Follow.
+// It is attached to the writer object, so it survives rotation and Reopen.
+// A follower whose channel is full is dropped at once rather than slowing the
+// writer: its channel is closed and Dropped reports true. The channel is also
+// closed by Close (of the follower or of the LogFile).
+type Follower struct {
+	ch      chan []byte
+	owner   *sync.Mutex  // the writer's mutex; guards set and closing ch
+	set     *followerSet // the writer's followers
+	dropped atomic.Bool
+}
+
+// followerSet is the followers of one writer, guarded by the writer's mutex.
+type followerSet struct {
+	list []*Follower
+}
+
+func newFollower(owner *sync.Mutex, set *followerSet, buffer int) *Follower {
+	return &Follower{ch: make(chan []byte, max(buffer, 1)), owner: owner, set: set}
+}
+
+// C returns the channel of chunks; it is closed when the follower ends.
+func (f *Follower) C() <-chan []byte { return f.ch }
+
+// Dropped reports whether the follower was dropped for reading too slowly.
+func (f *Follower) Dropped() bool { return f.dropped.Load() }
+
+// Close detaches the follower and closes its channel; it is safe to call
+// more than once and after the follower was dropped.
+func (f *Follower) Close() {
+	f.owner.Lock()
+	defer f.owner.Unlock()
+	if f.set.remove(f) {
+		close(f.ch)
+	}
+}
+
+// remove takes f out of the set and reports whether it was there.
+func (s *followerSet) remove(f *Follower) bool {
+	i := slices.Index(s.list, f)
+	if i < 0 {
+		return false
+	}
+	s.list = slices.Delete(s.list, i, i+1)
+	return true
+}
+
+// broadcast sends a copy of p to every follower, dropping the full ones.
+// The writer's mutex is held and only the writer sends, so a channel with
+// room cannot fill up before the send.
+func (s *followerSet) broadcast(p []byte) {
+	s.list = slices.DeleteFunc(s.list, func(f *Follower) bool {
+		if len(f.ch) == cap(f.ch) {
+			f.dropped.Store(true)
+			close(f.ch)
+			return true
+		}
+		f.ch <- bytes.Clone(p)
+		return false
+	})
+}
+
+// closeAll closes every follower's channel and empties the set.
+func (s *followerSet) closeAll() {
+	for _, f := range s.list {
+		close(f.ch)
+	}
+	s.list = nil
+}
