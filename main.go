@@ -1,21 +1,569 @@
-// Command ramona is a process supervisor: it starts the programs an INI file
-// describes, keeps them alive, captures their output and answers to a command
-// line. This file owns the command line: main, run and the dispatch of every
-// command; no other file calls os.Exit.
+// Ramona is a process supervisor: it starts the programs an INI file
+// describes, keeps them alive, captures their output and answers to a
+// command line.
+//
+// Usage:
+//
+//	ramona [-c FILE]... [-d|-s] COMMAND [ARGS]
+//
+// Commands:
+//
+//	start [-n] [-i] [-f] [-S] [PROG...]  start the server if needed, then programs
+//	stop [-i] [-c] [-S] [PROG...]        stop programs; with no names also the server
+//	restart [-n] [-i] [-f] [PROG...]     stop, then start
+//	status [--json] [PROG...]            one line per program
+//	tail [-f] [-n N] [-l stdout|stderr] PROG
+//	who                                  clients connected to the server
+//	reload                               re-read the configuration
+//	daemon [-S] [PROG...]                run the server in the foreground (alias: server)
+//	version, help
+//	TOOL [ARGS...]                       run a [tool:TOOL] section's command
+//
+// Exit codes: 0 success (status: all RUNNING); 1 the operation failed;
+// 2 configuration or usage error; 3 status: a program is not running;
+// 4 the server is not running or cannot be reached.
+//
+// This file owns the command line: main, run, the flags of each command and
+// what each prints. No other file calls os.Exit.
 package main
 
 import (
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+var version = "0.1.0"
+
+const (
+	exitOK       = 0
+	exitFailed   = 1
+	exitUsage    = 2
+	exitNotAll   = 3
+	exitNoServer = 4
 )
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
+const usageText = `usage: ramona [-c FILE]... [-d|-s] COMMAND [ARGS]
+
+Commands:
+  start [-n] [-i] [-f] [-S] [PROG...]   start the server if it is not running, then the
+                                        programs (all autostart ones, or those named);
+                                        -n: do not start the server, -i: return at once,
+                                        -f: also start FATAL programs, -S: only the server
+  stop [-i] [-c] [-S] [PROG...]         stop programs in reverse priority order; with no
+                                        names the server exits too (-S: keep it);
+                                        -c: SIGQUIT first for a core dump (coredump=yes)
+  restart [-n] [-i] [-f] [PROG...]      stop, then start
+  status [--json] [PROG...]             state of each program (exit 3: one is not RUNNING)
+  tail [-f] [-n N] [-l stdout|stderr] PROG
+                                        last N lines (40) of a program's log; -f follows
+  who                                   clients connected to the server
+  reload                                re-read the configuration: add, remove, restart changed
+  daemon [-S] [PROG...]                 run the server in the foreground (alias: server)
+  version                               print the version
+  help                                  this text
+  TOOL [ARGS...]                        run the command of a [tool:TOOL] section
+
+Options:
+  -c FILE   configuration file (repeatable; later files win). Default: $RAMONA_CONFIG
+            (':'-separated), else ./ramona.conf
+  -d        debug output
+  -s        silent: errors only
+
+Exit codes: 0 success; 1 the operation failed; 2 configuration or usage error;
+3 status: a program in scope is not running; 4 the server is not running.
+`
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// cmdline is one invocation's settings and output streams.
+type cmdline struct {
+	cfg            *Config
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	debug, silent  bool
+}
+
+func (c *cmdline) say(format string, args ...any) {
+	if !c.silent {
+		fmt.Fprintf(c.stdout, format+"\n", args...)
+	}
+}
+
+func (c *cmdline) errorf(format string, args ...any) {
+	fmt.Fprintf(c.stderr, "ramona: "+format+"\n", args...)
+}
+
 // run is the whole command line; it returns the process exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "ramona: not yet implemented")
-	return 1
+	if len(args) > 0 && args[0] == "exec-shim" {
+		return runExecShim(args[1:])
+	}
+	fs := flag.NewFlagSet("ramona", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var configs stringList
+	fs.Var(&configs, "c", "configuration file")
+	debug := fs.Bool("d", false, "debug output")
+	silent := fs.Bool("s", false, "silent")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			io.WriteString(stdout, usageText)
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "ramona: %v\n\n%s", err, usageText)
+		return exitUsage
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fmt.Fprintf(stderr, "ramona: no command given\n\n%s", usageText)
+		return exitUsage
+	}
+	command, cargs := rest[0], rest[1:]
+	switch command {
+	case "help", "-h", "--help":
+		io.WriteString(stdout, usageText)
+		return exitOK
+	case "version":
+		fmt.Fprintf(stdout, "ramona %s\n", version)
+		return exitOK
+	}
+	c := &cmdline{stdin: stdin, stdout: stdout, stderr: stderr, debug: *debug, silent: *silent}
+	cfg, err := loadConfig(configFiles(configs, os.Getenv), os.Environ())
+	if err != nil {
+		c.errorf("the configuration has errors:\n%s", err)
+		return exitUsage
+	}
+	c.cfg = cfg
+	switch command {
+	case "daemon", "server":
+		return c.daemon(cargs)
+	case "start":
+		return c.start(cargs)
+	case "stop":
+		return c.stop(cargs)
+	case "restart":
+		return c.restart(cargs)
+	case "status":
+		return c.status(cargs)
+	case "tail":
+		return c.tail(cargs)
+	case "who":
+		return c.who(cargs)
+	case "reload":
+		return c.reload(cargs)
+	case "notify":
+		return c.notify(cargs)
+	}
+	for _, t := range cfg.Tools {
+		if t.Name == command {
+			return c.tool(t, cargs)
+		}
+	}
+	var known []string
+	for _, t := range cfg.Tools {
+		known = append(known, t.Name)
+	}
+	msg := fmt.Sprintf("unknown command %q; see `ramona help`", command)
+	if len(known) > 0 {
+		msg += fmt.Sprintf(" (tools in the configuration: %s)", strings.Join(known, ", "))
+	}
+	c.errorf("%s", msg)
+	return exitUsage
+}
+
+// parseFlags parses a command's flags, which may stand before, between or
+// after program names.
+func (c *cmdline) parseFlags(fs *flag.FlagSet, args []string) ([]string, bool) {
+	fs.SetOutput(io.Discard)
+	var names []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			c.errorf("%s: %v\n\n%s", fs.Name(), err, usageText)
+			return nil, false
+		}
+		if fs.NArg() == 0 {
+			return names, true
+		}
+		names = append(names, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// connect reaches the server named by [ramona:console] serveruri.
+func (c *cmdline) connect() (*ctlClient, error) {
+	cl, err := dialServer(c.cfg.Console.ServerURI)
+	if err != nil {
+		return nil, fmt.Errorf("the server is not running or cannot be reached at %s: %v", c.cfg.Console.ServerURI, err)
+	}
+	return cl, nil
+}
+
+// call connects, sends one request, prints progress lines, and returns the
+// final reply's exit code; printed errors included.
+func (c *cmdline) call(req request, each func(reply)) (reply, int) {
+	cl, err := c.connect()
+	if err != nil {
+		c.errorf("%v", err)
+		return reply{}, exitNoServer
+	}
+	defer cl.close()
+	return c.callOn(cl, req, each)
+}
+
+func (c *cmdline) callOn(cl *ctlClient, req request, each func(reply)) (reply, int) {
+	if each == nil {
+		each = func(r reply) {
+			if r.Progress != "" {
+				c.say("%s", r.Progress)
+			}
+		}
+	}
+	r, err := cl.call(req, each)
+	if err != nil {
+		c.errorf("lost the connection to the server: %v", err)
+		return reply{}, exitNoServer
+	}
+	if r.Error != "" {
+		c.errorf("%s", r.Error)
+	}
+	return r, r.Exit
+}
+
+func (c *cmdline) daemon(args []string) int {
+	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
+	noStart := fs.Bool("S", false, "start no program")
+	background := fs.Bool("background", false, "")
+	names, ok := c.parseFlags(fs, args)
+	if !ok {
+		return exitUsage
+	}
+	if c.debug {
+		c.cfg.Server.LogLevel = LevelDebug
+	}
+	return runServer(c.cfg, serverOptions{names: names, noStart: *noStart, background: *background}, c.stdout, c.stderr)
+}
+
+// ensureServer returns a connection to the server, starting one in the
+// background when none answers (unless noStart).
+func (c *cmdline) ensureServer(noStart bool) (*ctlClient, int) {
+	if cl, err := dialServer(c.cfg.Console.ServerURI); err == nil {
+		return cl, exitOK
+	} else if noStart {
+		c.errorf("the server is not running or cannot be reached at %s: %v", c.cfg.Console.ServerURI, err)
+		return nil, exitNoServer
+	}
+	if code := c.startBackgroundServer(); code != exitOK {
+		return nil, code
+	}
+	cl, err := dialServer(c.cfg.Console.ServerURI)
+	if err != nil {
+		c.errorf("the server started but does not answer at %s: %v", c.cfg.Console.ServerURI, err)
+		return nil, exitNoServer
+	}
+	return cl, exitOK
+}
+
+// startBackgroundServer re-executes this binary as a server in its own
+// session, and waits until it listens (it closes our pipe) or fails (it
+// writes why and exits).
+func (c *cmdline) startBackgroundServer() int {
+	exe, err := os.Executable()
+	if err != nil {
+		c.errorf("cannot find my own executable: %v", err)
+		return exitFailed
+	}
+	argv := append([]string{exe}, reexecPrefix...)
+	for _, f := range c.cfg.Files {
+		argv = append(argv, "-c", f)
+	}
+	argv = append(argv, "daemon", "-S", "-background")
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		c.errorf("%v", err)
+		return exitFailed
+	}
+	defer devnull.Close()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		c.errorf("%v", err)
+		return exitFailed
+	}
+	proc, err := os.StartProcess(exe, argv, &os.ProcAttr{
+		Dir:   "/",
+		Env:   os.Environ(),
+		Files: []*os.File{devnull, devnull, pw},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	})
+	pw.Close()
+	if err != nil {
+		pr.Close()
+		c.errorf("cannot start the server: %v", err)
+		return exitFailed
+	}
+	pr.SetReadDeadline(time.Now().Add(serverStartTimeout))
+	msg, _ := io.ReadAll(io.LimitReader(pr, 64<<10))
+	pr.Close()
+	if len(msg) > 0 {
+		io.WriteString(c.stderr, string(msg))
+		st, err := proc.Wait()
+		if err != nil || st.ExitCode() <= 0 {
+			return exitFailed
+		}
+		return st.ExitCode()
+	}
+	proc.Release()
+	c.say("ramona: server started (%s)", c.cfg.Console.ServerURI)
+	return exitOK
+}
+
+func (c *cmdline) start(args []string) int {
+	fs := flag.NewFlagSet("start", flag.ContinueOnError)
+	noServer := fs.Bool("n", false, "do not start the server")
+	nowait := fs.Bool("i", false, "return at once")
+	force := fs.Bool("f", false, "also start FATAL programs")
+	serverOnly := fs.Bool("S", false, "only ensure the server runs")
+	names, ok := c.parseFlags(fs, args)
+	if !ok {
+		return exitUsage
+	}
+	for _, w := range c.cfg.Warnings {
+		fmt.Fprintf(c.stderr, "ramona: warning: %s\n", w)
+	}
+	cl, code := c.ensureServer(*noServer)
+	if cl == nil {
+		return code
+	}
+	defer cl.close()
+	if *serverOnly {
+		return exitOK
+	}
+	_, code = c.callOn(cl, request{Cmd: "start", Names: names, Flags: map[string]bool{"nowait": *nowait, "force": *force}}, nil)
+	return code
+}
+
+func (c *cmdline) stop(args []string) int {
+	fs := flag.NewFlagSet("stop", flag.ContinueOnError)
+	nowait := fs.Bool("i", false, "return at once")
+	core := fs.Bool("c", false, "core dump")
+	keepServer := fs.Bool("S", false, "keep the server running")
+	names, ok := c.parseFlags(fs, args)
+	if !ok {
+		return exitUsage
+	}
+	cl, err := c.connect()
+	if err != nil {
+		c.errorf("%v", err)
+		return exitNoServer
+	}
+	defer cl.close()
+	_, code := c.callOn(cl, request{Cmd: "stop", Names: names, Flags: map[string]bool{"nowait": *nowait, "core": *core, "server": *keepServer}}, nil)
+	if len(names) == 0 && !*keepServer && !*nowait && code == exitOK {
+		// The server exits after its answer: wait until it has gone.
+		cl.conn.SetReadDeadline(time.Now().Add(serverStartTimeout))
+		io.Copy(io.Discard, cl.conn)
+		c.say("ramona: server stopped")
+	}
+	return code
+}
+
+func (c *cmdline) restart(args []string) int {
+	fs := flag.NewFlagSet("restart", flag.ContinueOnError)
+	noServer := fs.Bool("n", false, "do not start the server")
+	nowait := fs.Bool("i", false, "return at once")
+	force := fs.Bool("f", false, "also start FATAL programs")
+	names, ok := c.parseFlags(fs, args)
+	if !ok {
+		return exitUsage
+	}
+	cl, code := c.ensureServer(*noServer)
+	if cl == nil {
+		return code
+	}
+	defer cl.close()
+	_, code = c.callOn(cl, request{Cmd: "restart", Names: names, Flags: map[string]bool{"nowait": *nowait, "force": *force}}, nil)
+	return code
+}
+
+func (c *cmdline) status(args []string) int {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "JSON output")
+	names, ok := c.parseFlags(fs, args)
+	if !ok {
+		return exitUsage
+	}
+	r, code := c.call(request{Cmd: "status", Names: names}, nil)
+	if r.Result == nil {
+		return code
+	}
+	var list []programStatus
+	if err := json.Unmarshal(r.Result, &list); err != nil {
+		c.errorf("bad status reply: %v", err)
+		return exitFailed
+	}
+	if *asJSON {
+		out, _ := json.MarshalIndent(list, "", "  ")
+		fmt.Fprintf(c.stdout, "%s\n", out)
+		return code
+	}
+	printStatus(c.stdout, list)
+	return code
+}
+
+// printStatus writes the status table: name, state, pid, uptime or exit
+// status, launches, restarts, and the STATUS= text or the error.
+func printStatus(w io.Writer, list []programStatus) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATE\tPID\tUPTIME/EXIT\tLAUNCHES\tRESTARTS\tSTATUS")
+	for _, st := range list {
+		pid, up := "-", "-"
+		if st.PID > 0 {
+			pid = fmt.Sprint(st.PID)
+			up = formatUptime(time.Duration(st.Uptime * float64(time.Second)))
+		} else if st.Exit != nil {
+			up = fmt.Sprintf("exit %v", st.Exit)
+		}
+		text := st.StatusText
+		if st.Error != "" {
+			text = firstLine(st.Error)
+		}
+		if st.LostBytes > 0 {
+			text = strings.TrimSpace(fmt.Sprintf("%s (log: %d bytes lost)", text, st.LostBytes))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", st.Name, st.State, pid, up, st.Launches, st.Restarts, text)
+	}
+	tw.Flush()
+}
+
+func formatUptime(d time.Duration) string {
+	d = d.Truncate(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	if h >= 24 {
+		return fmt.Sprintf("%dd%02d:%02d:%02d", h/24, h%24, m, s)
+	}
+	return fmt.Sprintf("%d:%02d:%02d", h, m, s)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " ..."
+	}
+	return s
+}
+
+func (c *cmdline) tail(args []string) int {
+	fs := flag.NewFlagSet("tail", flag.ContinueOnError)
+	follow := fs.Bool("f", false, "follow")
+	n := fs.Int("n", 40, "lines")
+	stream := fs.String("l", "stderr", "stream")
+	names, ok := c.parseFlags(fs, args)
+	if !ok {
+		return exitUsage
+	}
+	if len(names) != 1 {
+		c.errorf("tail needs exactly one program name")
+		return exitUsage
+	}
+	if *stream != "stdout" && *stream != "stderr" {
+		c.errorf("tail -l %s: use stdout or stderr", *stream)
+		return exitUsage
+	}
+	_, code := c.call(request{Cmd: "tail", Names: names, N: *n, Stream: *stream, Flags: map[string]bool{"follow": *follow}}, func(r reply) {
+		io.WriteString(c.stdout, r.Data)
+	})
+	return code
+}
+
+func (c *cmdline) who(args []string) int {
+	if len(args) > 0 {
+		c.errorf("who takes no arguments")
+		return exitUsage
+	}
+	r, code := c.call(request{Cmd: "who"}, nil)
+	var lines []string
+	json.Unmarshal(r.Result, &lines)
+	for _, l := range lines {
+		fmt.Fprintln(c.stdout, l)
+	}
+	return code
+}
+
+func (c *cmdline) reload(args []string) int {
+	if len(args) > 0 {
+		c.errorf("reload takes no arguments")
+		return exitUsage
+	}
+	_, code := c.call(request{Cmd: "reload"}, nil)
+	return code
+}
+
+func (c *cmdline) notify(args []string) int {
+	fs := flag.NewFlagSet("notify", flag.ContinueOnError)
+	target := fs.String("t", "now", "now or daily")
+	subject := fs.String("s", "", "subject")
+	words, ok := c.parseFlags(fs, args)
+	if !ok {
+		return exitUsage
+	}
+	_, code := c.call(request{Cmd: "notify", Text: strings.Join(words, " "), Subject: *subject, Target: *target}, nil)
+	return code
+}
+
+// tool runs a [tool:NAME] command in the foreground with the program
+// environment and passes its exit code through.
+func (c *cmdline) tool(t *ToolConfig, args []string) int {
+	if t.Err != nil {
+		c.errorf("tool %s cannot run, its configuration has errors:\n%s", t.Name, t.Err)
+		return exitUsage
+	}
+	pc := &ProgramConfig{Name: t.Name, Env: t.Env, Umask: -1}
+	env := programEnv(pc, c.cfg, os.Environ())
+	env = append(env, "RAMONA_SECTION=tool:"+t.Name)
+	lookup := envLookup(env)
+	argv, err := splitCommand(t.Command, lookup)
+	if err != nil {
+		c.errorf("tool %s: %v", t.Name, err)
+		return exitUsage
+	}
+	dir := t.BaseDir
+	if t.Directory != "" {
+		dir = resolvePath(expandVars(t.Directory, func(k string) string { v, _ := lookup(k); return v }), t.BaseDir)
+	}
+	pathVar, _ := lookup("PATH")
+	path, err := lookPath(argv[0], pathVar, dir)
+	if err != nil {
+		c.errorf("tool %s: %v", t.Name, err)
+		return exitFailed
+	}
+	cmd := exec.Command(path, append(argv[1:], args...)...)
+	cmd.Args[0] = argv[0]
+	cmd.Dir, cmd.Env = dir, env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.stdin, c.stdout, c.stderr
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				return 128 + int(ws.Signal())
+			}
+			return ee.ExitCode()
+		}
+		c.errorf("tool %s: %v", t.Name, err)
+		return exitFailed
+	}
+	return exitOK
 }

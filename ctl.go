@@ -1,0 +1,696 @@
+// Both ends of the control channel: the server's listeners (unix sockets
+// with a mode and a peer uid check, stale-socket recovery, loopback tcp),
+// one goroutine per connection that reads requests and writes replies, the
+// request handlers that run on the supervisor's loop, and the client the
+// command line uses. Frames and the handshake are in ctlwire.go.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+const (
+	handshakeTimeout = 10 * time.Second
+	dialTimeout      = 5 * time.Second
+	sinkMaxItems     = 10000 // progress lines kept for a client that does not read
+)
+
+// listenControl opens one control listener.
+func listenControl(u SocketURI) (net.Listener, error) {
+	switch u.Scheme {
+	case "unix":
+		return listenUnix(u)
+	case "tcp":
+		return net.Listen("tcp", u.Addr)
+	}
+	return nil, fmt.Errorf("%s: %s:// listeners are not supported by this build yet", u, u.Scheme)
+}
+
+// listenUnix binds a unix socket, replacing the file of a crashed server
+// but refusing to take over a live one.
+func listenUnix(u SocketURI) (net.Listener, error) {
+	path := u.Path
+	if !strings.HasPrefix(path, "@") {
+		if len(path) > 107 {
+			return nil, fmt.Errorf("%s: the socket path is %d bytes long and unix sockets allow 107; set a shorter consoleuri (e.g. unix:///run/APP.sock)", u, len(path))
+		}
+		if fi, err := os.Lstat(path); err == nil {
+			if fi.Mode()&os.ModeSocket == 0 {
+				return nil, fmt.Errorf("%s: %s exists and is not a socket; remove it or choose another consoleuri", u, path)
+			}
+			if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+				c.SetDeadline(time.Now().Add(2 * time.Second))
+				h, herr := clientHandshake(c)
+				c.Close()
+				if herr == nil {
+					return nil, fmt.Errorf("%s: another Ramona server (pid %d) is already running on this socket; stop it first (ramona stop) or use another consoleuri", u, h.PID)
+				}
+				return nil, fmt.Errorf("%s: something else is listening on this socket; stop it or use another consoleuri", u)
+			}
+			if err := os.Remove(path); err != nil {
+				return nil, fmt.Errorf("%s: cannot remove the stale socket of a crashed server: %v", u, err)
+			}
+		}
+	}
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", u, err)
+	}
+	if !strings.HasPrefix(path, "@") {
+		if err := os.Chmod(path, u.Mode); err != nil {
+			l.Close()
+			return nil, fmt.Errorf("%s: cannot set mode %04o: %v", u, u.Mode, err)
+		}
+	}
+	return l, nil
+}
+
+// clientConn is one connected client, as `who` shows it.
+type clientConn struct {
+	id        int
+	transport string
+	peer      string
+	since     time.Time
+}
+
+// peerCheck accepts a unix peer only with the server's uid or root, and
+// describes the peer for `who`.
+func peerCheck(conn net.Conn) (string, error) {
+	uc, ok := conn.(*net.UnixConn)
+	if !ok {
+		return conn.RemoteAddr().String(), nil
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return "", err
+	}
+	var cred *syscall.Ucred
+	var cerr error
+	raw.Control(func(fd uintptr) {
+		cred, cerr = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
+	})
+	if cerr != nil {
+		return "", cerr
+	}
+	if cred.Uid != 0 && int(cred.Uid) != os.Geteuid() {
+		return "", fmt.Errorf("peer uid %d (pid %d) is neither root nor the server's uid %d", cred.Uid, cred.Pid, os.Geteuid())
+	}
+	return fmt.Sprintf("pid %d uid %d", cred.Pid, cred.Uid), nil
+}
+
+// ctlServer accepts and serves control connections.
+type ctlServer struct {
+	s         *Supervisor
+	version   string
+	listeners []net.Listener
+	mu        sync.Mutex // guards conns and nextID
+	conns     map[net.Conn]bool
+	nextID    int
+	wg        sync.WaitGroup
+}
+
+// serve accepts connections on l until l is closed.
+func (cs *ctlServer) serve(l net.Listener, transport string) {
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				cs.s.log.Errorf("server: accept on %s: %v", l.Addr(), err)
+			}
+			return
+		}
+		cs.mu.Lock()
+		cs.conns[conn] = true
+		cs.nextID++
+		id := cs.nextID
+		cs.mu.Unlock()
+		cs.wg.Add(1)
+		go cs.serveConn(conn, transport, id) // ends when the client hangs up or the server exits
+	}
+}
+
+// close stops accepting, wakes connections waiting for a request, and
+// waits (bounded) for the others to deliver their last replies.
+func (cs *ctlServer) close() {
+	for _, l := range cs.listeners {
+		l.Close()
+	}
+	cs.mu.Lock()
+	for c := range cs.conns {
+		c.SetReadDeadline(time.Now())
+	}
+	cs.mu.Unlock()
+	done := make(chan struct{})
+	go func() { cs.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+	}
+}
+
+func (cs *ctlServer) serveConn(conn net.Conn, transport string, id int) {
+	defer cs.wg.Done()
+	defer func() {
+		cs.mu.Lock()
+		delete(cs.conns, conn)
+		cs.mu.Unlock()
+		conn.Close()
+	}()
+	s := cs.s
+	peer, err := peerCheck(conn)
+	if err != nil {
+		s.log.Warnf("server: refused a %s connection: %v", transport, err)
+		return
+	}
+	conn.SetDeadline(time.Now().Add(handshakeTimeout))
+	if err := serverHandshake(conn, cs.version, os.Getpid()); err != nil {
+		s.log.Debugf("server: handshake with %s (%s) failed: %v", transport, peer, err)
+		return
+	}
+	conn.SetDeadline(time.Time{})
+	c := &clientConn{id: id, transport: transport, peer: peer, since: time.Now()}
+	s.post(func() { s.clients[c] = true })
+	defer s.post(func() { delete(s.clients, c) })
+	for {
+		var req request
+		if err := readFrame(conn, &req, maxRequestFrame); err != nil {
+			if isFrameFormatError(err) {
+				s.log.Warnf("server: bad request from %s (%s), closing: %v", transport, peer, err)
+			}
+			return
+		}
+		if !cs.handle(conn, c, req) {
+			return
+		}
+	}
+}
+
+// handle runs one request and writes its replies; false ends the connection.
+func (cs *ctlServer) handle(conn net.Conn, c *clientConn, req request) bool {
+	s := cs.s
+	sink := newReplySink()
+	switch req.Cmd {
+	case "tail":
+		return cs.tail(conn, req)
+	case "reload":
+		s.log.Infof("server: reload requested by %s (%s)", c.transport, c.peer)
+		cfg, err := loadConfig(s.cfg.Files, s.environ)
+		if err != nil {
+			sink.done(reply{Exit: 2, Error: "the configuration has errors; nothing was changed:\n" + err.Error()})
+		} else {
+			s.post(func() { s.reload(cfg, sink) })
+		}
+	default:
+		s.post(func() { s.handle(c, req, sink) })
+	}
+	return cs.writeReplies(conn, req.ID, sink)
+}
+
+// writeReplies copies a request's replies to the client until the final one.
+func (cs *ctlServer) writeReplies(conn net.Conn, id int64, sink *replySink) bool {
+	for {
+		items, ok := sink.wait(cs.s.done)
+		if !ok {
+			writeFrame(conn, reply{ID: id, Done: true, Exit: 1, Error: "the server is shutting down"}, maxReplyFrame)
+			return false
+		}
+		for _, r := range items {
+			r.ID = id
+			if err := writeFrame(conn, r, maxReplyFrame); err != nil {
+				return false
+			}
+			if r.Done {
+				return true
+			}
+		}
+	}
+}
+
+// replySink carries a request's replies from the loop to the connection
+// without ever blocking the loop.
+type replySink struct {
+	mu      sync.Mutex
+	items   []reply
+	dropped int
+	wake    chan struct{}
+}
+
+func newReplySink() *replySink { return &replySink{wake: make(chan struct{}, 1)} }
+
+func (r *replySink) push(rep reply) {
+	r.mu.Lock()
+	if !rep.Done && len(r.items) >= sinkMaxItems {
+		r.dropped++
+	} else {
+		r.items = append(r.items, rep)
+	}
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *replySink) progress(line string) { r.push(reply{Progress: line}) }
+
+func (r *replySink) done(rep reply) {
+	rep.Done = true
+	r.push(rep)
+}
+
+// wait returns the replies queued so far; false when the server ended first.
+func (r *replySink) wait(serverDone <-chan struct{}) ([]reply, bool) {
+	for {
+		r.mu.Lock()
+		items := r.items
+		r.items = nil
+		r.mu.Unlock()
+		if len(items) > 0 {
+			return items, true
+		}
+		select {
+		case <-r.wake:
+		case <-serverDone:
+			r.mu.Lock()
+			n := len(r.items)
+			r.mu.Unlock()
+			if n == 0 {
+				return nil, false
+			}
+		}
+	}
+}
+
+// programStatus is one line of `status` and one object of `status --json`.
+type programStatus struct {
+	Name       string  `json:"name"`
+	State      string  `json:"state"`
+	PID        int     `json:"pid"`
+	Launches   int     `json:"launches"`
+	Restarts   int     `json:"restarts"`
+	Uptime     float64 `json:"uptime"`
+	Exit       any     `json:"exit"`
+	StatusText string  `json:"status_text"`
+	Error      string  `json:"error,omitempty"`
+	Priority   int     `json:"priority"`
+	LostBytes  int64   `json:"lost_bytes"`
+}
+
+func (s *Supervisor) status(p *Program) programStatus {
+	st := programStatus{
+		Name: p.cfg.Name, State: p.state.String(), PID: p.pid(), Launches: p.launches, Restarts: p.restarts,
+		StatusText: p.statusText, Priority: p.cfg.Priority, LostBytes: p.logs.lost(),
+	}
+	if p.inst != nil && p.inst.status == nil && (p.state == StateRunning || p.state == StateStarting || p.state == StateStopping) {
+		st.Uptime = time.Since(p.inst.started).Seconds()
+	}
+	if e := p.lastExit; e != nil && st.PID == 0 {
+		if e.signal != 0 {
+			st.Exit = signalName(e.signal)
+		} else {
+			st.Exit = e.code
+		}
+	}
+	if p.state == StateFatal || p.state == StateCfgError || p.state == StateBackoff {
+		st.Error = p.lastError
+	}
+	return st
+}
+
+// resolveNames maps names to programs; unknown names are an error listing
+// the known ones.
+func (s *Supervisor) resolveNames(names []string) ([]*Program, error) {
+	var progs []*Program
+	var unknown []string
+	for _, n := range names {
+		p := s.progs[n]
+		if p == nil {
+			unknown = append(unknown, n)
+			continue
+		}
+		if !contains(namesOf(progs), n) {
+			progs = append(progs, p)
+		}
+	}
+	if len(unknown) > 0 {
+		known := make([]string, 0, len(s.order))
+		for _, p := range s.order {
+			known = append(known, p.cfg.Name)
+		}
+		return nil, fmt.Errorf("unknown program %s; the configuration has: %s", strings.Join(unknown, ", "), strings.Join(known, ", "))
+	}
+	return progs, nil
+}
+
+func namesOf(progs []*Program) []string {
+	out := make([]string, len(progs))
+	for i, p := range progs {
+		out[i] = p.cfg.Name
+	}
+	return out
+}
+
+// handle runs a request on the loop; it answers through sink, at once or
+// when a sequence has settled.
+func (s *Supervisor) handle(c *clientConn, req request, sink *replySink) {
+	progs, err := s.resolveNames(req.Names)
+	if err != nil {
+		sink.done(reply{Exit: 2, Error: err.Error()})
+		return
+	}
+	all := len(req.Names) == 0
+	if s.quitting && req.Cmd != "status" && req.Cmd != "who" {
+		sink.done(reply{Exit: 1, Error: "the server is stopping every program to exit; try again after it started anew"})
+		return
+	}
+	switch req.Cmd {
+	case "status":
+		if all {
+			progs = s.order
+		}
+		list := make([]programStatus, 0, len(progs))
+		exit := 0
+		for _, p := range progs {
+			list = append(list, s.status(p))
+			if p.state != StateRunning && (!all || s.shouldRun(p)) {
+				exit = 3
+			}
+		}
+		data, _ := json.Marshal(list)
+		sink.done(reply{Exit: exit, Result: data})
+	case "start", "restart":
+		if all {
+			progs = nil
+			for _, p := range s.order {
+				if p.state == StateDisabled || (req.Cmd == "start" && !p.cfg.AutoStart) {
+					continue
+				}
+				if req.Cmd == "restart" && !p.cfg.AutoStart && !p.state.running() {
+					continue
+				}
+				progs = append(progs, p)
+			}
+		}
+		s.log.Infof("server: %s %s requested by %s (%s)", req.Cmd, describeScope(req.Names), c.transport, c.peer)
+		q := newSequence(s, req.Cmd, progs, seqOptions{force: req.Flags["force"]}, sink)
+		if req.Flags["nowait"] {
+			q.sink = nil
+			sink.done(reply{})
+		}
+		s.runSequence(q)
+	case "stop":
+		s.log.Infof("server: stop %s requested by %s (%s)", describeScope(req.Names), c.transport, c.peer)
+		opts := seqOptions{core: req.Flags["core"]}
+		if all && !req.Flags["server"] {
+			s.quitting = true
+			q := newSequence(s, "stop", s.order, opts, sink)
+			if req.Flags["nowait"] {
+				q.sink = nil
+				sink.done(reply{})
+			}
+			s.runSequence(q)
+			return
+		}
+		if all {
+			progs = s.order
+		}
+		q := newSequence(s, "stop", progs, opts, sink)
+		if req.Flags["nowait"] {
+			q.sink = nil
+			sink.done(reply{})
+		}
+		s.runSequence(q)
+	case "who":
+		var lines []string
+		clients := make([]*clientConn, 0, len(s.clients))
+		for cl := range s.clients {
+			clients = append(clients, cl)
+		}
+		sort.Slice(clients, func(i, j int) bool { return clients[i].id < clients[j].id })
+		for _, cl := range clients {
+			mark := " "
+			if cl == c {
+				mark = "*"
+			}
+			lines = append(lines, fmt.Sprintf("%s %-5s %-28s connected %s (%s ago)", mark, cl.transport, cl.peer,
+				cl.since.Format("2006-01-02 15:04:05"), roundDuration(time.Since(cl.since))))
+		}
+		data, _ := json.Marshal(lines)
+		sink.done(reply{Result: data})
+	case "notify":
+		sink.done(reply{Exit: 1, Error: "mail notifications are not part of this build yet"})
+	default:
+		sink.done(reply{Exit: 2, Error: fmt.Sprintf("unknown command %q", req.Cmd)})
+	}
+}
+
+// shouldRun: a program that status without names expects to be RUNNING.
+func (s *Supervisor) shouldRun(p *Program) bool {
+	switch p.state {
+	case StateDisabled:
+		return false
+	case StateStopped:
+		return p.cfg.AutoStart && p.launches == 0 || p.cfg.AutoStart && p.lastExit == nil
+	}
+	return true
+}
+
+func describeScope(names []string) string {
+	if len(names) == 0 {
+		return "(all)"
+	}
+	return strings.Join(names, " ")
+}
+
+// reload applies a freshly loaded configuration: new programs are added
+// (and started when autostart), removed ones stopped and forgotten, changed
+// ones stopped and started with their new configuration.
+func (s *Supervisor) reload(cfg *Config, sink *replySink) {
+	added, removed, changed := diff(s.cfg, cfg)
+	if !sameServerSettings(s.cfg, cfg) {
+		s.log.Warnf("server: [ramona:server] changes (consoleuri, pidfile, log) take effect at the next server start")
+	}
+	for _, w := range cfg.Warnings {
+		s.log.Warnf("config: %s", w)
+	}
+	s.log.Infof("server: reload: added %v, removed %v, changed %v", added, removed, changed)
+	newByName := map[string]*ProgramConfig{}
+	for _, pc := range cfg.Programs {
+		newByName[pc.Name] = pc
+	}
+	s.cfg = cfg
+	var toStart []*Program
+	for _, name := range removed {
+		p := s.progs[name]
+		p.removed = true
+		s.dropFromSequences(p)
+		if p.state.running() {
+			s.stopProgram(p, false)
+		} else {
+			s.forget(p)
+		}
+	}
+	for _, name := range changed {
+		p := s.progs[name]
+		if p.state.running() {
+			p.restartAs = newByName[name]
+			s.stopProgram(p, false)
+			continue
+		}
+		s.replaceConfig(p, newByName[name])
+	}
+	for _, name := range added {
+		p := s.addProgram(newByName[name])
+		if p.state == StateStopped && p.cfg.AutoStart {
+			toStart = append(toStart, p)
+		}
+	}
+	// keep the configuration's order for the programs that stay
+	order := make([]*Program, 0, len(s.order))
+	for _, pc := range cfg.Programs {
+		if p := s.progs[pc.Name]; p != nil {
+			order = append(order, p)
+		}
+	}
+	for _, p := range s.order {
+		if p.removed {
+			order = append(order, p)
+		}
+	}
+	s.order = order
+	for _, p := range s.order {
+		p.logs.reopen()
+	}
+	var lines []string
+	for _, w := range cfg.Warnings {
+		lines = append(lines, "warning: "+w.Error())
+	}
+	summary := fmt.Sprintf("reloaded: %d added, %d removed, %d changed", len(added), len(removed), len(changed))
+	for _, group := range [][]string{added, removed, changed} {
+		_ = group
+	}
+	lines = append(lines, summary)
+	for _, l := range lines {
+		sink.progress(l)
+	}
+	for _, n := range added {
+		sink.progress("  added: " + n)
+	}
+	for _, n := range removed {
+		sink.progress("  removed: " + n)
+	}
+	for _, n := range changed {
+		sink.progress("  changed: " + n)
+	}
+	if len(toStart) > 0 {
+		s.runSequence(newSequence(s, "start", toStart, seqOptions{}, nil))
+	}
+	sink.done(reply{})
+}
+
+func sameServerSettings(a, b *Config) bool {
+	return fmt.Sprint(a.Server) == fmt.Sprint(b.Server)
+}
+
+// tail answers `tail`: the last lines of a stream, then (with -f) live
+// output until the client hangs up.
+func (cs *ctlServer) tail(conn net.Conn, req request) bool {
+	s := cs.s
+	type found struct {
+		out *outputStream
+		err error
+	}
+	ch := make(chan found, 1)
+	s.post(func() {
+		if len(req.Names) != 1 {
+			ch <- found{err: errors.New("tail needs exactly one program name")}
+			return
+		}
+		progs, err := s.resolveNames(req.Names)
+		if err != nil {
+			ch <- found{err: err}
+			return
+		}
+		p := progs[0]
+		if p.logs == nil {
+			p.logs = s.openProgramLogs(p.cfg)
+		}
+		ch <- found{out: p.logs.stream(req.Stream)}
+	})
+	var f found
+	select {
+	case f = <-ch:
+	case <-s.done:
+		return false
+	}
+	if f.err != nil {
+		return writeFrame(conn, reply{ID: req.ID, Done: true, Exit: 2, Error: f.err.Error()}, maxReplyFrame) == nil
+	}
+	n := req.N
+	if n <= 0 {
+		n = 40
+	}
+	var follower *Follower
+	if req.Flags["follow"] {
+		follower = f.out.follow(1024) // attached before reading the tail: nothing falls between
+		defer follower.Close()
+	}
+	if err := writeFrame(conn, reply{ID: req.ID, Data: string(f.out.tail(n))}, maxReplyFrame); err != nil {
+		return false
+	}
+	if follower == nil {
+		return writeFrame(conn, reply{ID: req.ID, Done: true}, maxReplyFrame) == nil
+	}
+	hangup := make(chan struct{})
+	go func() { // ends when the client closes the connection or the server exits
+		var b [1]byte
+		conn.SetReadDeadline(time.Time{})
+		conn.Read(b[:])
+		close(hangup)
+	}()
+	for {
+		select {
+		case chunk, ok := <-follower.C():
+			if !ok {
+				msg := "tail -f: stream closed"
+				if follower.Dropped() {
+					msg = "tail -f: dropped because this client did not keep up with the output"
+				}
+				writeFrame(conn, reply{ID: req.ID, Done: true, Exit: 1, Error: msg}, maxReplyFrame)
+				return false
+			}
+			if err := writeFrame(conn, reply{ID: req.ID, Data: string(chunk)}, maxReplyFrame); err != nil {
+				return false
+			}
+		case <-hangup:
+			return false
+		case <-s.done:
+			writeFrame(conn, reply{ID: req.ID, Done: true, Exit: 4, Error: "the server stopped"}, maxReplyFrame)
+			return false
+		}
+	}
+}
+
+// ctlClient is the command line's end of a control connection.
+type ctlClient struct {
+	conn   net.Conn
+	server hello
+	nextID int64
+}
+
+// dialServer connects to the server and shakes hands.
+func dialServer(u SocketURI) (*ctlClient, error) {
+	var conn net.Conn
+	var err error
+	switch u.Scheme {
+	case "unix":
+		conn, err = net.DialTimeout("unix", u.Path, dialTimeout)
+	case "tcp":
+		conn, err = net.DialTimeout("tcp", u.Addr, dialTimeout)
+	default:
+		return nil, fmt.Errorf("%s: %s:// is not supported by this build yet", u, u.Scheme)
+	}
+	if err != nil {
+		return nil, err
+	}
+	conn.SetDeadline(time.Now().Add(handshakeTimeout))
+	h, err := clientHandshake(conn)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	conn.SetDeadline(time.Time{})
+	return &ctlClient{conn: conn, server: h}, nil
+}
+
+// call sends req and passes every reply to each, returning the final one.
+func (c *ctlClient) call(req request, each func(reply)) (reply, error) {
+	c.nextID++
+	req.ID = c.nextID
+	if err := writeFrame(c.conn, req, maxRequestFrame); err != nil {
+		return reply{}, err
+	}
+	for {
+		var r reply
+		if err := readFrame(c.conn, &r, maxReplyFrame); err != nil {
+			return reply{}, err
+		}
+		if r.Done {
+			return r, nil
+		}
+		if each != nil {
+			each(r)
+		}
+	}
+}
+
+func (c *ctlClient) close() { c.conn.Close() }

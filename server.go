@@ -1,0 +1,324 @@
+// The server process: `ramona daemon` in the foreground and the background
+// server that `ramona start` launches. It registers as child subreaper,
+// reaps every child with one wait4(-1) loop, turns signals into loop events
+// (TERM/INT/QUIT: stop everything and exit, a second one: SIGKILL; HUP:
+// reload and reopen logs), owns the listeners and the pidfile, and never
+// exits before every program has stopped.
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type serverOptions struct {
+	names      []string // start only these (daemon PROG...)
+	noStart    bool     // -S: start no program
+	background bool     // launched by `ramona start`: log to the log file; fd 2 reports startup
+}
+
+const prSetChildSubreaper = 36
+
+// runServer runs the server until it has stopped every program; it returns
+// the process exit code.
+func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
+	environ := os.Environ()
+	log := &serverLog{w: stderr, level: cfg.Server.LogLevel}
+	console := &consoleOutput{out: stdout, err: stderr}
+	var logFile *LogFile
+	if opts.background {
+		closeInheritedFDs()
+		if cfg.Server.Log != "" {
+			if err := os.MkdirAll(filepath.Dir(cfg.Server.Log), 0o755); err != nil {
+				fmt.Fprintf(stderr, "ramona: cannot create the directory of the server log %s: %v\n", cfg.Server.Log, err)
+				return 1
+			}
+			logFile = openLogFile(cfg.Server.Log, cfg.Log, func(err error) {
+				fmt.Fprintf(os.Stderr, "ramona: server log %s: %v\n", cfg.Server.Log, err)
+			})
+			log.w = logFile
+			console = &consoleOutput{out: logFile, err: logFile}
+		} else {
+			log.w = io.Discard
+			console = &consoleOutput{out: io.Discard, err: io.Discard}
+		}
+	} else {
+		markInheritedFDsCloseOnExec()
+	}
+	fail := func(format string, args ...any) int {
+		msg := fmt.Sprintf(format, args...)
+		log.Errorf("server: %s", msg)
+		if opts.background || log.w != stderr {
+			fmt.Fprintf(stderr, "ramona: %s\n", msg)
+		}
+		return 1
+	}
+	for _, w := range cfg.Warnings {
+		log.Warnf("config: %s", w)
+	}
+	if err := os.MkdirAll(cfg.LogDir, 0o755); err != nil {
+		return fail("cannot create the log directory %s: %v", cfg.LogDir, err)
+	}
+	selfExe, err := os.Executable()
+	if err != nil {
+		return fail("cannot find my own executable: %v", err)
+	}
+	cs := &ctlServer{version: version, conns: map[net.Conn]bool{}}
+	for _, u := range cfg.Server.ConsoleURIs {
+		l, err := listenControl(u)
+		if err != nil {
+			for _, l := range cs.listeners {
+				l.Close()
+			}
+			return fail("%v", err)
+		}
+		cs.listeners = append(cs.listeners, l)
+	}
+	if cfg.Server.PidFile != "" {
+		if err := writePidFile(cfg.Server.PidFile); err != nil {
+			for _, l := range cs.listeners {
+				l.Close()
+			}
+			return fail("cannot write the pidfile %s: %v", cfg.Server.PidFile, err)
+		}
+		defer removePidFile(cfg.Server.PidFile)
+	}
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
+		log.Warnf("server: cannot become child subreaper (%v); orphans of programs will not be reaped here", errno)
+	}
+
+	s := newSupervisor(cfg, environ, log, console, selfExe)
+	cs.s = s
+	stopReaper := startReaper(s)
+	stopSignals := handleSignals(s)
+	go s.loop() // ends when every program stopped after a shutdown
+	log.Infof("server: Ramona %s started, pid %d, listening on %s", version, os.Getpid(), uriList(cfg.Server.ConsoleURIs))
+	for i, u := range cfg.Server.ConsoleURIs {
+		go cs.serve(cs.listeners[i], u.Scheme) // ends when the listener is closed
+	}
+	if opts.background {
+		// Startup went well: close the pipe `ramona start` reads our errors from.
+		if devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+			syscall.Dup2(int(devnull.Fd()), 2)
+			devnull.Close()
+		}
+	}
+	s.post(func() { s.initialStart(opts) })
+	<-s.done
+	stopSignals()
+	cs.close()
+	stopReaper()
+	if logFile != nil {
+		logFile.Close()
+	}
+	return s.exitCode
+}
+
+// initialStart starts the programs the server was asked for, in priority order.
+func (s *Supervisor) initialStart(opts serverOptions) {
+	if opts.noStart {
+		return
+	}
+	var progs []*Program
+	if len(opts.names) > 0 {
+		var err error
+		if progs, err = s.resolveNames(opts.names); err != nil {
+			s.log.Errorf("server: %v", err)
+			return
+		}
+	} else {
+		for _, p := range s.order {
+			if p.cfg.AutoStart && p.state != StateDisabled {
+				progs = append(progs, p)
+			}
+		}
+	}
+	q := newSequence(s, "start", progs, seqOptions{}, nil)
+	q.finished = func(exit int, failures []string) {
+		if exit == 0 {
+			s.log.Infof("server: start sequence finished, all programs RUNNING")
+		} else {
+			s.log.Errorf("server: start sequence finished; %d program(s) failed:\n%s", len(failures), indent(strings.Join(failures, "\n")))
+		}
+	}
+	s.runSequence(q)
+}
+
+// startReaper collects every child's exit with wait4(-1) on SIGCHLD and
+// hands it to the loop. The returned function stops it.
+func startReaper(s *Supervisor) func() {
+	sigchld := make(chan os.Signal, 1)
+	signal.Notify(sigchld, syscall.SIGCHLD)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { // ends when stop is closed
+		defer close(done)
+		for {
+			reapAll(s)
+			select {
+			case <-sigchld:
+			case <-stop:
+				signal.Stop(sigchld)
+				return
+			}
+		}
+	}()
+	return func() { close(stop); <-done }
+}
+
+func reapAll(s *Supervisor) {
+	for {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if pid <= 0 {
+			return
+		}
+		s.post(func() { s.reaped(pid, ws) })
+	}
+}
+
+// handleSignals turns the server's signals into loop events.
+func handleSignals(s *Supervisor) func() {
+	ch := make(chan os.Signal, 8)
+	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGPIPE)
+	stop := make(chan struct{})
+	go func() { // ends when stop is closed
+		for {
+			select {
+			case <-stop:
+				signal.Stop(ch)
+				return
+			case sig := <-ch:
+				switch sig {
+				case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
+					s.log.Infof("server: got %s", signalName(sig.(syscall.Signal)))
+					s.post(func() {
+						if s.quitting {
+							s.escalate()
+						} else {
+							s.shutdown(0)
+						}
+					})
+				case syscall.SIGHUP:
+					s.log.Infof("server: got SIGHUP; reloading the configuration and reopening logs")
+					go s.reloadFromDisk() // ends when the configuration is read
+				case syscall.SIGUSR1:
+					s.post(func() { s.reopenLogs() })
+				case syscall.SIGUSR2:
+					s.post(func() { s.logStatus() })
+				}
+			}
+		}
+	}()
+	return func() { close(stop) }
+}
+
+// reloadFromDisk reads the configuration off the loop and applies it there.
+func (s *Supervisor) reloadFromDisk() {
+	files := make(chan []string, 1)
+	s.post(func() { files <- s.cfg.Files })
+	var list []string
+	select {
+	case list = <-files:
+	case <-s.done:
+		return
+	}
+	cfg, err := loadConfig(list, s.environ)
+	if err != nil {
+		s.log.Errorf("server: reload: the configuration has errors; nothing was changed:\n%s", indent(err.Error()))
+		return
+	}
+	s.post(func() { s.reload(cfg, newReplySink()) })
+}
+
+func (s *Supervisor) reopenLogs() {
+	s.log.Infof("server: reopening log files")
+	for _, p := range s.order {
+		p.logs.reopen()
+	}
+}
+
+// logStatus writes every program's state to the server log (SIGUSR2).
+func (s *Supervisor) logStatus() {
+	for _, p := range s.order {
+		st := s.status(p)
+		s.log.Infof("status: %s %s pid=%d launches=%d restarts=%d %s", st.Name, st.State, st.PID, st.Launches, st.Restarts, st.Error)
+	}
+}
+
+func uriList(uris []SocketURI) string {
+	parts := make([]string, len(uris))
+	for i, u := range uris {
+		parts[i] = u.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+func writePidFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// removePidFile removes the pidfile if it is still ours.
+func removePidFile(path string) {
+	data, err := os.ReadFile(path)
+	if err == nil && strings.TrimSpace(string(data)) == strconv.Itoa(os.Getpid()) {
+		os.Remove(path)
+	}
+}
+
+// inheritedFDs lists open descriptors above 2 without close-on-exec: those
+// this process inherited (Go opens its own with close-on-exec).
+func inheritedFDs() []int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return nil
+	}
+	var fds []int
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd <= 2 {
+			continue
+		}
+		flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0)
+		if errno == 0 && flags&syscall.FD_CLOEXEC == 0 {
+			fds = append(fds, fd)
+		}
+	}
+	return fds
+}
+
+// closeInheritedFDs: a daemon holds nothing of the shell that started it.
+func closeInheritedFDs() {
+	for _, fd := range inheritedFDs() {
+		syscall.Close(fd)
+	}
+}
+
+// markInheritedFDsCloseOnExec keeps inherited descriptors from leaking
+// into programs.
+func markInheritedFDsCloseOnExec() {
+	for _, fd := range inheritedFDs() {
+		syscall.CloseOnExec(fd)
+	}
+}
+
+// serverStartTimeout bounds how long `ramona start` waits for a new server.
+const serverStartTimeout = 30 * time.Second

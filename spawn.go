@@ -1,0 +1,242 @@
+// Spawning a program: its environment ([env] plus RAMONA_CONFIG and
+// RAMONA_SECTION), $VAR expansion of command and directory, PATH lookup,
+// pipes, process group and session, user switch, parent-death signal, and
+// the exec shim that sets umask and the core-dump limit before exec.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// programEnv is the environment a program starts with: the server's, then
+// its [env] set (an empty value removes a variable), then Ramona's own.
+func programEnv(pc *ProgramConfig, cfg *Config, environ []string) []string {
+	env := map[string]string{}
+	var order []string
+	set := func(k, v string) {
+		if _, ok := env[k]; !ok {
+			order = append(order, k)
+		}
+		env[k] = v
+	}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			set(k, v)
+		}
+	}
+	if pc.User != "" {
+		set("USER", pc.User)
+		set("LOGNAME", pc.User)
+		if pc.HomeDir != "" {
+			set("HOME", pc.HomeDir)
+		}
+	}
+	for _, v := range pc.Env {
+		if v.Unset {
+			delete(env, v.Name)
+			continue
+		}
+		set(v.Name, v.Value)
+	}
+	set("RAMONA_CONFIG", strings.Join(cfg.Files, ":"))
+	set("RAMONA_SECTION", "program:"+pc.Name)
+	out := make([]string, 0, len(env))
+	for _, k := range order {
+		if v, ok := env[k]; ok {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
+}
+
+func envLookup(env []string) func(string) (string, bool) {
+	m := make(map[string]string, len(env))
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// lookPath finds a command the way a shell would, with the program's PATH; a
+// name with a slash is relative to the program's directory.
+func lookPath(name, path, dir string) (string, error) {
+	if strings.Contains(name, "/") {
+		full := name
+		if !filepath.IsAbs(full) {
+			full = filepath.Join(dir, full)
+		}
+		if err := checkExecutable(full); err != nil {
+			return "", fmt.Errorf("command %s: %w", name, err)
+		}
+		return full, nil
+	}
+	for _, d := range filepath.SplitList(path) {
+		if d == "" {
+			d = "."
+		}
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(dir, d)
+		}
+		full := filepath.Join(d, name)
+		if checkExecutable(full) == nil {
+			return full, nil
+		}
+	}
+	return "", fmt.Errorf("command %s: not found in PATH=%s", name, path)
+}
+
+func checkExecutable(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return errors.New(pathErrText(err))
+	}
+	if fi.IsDir() {
+		return errors.New("is a directory")
+	}
+	if fi.Mode()&0o111 == 0 {
+		return errors.New("is not executable")
+	}
+	return nil
+}
+
+// spawn starts one process of p with its pipes and readers. Errors are
+// spawn failures (missing binary, bad directory, user switch impossible).
+func (s *Supervisor) spawn(p *Program) (*instance, error) {
+	pc := p.cfg
+	if pc.HTTPFrontend {
+		return nil, errors.New("command=<httpfend>: the web frontend is not part of this build yet")
+	}
+	env := programEnv(pc, s.cfg, s.environ)
+	lookup := envLookup(env)
+	argv, missing, err := splitCommandMissing(pc.Command, lookup)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range missing {
+		s.log.Warnf("%s: $%s in the command is not set; it expands to nothing", pc.Name, name)
+	}
+	dir := pc.BaseDir
+	if pc.Directory != "" {
+		dir = resolvePath(expandVars(pc.Directory, func(k string) string { v, _ := lookup(k); return v }), pc.BaseDir)
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("directory %s: %s", dir, pathErrText(err))
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("directory %s: not a directory", dir)
+	}
+	pathVar, _ := lookup("PATH")
+	path, err := lookPath(argv[0], pathVar, dir)
+	if err != nil {
+		return nil, err
+	}
+	sys := &syscall.SysProcAttr{Setsid: pc.ProcessGroup, Pdeathsig: syscall.SIGKILL}
+	if pc.User != "" {
+		if euid := os.Geteuid(); euid == 0 {
+			sys.Credential = &syscall.Credential{Uid: pc.UID, Gid: pc.GID, Groups: pc.Groups}
+		} else if uint32(euid) != pc.UID {
+			return nil, fmt.Errorf("cannot run as user %s: the server runs as uid %d, and only root can switch users", pc.User, euid)
+		}
+	}
+	execPath := path
+	if pc.Umask >= 0 || pc.CoreDump {
+		umask := "-"
+		if pc.Umask >= 0 {
+			umask = fmt.Sprintf("%03o", pc.Umask)
+		}
+		core := "0"
+		if pc.CoreDump {
+			core = "1"
+		}
+		execPath = s.selfExe
+		argv = append(append(append([]string{s.selfExe}, reexecPrefix...), "exec-shim", umask, core, path), argv...)
+	}
+
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, err
+	}
+	defer devnull.Close()
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	errR, errW := outR, outW
+	if !p.logs.merged() {
+		if errR, errW, err = os.Pipe(); err != nil {
+			outR.Close()
+			outW.Close()
+			return nil, err
+		}
+	}
+	p.logs.banner(fmt.Sprintf("-=[ %s STARTING by Ramona on %s ]=-\n", pc.Name, time.Now().Format("2006-01-02 15:04:05")))
+	pid, err := syscall.ForkExec(execPath, argv, &syscall.ProcAttr{
+		Dir:   dir,
+		Env:   env,
+		Files: []uintptr{devnull.Fd(), outW.Fd(), errW.Fd()},
+		Sys:   sys,
+	})
+	outW.Close()
+	if errW != outW {
+		errW.Close()
+	}
+	if err != nil {
+		outR.Close()
+		if errR != outR {
+			errR.Close()
+		}
+		return nil, fmt.Errorf("cannot start %s: %v", path, err)
+	}
+	inst := &instance{prog: p, pid: pid, started: time.Now()}
+	if pc.ProcessGroup {
+		inst.pgid = pid
+	}
+	s.byPid[pid] = inst
+	inst.readers = 1
+	go s.readOutput(inst, outR, p.logs.stdout) // ends at EOF: when every holder of the pipe closed it
+	if errR != outR {
+		inst.readers++
+		go s.readOutput(inst, errR, p.logs.stderr) // ends at EOF, as above
+	}
+	return inst, nil
+}
+
+// runExecShim is `ramona exec-shim UMASK CORE PATH ARGV...`: it sets what
+// SysProcAttr cannot (the umask, an unlimited core size) and execs the
+// program in place, so the pid Ramona watches stays the same.
+func runExecShim(args []string) int {
+	if len(args) < 4 {
+		fmt.Fprintln(os.Stderr, "ramona exec-shim: usage: exec-shim UMASK CORE PATH ARGV...")
+		return 127
+	}
+	umask, core, path, argv := args[0], args[1], args[2], args[3:]
+	if umask != "-" {
+		n, err := strconv.ParseUint(umask, 8, 32)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ramona exec-shim: bad umask %q\n", umask)
+			return 127
+		}
+		syscall.Umask(int(n))
+	}
+	if core == "1" {
+		lim := &syscall.Rlimit{Cur: ^uint64(0), Max: ^uint64(0)}
+		if err := syscall.Setrlimit(syscall.RLIMIT_CORE, lim); err != nil {
+			var cur syscall.Rlimit
+			if syscall.Getrlimit(syscall.RLIMIT_CORE, &cur) == nil {
+				cur.Cur = cur.Max // not root: raise the soft limit as far as allowed
+				syscall.Setrlimit(syscall.RLIMIT_CORE, &cur)
+			}
+		}
+	}
+	err := syscall.Exec(path, argv, os.Environ())
+	fmt.Fprintf(os.Stderr, "ramona exec-shim: cannot execute %s: %v\n", path, err)
+	return 127
+}

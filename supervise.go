@@ -1,0 +1,745 @@
+// Supervisor owns the program table and every program's state. One
+// goroutine, (*Supervisor).loop, runs every handler below; everything else
+// (the reaper, timers, output readers, control connections) sends it a
+// closure on s.events and never touches program state itself. This file holds
+// the state machine of SPEC section 3: start, RUNNING after starttimeout,
+// backoff and FATAL, autorestart, the kill sequence, and the server's exit.
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// State is a program's life-cycle state (SPEC section 3).
+type State int
+
+const (
+	StateStopped State = iota
+	StateStarting
+	StateRunning
+	StateBackoff
+	StateStopping
+	StateFatal
+	StateDisabled
+	StateCfgError
+)
+
+var stateNames = [...]string{"STOPPED", "STARTING", "RUNNING", "BACKOFF", "STOPPING", "FATAL", "DISABLED", "CFGERROR"}
+
+func (s State) String() string { return stateNames[s] }
+
+// running is true while the program has (or is about to have) a process.
+func (s State) running() bool {
+	return s == StateStarting || s == StateRunning || s == StateBackoff || s == StateStopping
+}
+
+const (
+	backoffFirst   = time.Second
+	backoffMax     = 60 * time.Second
+	quickDeathTime = 10 * time.Second // a RUNNING program that dies sooner backs off before its next restart
+	outputDrainMax = time.Second      // how long the EXITED banner waits for a pipe a grandchild keeps open
+)
+
+// Program is one supervised program: its configuration and its state.
+type Program struct {
+	cfg          *ProgramConfig
+	state        State
+	since        time.Time // when state was entered
+	inst         *instance // the current process, nil when none
+	pgid         int       // process group of the last instance (signals and leftovers)
+	launches     int
+	restarts     int // automatic restarts after an exit
+	retries      int // consecutive failed starts
+	quick        int // consecutive quick deaths after RUNNING
+	lastExit     *exitStatus
+	lastError    string // why it is FATAL or CFGERROR
+	statusText   string
+	timer        *time.Timer
+	timerGen     int
+	kill         *killSequence // while STOPPING
+	failingStart bool          // being stopped because it never became ready
+	removed      bool          // removed by reload: forget it once stopped
+	restartAs    *ProgramConfig
+	logs         *programLogs
+}
+
+// exitStatus is how a process ended.
+type exitStatus struct {
+	code   int            // exit code, when signal is 0
+	signal syscall.Signal // the signal that killed it
+	core   bool
+	uptime time.Duration
+}
+
+func (e *exitStatus) String() string {
+	if e.signal != 0 {
+		s := "killed by " + signalName(e.signal)
+		if e.core {
+			s += " (core dumped)"
+		}
+		return s
+	}
+	return fmt.Sprintf("exit status %d", e.code)
+}
+
+// essentialCode is the server's exit code when an essential program failed:
+// its exit code, or 128+signal.
+func (e *exitStatus) essentialCode() int {
+	if e.signal != 0 {
+		return 128 + int(e.signal)
+	}
+	return e.code
+}
+
+// instance is one process of a program, from spawn to the EXITED banner.
+type instance struct {
+	prog      *Program
+	pid       int
+	pgid      int
+	started   time.Time
+	readers   int         // output readers still reading
+	status    *exitStatus // set when the reaper collected it
+	finished  bool
+	drainWait *time.Timer
+}
+
+// killSequence sends a program's (or a leftover group's) kill signals, one
+// every stoptimeout, then SIGKILL until it is gone.
+type killSequence struct {
+	signals []syscall.Signal
+	step    time.Duration
+	timer   *time.Timer
+	gen     int
+}
+
+// leftoverGroup is the process group of a program whose main process exited
+// while other members still run; they get the kill sequence too.
+type leftoverGroup struct {
+	name string
+	pgid int
+	kill *killSequence
+}
+
+// Supervisor is the server's state: configuration, programs, clients.
+type Supervisor struct {
+	events   chan func()
+	cfg      *Config
+	environ  []string
+	progs    map[string]*Program
+	order    []*Program // configuration order
+	byPid    map[int]*instance
+	seqs     []*sequence
+	left     []*leftoverGroup
+	clients  map[*clientConn]bool
+	log      *serverLog
+	console  *consoleOutput
+	selfExe  string
+	started  time.Time
+	quitting bool          // the server is stopping everything to exit
+	forced   bool          // a second SIGTERM: straight to SIGKILL
+	exitCode int           // the server's exit code once it is done
+	done     chan struct{} // closed when the loop has finished
+	onSettle []func()      // called when the shutdown sequence finished
+}
+
+func newSupervisor(cfg *Config, environ []string, log *serverLog, console *consoleOutput, selfExe string) *Supervisor {
+	s := &Supervisor{
+		events:  make(chan func(), 1024),
+		cfg:     cfg,
+		environ: environ,
+		progs:   map[string]*Program{},
+		byPid:   map[int]*instance{},
+		clients: map[*clientConn]bool{},
+		log:     log,
+		console: console,
+		selfExe: selfExe,
+		started: time.Now(),
+		done:    make(chan struct{}),
+	}
+	for _, pc := range cfg.Programs {
+		s.addProgram(pc)
+	}
+	return s
+}
+
+func (s *Supervisor) addProgram(pc *ProgramConfig) *Program {
+	p := &Program{cfg: pc, since: time.Now()}
+	switch {
+	case pc.Err != nil:
+		p.state, p.lastError = StateCfgError, pc.Err.Error()
+		s.log.Errorf("%s: configuration error, the program cannot run:\n%s", pc.Name, indent(pc.Err.Error()))
+	case pc.Disabled:
+		p.state = StateDisabled
+	default:
+		p.state = StateStopped
+	}
+	s.progs[pc.Name] = p
+	s.order = append(s.order, p)
+	return p
+}
+
+// loop runs every handler; it ends when the server has stopped everything
+// and closes s.done. The OS thread stays locked: children get SIGKILL as
+// their parent-death signal, which the kernel ties to the forking thread.
+func (s *Supervisor) loop() {
+	runtime.LockOSThread()
+	defer close(s.done)
+	for ev := range s.events {
+		ev()
+		if s.quitting && s.allQuiet() {
+			s.finishShutdown()
+			return
+		}
+	}
+}
+
+// post hands a function to the loop; safe from any goroutine. After the
+// loop has ended the function is dropped.
+func (s *Supervisor) post(f func()) {
+	select {
+	case s.events <- f:
+	case <-s.done:
+	}
+}
+
+// setState moves p to st and tells the log and every waiting sequence.
+func (s *Supervisor) setState(p *Program, st State, detail string) {
+	old := p.state
+	p.state, p.since = st, time.Now()
+	line := fmt.Sprintf("%s: %s -> %s", p.cfg.Name, old, st)
+	if detail != "" {
+		line += ": " + detail
+	}
+	switch st {
+	case StateFatal, StateCfgError:
+		s.log.Errorf("%s", line)
+	case StateBackoff:
+		s.log.Warnf("%s", line)
+	default:
+		s.log.Infof("%s", line)
+	}
+	for _, q := range s.seqs {
+		q.changed(s, p, detail)
+	}
+	s.checkEssential(p)
+}
+
+// armTimer (re)sets the program's one timer; a stale firing is ignored.
+func (s *Supervisor) armTimer(p *Program, d time.Duration, f func()) {
+	s.stopTimer(p)
+	p.timerGen++
+	gen := p.timerGen
+	p.timer = time.AfterFunc(d, func() {
+		s.post(func() {
+			if p.timerGen == gen {
+				p.timer = nil
+				f()
+			}
+		})
+	})
+}
+
+func (s *Supervisor) stopTimer(p *Program) {
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+	p.timerGen++
+}
+
+// startProgram spawns p (STOPPED, FATAL or BACKOFF -> STARTING), or makes
+// it FATAL when the process cannot be started at all.
+func (s *Supervisor) startProgram(p *Program) {
+	s.stopTimer(p)
+	p.lastError = ""
+	if p.logs == nil {
+		p.logs = s.openProgramLogs(p.cfg)
+	}
+	inst, err := s.spawn(p)
+	if err != nil {
+		p.lastError = err.Error()
+		p.retries = 0
+		s.setState(p, StateFatal, err.Error())
+		return
+	}
+	p.launches++
+	p.inst, p.pgid = inst, inst.pgid
+	detail := fmt.Sprintf("pid %d", inst.pid)
+	s.setState(p, StateStarting, detail)
+	if p.cfg.Ready == ReadyNotify {
+		s.armTimer(p, p.cfg.ReadyTimeout, func() { s.startTimedOut(p) })
+		return
+	}
+	s.armTimer(p, p.cfg.StartTimeout, func() { s.becameRunning(p) })
+}
+
+// becameRunning: the program stayed up for starttimeout (or said READY=1).
+func (s *Supervisor) becameRunning(p *Program) {
+	if p.state != StateStarting || p.inst == nil {
+		return
+	}
+	p.retries = 0
+	s.setState(p, StateRunning, fmt.Sprintf("pid %d", p.inst.pid))
+}
+
+// startTimedOut: a ready=notify program sent no READY=1 in readytimeout; it
+// is a failed start: stopped, then retried or FATAL.
+func (s *Supervisor) startTimedOut(p *Program) {
+	if p.state != StateStarting {
+		return
+	}
+	s.log.Warnf("%s: no READY=1 within readytimeout %s; stopping it", p.cfg.Name, p.cfg.ReadyTimeout)
+	p.lastError = fmt.Sprintf("no READY=1 within %s", p.cfg.ReadyTimeout)
+	p.failingStart = true
+	s.beginKill(p, false)
+}
+
+// stopProgram begins the stop sequence (STARTING/RUNNING -> STOPPING,
+// BACKOFF -> STOPPED). core asks for SIGQUIT first where coredump is on.
+func (s *Supervisor) stopProgram(p *Program, core bool) {
+	switch p.state {
+	case StateBackoff:
+		s.stopTimer(p)
+		s.setState(p, StateStopped, "stopped while waiting to retry")
+	case StateStarting, StateRunning:
+		s.beginKill(p, core)
+	}
+}
+
+func (s *Supervisor) beginKill(p *Program, core bool) {
+	s.stopTimer(p)
+	sigs := append([]syscall.Signal(nil), p.cfg.KillBy...)
+	if core && p.cfg.CoreDump {
+		sigs = append([]syscall.Signal{syscall.SIGQUIT}, sigs...)
+	}
+	if s.forced {
+		sigs = nil
+	}
+	p.kill = &killSequence{signals: sigs, step: p.cfg.StopTimeout}
+	s.setState(p, StateStopping, "")
+	s.killStep(p.cfg.Name, p.kill, p.cfg.ProcessGroup, p.pid(), p.pgid, func() bool { return p.state == StateStopping && p.kill != nil })
+}
+
+// killStep sends the next signal of k and arms the timer for the one after.
+func (s *Supervisor) killStep(name string, k *killSequence, group bool, pid, pgid int, still func() bool) {
+	sig := syscall.SIGKILL
+	if len(k.signals) > 0 {
+		sig, k.signals = k.signals[0], k.signals[1:]
+	}
+	s.signal(name, group, pid, pgid, sig)
+	k.gen++
+	gen := k.gen
+	if k.timer != nil {
+		k.timer.Stop()
+	}
+	k.timer = time.AfterFunc(k.step, func() {
+		s.post(func() {
+			if k.gen == gen && still() {
+				s.log.Warnf("%s: still running %s after %s", name, sig.String(), k.step)
+				s.killStep(name, k, group, pid, pgid, still)
+			}
+		})
+	})
+}
+
+// signal sends sig to the program's process group (or its pid), and logs it.
+func (s *Supervisor) signal(name string, group bool, pid, pgid int, sig syscall.Signal) {
+	var err error
+	if group && pgid > 0 {
+		s.log.Infof("%s: sending %s to process group %d", name, signalName(sig), pgid)
+		err = syscall.Kill(-pgid, sig)
+	} else if pid > 0 {
+		s.log.Infof("%s: sending %s to pid %d", name, signalName(sig), pid)
+		err = syscall.Kill(pid, sig)
+	}
+	if err != nil && err != syscall.ESRCH {
+		s.log.Errorf("%s: cannot send %s: %v", name, signalName(sig), err)
+	}
+}
+
+func (p *Program) pid() int {
+	if p.inst != nil && p.inst.status == nil {
+		return p.inst.pid
+	}
+	return 0
+}
+
+// groupAlive reports whether any process of the group still exists.
+func groupAlive(pgid int) bool {
+	return pgid > 0 && syscall.Kill(-pgid, 0) == nil
+}
+
+// reaped is the reaper's report of one child's end.
+func (s *Supervisor) reaped(pid int, ws syscall.WaitStatus) {
+	inst := s.byPid[pid]
+	if inst == nil {
+		s.log.Debugf("reaped pid %d (%s), not a program's main process", pid, describeWait(ws))
+		s.checkGroups()
+		return
+	}
+	delete(s.byPid, pid)
+	st := &exitStatus{uptime: time.Since(inst.started)}
+	if ws.Signaled() {
+		st.signal, st.core = ws.Signal(), ws.CoreDump()
+	} else {
+		st.code = ws.ExitStatus()
+	}
+	inst.status = st
+	if inst.readers == 0 {
+		s.finishInstance(inst)
+		return
+	}
+	inst.drainWait = time.AfterFunc(outputDrainMax, func() {
+		s.post(func() {
+			if !inst.finished {
+				s.log.Warnf("%s: pid %d exited but its output stays open (a process it started keeps the pipe); going on without waiting, later output still reaches the log", inst.prog.cfg.Name, inst.pid)
+				s.finishInstance(inst)
+			}
+		})
+	})
+}
+
+// readerDone is called when one of an instance's output pipes reached EOF.
+func (s *Supervisor) readerDone(inst *instance) {
+	inst.readers--
+	if inst.readers == 0 && inst.status != nil && !inst.finished {
+		s.finishInstance(inst)
+	}
+}
+
+// finishInstance writes the EXITED banner (after every byte of output) and
+// moves the program on.
+func (s *Supervisor) finishInstance(inst *instance) {
+	inst.finished = true
+	if inst.drainWait != nil {
+		inst.drainWait.Stop()
+	}
+	p, st := inst.prog, inst.status
+	p.logs.banner(fmt.Sprintf("-=[ %s EXITED on %s with status %s, pid: %d ]=-\n",
+		p.cfg.Name, time.Now().Format("2006-01-02 15:04:05"), bannerStatus(st), inst.pid))
+	if p.inst != inst {
+		return
+	}
+	p.inst = nil
+	p.lastExit = st
+	s.afterExit(p, st)
+}
+
+func bannerStatus(st *exitStatus) string {
+	if st.signal != 0 {
+		return signalName(st.signal)
+	}
+	return fmt.Sprint(st.code)
+}
+
+// afterExit is the state machine's answer to a main process exit.
+func (s *Supervisor) afterExit(p *Program, st *exitStatus) {
+	name := p.cfg.Name
+	desc := fmt.Sprintf("%s after %s", st, roundDuration(st.uptime))
+	switch p.state {
+	case StateStopping:
+		if p.cfg.ProcessGroup && groupAlive(p.pgid) {
+			s.log.Infof("%s: main process exited (%s); waiting for the rest of its process group %d", name, st, p.pgid)
+			return // the kill sequence goes on; checkGroups finishes it
+		}
+		s.finishStop(p, desc)
+	case StateStarting:
+		s.stopTimer(p)
+		s.handleLeftovers(p)
+		if p.lastError == "" {
+			p.lastError = "exited too quickly: " + desc
+		}
+		s.failedStart(p)
+	case StateRunning:
+		s.stopTimer(p)
+		s.handleLeftovers(p)
+		expected := p.cfg.exitExpected(st)
+		restart := p.cfg.AutoRestart == RestartYes || (p.cfg.AutoRestart == RestartUnexpected && !expected)
+		if s.quitting {
+			restart = false
+		}
+		if !restart {
+			if expected {
+				s.setState(p, StateStopped, "exited: "+desc)
+			} else {
+				p.lastError = "exited: " + desc
+				s.setState(p, StateFatal, p.lastError)
+			}
+			return
+		}
+		if st.uptime >= quickDeathTime {
+			p.quick = 0
+		}
+		p.quick++
+		p.restarts++
+		if p.quick == 1 {
+			s.log.Infof("%s: exited (%s); restarting", name, desc)
+			s.startProgram(p)
+			return
+		}
+		delay := backoffDelay(p.quick - 1)
+		s.setState(p, StateBackoff, fmt.Sprintf("exited: %s; died quickly %d times in a row, restart in %s", desc, p.quick, delay))
+		s.armTimer(p, delay, func() { s.retry(p) })
+	}
+}
+
+// failedStart: the program did not reach RUNNING; retry with backoff while
+// autorestart is on and retries remain, else FATAL.
+func (s *Supervisor) failedStart(p *Program) {
+	if p.cfg.AutoRestart == RestartNo || s.quitting {
+		s.setState(p, StateFatal, p.lastError)
+		return
+	}
+	p.retries++
+	if p.retries > p.cfg.StartRetries {
+		p.lastError = fmt.Sprintf("%s; gave up after %d retries", p.lastError, p.cfg.StartRetries)
+		s.setState(p, StateFatal, p.lastError)
+		return
+	}
+	delay := backoffDelay(p.retries)
+	s.setState(p, StateBackoff, fmt.Sprintf("%s; retry %d/%d in %s", p.lastError, p.retries, p.cfg.StartRetries, delay))
+	s.armTimer(p, delay, func() { s.retry(p) })
+}
+
+// retry is the BACKOFF timer's end.
+func (s *Supervisor) retry(p *Program) {
+	if p.state == StateBackoff {
+		s.startProgram(p)
+	}
+}
+
+func (s *Supervisor) finishStop(p *Program, desc string) {
+	if p.kill != nil && p.kill.timer != nil {
+		p.kill.timer.Stop()
+	}
+	p.kill = nil
+	if p.failingStart { // stopped because it never became ready
+		p.failingStart = false
+		s.failedStart(p)
+		return
+	}
+	s.setState(p, StateStopped, desc)
+	s.afterStopped(p)
+}
+
+// afterStopped applies what reload decided for a stopped program.
+func (s *Supervisor) afterStopped(p *Program) {
+	if p.removed {
+		s.forget(p)
+		return
+	}
+	if p.restartAs != nil {
+		cfg := p.restartAs
+		p.restartAs = nil
+		s.replaceConfig(p, cfg)
+		if p.state == StateStopped {
+			s.startProgram(p)
+		}
+	}
+}
+
+// handleLeftovers: the main process is gone but its group still has
+// members; they get the program's kill sequence (as systemd does).
+func (s *Supervisor) handleLeftovers(p *Program) {
+	if !p.cfg.ProcessGroup || !groupAlive(p.pgid) {
+		return
+	}
+	s.log.Warnf("%s: processes of its group %d outlived the main process; stopping them", p.cfg.Name, p.pgid)
+	lg := &leftoverGroup{name: p.cfg.Name, pgid: p.pgid, kill: &killSequence{signals: append([]syscall.Signal(nil), p.cfg.KillBy...), step: p.cfg.StopTimeout}}
+	s.left = append(s.left, lg)
+	s.killStep(lg.name, lg.kill, true, 0, lg.pgid, func() bool { return groupAlive(lg.pgid) })
+}
+
+// checkGroups finishes stop sequences and leftover groups whose last
+// process has gone; called whenever an orphan was reaped.
+func (s *Supervisor) checkGroups() {
+	for _, p := range s.order {
+		if p.state == StateStopping && p.inst == nil && !groupAlive(p.pgid) {
+			s.finishStop(p, "process group gone")
+		}
+	}
+	kept := s.left[:0]
+	for _, lg := range s.left {
+		if groupAlive(lg.pgid) {
+			kept = append(kept, lg)
+		} else if lg.kill.timer != nil {
+			lg.kill.timer.Stop()
+		}
+	}
+	s.left = kept
+}
+
+func backoffDelay(n int) time.Duration {
+	d := backoffFirst
+	for i := 1; i < n && d < backoffMax; i++ {
+		d *= 2
+	}
+	return min(d, backoffMax)
+}
+
+// exitExpected: the exit code is in exitcodes (a signal never is).
+func (pc *ProgramConfig) exitExpected(st *exitStatus) bool {
+	if st.signal != 0 {
+		return false
+	}
+	for _, c := range pc.ExitCodes {
+		if c == st.code {
+			return true
+		}
+	}
+	return false
+}
+
+// checkEssential: an essential program that failed for good stops the server
+// with its exit code.
+func (s *Supervisor) checkEssential(p *Program) {
+	if !p.cfg.Essential || s.quitting {
+		return
+	}
+	failed := p.state == StateFatal || (p.state == StateStopped && p.kill == nil && p.lastExit != nil && p.cfg.AutoRestart == RestartNo && time.Since(p.since) < time.Second)
+	if !failed {
+		return
+	}
+	code := 1
+	if p.lastExit != nil {
+		code = p.lastExit.essentialCode()
+	}
+	if p.state == StateStopped && code == 0 {
+		code = 0
+	}
+	s.log.Errorf("%s: essential program ended (%s); stopping the server with exit code %d", p.cfg.Name, p.state, code)
+	s.shutdown(code)
+}
+
+// shutdown stops every program in reverse priority order, then the loop
+// ends. It is idempotent; a second call while stopping escalates to SIGKILL.
+func (s *Supervisor) shutdown(code int) {
+	if s.quitting {
+		return
+	}
+	s.quitting = true
+	s.exitCode = code
+	s.log.Infof("server: stopping all programs")
+	seq := newSequence(s, "stop", s.order, seqOptions{}, nil)
+	s.runSequence(seq)
+}
+
+// escalate: a second SIGTERM/SIGINT while stopping sends SIGKILL to all.
+func (s *Supervisor) escalate() {
+	s.forced = true
+	s.log.Warnf("server: asked again to stop; sending SIGKILL to every program")
+	for _, p := range s.order {
+		if p.state == StateStopping || p.state == StateRunning || p.state == StateStarting {
+			s.signal(p.cfg.Name, p.cfg.ProcessGroup, p.pid(), p.pgid, syscall.SIGKILL)
+		}
+		if p.state == StateBackoff {
+			s.stopProgram(p, false)
+		}
+	}
+	for _, lg := range s.left {
+		s.signal(lg.name, true, 0, lg.pgid, syscall.SIGKILL)
+	}
+}
+
+// allQuiet: while quitting, nothing runs any more and no sequence waits.
+func (s *Supervisor) allQuiet() bool {
+	if len(s.seqs) > 0 {
+		return false
+	}
+	for _, p := range s.order {
+		if p.state.running() || (p.inst != nil && !p.inst.finished) {
+			return false
+		}
+	}
+	return true
+}
+
+// finishShutdown kills whatever is left of the programs' groups and every
+// orphan this server adopted, then closes the logs.
+func (s *Supervisor) finishShutdown() {
+	for _, p := range s.order {
+		if groupAlive(p.pgid) {
+			s.signal(p.cfg.Name, true, 0, p.pgid, syscall.SIGKILL)
+		}
+	}
+	for _, lg := range s.left {
+		s.signal(lg.name, true, 0, lg.pgid, syscall.SIGKILL)
+	}
+	for _, f := range s.onSettle {
+		f()
+	}
+	for _, p := range s.order {
+		p.logs.close()
+	}
+	s.log.Infof("server: all programs stopped; exiting with status %d", s.exitCode)
+}
+
+// forget removes a program that reload took out of the configuration.
+func (s *Supervisor) forget(p *Program) {
+	delete(s.progs, p.cfg.Name)
+	for i, q := range s.order {
+		if q == p {
+			s.order = append(s.order[:i], s.order[i+1:]...)
+			break
+		}
+	}
+	p.logs.close()
+	s.log.Infof("%s: removed from the configuration", p.cfg.Name)
+}
+
+// replaceConfig gives a stopped program its new configuration.
+func (s *Supervisor) replaceConfig(p *Program, pc *ProgramConfig) {
+	p.logs.close()
+	p.logs = nil
+	p.cfg = pc
+	p.retries, p.quick = 0, 0
+	switch {
+	case pc.Err != nil:
+		p.lastError = pc.Err.Error()
+		s.setState(p, StateCfgError, "configuration error:\n"+indent(p.lastError))
+	case pc.Disabled:
+		s.setState(p, StateDisabled, "")
+	case p.state == StateCfgError || p.state == StateDisabled:
+		s.setState(p, StateStopped, "")
+	}
+}
+
+// byPriority groups programs by priority, highest first (the start order).
+func byPriority(progs []*Program) [][]*Program {
+	sorted := append([]*Program(nil), progs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].cfg.Priority > sorted[j].cfg.Priority })
+	var groups [][]*Program
+	for i, p := range sorted {
+		if i == 0 || p.cfg.Priority != sorted[i-1].cfg.Priority {
+			groups = append(groups, nil)
+		}
+		groups[len(groups)-1] = append(groups[len(groups)-1], p)
+	}
+	return groups
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond)
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
+}
+
+func describeWait(ws syscall.WaitStatus) string {
+	if ws.Signaled() {
+		return "killed by " + signalName(ws.Signal())
+	}
+	return fmt.Sprintf("exit status %d", ws.ExitStatus())
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}
