@@ -1,0 +1,148 @@
+// End-to-end scaffolding: a test Ramona (config file in a temp dir, a
+// foreground server that is the test binary, the in-process command line)
+// whose every child carries RAMONA_TEST_ID so that nothing may outlive the
+// test, plus the first end-to-end test: start, status, stop.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// testRamona is one test's configuration and server.
+type testRamona struct {
+	t      *testing.T
+	id     string
+	dir    string
+	conf   string
+	server *testServer
+}
+
+// newTestRamona writes a config with the given program sections (and any
+// other sections) below a header that sets logdir, the socket and the test
+// marker in [env]. It does not start a server.
+func newTestRamona(t *testing.T, sections string) *testRamona {
+	t.Helper()
+	id := newTestID()
+	t.Cleanup(func() { checkNoLeftovers(t, id) }) // registered first: runs after the server's cleanup
+	dir := t.TempDir()
+	r := &testRamona{t: t, id: id, dir: dir, conf: filepath.Join(dir, "ramona.conf")}
+	r.write(sections)
+	return r
+}
+
+// write replaces the configuration (for reload tests).
+func (r *testRamona) write(sections string) {
+	r.t.Helper()
+	text := fmt.Sprintf("[general]\nlogdir=./log\n\n[env]\nRAMONA_TEST_ID=%s\n\n[ramona:server]\nconsoleuri=unix://r.sock\n\n%s\n", r.id, sections)
+	if err := os.WriteFile(r.conf, []byte(text), 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// start runs the server in the foreground (daemon) with extra arguments,
+// and waits until it answers.
+func (r *testRamona) start(daemonArgs ...string) *testServer {
+	r.t.Helper()
+	r.server = startRamonaProcess(r.t, filepath.Join(r.dir, "server.log"), []string{"RAMONA_TEST_ID=" + r.id},
+		append([]string{"-c", r.conf, "daemon"}, daemonArgs...)...)
+	waitFor(r.t, "the server to answer", 20*time.Second, func() bool {
+		cl, err := dialServer(SocketURI{Scheme: "unix", Path: filepath.Join(r.dir, "r.sock")})
+		if err != nil {
+			return false
+		}
+		cl.close()
+		return true
+	})
+	return r.server
+}
+
+// cli runs the command line against this configuration.
+func (r *testRamona) cli(args ...string) (int, string, string) {
+	r.t.Helper()
+	return cli(r.t, r.conf, args...)
+}
+
+// status returns the server's view of every program, by name.
+func (r *testRamona) status() map[string]programStatus {
+	r.t.Helper()
+	code, out, _ := cli(r.t, r.conf, "-s", "status", "--json")
+	if code == exitNoServer || code == exitUsage {
+		r.t.Fatalf("status failed with exit %d", code)
+	}
+	var list []programStatus
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		r.t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	m := map[string]programStatus{}
+	for _, st := range list {
+		m[st.Name] = st
+	}
+	return m
+}
+
+// waitState waits until program name is in state.
+func (r *testRamona) waitState(name, state string, timeout time.Duration) programStatus {
+	r.t.Helper()
+	var st programStatus
+	waitFor(r.t, name+" to be "+state, timeout, func() bool {
+		st = r.status()[name]
+		return st.State == state
+	})
+	return st
+}
+
+// serverLog is what the foreground server wrote so far.
+func (r *testRamona) serverLog() string {
+	data, _ := os.ReadFile(filepath.Join(r.dir, "server.log"))
+	return string(data)
+}
+
+// stopAll stops everything through the command line and checks that the
+// server exits with status 0.
+func (r *testRamona) stopAll() {
+	r.t.Helper()
+	if code, _, _ := r.cli("stop"); code != 0 {
+		r.t.Errorf("stop: exit %d, want 0", code)
+	}
+	if code, err := r.server.wait(30 * time.Second); err != nil || code != 0 {
+		r.t.Errorf("server exit: code %d, err %v; want 0", code, err)
+	}
+}
+
+func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
+
+func TestStartStatusStop(t *testing.T) {
+	r := newTestRamona(t, fmt.Sprintf(`
+[program:one]
+command=%s
+starttimeout=0.2
+
+[program:two]
+command=%s
+starttimeout=0.2
+`, helperCommand(t, "sleep", "1h"), helperCommand(t, "sleep", "1h")))
+	r.start()
+	one := r.waitState("one", "RUNNING", 10*time.Second)
+	two := r.waitState("two", "RUNNING", 10*time.Second)
+	if one.PID == 0 || two.PID == 0 || one.Launches != 1 {
+		t.Fatalf("status: %+v %+v", one, two)
+	}
+	code, out, _ := r.cli("status")
+	if code != 0 || !strings.Contains(out, "one") || !strings.Contains(out, "RUNNING") {
+		t.Errorf("status: exit %d, output %q", code, out)
+	}
+	r.stopAll()
+	if alive(one.PID) || alive(two.PID) {
+		t.Errorf("programs still alive after stop")
+	}
+	if code, _, _ := r.cli("status"); code != exitNoServer {
+		t.Errorf("status after stop: exit %d, want %d", code, exitNoServer)
+	}
+}
