@@ -458,8 +458,8 @@ func (s *Supervisor) shouldRun(p *Program) bool {
 	switch p.state {
 	case StateDisabled:
 		return false
-	case StateStopped:
-		return p.cfg.AutoStart && p.launches == 0 || p.cfg.AutoStart && p.lastExit == nil
+	case StateStopped: // never started yet; stopped on request or after an expected exit is fine
+		return p.cfg.AutoStart && p.launches == 0
 	}
 	return true
 }
@@ -535,9 +535,6 @@ func (s *Supervisor) reload(cfg *Config, sink *replySink) {
 		lines = append(lines, "warning: "+w.Error())
 	}
 	summary := fmt.Sprintf("reloaded: %d added, %d removed, %d changed", len(added), len(removed), len(changed))
-	for _, group := range [][]string{added, removed, changed} {
-		_ = group
-	}
 	lines = append(lines, summary)
 	for _, l := range lines {
 		sink.progress(l)

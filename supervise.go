@@ -226,7 +226,6 @@ func (s *Supervisor) setState(p *Program, st State, detail string) {
 	for _, q := range s.seqs {
 		q.changed(s, p, detail)
 	}
-	s.checkEssential(p)
 }
 
 // armTimer (re)sets the program's one timer; a stale firing is ignored.
@@ -265,6 +264,7 @@ func (s *Supervisor) startProgram(p *Program) {
 		p.lastError = err.Error()
 		p.retries = 0
 		s.setState(p, StateFatal, err.Error())
+		s.endedForGood(p)
 		return
 	}
 	p.launches++
@@ -339,6 +339,7 @@ func (s *Supervisor) killStep(name string, k *killSequence, group bool, pid, pgi
 	}
 	k.timer = time.AfterFunc(k.step, func() {
 		s.post(func() {
+			s.checkGroups() // a group may have emptied without a reap of ours
 			if k.gen == gen && still() {
 				s.log.Warnf("%s: still running %s after %s", name, sig.String(), k.step)
 				s.killStep(name, k, group, pid, pgid, still)
@@ -470,6 +471,7 @@ func (s *Supervisor) afterExit(p *Program, st *exitStatus) {
 				p.lastError = "exited: " + desc
 				s.setState(p, StateFatal, p.lastError)
 			}
+			s.endedForGood(p)
 			return
 		}
 		if st.uptime >= quickDeathTime {
@@ -493,12 +495,14 @@ func (s *Supervisor) afterExit(p *Program, st *exitStatus) {
 func (s *Supervisor) failedStart(p *Program) {
 	if p.cfg.AutoRestart == RestartNo || s.quitting {
 		s.setState(p, StateFatal, p.lastError)
+		s.endedForGood(p)
 		return
 	}
 	p.retries++
 	if p.retries > p.cfg.StartRetries {
 		p.lastError = fmt.Sprintf("%s; gave up after %d retries", p.lastError, p.cfg.StartRetries)
 		s.setState(p, StateFatal, p.lastError)
+		s.endedForGood(p)
 		return
 	}
 	delay := backoffDelay(p.retries)
@@ -595,22 +599,16 @@ func (pc *ProgramConfig) exitExpected(st *exitStatus) bool {
 	return false
 }
 
-// checkEssential: an essential program that failed for good stops the server
-// with its exit code.
-func (s *Supervisor) checkEssential(p *Program) {
+// endedForGood is called when a program ended without a restart coming:
+// FATAL, or STOPPED after exiting by itself. An essential program then stops
+// the server, which exits with the program's exit code (128+signal).
+func (s *Supervisor) endedForGood(p *Program) {
 	if !p.cfg.Essential || s.quitting {
 		return
 	}
-	failed := p.state == StateFatal || (p.state == StateStopped && p.kill == nil && p.lastExit != nil && p.cfg.AutoRestart == RestartNo && time.Since(p.since) < time.Second)
-	if !failed {
-		return
-	}
-	code := 1
+	code := 1 // FATAL without an exit status: it could not be started
 	if p.lastExit != nil {
 		code = p.lastExit.essentialCode()
-	}
-	if p.state == StateStopped && code == 0 {
-		code = 0
 	}
 	s.log.Errorf("%s: essential program ended (%s); stopping the server with exit code %d", p.cfg.Name, p.state, code)
 	s.shutdown(code)
