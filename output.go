@@ -152,9 +152,12 @@ func (l *programLogs) close() {
 var readBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // readOutput copies one pipe into its stream until EOF, in chunks as large
-// as the pipe offers. It ends at EOF or on a read error, and then tells the
-// loop.
-func (s *Supervisor) readOutput(inst *instance, pipe *os.File, dst io.Writer) {
+// as the pipe offers (with logtimestamp, each line gets a timestamp first).
+// It ends at EOF or on a read error, and then tells the loop.
+func (s *Supervisor) readOutput(inst *instance, pipe *os.File, dst io.Writer, timestamps bool) {
+	if timestamps {
+		dst = &timestampWriter{w: dst, lineStart: true, now: time.Now}
+	}
 	defer func() {
 		pipe.Close()
 		s.post(func() { s.readerDone(inst) })
@@ -188,6 +191,38 @@ func (s *Supervisor) readOutput(inst *instance, pipe *os.File, dst io.Writer) {
 			return
 		}
 	}
+}
+
+// timestampWriter prefixes every line of one pipe with an ISO-8601 time
+// (logtimestamp=yes); it belongs to one reader goroutine.
+type timestampWriter struct {
+	w         io.Writer
+	lineStart bool
+	now       func() time.Time
+	buf       []byte
+}
+
+func (tw *timestampWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	stamp := tw.now().Format("2006-01-02T15:04:05.000Z07:00 ")
+	out := tw.buf[:0]
+	for len(p) > 0 {
+		if tw.lineStart {
+			out = append(out, stamp...)
+		}
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			out = append(out, p...)
+			tw.lineStart = false
+			break
+		}
+		out = append(out, p[:i+1]...)
+		p = p[i+1:]
+		tw.lineStart = true
+	}
+	tw.buf = out
+	tw.w.Write(out)
+	return n, nil
 }
 
 // consoleOutput is the server's own stdout and stderr, shared by every

@@ -201,10 +201,10 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 	}
 	s.byPid[pid] = inst
 	inst.readers = 1
-	go s.readOutput(inst, outR, p.logs.stdout) // ends at EOF: when every holder of the pipe closed it
+	go s.readOutput(inst, outR, p.logs.stdout, pc.LogTimestamp) // ends at EOF: when every holder of the pipe closed it
 	if errR != outR {
 		inst.readers++
-		go s.readOutput(inst, errR, p.logs.stderr) // ends at EOF, as above
+		go s.readOutput(inst, errR, p.logs.stderr, pc.LogTimestamp) // ends at EOF, as above
 	}
 	return inst, nil
 }
