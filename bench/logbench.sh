@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Log throughput: a program writes SIZE bytes (default 1 GiB) of log lines to
+# stdout as fast as it can; time until every byte is in a rotating log
+# (50MB x 10 backups, no compression) under Ramona and under supervisord, and
+# `cat > file` of the same stream as the floor. Prints a table with ratios.
+# Usage: bench/logbench.sh [BYTES] [RUNS]   (installs Debian's supervisor if missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE=${1:-1073741824}
+RUNS=${2:-3}
+export PATH=/usr/local/go/bin:$PATH
+
+if ! command -v supervisord >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq supervisor >/dev/null
+fi
+work=$(mktemp -d /tmp/logbench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+CGO_ENABLED=0 go build -o "$work/ramona" .
+LINE='2026-11-25 10:00:00.000 INFO request handled in 3ms method=GET path=/api/v1/items status=200'
+GEN="yes '$LINE' | head -c $SIZE"
+echo "$GEN" > "$work/gen.sh"
+
+now() { date +%s.%N; }
+# wait_for FILE PATTERN: poll until the pattern appears in FILE
+wait_for() { until grep -q "$2" "$1" 2>/dev/null; do sleep 0.01; done; }
+
+run_cat() {
+  rm -f "$work/cat.out"
+  local t0; t0=$(now)
+  sh "$work/gen.sh" | cat > "$work/cat.out"
+  echo "$(now) - $t0" | bc
+}
+
+run_ramona() {
+  rm -rf "$work/r" && mkdir -p "$work/r"
+  cat > "$work/r/ramona.conf" <<EOF
+[general]
+logdir=$work/r
+logmaxsize=50MB
+logbackups=10
+logcompress=no
+[ramona:server]
+consoleuri=unix://$work/r/r.sock
+[program:gen]
+command=sh $work/gen.sh
+autostart=no
+stdout=<logdir>
+stderr=<logdir>
+EOF
+  "$work/ramona" -c "$work/r/ramona.conf" daemon -S 2>"$work/r/server.log" &
+  local pid=$!
+  until "$work/ramona" -s -c "$work/r/ramona.conf" status >/dev/null 2>&1 || [ $? -eq 3 ]; do sleep 0.01; done
+  local t0; t0=$(now)
+  "$work/ramona" -s -c "$work/r/ramona.conf" start -i gen
+  wait_for "$work/r/server.log" 'gen: .* -> STOPPED'
+  local t1; t1=$(now)
+  kill -TERM $pid; wait $pid || true
+  echo "$t1 - $t0" | bc
+}
+
+run_supervisord() {
+  rm -rf "$work/s" && mkdir -p "$work/s"
+  cat > "$work/s/supervisord.conf" <<EOF
+[unix_http_server]
+file=$work/s/s.sock
+[supervisord]
+logfile=$work/s/supervisord.log
+pidfile=$work/s/supervisord.pid
+nodaemon=true
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+[supervisorctl]
+serverurl=unix://$work/s/s.sock
+[program:gen]
+command=sh $work/gen.sh
+autostart=false
+autorestart=false
+startsecs=0
+stdout_logfile=$work/s/gen-out.log
+stdout_logfile_maxbytes=50MB
+stdout_logfile_backups=10
+EOF
+  supervisord -c "$work/s/supervisord.conf" &
+  local pid=$!
+  until supervisorctl -c "$work/s/supervisord.conf" status >/dev/null 2>&1 || [ $? -eq 3 ]; do sleep 0.05; done
+  local t0; t0=$(now)
+  supervisorctl -c "$work/s/supervisord.conf" start gen >/dev/null
+  wait_for "$work/s/supervisord.log" 'exited: gen'
+  local t1; t1=$(now)
+  kill -TERM $pid; wait $pid || true
+  echo "$t1 - $t0" | bc
+}
+
+best() { sort -n | head -1; }
+declare -A T
+for name in cat ramona supervisord; do
+  for _ in $(seq "$RUNS"); do "run_$name"; done | best > "$work/$name.t"
+  T[$name]=$(cat "$work/$name.t")
+done
+gib=$(echo "scale=3; $SIZE / 1073741824" | bc)
+printf '\nlog capture of %s GiB, best of %s runs, %s cores (%s)\n\n' "$gib" "$RUNS" "$(nproc)" "$(date -u +%F)"
+printf '| %-28s | %9s | %10s | %14s |\n' "contender" "seconds" "s per GiB" "vs cat > file"
+printf '|%s|%s|%s|%s|\n' "------------------------------" "-----------" "------------" "----------------"
+for name in cat ramona supervisord; do
+  t=${T[$name]}
+  label=$name; [ "$name" = cat ] && label='cat > file'
+  [ "$name" = ramona ] && label='ramona (50MB x 10 rotation)'
+  [ "$name" = supervisord ] && label='supervisord (50MB x 10)'
+  printf '| %-28s | %9.2f | %10.2f | %13.0f%% |\n' "$label" "$t" "$(echo "$t / $gib" | bc -l)" "$(echo "100 * ${T[cat]} / $t" | bc -l)"
+done
+printf '\nthroughput relative to cat > file (100%% = as fast as cat); ramona/supervisord time ratio: %.2f\n' "$(echo "${T[ramona]} / ${T[supervisord]}" | bc -l)"
