@@ -412,6 +412,7 @@ func (s *Supervisor) handle(c *clientConn, req request, sink *replySink) {
 		opts := seqOptions{core: req.Flags["core"]}
 		if all && !req.Flags["server"] {
 			s.quitting = true
+			s.tellServiceManager("STOPPING=1")
 			q := newSequence(s, "stop", s.order, opts, sink)
 			if req.Flags["nowait"] {
 				q.sink = nil

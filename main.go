@@ -532,7 +532,7 @@ func (c *cmdline) tool(t *ToolConfig, args []string) int {
 		return exitUsage
 	}
 	pc := &ProgramConfig{Name: t.Name, Env: t.Env, Umask: -1}
-	env := programEnv(pc, c.cfg, os.Environ())
+	env := programEnv(pc, c.cfg, os.Environ(), "")
 	env = append(env, "RAMONA_SECTION=tool:"+t.Name)
 	lookup := envLookup(env)
 	argv, err := splitCommand(t.Command, lookup)

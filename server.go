@@ -97,6 +97,16 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 
 	s := newSupervisor(cfg, environ, log, console, selfExe)
 	cs.s = s
+	if ns, err := openNotifySocket(); err != nil {
+		log.Warnf("server: %v; ready=notify and watchdog cannot work", err)
+	} else {
+		s.notify = ns
+		go s.readNotify(ns) // ends when the socket is closed at exit
+		defer ns.conn.Close()
+	}
+	s.self = newSelfNotifier(environ)
+	s.self.keepAlive(environ)
+	defer s.self.close()
 	stopReaper := startReaper(s)
 	stopSignals := handleSignals(s)
 	go s.loop() // ends when every program stopped after a shutdown
@@ -125,6 +135,7 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 // initialStart starts the programs the server was asked for, in priority order.
 func (s *Supervisor) initialStart(opts serverOptions) {
 	if opts.noStart {
+		s.tellServiceManager("READY=1")
 		return
 	}
 	var progs []*Program
@@ -143,6 +154,7 @@ func (s *Supervisor) initialStart(opts serverOptions) {
 	}
 	q := newSequence(s, "start", progs, seqOptions{}, nil)
 	q.finished = func(exit int, failures []string) {
+		s.tellServiceManager("READY=1")
 		if exit == 0 {
 			s.log.Infof("server: start sequence finished, all programs RUNNING")
 		} else {
@@ -150,6 +162,21 @@ func (s *Supervisor) initialStart(opts serverOptions) {
 		}
 	}
 	s.runSequence(q)
+}
+
+// tellServiceManager sends msg and a STATUS= summary to the service manager
+// that started the server (off the loop: a datagram may block briefly).
+func (s *Supervisor) tellServiceManager(msg string) {
+	if s.self == nil {
+		return
+	}
+	counts := map[State]int{}
+	for _, p := range s.order {
+		counts[p.state]++
+	}
+	status := fmt.Sprintf("STATUS=%d programs: %d running, %d starting, %d fatal, %d stopped", len(s.order),
+		counts[StateRunning], counts[StateStarting]+counts[StateBackoff], counts[StateFatal]+counts[StateCfgError], counts[StateStopped])
+	go s.self.send(msg + "\n" + status) // ends after one send
 }
 
 // startReaper collects every child's exit with wait4(-1) on SIGCHLD and

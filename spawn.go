@@ -16,8 +16,11 @@ import (
 )
 
 // programEnv is the environment a program starts with: the server's, then
-// its [env] set (an empty value removes a variable), then Ramona's own.
-func programEnv(pc *ProgramConfig, cfg *Config, environ []string) []string {
+// its [env] set (an empty value removes a variable), then Ramona's own. With
+// a notify address, NOTIFY_SOCKET is the server's socket and the watchdog
+// variables are the program's own (WATCHDOG_PID "self" is filled in by the
+// exec shim, which knows the pid).
+func programEnv(pc *ProgramConfig, cfg *Config, environ []string, notifyAddr string) []string {
 	env := map[string]string{}
 	var order []string
 	set := func(k, v string) {
@@ -47,6 +50,15 @@ func programEnv(pc *ProgramConfig, cfg *Config, environ []string) []string {
 	}
 	set("RAMONA_CONFIG", strings.Join(cfg.Files, ":"))
 	set("RAMONA_SECTION", "program:"+pc.Name)
+	if notifyAddr != "" {
+		set("NOTIFY_SOCKET", notifyAddr)
+		delete(env, "WATCHDOG_USEC")
+		delete(env, "WATCHDOG_PID")
+		if pc.Watchdog > 0 {
+			set("WATCHDOG_USEC", strconv.FormatInt(pc.Watchdog.Microseconds(), 10))
+			set("WATCHDOG_PID", "self")
+		}
+	}
 	out := make([]string, 0, len(env))
 	for _, k := range order {
 		if v, ok := env[k]; ok {
@@ -115,7 +127,11 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 	if pc.HTTPFrontend {
 		return nil, errors.New("command=<httpfend>: the web frontend is not part of this build yet")
 	}
-	env := programEnv(pc, s.cfg, s.environ)
+	notifyAddr := ""
+	if s.notify != nil {
+		notifyAddr = s.notify.addr
+	}
+	env := programEnv(pc, s.cfg, s.environ, notifyAddr)
 	lookup := envLookup(env)
 	argv, missing, err := splitCommandMissing(pc.Command, lookup)
 	if err != nil {
@@ -147,7 +163,7 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 		}
 	}
 	execPath := path
-	if pc.Umask >= 0 || pc.CoreDump {
+	if pc.Umask >= 0 || pc.CoreDump || (pc.Watchdog > 0 && notifyAddr != "") {
 		umask := "-"
 		if pc.Umask >= 0 {
 			umask = fmt.Sprintf("%03o", pc.Umask)
@@ -210,7 +226,7 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 }
 
 // runExecShim is `ramona exec-shim UMASK CORE PATH ARGV...`: it sets what
-// SysProcAttr cannot (the umask, an unlimited core size) and execs the
+// SysProcAttr cannot (the umask, an unlimited core size, WATCHDOG_PID) and execs the
 // program in place, so the pid Ramona watches stays the same.
 func runExecShim(args []string) int {
 	if len(args) < 4 {
@@ -236,7 +252,13 @@ func runExecShim(args []string) int {
 			}
 		}
 	}
-	err := syscall.Exec(path, argv, os.Environ())
+	env := os.Environ()
+	for i, kv := range env {
+		if kv == "WATCHDOG_PID=self" {
+			env[i] = "WATCHDOG_PID=" + strconv.Itoa(os.Getpid())
+		}
+	}
+	err := syscall.Exec(path, argv, env)
 	fmt.Fprintf(os.Stderr, "ramona exec-shim: cannot execute %s: %v\n", path, err)
 	return 127
 }

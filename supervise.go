@@ -63,9 +63,15 @@ type Program struct {
 	timerGen     int
 	kill         *killSequence // while STOPPING
 	failingStart bool          // being stopped because it never became ready
-	removed      bool          // removed by reload: forget it once stopped
-	restartAs    *ProgramConfig
-	logs         *programLogs
+	// the watchdog (watchdog.go)
+	watchdogPeriod  time.Duration
+	watchdogTimer   *time.Timer
+	watchdogGen     int
+	lastPing        time.Time
+	watchdogRestart bool // being stopped by the watchdog: start again once stopped
+	removed         bool // removed by reload: forget it once stopped
+	restartAs       *ProgramConfig
+	logs            *programLogs
 }
 
 // exitStatus is how a process ended.
@@ -145,6 +151,8 @@ type Supervisor struct {
 	exitCode int           // the server's exit code once it is done
 	done     chan struct{} // closed when the loop has finished
 	onSettle []func()      // called when the shutdown sequence finished
+	notify   *notifySocket // NOTIFY_SOCKET of the programs; nil in unit tests
+	self     *selfNotifier // the service manager that started us, if any
 }
 
 func newSupervisor(cfg *Config, environ []string, log *serverLog, console *consoleOutput, selfExe string) *Supervisor {
@@ -285,6 +293,7 @@ func (s *Supervisor) becameRunning(p *Program) {
 	}
 	p.retries = 0
 	s.setState(p, StateRunning, fmt.Sprintf("pid %d", p.inst.pid))
+	s.armWatchdog(p)
 }
 
 // startTimedOut: a ready=notify program sent no READY=1 in readytimeout; it
@@ -313,6 +322,7 @@ func (s *Supervisor) stopProgram(p *Program, core bool) {
 
 func (s *Supervisor) beginKill(p *Program, core bool) {
 	s.stopTimer(p)
+	s.disarmWatchdog(p)
 	sigs := append([]syscall.Signal(nil), p.cfg.KillBy...)
 	if core && p.cfg.CoreDump {
 		sigs = append([]syscall.Signal{syscall.SIGQUIT}, sigs...)
@@ -441,6 +451,7 @@ func bannerStatus(st *exitStatus) string {
 // afterExit is the state machine's answer to a main process exit.
 func (s *Supervisor) afterExit(p *Program, st *exitStatus) {
 	name := p.cfg.Name
+	s.disarmWatchdog(p)
 	desc := fmt.Sprintf("%s after %s", st, roundDuration(st.uptime))
 	switch p.state {
 	case StateStopping:
@@ -526,6 +537,15 @@ func (s *Supervisor) finishStop(p *Program, desc string) {
 		p.failingStart = false
 		s.failedStart(p)
 		return
+	}
+	if p.watchdogRestart {
+		p.watchdogRestart = false
+		if !s.quitting && !p.removed && p.restartAs == nil {
+			p.restarts++
+			s.log.Infof("%s: stopped after its watchdog expired (%s); starting it again", p.cfg.Name, desc)
+			s.startProgram(p)
+			return
+		}
 	}
 	s.setState(p, StateStopped, desc)
 	s.afterStopped(p)
@@ -622,6 +642,7 @@ func (s *Supervisor) shutdown(code int) {
 	}
 	s.quitting = true
 	s.exitCode = code
+	s.tellServiceManager("STOPPING=1")
 	s.log.Infof("server: stopping all programs")
 	seq := newSequence(s, "stop", s.order, seqOptions{}, nil)
 	s.runSequence(seq)

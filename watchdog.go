@@ -1,0 +1,396 @@
+// Readiness and watchdog through systemd's notify protocol: the server's
+// datagram socket (NOTIFY_SOCKET for every program, SO_PASSCRED), the reader
+// that attributes each message to a program by the kernel-supplied sender
+// pid and closes received descriptors (systemd-notify's BARRIER=1 pipe) once
+// the earlier messages were handled, READY=1 / STATUS= / WATCHDOG=1 /
+// MAINPID= / EXTEND_TIMEOUT_USEC= on the loop, watchdog deadlines, and the
+// server's own messages to the NOTIFY_SOCKET it was started with.
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const notifyMaxDatagram = 4096
+
+// notifySocket is the server's end of the notify protocol.
+type notifySocket struct {
+	conn *net.UnixConn
+	addr string // what programs get as NOTIFY_SOCKET
+}
+
+// openNotifySocket binds an abstract datagram socket with SO_PASSCRED, so
+// every message carries its sender's pid as the kernel saw it.
+func openNotifySocket() (*notifySocket, error) {
+	var nonce [8]byte
+	rand.Read(nonce[:])
+	addr := fmt.Sprintf("@ramona-notify-%d-%s", os.Getpid(), hex.EncodeToString(nonce[:]))
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
+	if err != nil {
+		return nil, fmt.Errorf("notify socket: %v", err)
+	}
+	raw, err := conn.SyscallConn()
+	if err == nil {
+		var serr error
+		err = raw.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_PASSCRED, 1)
+		})
+		if err == nil {
+			err = serr
+		}
+	}
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("notify socket: SO_PASSCRED: %v", err)
+	}
+	return &notifySocket{conn: conn, addr: addr}, nil
+}
+
+// senderInfo is where a notify message came from, read from /proc off the loop.
+type senderInfo struct {
+	pid       int
+	ancestors []int // pid, its parent, ... up to pid 1
+	pgid, sid int
+}
+
+// readNotify receives datagrams until the socket is closed. Each message is
+// handed to the loop with its sender; received descriptors are closed on the
+// loop after the messages before them, which is what a barrier needs.
+func (s *Supervisor) readNotify(ns *notifySocket) {
+	buf := make([]byte, notifyMaxDatagram+1)
+	oob := make([]byte, syscall.CmsgSpace(syscall.SizeofUcred)+syscall.CmsgSpace(4*253))
+	for {
+		n, oobn, flags, _, err := ns.conn.ReadMsgUnix(buf, oob)
+		if err != nil {
+			return // closed at server exit
+		}
+		var cred *syscall.Ucred
+		var fds []int
+		if msgs, err := syscall.ParseSocketControlMessage(oob[:oobn]); err == nil {
+			for i := range msgs {
+				if c, err := syscall.ParseUnixCredentials(&msgs[i]); err == nil {
+					cred = c
+				} else if rights, err := syscall.ParseUnixRights(&msgs[i]); err == nil {
+					fds = append(fds, rights...)
+				}
+			}
+		}
+		if flags&syscall.MSG_TRUNC != 0 || n > notifyMaxDatagram {
+			s.log.Debugf("notify: ignored a datagram over %d bytes", notifyMaxDatagram)
+		} else if cred == nil {
+			s.log.Debugf("notify: ignored a datagram without sender credentials")
+		} else {
+			from := readSender(int(cred.Pid))
+			text := string(buf[:n])
+			s.post(func() { s.notifyMessage(from, text) })
+		}
+		if len(fds) > 0 {
+			s.post(func() { // after the messages before it: systemd-notify's barrier
+				for _, fd := range fds {
+					syscall.Close(fd)
+				}
+			})
+		}
+	}
+}
+
+// readSender reads a pid's ancestry, process group and session.
+func readSender(pid int) senderInfo {
+	info := senderInfo{pid: pid}
+	for p, i := pid, 0; p > 1 && i < 64; i++ {
+		st, err := procStatFields(p)
+		if err != nil {
+			break
+		}
+		if p == pid {
+			info.pgid, info.sid = st.pgid, st.sid
+		}
+		info.ancestors = append(info.ancestors, p)
+		p = st.ppid
+	}
+	return info
+}
+
+type procFields struct{ ppid, pgid, sid int }
+
+// procStatFields parses /proc/PID/stat (the command name may hold spaces
+// and parentheses, so fields are counted after the last ')').
+func procStatFields(pid int) (procFields, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procFields{}, err
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return procFields{}, fmt.Errorf("bad /proc/%d/stat", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 4 {
+		return procFields{}, fmt.Errorf("bad /proc/%d/stat", pid)
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	pgid, _ := strconv.Atoi(f[2])
+	sid, _ := strconv.Atoi(f[3])
+	return procFields{ppid: ppid, pgid: pgid, sid: sid}, nil
+}
+
+// senderProgram finds the program whose process tree holds the sender: its
+// main pid, its process group or session, or a descendant of its main pid.
+func (s *Supervisor) senderProgram(from senderInfo) *Program {
+	for _, p := range s.order {
+		if p.inst == nil || p.inst.status != nil {
+			continue
+		}
+		if p.pgid > 0 && (from.pgid == p.pgid || from.sid == p.pgid) {
+			return p
+		}
+		for _, a := range from.ancestors {
+			if a == p.inst.pid {
+				return p
+			}
+		}
+	}
+	return nil
+}
+
+// notifyMessage applies one datagram's assignments to the sender's program.
+func (s *Supervisor) notifyMessage(from senderInfo, text string) {
+	p := s.senderProgram(from)
+	if p == nil {
+		s.log.Debugf("notify: ignored a message from pid %d, which belongs to no running program: %q", from.pid, text)
+		return
+	}
+	name := p.cfg.Name
+	for _, line := range strings.Split(text, "\n") {
+		key, value, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		switch key {
+		case "READY":
+			if value == "1" {
+				s.notifyReady(p)
+			}
+		case "STATUS":
+			p.statusText = value
+			s.log.Debugf("%s: STATUS=%s", name, value)
+		case "WATCHDOG":
+			if value == "1" {
+				s.watchdogPing(p)
+			} else if value == "trigger" {
+				s.watchdogExpired(p, "the program triggered its watchdog (WATCHDOG=trigger)")
+			}
+		case "WATCHDOG_USEC":
+			if usec, err := strconv.ParseUint(value, 10, 63); err == nil && usec > 0 {
+				p.watchdogPeriod = time.Duration(usec) * time.Microsecond
+				s.log.Infof("%s: watchdog period set to %s by the program", name, p.watchdogPeriod)
+				s.watchdogPing(p)
+			}
+		case "EXTEND_TIMEOUT_USEC":
+			usec, err := strconv.ParseUint(value, 10, 63)
+			if err != nil {
+				continue
+			}
+			extra := time.Duration(usec) * time.Microsecond
+			switch {
+			case p.state == StateStarting && p.cfg.Ready == ReadyNotify:
+				s.log.Infof("%s: start timeout extended by %s", name, extra)
+				s.armTimer(p, extra, func() { s.startTimedOut(p) })
+			case p.state == StateStopping && p.kill != nil:
+				s.log.Infof("%s: stop timeout extended by %s", name, extra)
+				s.extendKill(p, extra)
+			}
+		case "STOPPING":
+			if value == "1" {
+				s.log.Infof("%s: says it is stopping (STOPPING=1)", name)
+			}
+		case "RELOADING":
+			if value == "1" {
+				s.log.Infof("%s: says it is reloading (RELOADING=1)", name)
+			}
+		case "MAINPID":
+			s.notifyMainPID(p, value)
+		}
+	}
+}
+
+// notifyReady: READY=1 makes a ready=notify program RUNNING.
+func (s *Supervisor) notifyReady(p *Program) {
+	if p.cfg.Ready != ReadyNotify {
+		s.log.Debugf("%s: READY=1 ignored (ready=timeout)", p.cfg.Name)
+		return
+	}
+	if p.state == StateStarting {
+		s.becameRunning(p)
+	}
+}
+
+// notifyMainPID moves the watched main process to another process of the
+// program's tree (a daemon that forks and tells which pid is the service).
+func (s *Supervisor) notifyMainPID(p *Program, value string) {
+	pid, err := strconv.Atoi(value)
+	if err != nil || pid <= 1 || p.inst == nil || pid == p.inst.pid {
+		return
+	}
+	if s.senderProgram(readSender(pid)) != p {
+		s.log.Warnf("%s: MAINPID=%d ignored: that process is not part of the program", p.cfg.Name, pid)
+		return
+	}
+	s.log.Infof("%s: main pid is now %d (was %d)", p.cfg.Name, pid, p.inst.pid)
+	delete(s.byPid, p.inst.pid)
+	p.inst.pid = pid
+	s.byPid[pid] = p.inst
+}
+
+// armWatchdog starts watching a RUNNING program with watchdog=D.
+func (s *Supervisor) armWatchdog(p *Program) {
+	if p.watchdogPeriod == 0 {
+		p.watchdogPeriod = p.cfg.Watchdog
+	}
+	if p.watchdogPeriod > 0 {
+		s.watchdogPing(p)
+	}
+}
+
+func (s *Supervisor) watchdogPing(p *Program) {
+	if p.watchdogPeriod == 0 || !(p.state == StateRunning || p.state == StateStarting) {
+		return
+	}
+	p.lastPing = time.Now()
+	if p.watchdogTimer != nil {
+		p.watchdogTimer.Stop()
+	}
+	p.watchdogGen++
+	gen, period := p.watchdogGen, p.watchdogPeriod
+	p.watchdogTimer = time.AfterFunc(period, func() {
+		s.post(func() {
+			if p.watchdogGen == gen && p.state == StateRunning {
+				s.watchdogExpired(p, fmt.Sprintf("no WATCHDOG=1 for %s (watchdog=%s)", roundDuration(time.Since(p.lastPing)), period))
+			}
+		})
+	})
+}
+
+func (s *Supervisor) disarmWatchdog(p *Program) {
+	if p.watchdogTimer != nil {
+		p.watchdogTimer.Stop()
+		p.watchdogTimer = nil
+	}
+	p.watchdogGen++
+	p.watchdogPeriod = 0
+}
+
+// watchdogExpired: log it, report it, stop the program with its normal
+// sequence and start it again.
+func (s *Supervisor) watchdogExpired(p *Program, why string) {
+	if p.state != StateRunning && p.state != StateStarting {
+		return
+	}
+	s.log.Errorf("%s: watchdog: %s; restarting it", p.cfg.Name, why)
+	s.reportWatchdog(p, why)
+	p.watchdogRestart = true
+	s.beginKill(p, false)
+}
+
+// reportWatchdog goes to the notification path (notify_watchdog); until
+// mail exists that path is the server log.
+func (s *Supervisor) reportWatchdog(p *Program, why string) {
+	if p.cfg.NotifyWatchdog.When != "" {
+		s.log.Warnf("%s: notification (%s): watchdog miss: %s", p.cfg.Name, p.cfg.NotifyWatchdog.When, why)
+	}
+}
+
+// extendKill postpones the next kill signal by d (EXTEND_TIMEOUT_USEC).
+func (s *Supervisor) extendKill(p *Program, d time.Duration) {
+	k := p.kill
+	if k.timer != nil {
+		k.timer.Stop()
+	}
+	k.gen++
+	gen := k.gen
+	k.timer = time.AfterFunc(d, func() {
+		s.post(func() {
+			if k.gen == gen && p.state == StateStopping && p.kill == k {
+				s.killStep(p.cfg.Name, k, p.cfg.ProcessGroup, p.pid(), p.pgid, func() bool { return p.state == StateStopping && p.kill == k })
+			}
+		})
+	})
+}
+
+// selfNotifier speaks the notify protocol to the service manager that
+// started the server (systemd with Type=notify), when NOTIFY_SOCKET is set.
+type selfNotifier struct {
+	addr string
+	stop chan struct{}
+}
+
+func newSelfNotifier(environ []string) *selfNotifier {
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, "NOTIFY_SOCKET="); ok && v != "" {
+			return &selfNotifier{addr: v, stop: make(chan struct{})}
+		}
+	}
+	return nil
+}
+
+func (n *selfNotifier) send(msg string) {
+	if n == nil {
+		return
+	}
+	addr := n.addr
+	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: addr, Net: "unixgram"})
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	conn.SetWriteDeadline(time.Now().Add(time.Second))
+	conn.Write([]byte(msg))
+}
+
+// keepAlive sends WATCHDOG=1 at half the service manager's WATCHDOG_USEC
+// until stopped.
+func (n *selfNotifier) keepAlive(environ []string) {
+	if n == nil {
+		return
+	}
+	var usec uint64
+	wdPid := ""
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, "WATCHDOG_USEC="); ok {
+			usec, _ = strconv.ParseUint(v, 10, 63)
+		}
+		if v, ok := strings.CutPrefix(kv, "WATCHDOG_PID="); ok {
+			wdPid = v
+		}
+	}
+	if usec == 0 || (wdPid != "" && wdPid != strconv.Itoa(os.Getpid())) {
+		return
+	}
+	tick := time.NewTicker(time.Duration(usec) * time.Microsecond / 2)
+	go func() { // ends when n.stop is closed
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				n.send("WATCHDOG=1")
+			case <-n.stop:
+				return
+			}
+		}
+	}()
+}
+
+func (n *selfNotifier) close() {
+	if n != nil {
+		close(n.stop)
+	}
+}
