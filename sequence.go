@@ -29,6 +29,7 @@ type sequence struct {
 	pending   map[*Program]bool
 	failures  []string
 	advancing bool
+	done      bool
 	sink      *replySink // progress lines and the final reply; nil for none
 	finished  func(exit int, failures []string)
 }
@@ -142,7 +143,7 @@ func (q *sequence) fail(format string, args ...any) {
 // changed is told of every state change; it reports the ones of programs
 // this sequence waits for and moves on when their group has settled.
 func (q *sequence) changed(s *Supervisor, p *Program, detail string) {
-	if !q.pending[p] {
+	if q.done || !q.pending[p] {
 		return
 	}
 	stopping := q.phaseIdx < len(q.phases) && q.phases[q.phaseIdx].stop
@@ -172,6 +173,7 @@ func (q *sequence) changed(s *Supervisor, p *Program, detail string) {
 }
 
 func (q *sequence) finish(s *Supervisor) {
+	q.done = true
 	if i := slices.Index(s.seqs, q); i >= 0 {
 		s.seqs = slices.Delete(s.seqs, i, i+1)
 	}

@@ -9,6 +9,7 @@ package main
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -231,7 +232,7 @@ func (s *Supervisor) setState(p *Program, st State, detail string) {
 	default:
 		s.log.Infof("%s", line)
 	}
-	for _, q := range s.seqs {
+	for _, q := range slices.Clone(s.seqs) { // a sequence may end (and leave s.seqs) here
 		q.changed(s, p, detail)
 	}
 }
