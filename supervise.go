@@ -151,7 +151,6 @@ type Supervisor struct {
 	forced   bool          // a second SIGTERM: straight to SIGKILL
 	exitCode int           // the server's exit code once it is done
 	done     chan struct{} // closed when the loop has finished
-	onSettle []func()      // called when the shutdown sequence finished
 	notify   *notifySocket // NOTIFY_SOCKET of the programs; nil in unit tests
 	self     *selfNotifier // the service manager that started us, if any
 }
@@ -282,6 +281,10 @@ func (s *Supervisor) startProgram(p *Program) {
 	s.setState(p, StateStarting, detail)
 	if p.cfg.Ready == ReadyNotify {
 		s.armTimer(p, p.cfg.ReadyTimeout, func() { s.startTimedOut(p) })
+		return
+	}
+	if p.cfg.StartTimeout == 0 {
+		s.becameRunning(p) // RUNNING at once, before any exit can be seen
 		return
 	}
 	s.armTimer(p, p.cfg.StartTimeout, func() { s.becameRunning(p) })
@@ -690,11 +693,24 @@ func (s *Supervisor) finishShutdown() {
 	for _, lg := range s.left {
 		s.signal(lg.name, true, 0, lg.pgid, syscall.SIGKILL)
 	}
-	for _, f := range s.onSettle {
-		f()
-	}
 	for _, p := range s.order {
 		p.logs.close()
+	}
+	if s.exitCode == 0 {
+		var fatal []string
+		for _, p := range s.order {
+			if p.state == StateFatal {
+				fatal = append(fatal, p.cfg.Name)
+			}
+		}
+		switch {
+		case len(fatal) > 0:
+			s.exitCode = 1
+			s.log.Warnf("server: %s FATAL when the server stopped", strings.Join(fatal, ", "))
+		case s.forced:
+			s.exitCode = 1
+			s.log.Warnf("server: the stop was forced with SIGKILL")
+		}
 	}
 	s.log.Infof("server: all programs stopped; exiting with status %d", s.exitCode)
 }
