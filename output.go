@@ -147,9 +147,27 @@ func (l *programLogs) close() {
 	}
 }
 
+// readBufferSize is the chunk size of the pipe readers, and pipeSize the
+// capacity asked for each program's pipes: large chunks mean few system calls
+// and wake-ups when a program writes fast.
+const (
+	readBufferSize = 256 << 10
+	pipeSize       = 1 << 20
+)
+
 // readBuffers are the chunk buffers of every pipe reader; a reader only
 // holds one while data is ready, so idle programs hold none.
-var readBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+var readBuffers = sync.Pool{New: func() any { b := make([]byte, readBufferSize); return &b }}
+
+// growPipe asks for a larger pipe buffer; the kernel may refuse (the limit is
+// /proc/sys/fs/pipe-max-size for unprivileged servers), which only costs speed.
+func growPipe(f *os.File) {
+	if raw, err := f.SyscallConn(); err == nil {
+		raw.Control(func(fd uintptr) {
+			syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_SETPIPE_SZ, pipeSize)
+		})
+	}
+}
 
 // readOutput copies one pipe into its stream until EOF, in chunks as large
 // as the pipe offers (with logtimestamp, each line gets a timestamp first).

@@ -193,6 +193,10 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 			return nil, err
 		}
 	}
+	growPipe(outR)
+	if errR != outR {
+		growPipe(errR)
+	}
 	p.logs.banner(fmt.Sprintf("-=[ %s STARTING by Ramona on %s ]=-\n", pc.Name, time.Now().Format("2006-01-02 15:04:05")))
 	pid, err := syscall.ForkExec(execPath, argv, &syscall.ProcAttr{
 		Dir:   dir,
