@@ -256,6 +256,32 @@ func TestCLIStartServerFails(t *testing.T) {
 	}
 }
 
+func TestCLIStartServerOnly(t *testing.T) {
+	r := backgroundRamona(t, prog("slow", helperCommand(t, "sleep", "1h"), "starttimeout=1h"))
+	if code, _, _ := r.cli("start", "-n"); code != exitNoServer {
+		t.Errorf("start -n without a server: exit %d, want %d", code, exitNoServer)
+	}
+	if code, out, _ := r.cli("start", "-S"); code != 0 || !strings.Contains(out, "server started") {
+		t.Errorf("start -S: exit %d, %q; want 0 and \"server started\"", code, out)
+	}
+	if st := r.status()["slow"]; st.State != "STOPPED" || st.Launches != 0 {
+		t.Errorf("after start -S: %+v; want slow STOPPED, never launched", st)
+	}
+	if code, _, _ := r.cli("status"); code != exitNotAll {
+		t.Errorf("status after start -S: exit %d, want %d", code, exitNotAll)
+	}
+	// starttimeout=1h: start -i must not wait for RUNNING.
+	if code, _, _ := r.cli("start", "-i"); code != 0 {
+		t.Errorf("start -i: exit %d, want 0", code)
+	}
+	if st := r.status()["slow"]; st.State != "STARTING" || st.PID == 0 {
+		t.Errorf("after start -i: %+v; want slow STARTING", st)
+	}
+	if code, out, _ := r.cli("stop"); code != 0 || !strings.Contains(out, "server stopped") {
+		t.Errorf("stop: exit %d, %q", code, out)
+	}
+}
+
 func TestCLIRestartAndStop(t *testing.T) {
 	sleep := helperCommand(t, "sleep", "1h")
 	r := newTestRamona(t, prog("a", sleep)+prog("b", sleep)+prog("late", sleep, "directory=./later"))
