@@ -6,6 +6,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -224,7 +225,7 @@ func TestCLIBackgroundServer(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "ramona: server stopped") {
 		t.Errorf("stop: exit %d, %q; want 0 and \"server stopped\"", code, out)
 	}
-	for _, f := range []string{r.sock()} {
+	for _, f := range []string{r.sock(), pidfile} {
 		if _, err := os.Lstat(f); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s after stop: %v; want it gone", f, err)
 		}
@@ -361,5 +362,79 @@ func TestCLITool(t *testing.T) {
 	}
 	if code, _, errOut := r.cli("bogus"); code != exitUsage || !strings.Contains(errOut, "tools in the configuration: greet, showenv, broken") {
 		t.Errorf("bogus: exit %d, %q; want %d and the list of tools", code, errOut, exitUsage)
+	}
+}
+
+// TestDemoConfig runs examples/demo.conf as the README's quick start does.
+func TestDemoConfig(t *testing.T) {
+	id := newLeftoverCheck(t)
+	t.Setenv("RAMONA_TEST_ID", id)
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join("examples", "demo.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(data), "\n[env]\n", "\n[env]\nRAMONA_TEST_ID="+id+"\n", 1)
+	if text == string(data) {
+		t.Fatal("demo.conf has no [env] section")
+	}
+	conf := filepath.Join(dir, "demo.conf")
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, ".ramona.sock")
+	t.Cleanup(func() {
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(dir, "log", "ramona.log"))
+			t.Logf("server log:\n%s", log)
+		}
+		if cl, err := dialServer(SocketURI{Scheme: "unix", Path: sock}); err == nil {
+			cl.close()
+			cli(t, conf, "stop")
+		}
+	})
+	status := func() map[string]programStatus {
+		_, out, _ := cli(t, conf, "-s", "status", "--json")
+		var list []programStatus
+		if err := json.Unmarshal([]byte(out), &list); err != nil {
+			t.Fatalf("status --json: %v\n%s", err, out)
+		}
+		m := map[string]programStatus{}
+		for _, st := range list {
+			m[st.Name] = st
+		}
+		return m
+	}
+
+	// flaky ends FATAL: start reports it with exit 1, the others start.
+	code, out, _ := cli(t, conf, "start")
+	if code != exitFailed || !strings.Contains(out, "database: RUNNING") || !strings.Contains(out, "flaky: FATAL") {
+		t.Errorf("start: exit %d, %q; want 1, database RUNNING, flaky FATAL", code, out)
+	}
+	var st map[string]programStatus
+	waitFor(t, "worker to finish its job", 20*time.Second, func() bool {
+		st = status()
+		return st["worker"].State == "STOPPED"
+	})
+	want := map[string]string{"database": "RUNNING", "web": "RUNNING", "worker": "STOPPED", "flaky": "FATAL", "manual": "STOPPED"}
+	for name, state := range want {
+		if st[name].State != state {
+			t.Errorf("%s: %+v; want %s", name, st[name], state)
+		}
+	}
+	if st["worker"].Exit != float64(0) || st["flaky"].Exit != float64(3) || st["manual"].Launches != 0 {
+		t.Errorf("worker exit %v, flaky exit %v, manual launches %d; want 0, 3, 0", st["worker"].Exit, st["flaky"].Exit, st["manual"].Launches)
+	}
+	waitFor(t, "web's greeting in its log", 20*time.Second, func() bool {
+		_, out, _ := cli(t, conf, "tail", "web")
+		return strings.Contains(out, "hello from Ramona: serving at")
+	})
+	if code, out, _ := cli(t, conf, "stop"); code != 0 || !strings.Contains(out, "server stopped") {
+		t.Errorf("stop: exit %d, %q", code, out)
+	}
+	for _, f := range []string{sock, filepath.Join(dir, "log", "ramona.pid")} {
+		if _, err := os.Lstat(f); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s after stop: %v; want it gone", f, err)
+		}
 	}
 }
