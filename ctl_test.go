@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -209,6 +210,64 @@ func TestSocketPathIsRegularFile(t *testing.T) {
 	}
 	if data, err := os.ReadFile(r.sock()); err != nil || string(data) != "precious" {
 		t.Errorf("the file in the way: %q, %v; want it kept", data, err)
+	}
+}
+
+// TestPeerCheck: with a socket everyone may open, a client of another uid
+// is refused, and told so.
+func TestPeerCheck(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run a client as another uid")
+	}
+	const nobody = 65534
+	r := newTestRamona(t, prog("one", helperCommand(t, "sleep", "1h")))
+	r.writeWithURI("unix://r.sock?mode=0666", prog("one", helperCommand(t, "sleep", "1h")))
+	// The client (a copy of this binary as ramona) must reach the socket
+	// and read the configuration.
+	for _, d := range []string{filepath.Dir(r.dir), r.dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exe := filepath.Join(r.dir, "ramona-copy")
+	copyFile(t, testBinary(t), exe, 0o755)
+	r.start()
+	r.waitState("one", "RUNNING", 10*time.Second)
+
+	var out bytes.Buffer
+	cmd := exec.Command(exe, "ramona-test-main", "-c", r.conf, "status")
+	cmd.Env = append(os.Environ(), "RAMONA_TEST_ID="+r.id)
+	cmd.Dir = r.dir
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("run as uid %d: %v", nobody, err)
+	}
+	code := cmd.ProcessState.ExitCode()
+	t.Logf("status as uid %d: exit %d\n%s", nobody, code, &out)
+	if code != exitNoServer || !strings.Contains(out.String(), fmt.Sprintf("uid %d", nobody)) || !strings.Contains(out.String(), "refused") {
+		t.Errorf("status as uid %d: exit %d, output %q; want exit %d and a message that the server refused uid %d",
+			nobody, code, &out, exitNoServer, nobody)
+	}
+	if log := r.serverLog(); !strings.Contains(log, "refused") || !strings.Contains(log, fmt.Sprintf("uid %d", nobody)) {
+		t.Errorf("server log has no refusal of uid %d:\n%s", nobody, log)
+	}
+	if code, _, _ := r.cli("status"); code != 0 {
+		t.Errorf("status as root after the refusal: exit %d, want 0", code)
+	}
+	r.stopAll()
+}
+
+func copyFile(t *testing.T, from, to string, mode os.FileMode) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, mode); err != nil {
+		t.Fatal(err)
 	}
 }
 
