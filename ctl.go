@@ -169,6 +169,12 @@ func (cs *ctlServer) serveConn(conn net.Conn, transport string, id int) {
 	peer, err := peerCheck(conn)
 	if err != nil {
 		s.log.Warnf("server: refused a %s connection: %v", transport, err)
+		// Tell the client why, in the hello it waits for; read its own
+		// hello first so that closing does not reset the connection.
+		conn.SetDeadline(time.Now().Add(handshakeTimeout))
+		var theirs hello
+		readFrame(conn, &theirs, maxRequestFrame)
+		refuseClient(conn, hello{Magic: helloMagic, Version: protocolVersion, Server: cs.version}, fmt.Errorf("the server refused this connection: %v", err))
 		return
 	}
 	conn.SetDeadline(time.Now().Add(handshakeTimeout))
