@@ -471,6 +471,30 @@ func TestTailCommand(t *testing.T) {
 	r.stopAll()
 }
 
+// TestTailCommandFollowServerStops: the command line's tail -f returns when the
+// server goes away.
+func TestTailCommandFollowServerStops(t *testing.T) {
+	r := newTestRamona(t, prog("lines", helperCommand(t, "echo-lines", "3", "1ms")))
+	r.start()
+	r.waitState("lines", "RUNNING", 10*time.Second)
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	done := make(chan int, 1)
+	go func() { // ends when tail -f returns
+		done <- run([]string{"-c", r.conf, "tail", "-f", "lines"}, strings.NewReader(""), out, errOut)
+	}()
+	waitFor(t, "tail -f to show the lines", 10*time.Second, func() bool { return strings.Contains(out.String(), "line 3\n") })
+	r.stopAll()
+	select {
+	case code := <-done:
+		if code != exitNoServer || !strings.Contains(out.String(), "lines EXITED") || !strings.Contains(errOut.String(), "the server stopped") {
+			t.Errorf("tail -f when the server stopped: exit %d, output %q, stderr %q; want %d and \"the server stopped\" after the EXITED banner",
+				code, out.String(), errOut.String(), exitNoServer)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("tail -f did not return after the server stopped; output %q", out.String())
+	}
+}
+
 func TestReload(t *testing.T) {
 	sleep := helperCommand(t, "sleep", "1h")
 	r := newTestRamona(t, prog("keep", sleep)+prog("change", sleep)+prog("drop", sleep))
