@@ -627,11 +627,14 @@ func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 		select {
 		case chunk, ok := <-follower.C():
 			if !ok {
-				msg := "tail -f: stream closed"
-				if follower.Dropped() {
+				msg, exit := "tail -f: stream closed", 1
+				switch {
+				case follower.Dropped():
 					msg = "tail -f: dropped because this client did not keep up with the output"
+				case s.stopping(): // the server closes every log before it exits
+					msg, exit = "the server stopped", 4
 				}
-				writeFrame(conn, reply{ID: req.ID, Done: true, Exit: 1, Error: msg}, maxReplyFrame)
+				writeFrame(conn, reply{ID: req.ID, Done: true, Exit: exit, Error: msg}, maxReplyFrame)
 				return false
 			}
 			if err := writeFrame(conn, reply{ID: req.ID, Data: string(chunk)}, maxReplyFrame); err != nil {
@@ -643,6 +646,19 @@ func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 			writeFrame(conn, reply{ID: req.ID, Done: true, Exit: 4, Error: "the server stopped"}, maxReplyFrame)
 			return false
 		}
+	}
+}
+
+// stopping reports, from any goroutine, whether the server is stopping
+// every program to exit, or has done so.
+func (s *Supervisor) stopping() bool {
+	ch := make(chan bool, 1)
+	s.post(func() { ch <- s.quitting })
+	select {
+	case q := <-ch:
+		return q
+	case <-s.done:
+		return true
 	}
 }
 
