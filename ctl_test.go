@@ -560,3 +560,23 @@ func TestReload(t *testing.T) {
 	})
 	r.stopAll()
 }
+
+// TestReloadBackoffProgram: a program waiting in BACKOFF is forgotten when
+// removed, and restarted with its new configuration when changed.
+func TestReloadBackoffProgram(t *testing.T) {
+	flap := helperCommand(t, "exit", "1")
+	r := newTestRamona(t, prog("gone", flap, "autorestart=yes", "startretries=100")+
+		prog("fixed", flap, "autorestart=yes", "startretries=100"))
+	r.start()
+	r.waitState("gone", "BACKOFF", 10*time.Second)
+	r.waitState("fixed", "BACKOFF", 10*time.Second)
+	r.write(prog("fixed", helperCommand(t, "sleep", "1h"), "autorestart=yes", "startretries=100"))
+	if code, _, _ := r.cli("reload"); code != 0 {
+		t.Errorf("reload: exit %d", code)
+	}
+	r.waitState("fixed", "RUNNING", 10*time.Second)
+	if st, ok := r.status()["gone"]; ok {
+		t.Errorf("gone is still known after the reload removed it: %+v", st)
+	}
+	r.stopAll()
+}
