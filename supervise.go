@@ -307,6 +307,7 @@ func (s *Supervisor) stopProgram(p *Program, core bool) {
 	case StateBackoff:
 		s.stopTimer(p)
 		s.setState(p, StateStopped, "stopped while waiting to retry")
+		s.afterStopped(p)
 	case StateStarting, StateRunning:
 		s.beginKill(p, core)
 	}
@@ -538,7 +539,7 @@ func (s *Supervisor) afterStopped(p *Program) {
 		cfg := p.restartAs
 		p.restartAs = nil
 		s.replaceConfig(p, cfg)
-		if p.state == StateStopped {
+		if p.state == StateStopped && !s.quitting {
 			s.startProgram(p)
 		}
 	}
