@@ -580,3 +580,33 @@ func TestReloadBackoffProgram(t *testing.T) {
 	}
 	r.stopAll()
 }
+
+// TestReloadDuringShutdown: while the server stops everything to exit, a
+// reload starts nothing.
+func TestReloadDuringShutdown(t *testing.T) {
+	r := newTestRamona(t, prog("slow", helperCommand(t, "ignore-term", "1h"), "killby=TERM", "stoptimeout=1h"))
+	r.start()
+	r.waitState("slow", "RUNNING", 10*time.Second)
+	waitFor(t, "slow to ignore SIGTERM", 10*time.Second, func() bool {
+		_, out, _ := r.cli("tail", "slow")
+		return strings.Contains(out, "ignore-term: ready")
+	})
+	r.server.signal(syscall.SIGTERM)
+	slow := r.waitState("slow", "STOPPING", 10*time.Second)
+
+	r.write(prog("slow", helperCommand(t, "ignore-term", "1h"), "killby=TERM", "stoptimeout=1h") + prog("late", helperCommand(t, "sleep", "1h")))
+	if code, _, errOut := r.cli("reload"); code != exitFailed || !strings.Contains(errOut, "stopping") {
+		t.Errorf("reload while the server stops: exit %d, stderr %q; want %d and a message that it is stopping", code, errOut, exitFailed)
+	}
+	r.server.signal(syscall.SIGHUP)
+	waitFor(t, "the server to log that it does not reload", 10*time.Second, func() bool {
+		return strings.Count(r.serverLog(), "reload ignored") == 2
+	})
+	if st, ok := r.status()["late"]; ok {
+		t.Errorf("late was added while the server stops: %+v", st)
+	}
+	syscall.Kill(slow.PID, syscall.SIGKILL)
+	if code, err := r.server.wait(20 * time.Second); err != nil || code != 0 {
+		t.Errorf("server: exit %d, %v; want it to exit 0 once slow is gone", code, err)
+	}
+}
