@@ -481,6 +481,11 @@ func describeScope(names []string) string {
 // (and started when autostart), removed ones stopped and forgotten, changed
 // ones stopped and started with their new configuration.
 func (s *Supervisor) reload(cfg *Config, sink *replySink) {
+	if s.quitting {
+		s.log.Warnf("server: reload ignored: the server is stopping every program to exit")
+		sink.done(reply{Exit: 1, Error: "the server is stopping every program to exit; nothing was reloaded"})
+		return
+	}
 	added, removed, changed := diff(s.cfg, cfg)
 	if !sameServerSettings(s.cfg, cfg) {
 		s.log.Warnf("server: [ramona:server] changes (consoleuri, pidfile, log) take effect at the next server start")
