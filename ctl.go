@@ -169,6 +169,12 @@ func (cs *ctlServer) serveConn(conn net.Conn, transport string, id int) {
 	peer, err := peerCheck(conn)
 	if err != nil {
 		s.log.Warnf("server: refused a %s connection: %v", transport, err)
+		// Tell the client why, in the hello it waits for; read its own
+		// hello first so that closing does not reset the connection.
+		conn.SetDeadline(time.Now().Add(handshakeTimeout))
+		var theirs hello
+		readFrame(conn, &theirs, maxRequestFrame)
+		refuseClient(conn, hello{Magic: helloMagic, Version: protocolVersion, Server: cs.version}, fmt.Errorf("the server refused this connection: %v", err))
 		return
 	}
 	conn.SetDeadline(time.Now().Add(handshakeTimeout))
@@ -476,6 +482,11 @@ func describeScope(names []string) string {
 // (and started when autostart), removed ones stopped and forgotten, changed
 // ones stopped and started with their new configuration.
 func (s *Supervisor) reload(cfg *Config, sink *replySink) {
+	if s.quitting {
+		s.log.Warnf("server: reload ignored: the server is stopping every program to exit")
+		sink.done(reply{Exit: 1, Error: "the server is stopping every program to exit; nothing was reloaded"})
+		return
+	}
 	added, removed, changed := diff(s.cfg, cfg)
 	if !sameServerSettings(s.cfg, cfg) {
 		s.log.Warnf("server: [ramona:server] changes (consoleuri, pidfile, log) take effect at the next server start")
@@ -619,11 +630,14 @@ func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 		select {
 		case chunk, ok := <-follower.C():
 			if !ok {
-				msg := "tail -f: stream closed"
-				if follower.Dropped() {
+				msg, exit := "tail -f: stream closed", 1
+				switch {
+				case follower.Dropped():
 					msg = "tail -f: dropped because this client did not keep up with the output"
+				case s.stopping(): // the server closes every log before it exits
+					msg, exit = "the server stopped", 4
 				}
-				writeFrame(conn, reply{ID: req.ID, Done: true, Exit: 1, Error: msg}, maxReplyFrame)
+				writeFrame(conn, reply{ID: req.ID, Done: true, Exit: exit, Error: msg}, maxReplyFrame)
 				return false
 			}
 			if err := writeFrame(conn, reply{ID: req.ID, Data: string(chunk)}, maxReplyFrame); err != nil {
@@ -635,6 +649,19 @@ func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 			writeFrame(conn, reply{ID: req.ID, Done: true, Exit: 4, Error: "the server stopped"}, maxReplyFrame)
 			return false
 		}
+	}
+}
+
+// stopping reports, from any goroutine, whether the server is stopping
+// every program to exit, or has done so.
+func (s *Supervisor) stopping() bool {
+	ch := make(chan bool, 1)
+	s.post(func() { ch <- s.quitting })
+	select {
+	case q := <-ch:
+		return q
+	case <-s.done:
+		return true
 	}
 }
 

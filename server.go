@@ -89,7 +89,6 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 			}
 			return fail("cannot write the pidfile %s: %v", cfg.Server.PidFile, err)
 		}
-		defer removePidFile(cfg.Server.PidFile)
 	}
 	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
 		log.Warnf("server: cannot become child subreaper (%v); orphans of programs will not be reaped here", errno)
@@ -124,6 +123,9 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 	s.post(func() { s.initialStart(opts) })
 	<-s.done
 	stopSignals()
+	// Before cs.close: `ramona stop` returns when its connection closes,
+	// and then the pidfile (like the socket) must be gone.
+	removePidFile(cfg.Server.PidFile)
 	cs.close()
 	stopReaper()
 	if logFile != nil {

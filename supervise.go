@@ -231,7 +231,7 @@ func (s *Supervisor) setState(p *Program, st State, detail string) {
 	default:
 		s.log.Infof("%s", line)
 	}
-	for _, q := range slices.Clone(s.seqs) { // a sequence may end (and leave s.seqs) here
+	for _, q := range slices.Clone(s.seqs) { // a sequence that finishes removes itself from s.seqs
 		q.changed(s, p, detail)
 	}
 }
@@ -319,6 +319,7 @@ func (s *Supervisor) stopProgram(p *Program, core bool) {
 	case StateBackoff:
 		s.stopTimer(p)
 		s.setState(p, StateStopped, "stopped while waiting to retry")
+		s.afterStopped(p)
 	case StateStarting, StateRunning:
 		s.beginKill(p, core)
 	}
@@ -565,7 +566,7 @@ func (s *Supervisor) afterStopped(p *Program) {
 		cfg := p.restartAs
 		p.restartAs = nil
 		s.replaceConfig(p, cfg)
-		if p.state == StateStopped {
+		if p.state == StateStopped && !s.quitting {
 			s.startProgram(p)
 		}
 	}

@@ -1,0 +1,440 @@
+// End-to-end tests of the command line: the exit codes of every command
+// (usage and configuration errors, no server, unknown programs, failures),
+// CFGERROR isolation as status and start show it, the server `start` runs in
+// the background (and its failures), restart and the stop variants, tools,
+// and the shipped examples/demo.conf, which keeps the README quick start honest.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cliCase is one command line and what it must do.
+type cliCase struct {
+	args []string
+	code int
+	want string // in stdout or stderr
+}
+
+func runCases(t *testing.T, conf string, cases []cliCase) {
+	t.Helper()
+	for _, tc := range cases {
+		code, out, errOut := cli(t, conf, tc.args...)
+		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+			t.Errorf("ramona %s: exit %d, stdout %q, stderr %q; want exit %d and %q",
+				strings.Join(tc.args, " "), code, out, errOut, tc.code, tc.want)
+		}
+	}
+}
+
+func TestCLIWithoutServer(t *testing.T) {
+	r := newTestRamona(t, prog("one", helperCommand(t, "sleep", "1h")))
+	notRunning := "the server is not running or cannot be reached at unix://" + r.sock()
+	runCases(t, r.conf, []cliCase{
+		{[]string{"help"}, 0, "usage: ramona"},
+		{[]string{"-h"}, 0, "usage: ramona"},
+		{[]string{"version"}, 0, "ramona " + version},
+		{nil, exitUsage, "no command given"},
+		{[]string{"-x", "status"}, exitUsage, "flag provided but not defined: -x"},
+		{[]string{"status", "--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
+		{[]string{"stop", "-x", "one"}, exitUsage, "flag provided but not defined: -x"},
+		{[]string{"bogus"}, exitUsage, `unknown command "bogus"`},
+		{[]string{"tail"}, exitUsage, "tail needs exactly one program name"},
+		{[]string{"tail", "-l", "bogus", "one"}, exitUsage, "tail -l bogus: use stdout or stderr"},
+		{[]string{"tail", "-n", "x", "one"}, exitUsage, "invalid value"},
+		{[]string{"who", "x"}, exitUsage, "who takes no arguments"},
+		{[]string{"reload", "x"}, exitUsage, "reload takes no arguments"},
+		{[]string{"status"}, exitNoServer, notRunning},
+		{[]string{"status", "one"}, exitNoServer, notRunning},
+		{[]string{"stop"}, exitNoServer, notRunning},
+		{[]string{"stop", "one"}, exitNoServer, notRunning},
+		{[]string{"who"}, exitNoServer, notRunning},
+		{[]string{"tail", "one"}, exitNoServer, notRunning},
+		{[]string{"reload"}, exitNoServer, notRunning},
+		{[]string{"notify", "hi"}, exitNoServer, notRunning},
+		{[]string{"start", "-n"}, exitNoServer, notRunning},
+		{[]string{"restart", "-n", "one"}, exitNoServer, notRunning},
+	})
+	code, _, errOut := cli(t, filepath.Join(r.dir, "missing.conf"), "status")
+	if code != exitUsage || !strings.Contains(errOut, "missing.conf: cannot read the configuration file") {
+		t.Errorf("status with a missing file: exit %d, %q; want %d", code, errOut, exitUsage)
+	}
+}
+
+// TestCLIBrokenGlobalSection: every command refuses a configuration whose
+// global sections are broken, with exit 2 and file:line.
+func TestCLIBrokenGlobalSection(t *testing.T) {
+	for _, broken := range []struct{ text, key string }{
+		{"[general]\nlogmaxsize=lots\n", "[general] logmaxsize:"},
+		{"[ramona:server]\nloglevel=chatty\n", "[ramona:server] loglevel:"},
+		{"[ramona:console]\nserveruri=ftp://host\n", "[ramona:console] serveruri:"},
+	} {
+		dir := t.TempDir()
+		conf := filepath.Join(dir, "ramona.conf")
+		text := "[general]\nlogdir=./log\n\n[ramona:server]\nconsoleuri=unix://r.sock\n\n" +
+			prog("one", helperCommand(t, "sleep", "1h")) + "[tool:greet]\ncommand=" + helperCommand(t, "exit", "0") + "\n\n" + broken.text
+		if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("%s:%d: %s", conf, lineOf(t, conf, strings.Split(broken.text, "\n")[1]), broken.key)
+		var cases []cliCase
+		for _, args := range [][]string{{"start"}, {"start", "-n", "one"}, {"stop"}, {"restart", "one"}, {"status"}, {"status", "--json", "one"},
+			{"tail", "one"}, {"who"}, {"reload"}, {"notify", "hi"}, {"daemon"}, {"server", "-S"}, {"greet"}, {"bogus"}} {
+			cases = append(cases, cliCase{args, exitUsage, want})
+		}
+		runCases(t, conf, cases)
+		if _, err := os.Lstat(filepath.Join(dir, "r.sock")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a server was started with a broken configuration: %v", err)
+		}
+	}
+}
+
+func TestCLIExitCodes(t *testing.T) {
+	sleep := helperCommand(t, "sleep", "1h")
+	r := newTestRamona(t, prog("one", sleep)+prog("two", sleep)+prog("manual", sleep, "autostart=no")+
+		prog("broken", "/nonexistent/prog", "autostart=no"))
+	r.start()
+	r.waitState("one", "RUNNING", 10*time.Second)
+	r.waitState("two", "RUNNING", 10*time.Second)
+	unknown := "unknown program nosuch; the configuration has: one, two, manual, broken"
+	runCases(t, r.conf, []cliCase{
+		{[]string{"status"}, 0, "RUNNING"},
+		{[]string{"status", "one"}, 0, "one"},
+		{[]string{"status", "--json"}, 0, `"state": "RUNNING"`},
+		{[]string{"status", "manual"}, exitNotAll, "STOPPED"},
+		{[]string{"status", "one", "manual"}, exitNotAll, "STOPPED"},
+		{[]string{"status", "nosuch"}, exitUsage, unknown},
+		{[]string{"status", "one", "nosuch"}, exitUsage, unknown},
+		{[]string{"start", "nosuch"}, exitUsage, unknown},
+		{[]string{"stop", "nosuch"}, exitUsage, unknown},
+		{[]string{"restart", "nosuch"}, exitUsage, unknown},
+		{[]string{"tail", "nosuch"}, exitUsage, unknown},
+		{[]string{"start"}, 0, "one: already RUNNING"},
+		{[]string{"start", "broken"}, exitFailed, "/nonexistent/prog"},
+		{[]string{"status"}, exitNotAll, "FATAL"},
+		{[]string{"status", "one", "two"}, 0, "RUNNING"},
+		{[]string{"who"}, 0, "*"},
+		{[]string{"tail", "one"}, 0, "one STARTING"},
+		{[]string{"reload"}, 0, "reloaded: 0 added, 0 removed, 0 changed"},
+		{[]string{"notify", "hi"}, exitFailed, "not part of this build"},
+		{[]string{"stop", "manual"}, 0, ""},
+		{[]string{"stop", "one"}, 0, "one: STOPPED"},
+		{[]string{"status", "one"}, exitNotAll, "STOPPED"},
+		{[]string{"status", "two"}, 0, "RUNNING"},
+	})
+	r.stopAll()
+}
+
+// TestCFGErrorIsolation: a broken [program:bad] is CFGERROR with its
+// file:line error, and the program beside it runs.
+func TestCFGErrorIsolation(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		section string // the bad program's keys
+		badLine string // a unique part of the line the error names; "" for the section header
+		key     string
+		msg     string
+	}{
+		{"duration", "command=/bin/true\nstarttimeout=5x", "starttimeout=5x", "starttimeout", `"5x" is not a duration`},
+		{"umask", "command=/bin/true\numask=cc220", "umask=cc220", "umask", `"cc220"`},
+		{"no command", "autorestart=yes", "", "command", "missing"},
+		{"env", "command=/bin/true\nenv=NOSUCH", "env=NOSUCH", "env", "there is no [env:NOSUCH] section"},
+		{"quote", "command=/bin/echo \"unterminated", "unterminated", "command", "quote"},
+		{"percent", "command=/bin/echo 100%", "100%", "command", "a lone %"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newTestRamona(t, prog("good", helperCommand(t, "sleep", "1h"))+"[program:bad]\n"+tc.section+"\n")
+			line := lineOf(t, r.conf, "[program:bad]")
+			if tc.badLine != "" {
+				line = lineOf(t, r.conf, tc.badLine)
+			}
+			want := fmt.Sprintf("%s:%d: [program:bad] %s: ", r.conf, line, tc.key)
+			r.start()
+			r.waitState("good", "RUNNING", 10*time.Second)
+			bad := r.status()["bad"]
+			if bad.State != "CFGERROR" || !strings.Contains(bad.Error, want) || !strings.Contains(bad.Error, tc.msg) {
+				t.Errorf("status --json of bad: %+v; want CFGERROR and an error with %q and %q", bad, want, tc.msg)
+			}
+			code, out, _ := r.cli("status")
+			if code != exitNotAll || !strings.Contains(out, "CFGERROR") || !strings.Contains(out, want) {
+				t.Errorf("status: exit %d, %q; want %d, CFGERROR and %q", code, out, exitNotAll, want)
+			}
+			code, out, errOut := r.cli("start", "bad")
+			if code != exitFailed || !strings.Contains(out+errOut, want) || !strings.Contains(out+errOut, tc.msg) {
+				t.Errorf("start bad: exit %d, %q %q; want %d and the error", code, out, errOut, exitFailed)
+			}
+			r.stopAll()
+		})
+	}
+}
+
+// backgroundRamona is a test Ramona whose server the command line starts in
+// the background; it inherits RAMONA_TEST_ID from this process.
+func backgroundRamona(t *testing.T, sections string) *testRamona {
+	r := newTestRamona(t, sections)
+	t.Setenv("RAMONA_TEST_ID", r.id)
+	t.Cleanup(func() {
+		if t.Failed() {
+			data, _ := os.ReadFile(filepath.Join(r.dir, "log", "ramona.log"))
+			t.Logf("background server log:\n%s", data)
+		}
+		if cl, err := dialServer(SocketURI{Scheme: "unix", Path: r.sock()}); err == nil {
+			cl.close()
+			r.cli("stop")
+		}
+	})
+	return r
+}
+
+func TestCLIBackgroundServer(t *testing.T) {
+	sleep := helperCommand(t, "sleep", "1h")
+	r := backgroundRamona(t, "[ramona:server]\npidfile=run/ramona.pid\n\n"+prog("one", sleep)+prog("two", sleep, "priority=200"))
+	pidfile := filepath.Join(r.dir, "run", "ramona.pid")
+	code, out, _ := r.cli("start")
+	for _, want := range []string{"ramona: server started (unix://" + r.sock() + ")", "two: RUNNING", "one: RUNNING"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("start: output %q lacks %q", out, want)
+		}
+	}
+	if code != 0 || strings.Index(out, "two: RUNNING") > strings.Index(out, "one: STARTING") {
+		t.Errorf("start: exit %d, %q; want 0, two (priority 200) RUNNING before one starts", code, out)
+	}
+	st := r.status()
+	if st["one"].State != "RUNNING" || st["two"].State != "RUNNING" {
+		t.Errorf("status after start: %+v", st)
+	}
+	if code, _, _ := r.cli("status"); code != 0 {
+		t.Errorf("status: exit %d, want 0", code)
+	}
+	cl := r.dial()
+	data, err := os.ReadFile(pidfile)
+	if err != nil || strings.TrimSpace(string(data)) != fmt.Sprint(cl.server.PID) {
+		t.Errorf("pidfile: %q, %v; want the server's pid %d", data, err, cl.server.PID)
+	}
+	cl.close()
+
+	code, out, _ = r.cli("stop")
+	if code != 0 || !strings.Contains(out, "ramona: server stopped") {
+		t.Errorf("stop: exit %d, %q; want 0 and \"server stopped\"", code, out)
+	}
+	for _, f := range []string{r.sock(), pidfile} {
+		if _, err := os.Lstat(f); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s after stop: %v; want it gone", f, err)
+		}
+	}
+	if alive(st["one"].PID) || alive(st["two"].PID) {
+		t.Errorf("programs alive after stop")
+	}
+	if code, _, _ := r.cli("status"); code != exitNoServer {
+		t.Errorf("status after stop: exit %d, want %d", code, exitNoServer)
+	}
+}
+
+func TestCLIStartServerFails(t *testing.T) {
+	long := strings.Repeat("s", 110)
+	for _, tc := range []struct {
+		name, uri, want string
+	}{
+		{"missing directory", "unix://missing/r.sock", "no such file or directory"},
+		{"long path", "unix://" + long + ".sock", "unix sockets allow 107"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := backgroundRamona(t, "")
+			r.writeWithURI(tc.uri, prog("one", helperCommand(t, "sleep", "1h")))
+			code, out, errOut := r.cli("start")
+			if code != exitFailed || !strings.Contains(errOut, tc.want) || strings.Contains(out, "server started") {
+				t.Errorf("start: exit %d, stdout %q, stderr %q; want %d and %q", code, out, errOut, exitFailed, tc.want)
+			}
+		})
+	}
+}
+
+func TestCLIStartServerOnly(t *testing.T) {
+	r := backgroundRamona(t, prog("slow", helperCommand(t, "sleep", "1h"), "starttimeout=1h"))
+	if code, _, _ := r.cli("start", "-n"); code != exitNoServer {
+		t.Errorf("start -n without a server: exit %d, want %d", code, exitNoServer)
+	}
+	if code, out, _ := r.cli("start", "-S"); code != 0 || !strings.Contains(out, "server started") {
+		t.Errorf("start -S: exit %d, %q; want 0 and \"server started\"", code, out)
+	}
+	if st := r.status()["slow"]; st.State != "STOPPED" || st.Launches != 0 {
+		t.Errorf("after start -S: %+v; want slow STOPPED, never launched", st)
+	}
+	if code, _, _ := r.cli("status"); code != exitNotAll {
+		t.Errorf("status after start -S: exit %d, want %d", code, exitNotAll)
+	}
+	// starttimeout=1h: start -i must not wait for RUNNING.
+	if code, _, _ := r.cli("start", "-i"); code != 0 {
+		t.Errorf("start -i: exit %d, want 0", code)
+	}
+	if st := r.status()["slow"]; st.State != "STARTING" || st.PID == 0 {
+		t.Errorf("after start -i: %+v; want slow STARTING", st)
+	}
+	if code, out, _ := r.cli("stop"); code != 0 || !strings.Contains(out, "server stopped") {
+		t.Errorf("stop: exit %d, %q", code, out)
+	}
+}
+
+func TestCLIRestartAndStop(t *testing.T) {
+	sleep := helperCommand(t, "sleep", "1h")
+	r := newTestRamona(t, prog("a", sleep)+prog("b", sleep)+prog("late", sleep, "directory=./later"))
+	r.start()
+	r.waitState("a", "RUNNING", 10*time.Second)
+	r.waitState("b", "RUNNING", 10*time.Second)
+	late := r.waitState("late", "FATAL", 10*time.Second)
+	if !strings.Contains(late.Error, "later") {
+		t.Errorf("late: %+v; want an error naming its directory", late)
+	}
+	before := r.pids()
+
+	if code, _, _ := r.cli("restart", "a"); code != 0 {
+		t.Errorf("restart a: exit %d", code)
+	}
+	st := r.status()
+	if st["a"].State != "RUNNING" || st["a"].PID == before["a"] || st["b"].PID != before["b"] {
+		t.Errorf("after restart a: %+v; want a RUNNING with a new pid, b untouched (pid %d)", st, before["b"])
+	}
+	if alive(before["a"]) {
+		waitFor(t, "a's old process to be gone", 10*time.Second, func() bool { return !alive(before["a"]) })
+	}
+	if code, out, errOut := r.cli("restart", "late"); code != exitFailed || !strings.Contains(out+errOut, "start -f") {
+		t.Errorf("restart late (FATAL): exit %d, %q %q; want %d and a hint at -f", code, out, errOut, exitFailed)
+	}
+	if err := os.Mkdir(filepath.Join(r.dir, "later"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := r.cli("restart", "-f", "late"); code != 0 {
+		t.Errorf("restart -f late: exit %d, want 0", code)
+	}
+	if st := r.status()["late"]; st.State != "RUNNING" {
+		t.Errorf("late after restart -f: %+v", st)
+	}
+	before = r.pids()
+
+	if code, _, _ := r.cli("stop", "a"); code != 0 {
+		t.Errorf("stop a: exit %d", code)
+	}
+	st = r.status()
+	if st["a"].State != "STOPPED" || st["b"].PID != before["b"] || st["late"].PID != before["late"] {
+		t.Errorf("after stop a: %+v; want a STOPPED, the others untouched", st)
+	}
+	if code, out, _ := r.cli("stop", "-S"); code != 0 || strings.Contains(out, "server stopped") {
+		t.Errorf("stop -S: exit %d, %q; want 0, the server kept", code, out)
+	}
+	for name, s := range r.status() {
+		if s.State != "STOPPED" {
+			t.Errorf("after stop -S: %s is %s; want STOPPED", name, s.State)
+		}
+	}
+	if code, _, _ := r.cli("start", "b"); code != 0 {
+		t.Errorf("start b after stop -S: exit %d", code)
+	}
+	r.stopAll()
+}
+
+func TestCLITool(t *testing.T) {
+	r := newTestRamona(t, "[env]\nTOOLVAR=from the env section\n\n"+
+		"[tool:greet]\ncommand="+helperCommand(t, "exit")+"\n\n"+
+		"[tool:showenv]\ncommand="+helperCommand(t, "env", "once")+"\n\n"+
+		"[tool:broken]\ncommand=/bin/echo \"unterminated\n")
+	for _, n := range []int{0, 7} {
+		if code, _, errOut := r.cli("greet", fmt.Sprint(n)); code != n || errOut != fmt.Sprintf("exit: %d\n", n) {
+			t.Errorf("greet %d: exit %d, stderr %q; want %d", n, code, errOut, n)
+		}
+	}
+	code, out, _ := r.cli("showenv")
+	for _, want := range []string{"TOOLVAR=from the env section\n", "RAMONA_TEST_ID=" + r.id + "\n", "RAMONA_SECTION=tool:showenv\n", "RAMONA_CONFIG=" + r.conf + "\n"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("showenv: exit %d, environment lacks %q:\n%s", code, want, out)
+		}
+	}
+	want := fmt.Sprintf("%s:%d: [tool:broken] command:", r.conf, lineOf(t, r.conf, "unterminated"))
+	if code, _, errOut := r.cli("broken"); code != exitUsage || !strings.Contains(errOut, want) {
+		t.Errorf("broken: exit %d, %q; want %d and %q", code, errOut, exitUsage, want)
+	}
+	if code, _, errOut := r.cli("bogus"); code != exitUsage || !strings.Contains(errOut, "tools in the configuration: greet, showenv, broken") {
+		t.Errorf("bogus: exit %d, %q; want %d and the list of tools", code, errOut, exitUsage)
+	}
+}
+
+// TestDemoConfig runs examples/demo.conf as the README's quick start does.
+func TestDemoConfig(t *testing.T) {
+	id := newLeftoverCheck(t)
+	t.Setenv("RAMONA_TEST_ID", id)
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join("examples", "demo.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(data), "\n[env]\n", "\n[env]\nRAMONA_TEST_ID="+id+"\n", 1)
+	if text == string(data) {
+		t.Fatal("demo.conf has no [env] section")
+	}
+	conf := filepath.Join(dir, "demo.conf")
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, ".ramona.sock")
+	t.Cleanup(func() {
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(dir, "log", "ramona.log"))
+			t.Logf("server log:\n%s", log)
+		}
+		if cl, err := dialServer(SocketURI{Scheme: "unix", Path: sock}); err == nil {
+			cl.close()
+			cli(t, conf, "stop")
+		}
+	})
+	status := func() map[string]programStatus {
+		_, out, _ := cli(t, conf, "-s", "status", "--json")
+		var list []programStatus
+		if err := json.Unmarshal([]byte(out), &list); err != nil {
+			t.Fatalf("status --json: %v\n%s", err, out)
+		}
+		m := map[string]programStatus{}
+		for _, st := range list {
+			m[st.Name] = st
+		}
+		return m
+	}
+
+	// flaky ends FATAL: start reports it with exit 1, the others start.
+	code, out, _ := cli(t, conf, "start")
+	if code != exitFailed || !strings.Contains(out, "database: RUNNING") || !strings.Contains(out, "flaky: FATAL") {
+		t.Errorf("start: exit %d, %q; want 1, database RUNNING, flaky FATAL", code, out)
+	}
+	var st map[string]programStatus
+	waitFor(t, "worker to finish its job", 20*time.Second, func() bool {
+		st = status()
+		return st["worker"].State == "STOPPED"
+	})
+	want := map[string]string{"database": "RUNNING", "web": "RUNNING", "worker": "STOPPED", "flaky": "FATAL", "manual": "STOPPED"}
+	for name, state := range want {
+		if st[name].State != state {
+			t.Errorf("%s: %+v; want %s", name, st[name], state)
+		}
+	}
+	if st["worker"].Exit != float64(0) || st["flaky"].Exit != float64(3) || st["manual"].Launches != 0 {
+		t.Errorf("worker exit %v, flaky exit %v, manual launches %d; want 0, 3, 0", st["worker"].Exit, st["flaky"].Exit, st["manual"].Launches)
+	}
+	waitFor(t, "web's greeting in its log", 20*time.Second, func() bool {
+		_, out, _ := cli(t, conf, "tail", "web")
+		return strings.Contains(out, "hello from Ramona: serving at")
+	})
+	if code, out, _ := cli(t, conf, "stop"); code != 0 || !strings.Contains(out, "server stopped") {
+		t.Errorf("stop: exit %d, %q", code, out)
+	}
+	for _, f := range []string{sock, filepath.Join(dir, "log", "ramona.pid")} {
+		if _, err := os.Lstat(f); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s after stop: %v; want it gone", f, err)
+		}
+	}
+}
