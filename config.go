@@ -1005,22 +1005,30 @@ func (ld *loader) resolve() {
 
 	logOwners := map[string]string{}
 	if cfg.Server.Log != "" {
-		logOwners[cfg.Server.Log] = "the server's own log"
+		logOwners[cfg.Server.Log] = "the server's own log ([ramona:server] log)"
 	}
 	for _, name := range doc.order {
 		sec := doc.sections[name]
 		switch {
 		case strings.HasPrefix(name, "program:"):
 			p := ld.program(sec, strings.TrimPrefix(name, "program:"))
-			for _, out := range []OutputTarget{p.Stdout, p.Stderr} {
-				if p.Err != nil || out.Kind != OutFile {
+			for _, out := range []struct {
+				key    string
+				target OutputTarget
+			}{{"stdout", p.Stdout}, {"stderr", p.Stderr}} {
+				if p.Err != nil || out.target.Kind != OutFile {
 					continue
 				}
-				if owner, taken := logOwners[out.Path]; taken && owner != "program:"+p.Name {
-					p.Err = ConfigErrors{{File: p.File, Line: p.Line, Section: name, Key: "stdout/stderr",
-						Msg: fmt.Sprintf("log file %s is already used by %s; give each program its own file", out.Path, owner)}}
+				path := out.target.Path
+				if owner, taken := logOwners[path]; taken && owner != "["+name+"]" {
+					e := &ConfigError{File: p.File, Line: p.Line, Section: name, Key: out.key,
+						Msg: fmt.Sprintf("log file %s is already used by %s; give each program its own file", path, owner)}
+					if v := doc.get(sec, out.key); v != nil { // else the default named it: point at the section
+						e.File, e.Line = v.file, v.line
+					}
+					p.Err = ConfigErrors{e}
 				} else {
-					logOwners[out.Path] = "program:" + p.Name
+					logOwners[path] = "[" + name + "]"
 				}
 			}
 			cfg.Programs = append(cfg.Programs, p)
@@ -1057,6 +1065,7 @@ func (ld *loader) program(sec *iniSection, name string) *ProgramConfig {
 		}
 	}
 	if p.Stdout.Kind == OutMerged && p.Stderr.Kind == OutMerged {
+		r.at = ld.doc.get(sec, "stdout") // fail reports the line of r.at
 		r.fail("stdout", errors.New("stdout=<stderr> and stderr=<stdout> send each stream to the other; send one of them to a file, <logdir>, <console> or <null>"))
 	}
 	r.unknownKeys(specNames(programKeys))

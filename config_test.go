@@ -303,6 +303,15 @@ var configErrorCases = []errCase{
 		args:  []string{"app.conf", "more.conf"},
 		want:  "$DIR/more.conf:2: [program:a] autostart: \"perhaps\" is not a yes/no value; use yes, no, on, off, true, false, 1 or 0"},
 
+	{name: "stdout and stderr sent to each other", prog: "a", conf: "[program:a]\ncommand=x\nstdout=<stderr>\nstderr=<stdout>\n",
+		want: "$DIR/app.conf:3: [program:a] stdout: stdout=<stderr> and stderr=<stdout> send each stream to the other; send one of them to a file, <logdir>, <console> or <null>"},
+	{name: "two programs sharing one log file", prog: "b", conf: "[program:a]\ncommand=x\nstderr=shared.log\n[program:b]\ncommand=y\nstderr=shared.log\n",
+		want: "$DIR/app.conf:6: [program:b] stderr: log file $DIR/shared.log is already used by [program:a]; give each program its own file"},
+	{name: "a default log name taken by another program", prog: "a-out", conf: "[general]\nlogdir=/l\n[program:a]\ncommand=x\nstdout=<logdir>\nstderr=<logdir>\n[program:a-out]\ncommand=y\n",
+		want: "$DIR/app.conf:7: [program:a-out] stderr: log file /l/a-out.log is already used by [program:a]; give each program its own file"},
+	{name: "a program log on the server log", prog: "srv", conf: "[ramona:server]\nlog=srv.log\n[program:srv]\ncommand=x\nstdout=<null>\nstderr=srv.log\n",
+		want: "$DIR/app.conf:6: [program:srv] stderr: log file $DIR/srv.log is already used by the server's own log ([ramona:server] log); give each program its own file"},
+
 	// Files.
 	{name: "config file missing", files: map[string]string{}, args: []string{"nope.conf"},
 		want: "$DIR/nope.conf: cannot read the configuration file: no such file or directory"},
