@@ -882,7 +882,7 @@ func (ld *loader) followIncludes(round []string) {
 				if _, done := ld.read[abs]; done {
 					if chain := ld.includeChain(absPath(from)); from != "" && contains(chain, abs) {
 						ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
-							Msg: fmt.Sprintf("include loop: %s includes %s again", strings.Join(reverse(append(chain, abs)), " -> "), abs)})
+							Msg: fmt.Sprintf("include loop: %s; remove one of these includes", strings.Join(append(reverse(chain), abs), " -> "))})
 					}
 					continue
 				}

@@ -313,6 +313,15 @@ var configErrorCases = []errCase{
 		want: "$DIR/app.conf:6: [program:srv] stderr: log file $DIR/srv.log is already used by the server's own log ([ramona:server] log); give each program its own file"},
 
 	// Files.
+	{name: "include loop", args: []string{"a.conf"},
+		files: map[string]string{"a.conf": "[general]\ninclude=b.conf\n", "b.conf": "[general]\ninclude=./a.conf\n"},
+		want:  "$DIR/b.conf:2: [general] include: include loop: $DIR/a.conf -> $DIR/b.conf -> $DIR/a.conf; remove one of these includes"},
+	{name: "longer include loop", args: []string{"a.conf"},
+		files: map[string]string{"a.conf": "[general]\ninclude=sub/b.conf\n", "sub/b.conf": "[general]\ninclude=c.conf\n", "sub/c.conf": "[general]\ninclude=b.conf\n"},
+		want:  "$DIR/sub/c.conf:2: [general] include: include loop: $DIR/a.conf -> $DIR/sub/b.conf -> $DIR/sub/c.conf -> $DIR/sub/b.conf; remove one of these includes"},
+	{name: "a file including itself", args: []string{"a.conf"},
+		files: map[string]string{"a.conf": "[general]\ninclude=a.conf\n"},
+		want:  "$DIR/a.conf:2: [general] include: include loop: $DIR/a.conf -> $DIR/a.conf; remove one of these includes"},
 	{name: "config file missing", files: map[string]string{}, args: []string{"nope.conf"},
 		want: "$DIR/nope.conf: cannot read the configuration file: no such file or directory"},
 	{name: "config file is a directory", files: map[string]string{"d.conf/x": ""}, args: []string{"d.conf"},
