@@ -28,7 +28,7 @@ func parseDuration(v string) (time.Duration, error) {
 		return 0, bad
 	}
 	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		if f < 0 || f > 1e9 {
+		if !(f >= 0 && f <= 1e9) { // also rejects NaN, which ParseFloat accepts
 			return 0, bad
 		}
 		return time.Duration(f * float64(time.Second)), nil
