@@ -720,11 +720,18 @@ func (r *sectionReader) value(key, def string) (string, bool) {
 		return "", false
 	})
 	if err != nil {
+		if secretKeys[key] { // interpolation errors quote the value
+			err = errors.New("the value has a % that is neither %% nor a complete %(name)s reference " +
+				"(the value is not shown: it holds a password); write %% for a literal percent sign")
+		}
 		r.fail(key, err)
 		return "", false
 	}
 	return v, true
 }
+
+// secretKeys hold passwords: no message may show their values.
+var secretKeys = map[string]bool{"delivery": true, "password": true}
 
 func readSection[T any](r *sectionReader, specs []keySpec[T], t T) {
 	for _, ks := range specs {

@@ -203,7 +203,9 @@ var configErrorCases = []errCase{
 	{name: "delivery bad scheme", conf: "[ramona:notify]\ndelivery=http://mail.example.com\nreceiver=ops@example.com\n",
 		want: "$DIR/app.conf:2: [ramona:notify] delivery: \"http://mail.example.com\" is not a mail delivery; use smtp://[user[:password]@]host[:port]?tls=starttls|none or smtps://..."},
 	{name: "delivery bad port", conf: "[ramona:notify]\ndelivery=smtp://mail.example.com:99999\nreceiver=ops@example.com\n",
-		want: "$DIR/app.conf:2: [ramona:notify] delivery: \"smtp://mail.example.com:99999\": port \"99999\" is not a number 1-65535"},
+		want: "$DIR/app.conf:2: [ramona:notify] delivery: \"smtp://mail.example.com:99999\": the port is not a number 1-65535"},
+	{name: "delivery port not a number", conf: "[ramona:notify]\ndelivery=smtp://mail.example.com:smtp\nreceiver=ops@example.com\n",
+		want: "$DIR/app.conf:2: [ramona:notify] delivery: \"smtp://mail.example.com:***\": the port is not a number 1-65535"},
 	{name: "delivery bad tls", conf: "[ramona:notify]\ndelivery=smtp://mail.example.com?tls=maybe\nreceiver=ops@example.com\n",
 		want: "$DIR/app.conf:2: [ramona:notify] delivery: \"smtp://mail.example.com?tls=maybe\": tls=maybe is not starttls or none"},
 	{name: "delivery unknown parameter", conf: "[ramona:notify]\ndelivery=smtp://mail.example.com?ssl=1\nreceiver=ops@example.com\n",
@@ -1436,4 +1438,72 @@ func BenchmarkLoadConfig1000(b *testing.B) {
 			b.Fatalf("load: %v", err)
 		}
 	}
+}
+
+// TestSecretsNeverShown: whatever is wrong with a delivery URL or a web
+// frontend password, no error or warning shows the password, not even a
+// piece of it; SECRETA and SECRETB are pieces of passwords.
+func TestSecretsNeverShown(t *testing.T) {
+	cases := []struct {
+		conf string
+		ok   bool // loads, with the password intact
+	}{
+		{conf: "delivery=smtp://user:SECRETA@mail.example.com:99999"},
+		{conf: "delivery=smtps://user:SECRETA@mail.example.com:0"},
+		{conf: "delivery=smtp://user:SECRETA@mail.example.com?tls=maybe"},
+		{conf: "delivery=smtp://user:SECRETA@mail.example.com?ssl=1"},
+		{conf: "delivery=smtp://user:SECRETA@"},
+		{conf: "delivery=user:SECRETA@mail.example.com"},
+		{conf: "delivery=smtp:/user:SECRETA@mail.example.com"},
+		{conf: "delivery=smtp://user:SECRETA%(SECRETB@mail.example.com"},
+		{conf: "delivery=smtp://user:SECRETA%(SECRETB)s@mail.example.com"},
+		{conf: "delivery=smtp://user:SECRETA%SECRETB@mail.example.com"},
+		{conf: "delivery=smtp://user:SECRETA%%zzSECRETB@mail.example.com"},
+		{conf: "delivery=smtp://user:SECRETA ;SECRETB@mail.example.com"},
+		{conf: "delivery=smtp://user:SECRETA?SECRETB@mail.example.com", ok: true},
+		{conf: "delivery=smtp://user:SECRETA;SECRETB@mail.example.com", ok: true},
+		{conf: "delivery=smtp://user:SECRETA/SECRETB@mail.example.com?tls=none", ok: true},
+		{conf: "delivery=smtp://user:SECRETA@SECRETB@mail.example.com:587", ok: true},
+		{conf: "delivery=smtp://user:SECRETA%%40SECRETB@mail.example.com", ok: true},
+	}
+	for i, tc := range cases {
+		t.Run(fmt.Sprint(i), func(t *testing.T) { // the name is part of the temp dir: keep the password out
+			cfg, err, dir := loadFiles(t, map[string]string{"app.conf": "[ramona:notify]\n" + tc.conf + "\nreceiver=ops@example.com\n"}, nil, nil)
+			shown := fmt.Sprint(err)
+			if cfg != nil {
+				d := cfg.Notify.Delivery
+				shown += fmt.Sprintf("%+v %#v %v %+v %s", cfg.Notify, d, d, *d, warningTexts(cfg, ""))
+			}
+			for _, piece := range []string{"SECRETA", "SECRETB"} {
+				if strings.Contains(shown, piece) {
+					t.Errorf("%s is shown: %s", piece, strings.ReplaceAll(shown, dir, "$DIR"))
+				}
+			}
+			switch {
+			case tc.ok && err != nil:
+				t.Errorf("does not load: %s", strings.ReplaceAll(shown, "SECRET", "X"))
+			case tc.ok:
+				_, rest, _ := strings.Cut(tc.conf, "user:")
+				pass, _, _ := strings.Cut(rest, "@mail")
+				pass = strings.ReplaceAll(strings.ReplaceAll(pass, "%%40", "@"), "%%", "%")
+				if d := cfg.Notify.Delivery; string(d.Password) != pass || d.User != "user" || d.Host != "mail.example.com" {
+					t.Errorf("user %q password %q host %q, want user %q host mail.example.com", d.User, string(d.Password), d.Host, pass)
+				}
+			case err == nil:
+				t.Errorf("%s loads, with delivery %+v", strings.ReplaceAll(tc.conf, "SECRET", "X"), *cfg.Notify.Delivery)
+			}
+		})
+	}
+	t.Run("web frontend password", func(t *testing.T) {
+		cfg, err, dir := loadFiles(t, map[string]string{"app.conf": "[program:web]\ncommand=<httpfend>\nusername=u\npassword=SECRETA%(SECRETB\n"}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.ReplaceAll(fmt.Sprint(cfg.Programs[0].Err), dir, "$DIR")
+		want := "$DIR/app.conf:4: [program:web] password: the value has a % that is neither %% nor a complete %(name)s reference " +
+			"(the value is not shown: it holds a password); write %% for a literal percent sign"
+		if got != want {
+			t.Errorf("\n got: %s\nwant: %s", got, want)
+		}
+	})
 }

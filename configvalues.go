@@ -373,11 +373,8 @@ func parseDelivery(v string) (*SMTPDelivery, error) {
 	default:
 		return nil, fmt.Errorf("%q is not a mail delivery; use smtp://[user[:password]@]host[:port]?tls=starttls|none or smtps://...", shown)
 	}
-	query := ""
-	if i := strings.IndexAny(rest, "?;"); i >= 0 {
-		rest, query = rest[:i], rest[i+1:]
-	}
-	rest = strings.TrimSuffix(rest, "/")
+	// The user and password end at the last '@': a password may hold '?',
+	// ';', '/', ':' or '@', so they are cut off before the query is.
 	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
 		userinfo := rest[:at]
 		rest = rest[at+1:]
@@ -390,6 +387,11 @@ func parseDelivery(v string) (*SMTPDelivery, error) {
 		}
 		d.Password = Secret(p)
 	}
+	query := ""
+	if i := strings.IndexAny(rest, "?;"); i >= 0 {
+		rest, query = rest[:i], rest[i+1:]
+	}
+	rest = strings.TrimSuffix(rest, "/")
 	host, port := rest, ""
 	if h, p, err := net.SplitHostPort(rest); err == nil {
 		host, port = h, p
@@ -401,7 +403,7 @@ func parseDelivery(v string) (*SMTPDelivery, error) {
 	if port != "" {
 		n, err := strconv.Atoi(port)
 		if err != nil || n <= 0 || n > 65535 {
-			return nil, fmt.Errorf("%q: port %q is not a number 1-65535", shown, port)
+			return nil, fmt.Errorf("%q: the port is not a number 1-65535", shown)
 		}
 		d.Port = n
 	}
@@ -422,18 +424,27 @@ func parseDelivery(v string) (*SMTPDelivery, error) {
 	return d, nil
 }
 
-// redactDelivery hides the password of a delivery URL for messages.
+// redactDelivery hides the password of a delivery URL for messages, also in
+// a URL too broken to parse: everything between the first ':' after the
+// scheme and the last '@' is a password. Without an '@', "user:password"
+// reads as host:port, so a port that is not a number is hidden too.
 func redactDelivery(v string) string {
-	scheme, rest, ok := strings.Cut(v, "://")
-	if !ok {
+	prefix, rest := "", v
+	if i := strings.Index(v, "://"); i >= 0 {
+		prefix, rest = v[:i+3], v[i+3:]
+	}
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		if name, _, hasPass := strings.Cut(rest[:at], ":"); hasPass {
+			return prefix + name + ":***@" + rest[at+1:]
+		}
 		return v
 	}
-	at := strings.LastIndexByte(rest, '@')
-	if at < 0 {
-		return v
+	hostport, query := rest, ""
+	if i := strings.IndexAny(rest, "?;/"); i >= 0 {
+		hostport, query = rest[:i], rest[i:]
 	}
-	if name, _, hasPass := strings.Cut(rest[:at], ":"); hasPass {
-		return scheme + "://" + name + ":***@" + rest[at+1:]
+	if colon := strings.LastIndexByte(hostport, ':'); colon >= 0 && strings.Trim(hostport[colon+1:], "0123456789") != "" {
+		return prefix + hostport[:colon] + ":***" + query
 	}
 	return v
 }
