@@ -1041,10 +1041,17 @@ func (ld *loader) resolve() {
 			cfg.Programs = append(cfg.Programs, p)
 		case strings.HasPrefix(name, "tool:"):
 			cfg.Tools = append(cfg.Tools, ld.tool(sec, strings.TrimPrefix(name, "tool:")))
+		case name == "general" || name == "ramona:server" || name == "ramona:console" || name == "ramona:notify" ||
+			name == "env" || strings.HasPrefix(name, "env:"):
+			// read above, with their syntax errors
 		case name == "ramona:httpfend": // the Python original's section; its keys moved to [program:X]
-		case strings.HasPrefix(name, "ramona:") && name != "ramona:server" && name != "ramona:console" && name != "ramona:notify":
+			ld.errs = append(ld.errs, sec.errs...)
+		case strings.HasPrefix(name, "ramona:"):
+			ld.errs = append(ld.errs, sec.errs...)
 			cfg.Warnings = append(cfg.Warnings, &ConfigError{File: sec.file, Line: sec.line, Section: name,
 				Msg: "unknown section, ignored (Ramona's are [ramona:server], [ramona:console], [ramona:notify])"})
+		default: // [DEFAULT], which every section reads, and sections of the operator's own
+			ld.errs = append(ld.errs, sec.errs...)
 		}
 	}
 	sort.SliceStable(cfg.Warnings, func(i, j int) bool {
