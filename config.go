@@ -295,7 +295,7 @@ var generalKeys = []keySpec[*Config]{
 
 var serverKeys = []keySpec[*Config]{
 	{"consoleuri", "unix://.ramona.sock", func(r *sectionReader, c *Config, v string) error {
-		uris, err := parseSocketURIs(v, r.baseDir(), true)
+		uris, err := parseSocketURIs(v, r.baseDir(), uriListen)
 		c.Server.ConsoleURIs = uris
 		return err
 	}},
@@ -337,7 +337,7 @@ var consoleKeys = []keySpec[*Config]{
 			}
 			v = "unix://.ramona.sock"
 		}
-		uris, err := parseSocketURIs(v, r.baseDir(), false)
+		uris, err := parseSocketURIs(v, r.baseDir(), uriConnect)
 		if err != nil {
 			return err
 		}
@@ -603,7 +603,7 @@ var programKeys = []keySpec[*ProgramConfig]{
 	}},
 	{"listen", "tcp://127.0.0.1:5588", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
 		if p.HTTPFrontend {
-			p.Listen, err = parseSocketURIs(v, r.baseDir(), false)
+			p.Listen, err = parseSocketURIs(v, r.baseDir(), uriWeb)
 		}
 		return err
 	}},

@@ -200,6 +200,10 @@ var configErrorCases = []errCase{
 		want: "$DIR/app.conf:2: [ramona:server] loglevel: \"LOUD\" is not a log level; use DEBUG, INFO, WARNING, ERROR or CRITICAL"},
 	{name: "server log magic", conf: "[ramona:server]\nlog=<syslog>\n",
 		want: "$DIR/app.conf:2: [ramona:server] log: \"<syslog>\" is not a log destination; use a path, <logdir>, <logdir>/NAME or <null>"},
+	{name: "serveruri tls without the client certificate", conf: "[ramona:console]\nserveruri=tls://ramona.example.com:7789?ca=ca.pem\n",
+		want: "$DIR/app.conf:2: [ramona:console] serveruri: \"tls://ramona.example.com:7789?ca=ca.pem\" needs cert=, key= and ca= (mutual TLS); `ramona tls init DIR` writes them"},
+	{name: "serveruri unknown parameter", conf: "[ramona:console]\nserveruri=unix://x.sock?mode=0600&owner=me\n",
+		want: "$DIR/app.conf:2: [ramona:console] serveruri: \"unix://x.sock?mode=0600&owner=me\": unknown parameter \"owner\""},
 	{name: "serveruri two addresses", conf: "[ramona:console]\nserveruri=unix://a.sock,unix://b.sock\n",
 		want: "$DIR/app.conf:2: [ramona:console] serveruri: \"unix://a.sock,unix://b.sock\" names 2 addresses; give exactly one"},
 
@@ -302,6 +306,8 @@ var configErrorCases = []errCase{
 		want: "$DIR/app.conf:3: [program:a] notify_watchdog: \"mail\" is not a notification target; use now, daily, now:ADDR, daily:ADDR, <none> or <global>"},
 	{name: "httpfend listen", prog: "web", conf: "[program:web]\ncommand=<httpfend>\nlisten=http://localhost:80\n",
 		want: "$DIR/app.conf:3: [program:web] listen: \"http://localhost:80\": unknown scheme http://; use unix://, tcp:// or tls://"},
+	{name: "httpfend listen tls", prog: "web", conf: "[program:web]\ncommand=<httpfend>\nlisten=tls://localhost:443?cert=a&key=b&ca=c\n",
+		want: "$DIR/app.conf:3: [program:web] listen: \"tls://localhost:443?cert=a&key=b&ca=c\": the web frontend speaks plain HTTP; use tcp://HOST:PORT"},
 	{name: "httpfend username without password", prog: "web", conf: "[program:web]\ncommand=<httpfend>\nusername=admin\n",
 		want: "$DIR/app.conf:1: [program:web] password: username and password go together; set both or neither"},
 	{name: "program loglevel", prog: "web", conf: "[program:web]\ncommand=<httpfend>\nloglevel=chatty\n",
@@ -848,6 +854,13 @@ var configValueCases = []valueCase{
 	{name: "serveruri set",
 		conf: "[ramona:server]\nconsoleuri=unix://x.sock\n[ramona:console]\nserveruri=unix:///tmp/other.sock\nhistory=hist\n",
 		get:  global(func(c *Config) any { return fmt.Sprint(c.Console.ServerURI, " ", c.Console.History) }), want: "unix:///tmp/other.sock $DIR/hist"},
+	{name: "serveruri tls:// with the client certificate",
+		conf: "[ramona:console]\nserveruri=tls://ramona.example.com:7789?cert=client.pem&key=client.key&ca=ca.pem\n",
+		get: global(func(c *Config) any {
+			u := c.Console.ServerURI
+			return fmt.Sprintf("%s %s %s %s", u, u.Cert, u.Key, u.CA)
+		}),
+		want: "tls://ramona.example.com:7789 $DIR/client.pem $DIR/client.key $DIR/ca.pem"},
 	{name: "pidfile with $VAR from the environment",
 		conf: "[ramona:server]\npidfile=${TMP}/r.pid\n",
 		get:  global(func(c *Config) any { return c.Server.PidFile }), want: "/tmp/ramona-tmp/r.pid"},

@@ -257,17 +257,26 @@ func (u SocketURI) String() string {
 	}
 }
 
-// parseSocketURIs reads a comma-separated list of socket URIs. For the
-// control channel (control=true) tcp:// must be a loopback address: anything
-// reachable from elsewhere must be tls:// with client certificates.
-func parseSocketURIs(v, baseDir string, control bool) ([]SocketURI, error) {
+// uriRole says what a socket URI is for; it decides which schemes fit.
+type uriRole int
+
+const (
+	uriListen  uriRole = iota // [ramona:server] consoleuri: tcp:// only on loopback, tls:// with cert, key and ca
+	uriConnect                // [ramona:console] serveruri: tls:// with the client's cert, key and ca
+	uriWeb                    // the web frontend's listen: plain HTTP, so no tls://
+)
+
+// parseSocketURIs reads a comma-separated list of socket URIs. Where the
+// server listens for the control channel, tcp:// must be a loopback address:
+// anything reachable from elsewhere must be tls:// with client certificates.
+func parseSocketURIs(v, baseDir string, role uriRole) ([]SocketURI, error) {
 	var uris []SocketURI
 	for _, raw := range strings.Split(v, ",") {
 		raw = strings.TrimSpace(raw)
 		if raw == "" {
 			continue
 		}
-		u, err := parseSocketURI(raw, baseDir, control)
+		u, err := parseSocketURI(raw, baseDir, role)
 		if err != nil {
 			return nil, err
 		}
@@ -279,7 +288,7 @@ func parseSocketURIs(v, baseDir string, control bool) ([]SocketURI, error) {
 	return uris, nil
 }
 
-func parseSocketURI(raw, baseDir string, control bool) (SocketURI, error) {
+func parseSocketURI(raw, baseDir string, role uriRole) (SocketURI, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		return SocketURI{}, fmt.Errorf("%q is not an address; use unix://PATH, tcp://HOST:PORT or tls://HOST:PORT?cert=...&key=...&ca=...", raw)
@@ -326,12 +335,12 @@ func parseSocketURI(raw, baseDir string, control bool) (SocketURI, error) {
 			return u, fmt.Errorf("port %q in %q is not a number 0-65535", port, raw)
 		}
 		u.Addr = addr
-		if u.Scheme == "tcp" && control && !isLoopbackHost(host) {
+		if u.Scheme == "tcp" && role == uriListen && !isLoopbackHost(host) {
 			return u, fmt.Errorf("%q is not a loopback address; plain tcp:// is only for 127.0.0.1, ::1 or localhost, use tls:// with client certificates for anything else", raw)
 		}
 		if u.Scheme == "tls" {
-			if !control {
-				return u, fmt.Errorf("%q: tls:// is for the control channel only; use tcp:// here", raw)
+			if role == uriWeb {
+				return u, fmt.Errorf("%q: the web frontend speaks plain HTTP; use tcp://HOST:PORT", raw)
 			}
 			for _, k := range []string{"cert", "key", "ca"} {
 				allowed[k] = true
