@@ -203,7 +203,11 @@ var configErrorCases = []errCase{
 	{name: "serveruri tls without the client certificate", conf: "[ramona:console]\nserveruri=tls://ramona.example.com:7789?ca=ca.pem\n",
 		want: "$DIR/app.conf:2: [ramona:console] serveruri: \"tls://ramona.example.com:7789?ca=ca.pem\" needs cert=, key= and ca= (mutual TLS); `ramona tls init DIR` writes them"},
 	{name: "serveruri unknown parameter", conf: "[ramona:console]\nserveruri=unix://x.sock?mode=0600&owner=me\n",
-		want: "$DIR/app.conf:2: [ramona:console] serveruri: \"unix://x.sock?mode=0600&owner=me\": unknown parameter \"owner\""},
+		want: "$DIR/app.conf:2: [ramona:console] serveruri: \"unix://x.sock?mode=0600&owner=me\": unknown parameter \"owner\"; unix:// takes mode="},
+	{name: "consoleuri unknown parameters", conf: "[ramona:server]\nconsoleuri=tls://127.0.0.1:1?cert=c&key=k&ca=a&verify=no&alpn=x\n",
+		want: "$DIR/app.conf:2: [ramona:server] consoleuri: \"tls://127.0.0.1:1?cert=c&key=k&ca=a&verify=no&alpn=x\": unknown parameters \"alpn\", \"verify\"; tls:// takes ca=, cert=, key="},
+	{name: "tcp takes no parameters", conf: "[ramona:server]\nconsoleuri=tcp://127.0.0.1:1?mode=0600\n",
+		want: "$DIR/app.conf:2: [ramona:server] consoleuri: \"tcp://127.0.0.1:1?mode=0600\": unknown parameter \"mode\"; tcp:// takes none"},
 	{name: "serveruri two addresses", conf: "[ramona:console]\nserveruri=unix://a.sock,unix://b.sock\n",
 		want: "$DIR/app.conf:2: [ramona:console] serveruri: \"unix://a.sock,unix://b.sock\" names 2 addresses; give exactly one"},
 

@@ -353,10 +353,22 @@ func parseSocketURI(raw, baseDir string, role uriRole) (SocketURI, error) {
 	default:
 		return u, fmt.Errorf("%q: unknown scheme %s://; use unix://, tcp:// or tls://", raw, scheme)
 	}
-	for k := range params {
+	var unknown []string
+	for _, k := range sortedKeys(params) {
 		if !allowed[k] {
-			return u, fmt.Errorf("%q: unknown parameter %q", raw, k)
+			unknown = append(unknown, strconv.Quote(k))
 		}
+	}
+	if len(unknown) > 0 {
+		takes := "none"
+		if len(allowed) > 0 {
+			takes = strings.Join(sortedKeys(allowed), "=, ") + "="
+		}
+		plural := ""
+		if len(unknown) > 1 {
+			plural = "s"
+		}
+		return u, fmt.Errorf("%q: unknown parameter%s %s; %s:// takes %s", raw, plural, strings.Join(unknown, ", "), u.Scheme, takes)
 	}
 	return u, nil
 }
