@@ -667,6 +667,7 @@ type loader struct {
 	read     map[string]string // absolute path -> the file that included it ("" for -c files)
 	errs     ConfigErrors
 	fileKeys map[string][]*iniValue // [general] include entries per file, for include rounds
+	dirs     map[string]string      // file as named in the document -> its absolute directory
 }
 
 // sectionReader reads the keys of one section through a keySpec table.
@@ -680,15 +681,27 @@ type sectionReader struct {
 
 func (r *sectionReader) env(name string) string { return r.ld.environ[name] }
 
-// baseDir is the directory relative paths in the current value resolve against.
+// baseDir is the directory relative paths in the current value resolve
+// against, absolute even when -c named the file relative to the working
+// directory.
 func (r *sectionReader) baseDir() string {
 	if r.at != nil {
-		return filepath.Dir(r.at.file)
+		return r.ld.dirOf(r.at.file)
 	}
 	if r.sec != nil && r.sec.file != "" {
-		return filepath.Dir(r.sec.file)
+		return r.ld.dirOf(r.sec.file)
 	}
 	return r.ld.mainDir
+}
+
+// dirOf is the absolute directory of a file as the document names it.
+func (ld *loader) dirOf(file string) string {
+	d, ok := ld.dirs[file]
+	if !ok {
+		d = filepath.Dir(absPath(file))
+		ld.dirs[file] = d
+	}
+	return d
 }
 
 func (r *sectionReader) fail(key string, err error) {
@@ -711,7 +724,7 @@ func (r *sectionReader) value(key, def string) (string, bool) {
 	at := r.at
 	v, err := r.ld.doc.interpolate(r.sec, at, func(name string) (string, bool) {
 		if name == "here" {
-			return filepath.Dir(at.file), true
+			return r.ld.dirOf(at.file), true
 		}
 		if env, ok := strings.CutPrefix(name, "ENV_"); ok {
 			v, ok := r.ld.environ[env]
@@ -782,6 +795,7 @@ func loadConfig(files []string, environ []string) (*Config, error) {
 		envSets:  map[string][]EnvVar{},
 		read:     map[string]string{},
 		fileKeys: map[string][]*iniValue{},
+		dirs:     map[string]string{},
 	}
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok {

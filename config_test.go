@@ -1528,3 +1528,43 @@ func TestSecretsNeverShown(t *testing.T) {
 		}
 	})
 }
+
+// TestRelativeConfigPath: with -c given relative to the working directory,
+// every path in the Config is still absolute (the server may change
+// directory), and messages name the file as it was given.
+func TestRelativeConfigPath(t *testing.T) {
+	hermetic(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"etc/app.conf": "[general]\nlogdir=../log\ninclude=more.conf\n[ramona:server]\nconsoleuri=unix://run/r.sock\npidfile=run/r.pid\n" +
+			"[ramona:console]\nhistory=hist\n[ramona:notify]\nstashdir=stash\n" +
+			"[program:a]\ncommand=%(here)s/x\nstdout=out.log\n[program:b]\ncommand=x\numask=nope\n",
+		"etc/more.conf": "[program:c]\ncommand=x\nstderr=c.log\n",
+	})
+	t.Chdir(dir)
+	cfg, err := loadConfig([]string{"etc/app.conf"}, testEnviron)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join([]string{
+		cfg.LogDir, cfg.Server.ConsoleURIs[0].Path, cfg.Server.PidFile, cfg.Server.Log, cfg.Console.ServerURI.Path,
+		cfg.Console.History, cfg.Notify.StashDir, findProgram(t, cfg, "a").BaseDir, outStr(findProgram(t, cfg, "a").Stdout),
+		outStr(findProgram(t, cfg, "a").Stderr), outStr(findProgram(t, cfg, "c").Stderr), fmt.Sprint(cfg.Files, cfg.Included),
+		fmt.Sprint(findProgram(t, cfg, "b").Err), findProgram(t, cfg, "a").Command,
+	}, "\n")
+	want := strings.ReplaceAll(`$DIR/log
+$DIR/etc/run/r.sock
+$DIR/etc/run/r.pid
+$DIR/log/ramona.log
+$DIR/etc/run/r.sock
+$DIR/etc/hist
+$DIR/etc/stash
+$DIR/etc
+file:$DIR/etc/out.log
+file:$DIR/log/a-err.log
+file:$DIR/etc/c.log
+[$DIR/etc/app.conf] [$DIR/etc/more.conf]
+etc/app.conf:16: [program:b] umask: "nope" is not a umask; use octal digits such as 022 or 077
+$DIR/etc/x`, "$DIR", dir)
+	checkLines(t, "paths", strings.Split(got, "\n"), want)
+}
