@@ -158,6 +158,17 @@ var configErrorCases = []errCase{
 		want: "$DIR/app.conf:2: [program:a] command: %(nope)s refers to nope, which is set neither in [program:a] nor in [DEFAULT]"},
 	{name: "unfinished reference", prog: "a", conf: "[program:a]\ncommand=echo %(nope\n",
 		want: "$DIR/app.conf:2: [program:a] command: unfinished reference \"%(nope\"; write %(name)s"},
+	{name: "reference loop", prog: "a", conf: "[program:a]\nx=%(y)s\ny=%(x)s\ncommand=%(x)s\n",
+		want: "$DIR/app.conf:4: [program:a] command: reference loop %(command)s -> %(x)s -> %(y)s -> %(x)s; a value cannot refer to itself"},
+	{name: "key referring to itself", prog: "a", conf: "[program:a]\ncommand=%(command)s --more\n",
+		want: "$DIR/app.conf:2: [program:a] command: reference loop %(command)s -> %(command)s; a value cannot refer to itself"},
+	{name: "reference loop through [DEFAULT]", prog: "a", conf: "[DEFAULT]\nbase=%(dir)s\n[program:a]\ndir=%(base)s/x\ncommand=%(dir)s\n",
+		want: "$DIR/app.conf:5: [program:a] command: reference loop %(command)s -> %(dir)s -> %(base)s -> %(dir)s; a value cannot refer to itself"},
+	{name: "references nested too deep", prog: "a", conf: "[program:a]\ncommand=%(k1)s\nk1=%(k2)s\nk2=%(k3)s\nk3=%(k4)s\nk4=%(k5)s\nk5=%(k6)s\n" +
+		"k6=%(k7)s\nk7=%(k8)s\nk8=%(k9)s\nk9=%(k10)s\nk10=%(k11)s\nk11=end\n",
+		want: "$DIR/app.conf:2: [program:a] command: %(...)s references nest deeper than 10 levels; refer to the values more directly"},
+	{name: "references that multiply a value", prog: "a", conf: "[program:a]\ncommand=%(k1)s\n" + multiplyingReferences,
+		want: "$DIR/app.conf:2: [program:a] command: %(...)s references make the value longer than 1048576 bytes"},
 	{name: "interpolation error in a global section", conf: "[general]\nappname=x%\n",
 		want: "$DIR/app.conf:2: [general] appname: a lone % at offset 1; write %% for a literal percent sign or %(name)s for a reference"},
 	{name: "interpolation error in [env]", conf: "[env]\nPS1=%d\n",
@@ -349,6 +360,17 @@ var configErrorCases = []errCase{
 	{name: "config file is a directory", files: map[string]string{"d.conf/x": ""}, args: []string{"d.conf"},
 		want: "$DIR/d.conf: cannot read the configuration file: is a directory"},
 }
+
+// multiplyingReferences is 9 keys, each with 10 references to the next: the
+// first would expand to 10^9 bytes.
+var multiplyingReferences = func() string {
+	var b strings.Builder
+	for i := 1; i < 9; i++ {
+		fmt.Fprintf(&b, "k%d=%s\n", i, strings.Repeat(fmt.Sprintf("%%(k%d)s", i+1), 10))
+	}
+	b.WriteString("k9=xxxxxxxxxx\n")
+	return b.String()
+}()
 
 func TestConfigErrors(t *testing.T) {
 	for _, tc := range configErrorCases {
