@@ -722,15 +722,18 @@ func (r *sectionReader) value(key, def string) (string, bool) {
 		return def, true
 	}
 	at := r.at
-	v, err := r.ld.doc.interpolate(r.sec, at, func(name string) (string, bool) {
+	v, err := r.ld.doc.interpolate(r.sec, at, func(name string) (string, error) {
 		if name == "here" {
-			return r.ld.dirOf(at.file), true
+			return r.ld.dirOf(at.file), nil
 		}
 		if env, ok := strings.CutPrefix(name, "ENV_"); ok {
 			v, ok := r.ld.environ[env]
-			return v, ok
+			if !ok {
+				return "", fmt.Errorf("the server's environment has no %s; set it before starting ramona, or write the value here", env)
+			}
+			return v, nil
 		}
-		return "", false
+		return "", errNotExtra
 	})
 	if err != nil {
 		if secretKeys[key] { // interpolation errors quote the value

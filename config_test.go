@@ -169,6 +169,8 @@ var configErrorCases = []errCase{
 		want: "$DIR/app.conf:2: [program:a] command: %(...)s references nest deeper than 10 levels; refer to the values more directly"},
 	{name: "references that multiply a value", prog: "a", conf: "[program:a]\ncommand=%(k1)s\n" + multiplyingReferences,
 		want: "$DIR/app.conf:2: [program:a] command: %(...)s references make the value longer than 1048576 bytes"},
+	{name: "ENV_ reference to a variable the server does not have", prog: "a", conf: "[program:a]\ncommand=%(ENV_NO_SUCH_VAR)s/run\n",
+		want: "$DIR/app.conf:2: [program:a] command: %(ENV_NO_SUCH_VAR)s: the server's environment has no NO_SUCH_VAR; set it before starting ramona, or write the value here"},
 	{name: "interpolation error in a global section", conf: "[general]\nappname=x%\n",
 		want: "$DIR/app.conf:2: [general] appname: a lone % at offset 1; write %% for a literal percent sign or %(name)s for a reference"},
 	{name: "interpolation error in [env]", conf: "[env]\nPS1=%d\n",

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"sort"
@@ -217,6 +218,10 @@ func (d *iniDoc) applyPlatformOverrides(goos string) {
 	}
 }
 
+// errNotExtra is what an interpolation's extra function returns for a name
+// it does not provide.
+var errNotExtra = errors.New("not an extra name")
+
 const (
 	maxInterpolationDepth = 10
 	maxInterpolatedLen    = 1 << 20 // bytes; references that multiply a value stop here
@@ -227,13 +232,15 @@ const (
 // turns `%%` into `%`. A stray `%`, an unknown name, a reference loop, more
 // than maxInterpolationDepth levels or a result longer than
 // maxInterpolatedLen is an error.
-func (d *iniDoc) interpolate(sec *iniSection, v *iniValue, extra func(string) (string, bool)) (string, error) {
+// extra returns errNotExtra for a name it does not provide, or another error
+// that explains why the name has no value.
+func (d *iniDoc) interpolate(sec *iniSection, v *iniValue, extra func(string) (string, error)) (string, error) {
 	return d.interpolateChain(sec, v.value, extra, []string{v.key})
 }
 
 // interpolateChain expands s, which is the value of the last key of chain;
 // chain is the keys whose references led here, outermost first.
-func (d *iniDoc) interpolateChain(sec *iniSection, s string, extra func(string) (string, bool), chain []string) (string, error) {
+func (d *iniDoc) interpolateChain(sec *iniSection, s string, extra func(string) (string, error), chain []string) (string, error) {
 	if !strings.Contains(s, "%") {
 		return s, nil
 	}
@@ -279,7 +286,12 @@ func (d *iniDoc) interpolateChain(sec *iniSection, s string, extra func(string) 
 			}
 			val = sub
 		} else if extra != nil {
-			val, ok = extra(name)
+			var err error
+			val, err = extra(name)
+			if err != nil && err != errNotExtra {
+				return "", fmt.Errorf("%%(%s)s: %w", name, err)
+			}
+			ok = err == nil
 		}
 		if !ok {
 			return "", fmt.Errorf("%%(%s)s refers to %s, which is set neither in [%s] nor in [DEFAULT]", name, name, sec.name)
