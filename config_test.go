@@ -1093,15 +1093,19 @@ func TestSplitCommand(t *testing.T) {
 		{in: "echo $SPACED", want: []string{"echo", "a b  c"}},
 		{in: `echo "$SPACED"`, want: []string{"echo", "a b  c"}},
 		{in: "echo $Q", want: []string{"echo", `it's "q"`}},
-		{in: "echo $X_1 $X_1a", want: []string{"echo", "x1", ""}, missing: []string{"X_1a"}},
+		{in: "echo $X_1 $X_1a", want: []string{"echo", "x1"}, missing: []string{"X_1a"}},
+		{in: "echo $EMPTY x", want: []string{"echo", "x"}},
+		{in: `echo "$EMPTY" '' x$EMPTY`, want: []string{"echo", "", "", "x"}},
+		{in: "echo $EMPTY${EMPTY} $NOPE", want: []string{"echo"}, missing: []string{"NOPE"}},
 		{in: "echo $$ $$HOME a$$b", want: []string{"echo", "$", "$HOME", "a$b"}},
 		{in: "echo $ $1 $- 5$ ${}", want: []string{"echo", "$", "$1", "$-", "5$", "${}"}},
-		{in: "echo $NOPE ${ALSO_NOPE}x", want: []string{"echo", "", "x"}, missing: []string{"NOPE", "ALSO_NOPE"}},
+		{in: "echo $NOPE ${ALSO_NOPE}x", want: []string{"echo", "x"}, missing: []string{"NOPE", "ALSO_NOPE"}},
 		{in: "echo 'unterminated", err: `unterminated ' quote in "echo 'unterminated"`},
 		{in: `echo "unterminated`, err: `unterminated " quote in "echo \"unterminated"`},
 		{in: "echo ${HOME", err: `unfinished ${ in "echo ${HOME"; write ${NAME}`},
 		{in: "", err: "the command is empty"},
 		{in: " \t\n", err: "the command is empty"},
+		{in: "$EMPTY", err: "the command is empty"},
 	}
 	for _, tc := range cases {
 		words, missing, err := splitCommandMissing(tc.in, lookup)
@@ -1224,7 +1228,14 @@ func summary(p *ProgramConfig, dir string) string {
 	if p.Err != nil {
 		return p.Name + " CFGERROR " + strings.ReplaceAll(p.Err.Error(), dir, "$DIR")
 	}
-	words, err := splitCommand(p.Command, func(string) (string, bool) { return "", false })
+	words, err := splitCommand(p.Command, func(k string) (string, bool) { // with the program's [env]
+		for _, v := range p.Env {
+			if v.Name == k && !v.Unset {
+				return v.Value, true
+			}
+		}
+		return "", false
+	})
 	if p.HTTPFrontend {
 		words, err = []string{"<httpfend>"}, nil
 	}
@@ -1296,7 +1307,7 @@ func TestCompatDemoConf(t *testing.T) {
 	checkLines(t, "programs", lines, `
 		blink ["bash" "-c" "env;sleep 2"] prio=100 disabled=false restart=no out=merged err=file:$DIR/log/blink.log umask=-1 dir="" core=false env=""
 		napper ["sleep" "5"] prio=100 disabled=false restart=yes out=null err=file:$DIR/log/napper.log umask=-1 dir="" core=false env=""
-		forever ["tail" "-f" ""] prio=85 disabled=false restart=no out=merged err=file:$DIR/log/forever-own.log umask=-1 dir="" core=true env=""
+		forever ["tail" "-f" "/dev/null"] prio=85 disabled=false restart=no out=merged err=file:$DIR/log/forever-own.log umask=-1 dir="" core=true env=""
 		forevertoo ["bash" "-c" "echo hello; tail -f /dev/null"] prio=75 disabled=false restart=no out=merged err=file:$DIR/log/forevertoo.log umask=-1 dir="" core=false env=""
 		talker ["bash" "-c" "sleep 1; echo nothing wrong here; sleep 1; echo an error it is; echo -n err; sleep 1; echo or"] prio=100 disabled=false restart=no out=merged err=file:$DIR/log/talker.log umask=-1 dir="" core=false env=""
 		switchedoff ["tail" "-f" "/dev/null"] prio=100 disabled=true restart=no out=merged err=file:$DIR/log/switchedoff.log umask=-1 dir="" core=false env=""
@@ -1337,7 +1348,7 @@ func TestCompatTestConf(t *testing.T) {
 	}
 	checkLines(t, "programs", lines, `
 		quick ["bash" "-c" "set;sleep 1"] prio=100 disabled=false restart=no out=merged err=file:$DIR/log-test/quick.log umask=-1 dir="" core=false env=""
-		tailer ["tail" "-f" ""] prio=80 disabled=false restart=no out=merged err=file:$DIR/log-test/tailer-own.log umask=-1 dir="" core=true env=""
+		tailer ["tail" "-f" "/dev/null"] prio=80 disabled=false restart=no out=merged err=file:$DIR/log-test/tailer-own.log umask=-1 dir="" core=true env=""
 		merged ["bash" "-c" "echo out; echo err >&2"] prio=100 disabled=false restart=no out=merged err=file:$DIR/log-test/merged.log umask=-1 dir="" core=false env=""
 		scan ["bash" "-c" "echo error; sleep 1"] prio=100 disabled=false restart=no out=merged err=file:$DIR/log-test/scan.log umask=-1 dir="" core=false env=""
 		cfgfail CFGERROR $DIR/compat-test.conf:47: [program:cfgfail] umask: "cc220" is not a umask; use octal digits such as 022 or 077

@@ -596,8 +596,9 @@ func defaultSender() string {
 // running one: whitespace separates words, '...' and "..." quote, a
 // backslash escapes the next character (inside "..." only before $ " \),
 // and $VAR / ${VAR} outside single quotes are replaced by lookup's value
-// without further splitting. Names lookup does not know expand to nothing and
-// are returned in missing.
+// without further splitting; a word that is only unquoted expansions that
+// came out empty is dropped ("$EMPTY" is no word, "\"$EMPTY\"" an empty one).
+// Names lookup does not know expand to nothing and are returned in missing.
 func splitCommand(s string, lookup func(string) (string, bool)) (words []string, err error) {
 	words, _, err = splitCommandMissing(s, lookup)
 	return words, err
@@ -670,8 +671,14 @@ func splitCommandMissing(s string, lookup func(string) (string, bool)) (words, m
 				return nil, nil, fmt.Errorf("unterminated \" quote in %q", s)
 			}
 		case c == '$':
-			inWord = true
+			// As in a shell, a word made only of unquoted expansions that
+			// are empty is no word at all: "prog $OPTIONAL" with OPTIONAL
+			// unset runs prog without an empty argument.
+			before := cur.Len()
 			i = expand(i)
+			if cur.Len() > before {
+				inWord = true
+			}
 		default:
 			inWord = true
 			cur.WriteByte(c)
