@@ -1098,6 +1098,7 @@ func TestSplitCommand(t *testing.T) {
 		{in: `echo "$EMPTY" '' x$EMPTY`, want: []string{"echo", "", "", "x"}},
 		{in: "echo $EMPTY${EMPTY} $NOPE", want: []string{"echo"}, missing: []string{"NOPE"}},
 		{in: "echo $$ $$HOME a$$b", want: []string{"echo", "$", "$HOME", "a$b"}},
+		{in: "echo $HOMEé ${HOME}é $é", want: []string{"echo", "/home/meé", "/home/meé", "$é"}},
 		{in: "echo $ $1 $- 5$ ${}", want: []string{"echo", "$", "$1", "$-", "5$", "${}"}},
 		{in: "echo $NOPE ${ALSO_NOPE}x", want: []string{"echo", "x"}, missing: []string{"NOPE", "ALSO_NOPE"}},
 		{in: "echo 'unterminated", err: `unterminated ' quote in "echo 'unterminated"`},
@@ -1131,6 +1132,7 @@ func TestExpandVars(t *testing.T) {
 		"${A":          "${A",
 		"$":            "$",
 		"'$A'":         "'a'",
+		"$Aé":          "aé",
 	} {
 		if got := expandVars(in, getenv); got != want {
 			t.Errorf("expandVars(%q) = %q, want %q", in, got, want)

@@ -17,7 +17,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unicode"
 )
 
 // parseDuration accepts a number of seconds ("0.5", "3") or a Go duration
@@ -711,8 +710,8 @@ func varName(s string, i int) (string, int) {
 		}
 		return s[i+2 : i+2+end], i + 2 + end
 	}
-	j := i + 1
-	for j < len(s) && (s[j] == '_' || unicode.IsLetter(rune(s[j])) || (j > i+1 && s[j] >= '0' && s[j] <= '9')) {
+	j := i + 1 // a name is [A-Za-z_][A-Za-z0-9_]*, in bytes: no UTF-8 sequence is cut
+	for j < len(s) && (s[j] == '_' || 'a' <= s[j] && s[j] <= 'z' || 'A' <= s[j] && s[j] <= 'Z' || (j > i+1 && s[j] >= '0' && s[j] <= '9')) {
 		j++
 	}
 	if j == i+1 {
