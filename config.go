@@ -372,6 +372,7 @@ var notifyKeys = []keySpec[*Config]{
 	{"receiver", "", func(r *sectionReader, c *Config, v string) (err error) {
 		c.Notify.Receivers, err = parseAddressList(v)
 		if err == nil && c.Notify.Delivery != nil && len(c.Notify.Receivers) == 0 {
+			r.at = r.ld.doc.get(r.sec, "delivery") // point at the delivery, wherever it was set
 			return errors.New("missing; delivery is set, so mail needs at least one receiver address (receiver=ops@example.com)")
 		}
 		return err
@@ -910,20 +911,34 @@ func (ld *loader) followIncludes(round []string) {
 					}
 					continue
 				}
-				if _, err := os.Stat(abs); err != nil {
+				fi, err := os.Stat(abs)
+				if err != nil {
 					if !optional {
 						ld.cfg.Warnings = append(ld.cfg.Warnings, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
 							Msg: fmt.Sprintf("%s: %s, skipped", abs, pathErrText(err))})
 					}
 					continue
 				}
-				if err := ld.readFile(abs, abs); err != nil {
-					line := 0
-					file := ""
-					if inc != nil {
-						file, line = inc.file, inc.line
-					}
-					ld.errs = append(ld.errs, &ConfigError{File: file, Line: line, Section: "general", Key: "include",
+				// Only regular files: a directory cannot be read, and a device
+				// or a pipe (/dev/zero, a FIFO) could block or never end.
+				// <siteconf> files are optional: one that cannot be read (such
+				// as /etc/APPNAME.conf readable by root only) is skipped.
+				if !fi.Mode().IsRegular() {
+					err = errors.New("not a regular file")
+				} else {
+					err = ld.readFile(abs, abs)
+				}
+				switch {
+				case err != nil && optional:
+					ld.cfg.Warnings = append(ld.cfg.Warnings, &ConfigError{File: abs,
+						Msg: fmt.Sprintf("%s, skipped (<siteconf>)", pathErrText(err))})
+					continue
+				case err != nil && !fi.Mode().IsRegular():
+					ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
+						Msg: fmt.Sprintf("%s is not a regular file; include only configuration files", abs)})
+					continue
+				case err != nil:
+					ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
 						Msg: fmt.Sprintf("cannot read %s: %v", abs, pathErrText(err))})
 					continue
 				}
