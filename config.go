@@ -555,10 +555,7 @@ var programKeys = []keySpec[*ProgramConfig]{
 		return err
 	}},
 	{"notify_fatal", "<global>", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
-		p.NotifyFatal = r.ld.cfg.Notify.NotifyFatal
-		if v != "<global>" {
-			p.NotifyFatal, err = parseNotifyTarget(v)
-		}
+		p.NotifyFatal, err = parseProgramNotifyTarget(v, r.ld.cfg.Notify.NotifyFatal)
 		return err
 	}},
 	{"ready", "timeout", func(r *sectionReader, p *ProgramConfig, v string) error {
@@ -588,10 +585,7 @@ var programKeys = []keySpec[*ProgramConfig]{
 		return nil
 	}},
 	{"notify_watchdog", "<global>", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
-		p.NotifyWatchdog = r.ld.cfg.Notify.NotifyFatal
-		if v != "<global>" {
-			p.NotifyWatchdog, err = parseNotifyTarget(v)
-		}
+		p.NotifyWatchdog, err = parseProgramNotifyTarget(v, r.ld.cfg.Notify.NotifyFatal)
 		return err
 	}},
 	{"essential", "no", func(r *sectionReader, p *ProgramConfig, v string) (err error) {

@@ -499,6 +499,21 @@ func parseTimeOfDay(v string) (time.Duration, error) {
 	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
 }
 
+var errNotTarget = errors.New("not a notification target")
+
+// parseProgramNotifyTarget is parseNotifyTarget for a program's key, where
+// <global> (the [ramona:notify] setting) is also accepted.
+func parseProgramNotifyTarget(v string, global NotifyTarget) (NotifyTarget, error) {
+	if v == "<global>" {
+		return global, nil
+	}
+	t, err := parseNotifyTarget(v)
+	if errors.Is(err, errNotTarget) {
+		err = fmt.Errorf("%q is %w; use now, daily, now:ADDR, daily:ADDR, <none> or <global> (the setting of [ramona:notify])", v, errNotTarget)
+	}
+	return t, err
+}
+
 // parseNotifyTarget reads now, daily, now:ADDR, daily:ADDR or <none>
 // (mailto:ADDR, from the Python original, means now:ADDR).
 func parseNotifyTarget(v string) (NotifyTarget, error) {
@@ -510,7 +525,7 @@ func parseNotifyTarget(v string) (NotifyTarget, error) {
 	case when == "mailto":
 		when = "now"
 	case when != "now" && when != "daily":
-		return NotifyTarget{}, fmt.Errorf("%q is not a notification target; use now, daily, now:ADDR, daily:ADDR, <none> or <global>", v)
+		return NotifyTarget{}, fmt.Errorf("%q is %w; use now, daily, now:ADDR, daily:ADDR or <none>", v, errNotTarget)
 	}
 	t := NotifyTarget{When: when}
 	if hasAddr {
