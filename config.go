@@ -991,20 +991,20 @@ func pickPlatform(entries []*iniValue, key string) *iniValue {
 // resolve turns the merged document into the typed Config.
 func (ld *loader) resolve() {
 	doc, cfg := ld.doc, ld.cfg
-	global := func(name string, specs []keySpec[*Config], warnUnknown bool) {
+	global := func(name string, specs []keySpec[*Config]) {
 		r := ld.reader(doc.sections[name])
 		r.sec.name = name
 		readSection(r, specs, cfg)
 		ld.errs = append(ld.errs, r.errs...)
-		if warnUnknown && doc.sections[name] != nil {
+		if doc.sections[name] != nil {
 			r.unknownKeys(specNames(specs))
 		}
 	}
 	ld.errs = append(ld.errs, doc.errs...)
-	global("general", generalKeys, false)
-	global("ramona:server", serverKeys, true)
-	global("ramona:console", consoleKeys, true)
-	global("ramona:notify", notifyKeys, true)
+	global("general", generalKeys)
+	global("ramona:server", serverKeys)
+	global("ramona:console", consoleKeys)
+	global("ramona:notify", notifyKeys)
 
 	// Environment sets.
 	for _, name := range doc.order {

@@ -864,6 +864,9 @@ var configValueCases = []valueCase{
 		want: "$DIR/app.conf:2: [program:a] comand: unknown key, ignored (did you mean command?)\n" +
 			"$DIR/app.conf:4: [program:a] StartTimeout: unknown key, ignored (did you mean starttimeout?)\n" +
 			"$DIR/app.conf:5: [program:a] frobnicate: unknown key, ignored"},
+	{name: "unknown key in [general]",
+		conf: "[general]\nappname=x\nlogmaxsise=1MB\n",
+		get:  warnings, want: "$DIR/app.conf:3: [general] logmaxsise: unknown key, ignored (did you mean logmaxsize?)"},
 	{name: "unknown global key and section",
 		conf: "[ramona:server]\nconsoleurl=unix://x\n[ramona:web]\nport=1\n",
 		get:  warnings,
