@@ -654,15 +654,16 @@ var toolKeys = []keySpec[*ToolConfig]{
 
 // loader holds the state of one loadConfig call.
 type loader struct {
-	doc      *iniDoc
-	cfg      *Config
-	environ  map[string]string // the server's environment
-	mainDir  string            // directory of the first config file
-	envSets  map[string][]EnvVar
-	read     map[string]string // absolute path -> the file that included it ("" for -c files)
-	errs     ConfigErrors
-	fileKeys map[string][]*iniValue // [general] include entries per file, for include rounds
-	dirs     map[string]string      // file as named in the document -> its absolute directory
+	doc       *iniDoc
+	cfg       *Config
+	environ   map[string]string // the server's environment
+	mainDir   string            // directory of the first config file
+	envSets   map[string][]EnvVar
+	read      map[string]string // absolute path -> the file that included it ("" for -c files)
+	errs      ConfigErrors
+	fileKeys  map[string][]*iniValue // [general] include entries per file, for include rounds
+	dirs      map[string]string      // file as named in the document -> its absolute directory
+	fileOrder []string               // files as named in the document, in the order read
 }
 
 // sectionReader reads the keys of one section through a keySpec table.
@@ -842,6 +843,7 @@ func (ld *loader) readFile(name, abs string) error {
 		return err
 	}
 	ld.doc.parse(name, data)
+	ld.fileOrder = append(ld.fileOrder, name)
 	if g := ld.doc.sections["general"]; g != nil {
 		for _, k := range g.order {
 			v := g.values[k]
@@ -1080,10 +1082,15 @@ func (ld *loader) resolve() {
 			ld.errs = append(ld.errs, sec.errs...)
 		}
 	}
+	// Warnings in the order the files were read, then by line.
+	rank := map[string]int{}
+	for i, f := range ld.fileOrder {
+		rank[f] = i + 1
+	}
 	sort.SliceStable(cfg.Warnings, func(i, j int) bool {
 		a, b := cfg.Warnings[i], cfg.Warnings[j]
-		if a.File != b.File {
-			return false
+		if rank[a.File] != rank[b.File] {
+			return rank[a.File] < rank[b.File]
 		}
 		return a.Line < b.Line
 	})

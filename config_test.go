@@ -867,6 +867,20 @@ var configValueCases = []valueCase{
 	{name: "unknown key in [general]",
 		conf: "[general]\nappname=x\nlogmaxsise=1MB\n",
 		get:  warnings, want: "$DIR/app.conf:3: [general] logmaxsise: unknown key, ignored (did you mean logmaxsize?)"},
+	{name: "warnings ordered by file, then line",
+		files: map[string]string{
+			"app.conf":  "[general]\ninclude=more.conf\n[program:a]\ncommand=x\nfoo=1\n[program:b]\ncommand=x\nbar=1\nbar=2\n[ramona:web]\n",
+			"more.conf": "[program:a]\nbaz=1\n[program:b]\nqux=1\ncommand@beos=x\n[program:c]\ncommand=x\nlisten=tcp://localhost:1\n",
+		},
+		get: warnings,
+		want: "$DIR/app.conf:5: [program:a] foo: unknown key, ignored\n" +
+			"$DIR/app.conf:9: [program:b] bar: set again (first at line 8); the later value wins\n" +
+			"$DIR/app.conf:9: [program:b] bar: unknown key, ignored\n" +
+			"$DIR/app.conf:10: [ramona:web] unknown section, ignored (Ramona's are [ramona:server], [ramona:console], [ramona:notify])\n" +
+			"$DIR/more.conf:2: [program:a] baz: unknown key, ignored\n" +
+			"$DIR/more.conf:4: [program:b] qux: unknown key, ignored\n" +
+			"$DIR/more.conf:5: [program:b] command@beos: unknown platform selector @beos, ignored (known: darwin, freebsd, linux, netbsd, openbsd, posix, windows)\n" +
+			"$DIR/more.conf:8: [program:c] listen: only used with command=<httpfend>, ignored"},
 	{name: "unknown global key and section",
 		conf: "[ramona:server]\nconsoleurl=unix://x\n[ramona:web]\nport=1\n",
 		get:  warnings,
