@@ -718,19 +718,7 @@ func (r *sectionReader) value(key, def string) (string, bool) {
 		return def, true
 	}
 	at := r.at
-	v, err := r.ld.doc.interpolate(r.sec, at, func(name string) (string, error) {
-		if name == "here" {
-			return r.ld.dirOf(at.file), nil
-		}
-		if env, ok := strings.CutPrefix(name, "ENV_"); ok {
-			v, ok := r.ld.environ[env]
-			if !ok {
-				return "", fmt.Errorf("the server's environment has no %s; set it before starting ramona, or write the value here", env)
-			}
-			return v, nil
-		}
-		return "", errNotExtra
-	})
+	v, err := r.ld.doc.interpolate(r.sec, at, r.ld.extraNames(at.file))
 	if err != nil {
 		if secretKeys[key] { // interpolation errors quote the value
 			err = errors.New("the value has a % that is neither %% nor a complete %(name)s reference " +
@@ -740,6 +728,25 @@ func (r *sectionReader) value(key, def string) (string, bool) {
 		return "", false
 	}
 	return v, true
+}
+
+// extraNames gives the names every value may refer to besides keys, for a
+// value written in file: %(here)s, the file's directory, and %(ENV_X)s, the
+// server's environment variable X.
+func (ld *loader) extraNames(file string) func(string) (string, error) {
+	return func(name string) (string, error) {
+		if name == "here" {
+			return ld.dirOf(file), nil
+		}
+		if env, ok := strings.CutPrefix(name, "ENV_"); ok {
+			v, ok := ld.environ[env]
+			if !ok {
+				return "", fmt.Errorf("the server's environment has no %s; set it before starting ramona, or write the value here", env)
+			}
+			return v, nil
+		}
+		return "", errNotExtra
+	}
 }
 
 // secretKeys hold passwords: no message may show their values.
@@ -871,7 +878,7 @@ func (ld *loader) followIncludes(round []string) {
 		var value, baseDir, from string
 		if inc != nil {
 			general := ld.doc.sections["general"]
-			s, err := ld.doc.interpolate(general, inc, nil)
+			s, err := ld.doc.interpolate(general, inc, ld.extraNames(inc.file))
 			if err != nil {
 				ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include", Msg: err.Error()})
 				return

@@ -694,6 +694,13 @@ var configValueCases = []valueCase{
 			return fmt.Sprintf("%v %v %s", programNames(c), c.Included, outStr(findProgram(t, c, "b").Stderr))
 		},
 		want: "[a b c] [$DIR/conf.d/one.conf $DIR/conf.d/two.conf] file:$DIR/conf.d/b.log"},
+	{name: "include with %(here)s and %(ENV_X)s",
+		files: map[string]string{
+			"app.conf": "[general]\ninclude=%(here)s/one.conf;%(ENV_CONFDIR)s/two.conf\n",
+			"one.conf": "[program:one]\ncommand=x\n", "d/two.conf": "[program:two]\ncommand=x\n",
+		},
+		environ: []string{"CONFDIR=d"},
+		get:     global(func(c *Config) any { return fmt.Sprint(programNames(c), c.Included) }), want: "[one two] [$DIR/one.conf $DIR/d/two.conf]"},
 	{name: "include list with <siteconf>",
 		files: map[string]string{
 			"app.conf":  "[general]\ninclude=<siteconf>; extra.conf\n[program:a]\ncommand=x\n",
