@@ -49,7 +49,7 @@ func writeFiles(t testing.TB, dir string, files map[string]string) {
 
 // loadFiles writes the files into a new temp dir and loads args (names
 // relative to that dir, default "app.conf"). It returns the dir too.
-func loadFiles(t *testing.T, files map[string]string, args []string, environ []string) (*Config, error, string) {
+func loadFiles(t *testing.T, files map[string]string, args []string, environ []string) (*Config, string, error) {
 	t.Helper()
 	hermetic(t)
 	dir := t.TempDir()
@@ -65,13 +65,13 @@ func loadFiles(t *testing.T, files map[string]string, args []string, environ []s
 		environ = testEnviron
 	}
 	cfg, err := loadConfig(paths, environ)
-	return cfg, err, dir
+	return cfg, dir, err
 }
 
 // mustLoad loads one app.conf that must have no global error.
 func mustLoad(t *testing.T, conf string) (*Config, string) {
 	t.Helper()
-	cfg, err, dir := loadFiles(t, map[string]string{"app.conf": conf}, nil, nil)
+	cfg, dir, err := loadFiles(t, map[string]string{"app.conf": conf}, nil, nil)
 	if err != nil {
 		t.Fatalf("loadConfig: %v", err)
 	}
@@ -320,7 +320,7 @@ var configErrorCases = []errCase{
 	{name: "stdout empty", prog: "a", conf: "[program:a]\ncommand=x\nstdout=\n",
 		want: "$DIR/app.conf:3: [program:a] stdout: \"\" is not an output; use <null>, <logdir>, <console>, <stderr>, or a file path"},
 	{name: "env without its section", prog: "a", conf: "[program:a]\ncommand=x\nenv=prod\n",
-		want: "$DIR/app.conf:3: [program:a] env: there is no [env:prod] section; define it or remove env=", files: nil},
+		want: "$DIR/app.conf:3: [program:a] env: there is no [env:prod] section; define it or remove env="},
 	{name: "program logscan", prog: "a", conf: "[program:a]\ncommand=x\nlogscan_stdout=error>later\n",
 		want: "$DIR/app.conf:3: [program:a] logscan_stdout: rule \"error>later\": \"later\" is not a notification target; use now, daily, now:ADDR, daily:ADDR or <none>"},
 	{name: "program notify target", prog: "a", conf: "[program:a]\ncommand=x\nnotify_watchdog=mail\n",
@@ -402,7 +402,7 @@ func checkErrCase(t *testing.T, tc errCase) {
 		}
 		files = map[string]string{"app.conf": conf}
 	}
-	cfg, err, dir := loadFiles(t, files, tc.args, nil)
+	cfg, dir, err := loadFiles(t, files, tc.args, nil)
 	want := strings.ReplaceAll(tc.want, "$DIR", dir)
 	if tc.prog == "" && !tc.noName {
 		if err == nil {
@@ -813,10 +813,10 @@ var configValueCases = []valueCase{
 	// Program keys.
 	{name: "killby default",
 		conf: "[program:a]\ncommand=x\n",
-		get:  prog("a", func(p *ProgramConfig) any { return signalNames2(p.KillBy) }), want: "SIGTERM,SIGINT,SIGTERM,SIGINT,SIGTERM,SIGINT,SIGKILL"},
+		get:  prog("a", func(p *ProgramConfig) any { return killbyStr(p.KillBy) }), want: "SIGTERM,SIGINT,SIGTERM,SIGINT,SIGTERM,SIGINT,SIGKILL"},
 	{name: "killby names, SIG prefixes and numbers",
 		conf: "[program:a]\ncommand=x\nkillby=quit, SIGUSR1 ,9\n",
-		get:  prog("a", func(p *ProgramConfig) any { return signalNames2(p.KillBy) }), want: "SIGQUIT,SIGUSR1,SIGKILL"},
+		get:  prog("a", func(p *ProgramConfig) any { return killbyStr(p.KillBy) }), want: "SIGQUIT,SIGUSR1,SIGKILL"},
 	{name: "autorestart forms",
 		conf: "[program:a]\ncommand=x\nautorestart=on\n[program:b]\ncommand=x\nautorestart=off\n[program:c]\ncommand=x\nautorestart=Unexpected\nexitcodes=0, 2,3\n",
 		get: func(t *testing.T, c *Config) any {
@@ -964,9 +964,15 @@ var configValueCases = []valueCase{
 			return fmt.Sprint(tl.Name, "|", tl.Command, "|", tl.Help, "|", tl.EnvName, "|", envStr(tl.Env), "|", tl.Directory, "|", tl.Err)
 		}),
 		want: "backup|backup.sh --all|Back everything up|ops|X=1|/srv|<nil>"},
+	{name: "a broken tool does not break the others",
+		conf: "[tool:t]\nhelp=x\nenv=none\n[tool:u]\ncommand=ok\n[program:p]\ncommand=x\n",
+		get: global(func(c *Config) any {
+			return fmt.Sprintf("%v | %v | %v", c.Tools[0].Err, c.Tools[1].Err, c.Programs[0].Err)
+		}),
+		want: "$DIR/app.conf:1: [tool:t] command: missing; a tool needs a command\n$DIR/app.conf:3: [tool:t] env: there is no [env:none] section; define it or remove env= | <nil> | <nil>"},
 }
 
-func signalNames2(sigs []syscall.Signal) string {
+func killbyStr(sigs []syscall.Signal) string {
 	var names []string
 	for _, s := range sigs {
 		names = append(names, signalName(s))
@@ -984,7 +990,7 @@ func TestConfigValues(t *testing.T) {
 			if files == nil {
 				files = map[string]string{"app.conf": tc.conf}
 			}
-			cfg, err, dir := loadFiles(t, files, tc.args, tc.environ)
+			cfg, dir, err := loadFiles(t, files, tc.args, tc.environ)
 			if err != nil {
 				t.Fatalf("loadConfig: %v", err)
 			}
@@ -1566,7 +1572,7 @@ func TestSecretsNeverShown(t *testing.T) {
 	}
 	for i, tc := range cases {
 		t.Run(fmt.Sprint(i), func(t *testing.T) { // the name is part of the temp dir: keep the password out
-			cfg, err, dir := loadFiles(t, map[string]string{"app.conf": "[ramona:notify]\n" + tc.conf + "\nreceiver=ops@example.com\n"}, nil, nil)
+			cfg, dir, err := loadFiles(t, map[string]string{"app.conf": "[ramona:notify]\n" + tc.conf + "\nreceiver=ops@example.com\n"}, nil, nil)
 			shown := fmt.Sprint(err)
 			if cfg != nil {
 				d := cfg.Notify.Delivery
@@ -1593,7 +1599,7 @@ func TestSecretsNeverShown(t *testing.T) {
 		})
 	}
 	t.Run("web frontend password", func(t *testing.T) {
-		cfg, err, dir := loadFiles(t, map[string]string{"app.conf": "[program:web]\ncommand=<httpfend>\nusername=u\npassword=SECRETA%(SECRETB\n"}, nil, nil)
+		cfg, dir, err := loadFiles(t, map[string]string{"app.conf": "[program:web]\ncommand=<httpfend>\nusername=u\npassword=SECRETA%(SECRETB\n"}, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
