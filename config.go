@@ -300,9 +300,21 @@ var serverKeys = []keySpec[*Config]{
 		return err
 	}},
 	{"pidfile", "", func(r *sectionReader, c *Config, v string) error {
-		if v != "" {
-			c.Server.PidFile = resolvePath(expandVars(v, r.env), r.baseDir())
+		if v == "" {
+			return nil
 		}
+		var missing []string
+		v = expandVars(v, func(name string) string {
+			val, ok := r.ld.environ[name]
+			if !ok {
+				missing = append(missing, name)
+			}
+			return val
+		})
+		if len(missing) > 0 { // "${TMP}/x.pid" must not become "/x.pid"
+			return fmt.Errorf("$%s is not set in the server's environment; set it before starting ramona, or write the path", missing[0])
+		}
+		c.Server.PidFile = resolvePath(v, r.baseDir())
 		return nil
 	}},
 	{"log", "<logdir>", func(r *sectionReader, c *Config, v string) error {

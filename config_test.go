@@ -209,6 +209,8 @@ var configErrorCases = []errCase{
 		want: "$DIR/app.conf:2: [ramona:server] consoleuri: \"unix://\" names no socket path; use e.g. unix://.ramona.sock"},
 	{name: "consoleuri empty list", conf: "[ramona:server]\nconsoleuri=,\n",
 		want: "$DIR/app.conf:2: [ramona:server] consoleuri: needs at least one address, e.g. unix://.ramona.sock"},
+	{name: "pidfile with a variable the server does not have", conf: "[ramona:server]\npidfile=${NO_SUCH_DIR}/ramona.pid\n",
+		want: "$DIR/app.conf:2: [ramona:server] pidfile: $NO_SUCH_DIR is not set in the server's environment; set it before starting ramona, or write the path"},
 	{name: "loglevel", conf: "[ramona:server]\nloglevel=LOUD\n",
 		want: "$DIR/app.conf:2: [ramona:server] loglevel: \"LOUD\" is not a log level; use DEBUG, INFO, WARNING, ERROR or CRITICAL"},
 	{name: "server log magic", conf: "[ramona:server]\nlog=<syslog>\n",
@@ -1442,6 +1444,7 @@ func FuzzLoadConfig(f *testing.F) {
 			}
 			all = ces
 		} else {
+			checkAbsolute(t, cfg)
 			all = append(all, cfg.Warnings...)
 			for _, p := range cfg.Programs {
 				if p.Err == nil {
@@ -1463,6 +1466,33 @@ func FuzzLoadConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkAbsolute fails when a path of a loaded configuration is relative, or
+// a program without Err has no usable command.
+func checkAbsolute(t *testing.T, cfg *Config) {
+	t.Helper()
+	paths := []string{cfg.LogDir, cfg.Server.Log, cfg.Server.PidFile, cfg.Console.History, cfg.Notify.StashDir}
+	for _, u := range append(cfg.Server.ConsoleURIs, cfg.Console.ServerURI) {
+		if !strings.HasPrefix(u.Path, "@") {
+			paths = append(paths, u.Path)
+		}
+		paths = append(paths, u.Cert, u.Key, u.CA)
+	}
+	for _, p := range cfg.Programs {
+		if p.Err != nil {
+			continue
+		}
+		paths = append(paths, p.BaseDir, p.Stdout.Path, p.Stderr.Path)
+		if _, err := splitCommand(p.Command, func(string) (string, bool) { return "x", true }); err != nil && !p.HTTPFrontend {
+			t.Errorf("program %s loaded with command %q: %v", p.Name, p.Command, err)
+		}
+	}
+	for _, p := range paths {
+		if p != "" && !filepath.IsAbs(p) {
+			t.Errorf("relative path %q in the loaded configuration", p)
+		}
+	}
 }
 
 // describeConfig is a loaded configuration as text, to compare two loads.
