@@ -954,6 +954,13 @@ var configValueCases = []valueCase{
 			return fmt.Sprintf("%v %s %s %d %q %v %s", d.Implicit, d.StartTLS, d.Host, d.Port, d.User, c.Notify.DailyAt, targetStr(c.Notify.NotifyFatal))
 		}),
 		want: "false none localhost 25 \"\" 9h0m0s now"},
+	{name: "delivery in the Python original's form",
+		conf: "[ramona:notify]\ndelivery=smtp://someone:pa55@smtp.example.org:587/;tls=1\nreceiver=a@example.com\n",
+		get: global(func(c *Config) any {
+			d := c.Notify.Delivery
+			return fmt.Sprintf("%v %s %s %d %s %s", d.Implicit, d.StartTLS, d.Host, d.Port, d.User, string(d.Password))
+		}),
+		want: "false starttls smtp.example.org 587 someone pa55"},
 	{name: "no delivery",
 		conf: "[ramona:notify]\nreceiver=a@example.com\n",
 		get:  global(func(c *Config) any { return fmt.Sprint(c.Notify.Delivery == nil, c.Notify.StashDir == "") }), want: "true true"},
