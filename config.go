@@ -732,7 +732,8 @@ func (r *sectionReader) value(key, def string) (string, bool) {
 	at := r.at
 	v, err := r.ld.doc.interpolate(r.sec, at, r.ld.extraNames(at.file))
 	if err != nil {
-		if secretKeys[key] { // interpolation errors quote the value
+		var quoting *quotingError
+		if secretKeys[key] && errors.As(err, &quoting) {
 			err = errors.New("the value has a % that is neither %% nor a complete %(name)s reference " +
 				"(the value is not shown: it holds a password); write %% for a literal percent sign")
 		}
@@ -938,23 +939,22 @@ func (ld *loader) followIncludes(round []string) {
 				// or a pipe (/dev/zero, a FIFO) could block or never end.
 				// <siteconf> files are optional: one that cannot be read (such
 				// as /etc/APPNAME.conf readable by root only) is skipped.
+				var problem string
 				if !fi.Mode().IsRegular() {
-					err = errors.New("not a regular file")
-				} else {
-					err = ld.readFile(abs, abs)
+					problem = "not a regular file"
+				} else if err := ld.readFile(abs, abs); err != nil {
+					problem = pathErrText(err)
 				}
-				switch {
-				case err != nil && optional:
-					ld.cfg.Warnings = append(ld.cfg.Warnings, &ConfigError{File: abs,
-						Msg: fmt.Sprintf("%s, skipped (<siteconf>)", pathErrText(err))})
-					continue
-				case err != nil && !fi.Mode().IsRegular():
-					ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
-						Msg: fmt.Sprintf("%s is not a regular file; include only configuration files", abs)})
-					continue
-				case err != nil:
-					ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
-						Msg: fmt.Sprintf("cannot read %s: %v", abs, pathErrText(err))})
+				if problem != "" {
+					if optional {
+						ld.cfg.Warnings = append(ld.cfg.Warnings, &ConfigError{File: abs, Msg: problem + ", skipped (<siteconf>)"})
+					} else if !fi.Mode().IsRegular() {
+						ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
+							Msg: fmt.Sprintf("%s is not a regular file; include only configuration files", abs)})
+					} else {
+						ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
+							Msg: fmt.Sprintf("cannot read %s: %s", abs, problem)})
+					}
 					continue
 				}
 				ld.read[abs] = absPath(from)

@@ -227,6 +227,8 @@ var configErrorCases = []errCase{
 		want: "$DIR/app.conf:2: [ramona:console] serveruri: \"unix://a.sock,unix://b.sock\" names 2 addresses; give exactly one"},
 
 	// [ramona:notify].
+	{name: "delivery from an unset environment variable", conf: "[ramona:notify]\ndelivery=%(ENV_SMTP_URL)s\nreceiver=ops@example.com\n",
+		want: "$DIR/app.conf:2: [ramona:notify] delivery: %(ENV_SMTP_URL)s: the server's environment has no SMTP_URL; set it before starting ramona, or write the value here"},
 	{name: "delivery bad scheme", conf: "[ramona:notify]\ndelivery=http://mail.example.com\nreceiver=ops@example.com\n",
 		want: "$DIR/app.conf:2: [ramona:notify] delivery: \"http://mail.example.com\" is not a mail delivery; use smtp://[user[:password]@]host[:port]?tls=starttls|none or smtps://..."},
 	{name: "delivery bad port", conf: "[ramona:notify]\ndelivery=smtp://mail.example.com:99999\nreceiver=ops@example.com\n",
@@ -954,6 +956,12 @@ var configValueCases = []valueCase{
 			return fmt.Sprintf("%v %s %s %d %q %v %s", d.Implicit, d.StartTLS, d.Host, d.Port, d.User, c.Notify.DailyAt, targetStr(c.Notify.NotifyFatal))
 		}),
 		want: "false none localhost 25 \"\" 9h0m0s now"},
+	{name: "delivery from the environment",
+		conf: "[ramona:notify]\ndelivery=%(ENV_SMTP_URL)s\nreceiver=a@example.com\n", environ: []string{"SMTP_URL=smtp://u:p@mx.example.com:2525"},
+		get: global(func(c *Config) any {
+			return fmt.Sprintf("%s %d %s", c.Notify.Delivery.Host, c.Notify.Delivery.Port, c.Notify.Delivery.Password)
+		}),
+		want: "mx.example.com 2525 ***"},
 	{name: "delivery in the Python original's form",
 		conf: "[ramona:notify]\ndelivery=smtp://someone:pa55@smtp.example.org:587/;tls=1\nreceiver=a@example.com\n",
 		get: global(func(c *Config) any {

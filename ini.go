@@ -222,6 +222,12 @@ func (d *iniDoc) applyPlatformOverrides(goos string) {
 // it does not provide.
 var errNotExtra = errors.New("not an extra name")
 
+// quotingError is an interpolation error whose text quotes a piece of the
+// value, which a caller may need to hide (a password).
+type quotingError struct{ msg string }
+
+func (e *quotingError) Error() string { return e.msg }
+
 const (
 	maxInterpolationDepth = 10
 	maxInterpolatedLen    = 1 << 20 // bytes; references that multiply a value stop here
@@ -267,7 +273,7 @@ func (d *iniDoc) interpolateChain(sec *iniSection, s string, extra func(string) 
 		}
 		end := strings.Index(s[i:], ")s")
 		if end < 0 {
-			return "", fmt.Errorf("unfinished reference %q; write %%(name)s", s[i:])
+			return "", &quotingError{fmt.Sprintf("unfinished reference %q; write %%(name)s", s[i:])}
 		}
 		name := s[i+2 : i+end]
 		ref, ok := d.lookup(sec, name)
@@ -294,7 +300,7 @@ func (d *iniDoc) interpolateChain(sec *iniSection, s string, extra func(string) 
 			ok = err == nil
 		}
 		if !ok {
-			return "", fmt.Errorf("%%(%s)s refers to %s, which is set neither in [%s] nor in [DEFAULT]", name, name, sec.name)
+			return "", &quotingError{fmt.Sprintf("%%(%s)s refers to %s, which is set neither in [%s] nor in [DEFAULT]", name, name, sec.name)}
 		}
 		b.WriteString(val)
 		i += end + 1
