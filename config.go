@@ -295,14 +295,26 @@ var generalKeys = []keySpec[*Config]{
 
 var serverKeys = []keySpec[*Config]{
 	{"consoleuri", "unix://.ramona.sock", func(r *sectionReader, c *Config, v string) error {
-		uris, err := parseSocketURIs(v, r.baseDir(), true)
+		uris, err := parseSocketURIs(v, r.baseDir(), uriListen)
 		c.Server.ConsoleURIs = uris
 		return err
 	}},
 	{"pidfile", "", func(r *sectionReader, c *Config, v string) error {
-		if v != "" {
-			c.Server.PidFile = resolvePath(expandVars(v, r.env), r.baseDir())
+		if v == "" {
+			return nil
 		}
+		var missing []string
+		v = expandVars(v, func(name string) string {
+			val, ok := r.ld.environ[name]
+			if !ok {
+				missing = append(missing, name)
+			}
+			return val
+		})
+		if len(missing) > 0 { // "${TMP}/x.pid" must not become "/x.pid"
+			return fmt.Errorf("$%s is not set in the server's environment; set it before starting ramona, or write the path", missing[0])
+		}
+		c.Server.PidFile = resolvePath(v, r.baseDir())
 		return nil
 	}},
 	{"log", "<logdir>", func(r *sectionReader, c *Config, v string) error {
@@ -337,7 +349,7 @@ var consoleKeys = []keySpec[*Config]{
 			}
 			v = "unix://.ramona.sock"
 		}
-		uris, err := parseSocketURIs(v, r.baseDir(), false)
+		uris, err := parseSocketURIs(v, r.baseDir(), uriConnect)
 		if err != nil {
 			return err
 		}
@@ -372,6 +384,7 @@ var notifyKeys = []keySpec[*Config]{
 	{"receiver", "", func(r *sectionReader, c *Config, v string) (err error) {
 		c.Notify.Receivers, err = parseAddressList(v)
 		if err == nil && c.Notify.Delivery != nil && len(c.Notify.Receivers) == 0 {
+			r.at = r.ld.doc.get(r.sec, "delivery") // point at the delivery, wherever it was set
 			return errors.New("missing; delivery is set, so mail needs at least one receiver address (receiver=ops@example.com)")
 		}
 		return err
@@ -554,10 +567,7 @@ var programKeys = []keySpec[*ProgramConfig]{
 		return err
 	}},
 	{"notify_fatal", "<global>", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
-		p.NotifyFatal = r.ld.cfg.Notify.NotifyFatal
-		if v != "<global>" {
-			p.NotifyFatal, err = parseNotifyTarget(v)
-		}
+		p.NotifyFatal, err = parseProgramNotifyTarget(v, r.ld.cfg.Notify.NotifyFatal)
 		return err
 	}},
 	{"ready", "timeout", func(r *sectionReader, p *ProgramConfig, v string) error {
@@ -587,10 +597,7 @@ var programKeys = []keySpec[*ProgramConfig]{
 		return nil
 	}},
 	{"notify_watchdog", "<global>", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
-		p.NotifyWatchdog = r.ld.cfg.Notify.NotifyFatal
-		if v != "<global>" {
-			p.NotifyWatchdog, err = parseNotifyTarget(v)
-		}
+		p.NotifyWatchdog, err = parseProgramNotifyTarget(v, r.ld.cfg.Notify.NotifyFatal)
 		return err
 	}},
 	{"essential", "no", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
@@ -603,7 +610,7 @@ var programKeys = []keySpec[*ProgramConfig]{
 	}},
 	{"listen", "tcp://127.0.0.1:5588", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
 		if p.HTTPFrontend {
-			p.Listen, err = parseSocketURIs(v, r.baseDir(), false)
+			p.Listen, err = parseSocketURIs(v, r.baseDir(), uriWeb)
 		}
 		return err
 	}},
@@ -659,14 +666,16 @@ var toolKeys = []keySpec[*ToolConfig]{
 
 // loader holds the state of one loadConfig call.
 type loader struct {
-	doc      *iniDoc
-	cfg      *Config
-	environ  map[string]string // the server's environment
-	mainDir  string            // directory of the first config file
-	envSets  map[string][]EnvVar
-	read     map[string]string // absolute path -> the file that included it ("" for -c files)
-	errs     ConfigErrors
-	fileKeys map[string][]*iniValue // [general] include entries per file, for include rounds
+	doc       *iniDoc
+	cfg       *Config
+	environ   map[string]string // the server's environment
+	mainDir   string            // directory of the first config file
+	envSets   map[string][]EnvVar
+	read      map[string]string // absolute path -> the file that included it ("" for -c files)
+	errs      ConfigErrors
+	fileKeys  map[string][]*iniValue // [general] include entries per file, for include rounds
+	dirs      map[string]string      // file as named in the document -> its absolute directory
+	fileOrder []string               // files as named in the document, in the order read
 }
 
 // sectionReader reads the keys of one section through a keySpec table.
@@ -680,15 +689,27 @@ type sectionReader struct {
 
 func (r *sectionReader) env(name string) string { return r.ld.environ[name] }
 
-// baseDir is the directory relative paths in the current value resolve against.
+// baseDir is the directory relative paths in the current value resolve
+// against, absolute even when -c named the file relative to the working
+// directory.
 func (r *sectionReader) baseDir() string {
 	if r.at != nil {
-		return filepath.Dir(r.at.file)
+		return r.ld.dirOf(r.at.file)
 	}
 	if r.sec != nil && r.sec.file != "" {
-		return filepath.Dir(r.sec.file)
+		return r.ld.dirOf(r.sec.file)
 	}
 	return r.ld.mainDir
+}
+
+// dirOf is the absolute directory of a file as the document names it.
+func (ld *loader) dirOf(file string) string {
+	d, ok := ld.dirs[file]
+	if !ok {
+		d = filepath.Dir(absPath(file))
+		ld.dirs[file] = d
+	}
+	return d
 }
 
 func (r *sectionReader) fail(key string, err error) {
@@ -709,22 +730,40 @@ func (r *sectionReader) value(key, def string) (string, bool) {
 		return def, true
 	}
 	at := r.at
-	v, err := r.ld.doc.interpolate(r.sec, at, func(name string) (string, bool) {
-		if name == "here" {
-			return filepath.Dir(at.file), true
-		}
-		if env, ok := strings.CutPrefix(name, "ENV_"); ok {
-			v, ok := r.ld.environ[env]
-			return v, ok
-		}
-		return "", false
-	})
+	v, err := r.ld.doc.interpolate(r.sec, at, r.ld.extraNames(at.file))
 	if err != nil {
+		var quoting *quotingError
+		if secretKeys[key] && errors.As(err, &quoting) {
+			err = errors.New("the value has a % that is neither %% nor a complete %(name)s reference " +
+				"(the value is not shown: it holds a password); write %% for a literal percent sign")
+		}
 		r.fail(key, err)
 		return "", false
 	}
 	return v, true
 }
+
+// extraNames gives the names every value may refer to besides keys, for a
+// value written in file: %(here)s, the file's directory, and %(ENV_X)s, the
+// server's environment variable X.
+func (ld *loader) extraNames(file string) func(string) (string, error) {
+	return func(name string) (string, error) {
+		if name == "here" {
+			return ld.dirOf(file), nil
+		}
+		if env, ok := strings.CutPrefix(name, "ENV_"); ok {
+			v, ok := ld.environ[env]
+			if !ok {
+				return "", fmt.Errorf("the server's environment has no %s; set it before starting ramona, or write the value here", env)
+			}
+			return v, nil
+		}
+		return "", errNotExtra
+	}
+}
+
+// secretKeys hold passwords: no message may show their values.
+var secretKeys = map[string]bool{"delivery": true, "password": true}
 
 func readSection[T any](r *sectionReader, specs []keySpec[T], t T) {
 	for _, ks := range specs {
@@ -775,6 +814,7 @@ func loadConfig(files []string, environ []string) (*Config, error) {
 		envSets:  map[string][]EnvVar{},
 		read:     map[string]string{},
 		fileKeys: map[string][]*iniValue{},
+		dirs:     map[string]string{},
 	}
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok {
@@ -823,6 +863,7 @@ func (ld *loader) readFile(name, abs string) error {
 		return err
 	}
 	ld.doc.parse(name, data)
+	ld.fileOrder = append(ld.fileOrder, name)
 	if g := ld.doc.sections["general"]; g != nil {
 		for _, k := range g.order {
 			v := g.values[k]
@@ -850,7 +891,7 @@ func (ld *loader) followIncludes(round []string) {
 		var value, baseDir, from string
 		if inc != nil {
 			general := ld.doc.sections["general"]
-			s, err := ld.doc.interpolate(general, inc, nil)
+			s, err := ld.doc.interpolate(general, inc, ld.extraNames(inc.file))
 			if err != nil {
 				ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include", Msg: err.Error()})
 				return
@@ -882,25 +923,38 @@ func (ld *loader) followIncludes(round []string) {
 				if _, done := ld.read[abs]; done {
 					if chain := ld.includeChain(absPath(from)); from != "" && contains(chain, abs) {
 						ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
-							Msg: fmt.Sprintf("include loop: %s includes %s again", strings.Join(reverse(append(chain, abs)), " -> "), abs)})
+							Msg: fmt.Sprintf("include loop: %s; remove one of these includes", strings.Join(append(reverse(chain), abs), " -> "))})
 					}
 					continue
 				}
-				if _, err := os.Stat(abs); err != nil {
+				fi, err := os.Stat(abs)
+				if err != nil {
 					if !optional {
 						ld.cfg.Warnings = append(ld.cfg.Warnings, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
 							Msg: fmt.Sprintf("%s: %s, skipped", abs, pathErrText(err))})
 					}
 					continue
 				}
-				if err := ld.readFile(abs, abs); err != nil {
-					line := 0
-					file := ""
-					if inc != nil {
-						file, line = inc.file, inc.line
+				// Only regular files: a directory cannot be read, and a device
+				// or a pipe (/dev/zero, a FIFO) could block or never end.
+				// <siteconf> files are optional: one that cannot be read (such
+				// as /etc/APPNAME.conf readable by root only) is skipped.
+				var problem string
+				if !fi.Mode().IsRegular() {
+					problem = "not a regular file"
+				} else if err := ld.readFile(abs, abs); err != nil {
+					problem = pathErrText(err)
+				}
+				if problem != "" {
+					if optional {
+						ld.cfg.Warnings = append(ld.cfg.Warnings, &ConfigError{File: abs, Msg: problem + ", skipped (<siteconf>)"})
+					} else if !fi.Mode().IsRegular() {
+						ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
+							Msg: fmt.Sprintf("%s is not a regular file; include only configuration files", abs)})
+					} else {
+						ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
+							Msg: fmt.Sprintf("cannot read %s: %s", abs, problem)})
 					}
-					ld.errs = append(ld.errs, &ConfigError{File: file, Line: line, Section: "general", Key: "include",
-						Msg: fmt.Sprintf("cannot read %s: %v", abs, pathErrText(err))})
 					continue
 				}
 				ld.read[abs] = absPath(from)
@@ -958,20 +1012,20 @@ func pickPlatform(entries []*iniValue, key string) *iniValue {
 // resolve turns the merged document into the typed Config.
 func (ld *loader) resolve() {
 	doc, cfg := ld.doc, ld.cfg
-	global := func(name string, specs []keySpec[*Config], warnUnknown bool) {
+	global := func(name string, specs []keySpec[*Config]) {
 		r := ld.reader(doc.sections[name])
 		r.sec.name = name
 		readSection(r, specs, cfg)
 		ld.errs = append(ld.errs, r.errs...)
-		if warnUnknown && doc.sections[name] != nil {
+		if doc.sections[name] != nil {
 			r.unknownKeys(specNames(specs))
 		}
 	}
 	ld.errs = append(ld.errs, doc.errs...)
-	global("general", generalKeys, false)
-	global("ramona:server", serverKeys, true)
-	global("ramona:console", consoleKeys, true)
-	global("ramona:notify", notifyKeys, true)
+	global("general", generalKeys)
+	global("ramona:server", serverKeys)
+	global("ramona:console", consoleKeys)
+	global("ramona:notify", notifyKeys)
 
 	// Environment sets.
 	for _, name := range doc.order {
@@ -1005,37 +1059,57 @@ func (ld *loader) resolve() {
 
 	logOwners := map[string]string{}
 	if cfg.Server.Log != "" {
-		logOwners[cfg.Server.Log] = "the server's own log"
+		logOwners[cfg.Server.Log] = "the server's own log ([ramona:server] log)"
 	}
 	for _, name := range doc.order {
 		sec := doc.sections[name]
 		switch {
 		case strings.HasPrefix(name, "program:"):
 			p := ld.program(sec, strings.TrimPrefix(name, "program:"))
-			for _, out := range []OutputTarget{p.Stdout, p.Stderr} {
-				if p.Err != nil || out.Kind != OutFile {
+			for _, out := range []struct {
+				key    string
+				target OutputTarget
+			}{{"stdout", p.Stdout}, {"stderr", p.Stderr}} {
+				if p.Err != nil || out.target.Kind != OutFile {
 					continue
 				}
-				if owner, taken := logOwners[out.Path]; taken && owner != "program:"+p.Name {
-					p.Err = ConfigErrors{{File: p.File, Line: p.Line, Section: name, Key: "stdout/stderr",
-						Msg: fmt.Sprintf("log file %s is already used by %s; give each program its own file", out.Path, owner)}}
+				path := out.target.Path
+				if owner, taken := logOwners[path]; taken && owner != "["+name+"]" {
+					e := &ConfigError{File: p.File, Line: p.Line, Section: name, Key: out.key,
+						Msg: fmt.Sprintf("log file %s is already used by %s; give each program its own file", path, owner)}
+					if v := doc.get(sec, out.key); v != nil { // else the default named it: point at the section
+						e.File, e.Line = v.file, v.line
+					}
+					p.Err = ConfigErrors{e}
 				} else {
-					logOwners[out.Path] = "program:" + p.Name
+					logOwners[path] = "[" + name + "]"
 				}
 			}
 			cfg.Programs = append(cfg.Programs, p)
 		case strings.HasPrefix(name, "tool:"):
 			cfg.Tools = append(cfg.Tools, ld.tool(sec, strings.TrimPrefix(name, "tool:")))
+		case name == "general" || name == "ramona:server" || name == "ramona:console" || name == "ramona:notify" ||
+			name == "env" || strings.HasPrefix(name, "env:"):
+			// read above, with their syntax errors
 		case name == "ramona:httpfend": // the Python original's section; its keys moved to [program:X]
-		case strings.HasPrefix(name, "ramona:") && name != "ramona:server" && name != "ramona:console" && name != "ramona:notify":
+			ld.errs = append(ld.errs, sec.errs...)
+		case strings.HasPrefix(name, "ramona:"):
+			ld.errs = append(ld.errs, sec.errs...)
 			cfg.Warnings = append(cfg.Warnings, &ConfigError{File: sec.file, Line: sec.line, Section: name,
 				Msg: "unknown section, ignored (Ramona's are [ramona:server], [ramona:console], [ramona:notify])"})
+		default: // [DEFAULT], which every section reads, and sections of the operator's own
+			ld.errs = append(ld.errs, sec.errs...)
 		}
+	}
+	// Warnings in the order the files were read, then by line.
+	rank := map[string]int{}
+	for i, f := range ld.fileOrder {
+		rank[f] = i + 1
 	}
 	sort.SliceStable(cfg.Warnings, func(i, j int) bool {
 		a, b := cfg.Warnings[i], cfg.Warnings[j]
-		if a.File != b.File {
-			return false
+		if rank[a.File] != rank[b.File] {
+			return rank[a.File] < rank[b.File]
 		}
 		return a.Line < b.Line
 	})
@@ -1057,6 +1131,7 @@ func (ld *loader) program(sec *iniSection, name string) *ProgramConfig {
 		}
 	}
 	if p.Stdout.Kind == OutMerged && p.Stderr.Kind == OutMerged {
+		r.at = ld.doc.get(sec, "stdout") // fail reports the line of r.at
 		r.fail("stdout", errors.New("stdout=<stderr> and stderr=<stdout> send each stream to the other; send one of them to a file, <logdir>, <console> or <null>"))
 	}
 	r.unknownKeys(specNames(programKeys))

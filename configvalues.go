@@ -17,7 +17,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unicode"
 )
 
 // parseDuration accepts a number of seconds ("0.5", "3") or a Go duration
@@ -28,7 +27,7 @@ func parseDuration(v string) (time.Duration, error) {
 		return 0, bad
 	}
 	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		if f < 0 || f > 1e9 {
+		if !(f >= 0 && f <= 1e9) { // also rejects NaN, which ParseFloat accepts
 			return 0, bad
 		}
 		return time.Duration(f * float64(time.Second)), nil
@@ -257,17 +256,26 @@ func (u SocketURI) String() string {
 	}
 }
 
-// parseSocketURIs reads a comma-separated list of socket URIs. For the
-// control channel (control=true) tcp:// must be a loopback address: anything
-// reachable from elsewhere must be tls:// with client certificates.
-func parseSocketURIs(v, baseDir string, control bool) ([]SocketURI, error) {
+// uriRole says what a socket URI is for; it decides which schemes fit.
+type uriRole int
+
+const (
+	uriListen  uriRole = iota // [ramona:server] consoleuri: tcp:// only on loopback, tls:// with cert, key and ca
+	uriConnect                // [ramona:console] serveruri: tls:// with the client's cert, key and ca
+	uriWeb                    // the web frontend's listen: plain HTTP, so no tls://
+)
+
+// parseSocketURIs reads a comma-separated list of socket URIs. Where the
+// server listens for the control channel, tcp:// must be a loopback address:
+// anything reachable from elsewhere must be tls:// with client certificates.
+func parseSocketURIs(v, baseDir string, role uriRole) ([]SocketURI, error) {
 	var uris []SocketURI
 	for _, raw := range strings.Split(v, ",") {
 		raw = strings.TrimSpace(raw)
 		if raw == "" {
 			continue
 		}
-		u, err := parseSocketURI(raw, baseDir, control)
+		u, err := parseSocketURI(raw, baseDir, role)
 		if err != nil {
 			return nil, err
 		}
@@ -279,7 +287,7 @@ func parseSocketURIs(v, baseDir string, control bool) ([]SocketURI, error) {
 	return uris, nil
 }
 
-func parseSocketURI(raw, baseDir string, control bool) (SocketURI, error) {
+func parseSocketURI(raw, baseDir string, role uriRole) (SocketURI, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		return SocketURI{}, fmt.Errorf("%q is not an address; use unix://PATH, tcp://HOST:PORT or tls://HOST:PORT?cert=...&key=...&ca=...", raw)
@@ -326,12 +334,12 @@ func parseSocketURI(raw, baseDir string, control bool) (SocketURI, error) {
 			return u, fmt.Errorf("port %q in %q is not a number 0-65535", port, raw)
 		}
 		u.Addr = addr
-		if u.Scheme == "tcp" && control && !isLoopbackHost(host) {
+		if u.Scheme == "tcp" && role == uriListen && !isLoopbackHost(host) {
 			return u, fmt.Errorf("%q is not a loopback address; plain tcp:// is only for 127.0.0.1, ::1 or localhost, use tls:// with client certificates for anything else", raw)
 		}
 		if u.Scheme == "tls" {
-			if !control {
-				return u, fmt.Errorf("%q: tls:// is for the control channel only; use tcp:// here", raw)
+			if role == uriWeb {
+				return u, fmt.Errorf("%q: the web frontend speaks plain HTTP; use tcp://HOST:PORT", raw)
 			}
 			for _, k := range []string{"cert", "key", "ca"} {
 				allowed[k] = true
@@ -344,10 +352,22 @@ func parseSocketURI(raw, baseDir string, control bool) (SocketURI, error) {
 	default:
 		return u, fmt.Errorf("%q: unknown scheme %s://; use unix://, tcp:// or tls://", raw, scheme)
 	}
-	for k := range params {
+	var unknown []string
+	for _, k := range sortedKeys(params) {
 		if !allowed[k] {
-			return u, fmt.Errorf("%q: unknown parameter %q", raw, k)
+			unknown = append(unknown, strconv.Quote(k))
 		}
+	}
+	if len(unknown) > 0 {
+		takes := "none"
+		if len(allowed) > 0 {
+			takes = strings.Join(sortedKeys(allowed), "=, ") + "="
+		}
+		plural := ""
+		if len(unknown) > 1 {
+			plural = "s"
+		}
+		return u, fmt.Errorf("%q: unknown parameter%s %s; %s:// takes %s", raw, plural, strings.Join(unknown, ", "), u.Scheme, takes)
 	}
 	return u, nil
 }
@@ -373,11 +393,8 @@ func parseDelivery(v string) (*SMTPDelivery, error) {
 	default:
 		return nil, fmt.Errorf("%q is not a mail delivery; use smtp://[user[:password]@]host[:port]?tls=starttls|none or smtps://...", shown)
 	}
-	query := ""
-	if i := strings.IndexAny(rest, "?;"); i >= 0 {
-		rest, query = rest[:i], rest[i+1:]
-	}
-	rest = strings.TrimSuffix(rest, "/")
+	// The user and password end at the last '@': a password may hold '?',
+	// ';', '/', ':' or '@', so they are cut off before the query is.
 	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
 		userinfo := rest[:at]
 		rest = rest[at+1:]
@@ -390,6 +407,11 @@ func parseDelivery(v string) (*SMTPDelivery, error) {
 		}
 		d.Password = Secret(p)
 	}
+	query := ""
+	if i := strings.IndexAny(rest, "?;"); i >= 0 {
+		rest, query = rest[:i], rest[i+1:]
+	}
+	rest = strings.TrimSuffix(rest, "/")
 	host, port := rest, ""
 	if h, p, err := net.SplitHostPort(rest); err == nil {
 		host, port = h, p
@@ -401,7 +423,7 @@ func parseDelivery(v string) (*SMTPDelivery, error) {
 	if port != "" {
 		n, err := strconv.Atoi(port)
 		if err != nil || n <= 0 || n > 65535 {
-			return nil, fmt.Errorf("%q: port %q is not a number 1-65535", shown, port)
+			return nil, fmt.Errorf("%q: the port is not a number 1-65535", shown)
 		}
 		d.Port = n
 	}
@@ -422,18 +444,27 @@ func parseDelivery(v string) (*SMTPDelivery, error) {
 	return d, nil
 }
 
-// redactDelivery hides the password of a delivery URL for messages.
+// redactDelivery hides the password of a delivery URL for messages, also in
+// a URL too broken to parse: everything between the first ':' after the
+// scheme and the last '@' is a password. Without an '@', "user:password"
+// reads as host:port, so a port that is not a number is hidden too.
 func redactDelivery(v string) string {
-	scheme, rest, ok := strings.Cut(v, "://")
-	if !ok {
+	prefix, rest := "", v
+	if i := strings.Index(v, "://"); i >= 0 {
+		prefix, rest = v[:i+3], v[i+3:]
+	}
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		if name, _, hasPass := strings.Cut(rest[:at], ":"); hasPass {
+			return prefix + name + ":***@" + rest[at+1:]
+		}
 		return v
 	}
-	at := strings.LastIndexByte(rest, '@')
-	if at < 0 {
-		return v
+	hostport, query := rest, ""
+	if i := strings.IndexAny(rest, "?;/"); i >= 0 {
+		hostport, query = rest[:i], rest[i:]
 	}
-	if name, _, hasPass := strings.Cut(rest[:at], ":"); hasPass {
-		return scheme + "://" + name + ":***@" + rest[at+1:]
+	if colon := strings.LastIndexByte(hostport, ':'); colon >= 0 && strings.Trim(hostport[colon+1:], "0123456789") != "" {
+		return prefix + hostport[:colon] + ":***" + query
 	}
 	return v
 }
@@ -468,6 +499,21 @@ func parseTimeOfDay(v string) (time.Duration, error) {
 	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
 }
 
+var errNotTarget = errors.New("not a notification target")
+
+// parseProgramNotifyTarget is parseNotifyTarget for a program's key, where
+// <global> (the [ramona:notify] setting) is also accepted.
+func parseProgramNotifyTarget(v string, global NotifyTarget) (NotifyTarget, error) {
+	if v == "<global>" {
+		return global, nil
+	}
+	t, err := parseNotifyTarget(v)
+	if errors.Is(err, errNotTarget) {
+		err = fmt.Errorf("%q is %w; use now, daily, now:ADDR, daily:ADDR, <none> or <global> (the setting of [ramona:notify])", v, errNotTarget)
+	}
+	return t, err
+}
+
 // parseNotifyTarget reads now, daily, now:ADDR, daily:ADDR or <none>
 // (mailto:ADDR, from the Python original, means now:ADDR).
 func parseNotifyTarget(v string) (NotifyTarget, error) {
@@ -479,7 +525,7 @@ func parseNotifyTarget(v string) (NotifyTarget, error) {
 	case when == "mailto":
 		when = "now"
 	case when != "now" && when != "daily":
-		return NotifyTarget{}, fmt.Errorf("%q is not a notification target; use now, daily, now:ADDR, daily:ADDR, <none> or <global>", v)
+		return NotifyTarget{}, fmt.Errorf("%q is %w; use now, daily, now:ADDR, daily:ADDR or <none>", v, errNotTarget)
 	}
 	t := NotifyTarget{When: when}
 	if hasAddr {
@@ -564,8 +610,9 @@ func defaultSender() string {
 // running one: whitespace separates words, '...' and "..." quote, a
 // backslash escapes the next character (inside "..." only before $ " \),
 // and $VAR / ${VAR} outside single quotes are replaced by lookup's value
-// without further splitting. Names lookup does not know expand to nothing and
-// are returned in missing.
+// without further splitting; a word that is only unquoted expansions that
+// came out empty is dropped ("$EMPTY" is no word, "\"$EMPTY\"" an empty one).
+// Names lookup does not know expand to nothing and are returned in missing.
 func splitCommand(s string, lookup func(string) (string, bool)) (words []string, err error) {
 	words, _, err = splitCommandMissing(s, lookup)
 	return words, err
@@ -638,8 +685,14 @@ func splitCommandMissing(s string, lookup func(string) (string, bool)) (words, m
 				return nil, nil, fmt.Errorf("unterminated \" quote in %q", s)
 			}
 		case c == '$':
-			inWord = true
+			// As in a shell, a word made only of unquoted expansions that
+			// are empty is no word at all: "prog $OPTIONAL" with OPTIONAL
+			// unset runs prog without an empty argument.
+			before := cur.Len()
 			i = expand(i)
+			if cur.Len() > before {
+				inWord = true
+			}
 		default:
 			inWord = true
 			cur.WriteByte(c)
@@ -672,8 +725,8 @@ func varName(s string, i int) (string, int) {
 		}
 		return s[i+2 : i+2+end], i + 2 + end
 	}
-	j := i + 1
-	for j < len(s) && (s[j] == '_' || unicode.IsLetter(rune(s[j])) || (j > i+1 && s[j] >= '0' && s[j] <= '9')) {
+	j := i + 1 // a name is [A-Za-z_][A-Za-z0-9_]*, in bytes: no UTF-8 sequence is cut
+	for j < len(s) && (s[j] == '_' || 'a' <= s[j] && s[j] <= 'z' || 'A' <= s[j] && s[j] <= 'Z' || (j > i+1 && s[j] >= '0' && s[j] <= '9')) {
 		j++
 	}
 	if j == i+1 {

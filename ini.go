@@ -6,6 +6,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"sort"
@@ -217,24 +218,46 @@ func (d *iniDoc) applyPlatformOverrides(goos string) {
 	}
 }
 
-const maxInterpolationDepth = 10
+// errNotExtra is what an interpolation's extra function returns for a name
+// it does not provide.
+var errNotExtra = errors.New("not an extra name")
+
+// quotingError is an interpolation error whose text quotes a piece of the
+// value, which a caller may need to hide (a password).
+type quotingError struct{ msg string }
+
+func (e *quotingError) Error() string { return e.msg }
+
+const (
+	maxInterpolationDepth = 10
+	maxInterpolatedLen    = 1 << 20 // bytes; references that multiply a value stop here
+)
 
 // interpolate expands `%(name)s` references in v with values of the same
 // section, then of [DEFAULT], then of the extra names (`here`, `ENV_X`), and
-// turns `%%` into `%`. A stray `%` or an unknown name is an error.
-func (d *iniDoc) interpolate(sec *iniSection, v *iniValue, extra func(string) (string, bool)) (string, error) {
-	return d.interpolateDepth(sec, v.value, extra, 0)
+// turns `%%` into `%`. A stray `%`, an unknown name, a reference loop, more
+// than maxInterpolationDepth levels or a result longer than
+// maxInterpolatedLen is an error.
+// extra returns errNotExtra for a name it does not provide, or another error
+// that explains why the name has no value.
+func (d *iniDoc) interpolate(sec *iniSection, v *iniValue, extra func(string) (string, error)) (string, error) {
+	return d.interpolateChain(sec, v.value, extra, []string{v.key})
 }
 
-func (d *iniDoc) interpolateDepth(sec *iniSection, s string, extra func(string) (string, bool), depth int) (string, error) {
+// interpolateChain expands s, which is the value of the last key of chain;
+// chain is the keys whose references led here, outermost first.
+func (d *iniDoc) interpolateChain(sec *iniSection, s string, extra func(string) (string, error), chain []string) (string, error) {
 	if !strings.Contains(s, "%") {
 		return s, nil
 	}
-	if depth >= maxInterpolationDepth {
-		return "", fmt.Errorf("%%(...)s references nest deeper than %d levels; is there a reference loop?", maxInterpolationDepth)
+	if len(chain) > maxInterpolationDepth {
+		return "", fmt.Errorf("%%(...)s references nest deeper than %d levels; refer to the values more directly", maxInterpolationDepth)
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
+		if b.Len() > maxInterpolatedLen {
+			return "", fmt.Errorf("%%(...)s references make the value longer than %d bytes", maxInterpolatedLen)
+		}
 		c := s[i]
 		if c != '%' {
 			b.WriteByte(c)
@@ -250,25 +273,40 @@ func (d *iniDoc) interpolateDepth(sec *iniSection, s string, extra func(string) 
 		}
 		end := strings.Index(s[i:], ")s")
 		if end < 0 {
-			return "", fmt.Errorf("unfinished reference %q; write %%(name)s", s[i:])
+			return "", &quotingError{fmt.Sprintf("unfinished reference %q; write %%(name)s", s[i:])}
 		}
 		name := s[i+2 : i+end]
 		ref, ok := d.lookup(sec, name)
 		var val string
 		if ok {
-			sub, err := d.interpolateDepth(sec, ref, extra, depth+1)
+			if contains(chain, name) {
+				refs := make([]string, 0, len(chain)+1)
+				for _, k := range append(chain, name) {
+					refs = append(refs, "%("+k+")s")
+				}
+				return "", fmt.Errorf("reference loop %s; a value cannot refer to itself", strings.Join(refs, " -> "))
+			}
+			sub, err := d.interpolateChain(sec, ref, extra, append(chain[:len(chain):len(chain)], name))
 			if err != nil {
 				return "", err
 			}
 			val = sub
 		} else if extra != nil {
-			val, ok = extra(name)
+			var err error
+			val, err = extra(name)
+			if err != nil && err != errNotExtra {
+				return "", fmt.Errorf("%%(%s)s: %w", name, err)
+			}
+			ok = err == nil
 		}
 		if !ok {
-			return "", fmt.Errorf("%%(%s)s refers to %s, which is set neither in [%s] nor in [DEFAULT]", name, name, sec.name)
+			return "", &quotingError{fmt.Sprintf("%%(%s)s refers to %s, which is set neither in [%s] nor in [DEFAULT]", name, name, sec.name)}
 		}
 		b.WriteString(val)
 		i += end + 1
+	}
+	if b.Len() > maxInterpolatedLen {
+		return "", fmt.Errorf("%%(...)s references make the value longer than %d bytes", maxInterpolatedLen)
 	}
 	return b.String(), nil
 }
