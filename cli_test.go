@@ -35,7 +35,7 @@ func runCases(t *testing.T, conf string, cases []cliCase) {
 }
 
 func TestCLIWithoutServer(t *testing.T) {
-	r := newTestRamona(t, prog("one", helperCommand(t, "sleep", "1h")))
+	r := newTestRamona(t, progSection("one", helperCommand(t, "sleep", "1h")))
 	notRunning := "the server is not running or cannot be reached at unix://" + r.sock()
 	runCases(t, r.conf, []cliCase{
 		{[]string{"help"}, 0, "usage: ramona"},
@@ -79,7 +79,7 @@ func TestCLIBrokenGlobalSection(t *testing.T) {
 		dir := t.TempDir()
 		conf := filepath.Join(dir, "ramona.conf")
 		text := "[general]\nlogdir=./log\n\n[ramona:server]\nconsoleuri=unix://r.sock\n\n" +
-			prog("one", helperCommand(t, "sleep", "1h")) + "[tool:greet]\ncommand=" + helperCommand(t, "exit", "0") + "\n\n" + broken.text
+			progSection("one", helperCommand(t, "sleep", "1h")) + "[tool:greet]\ncommand=" + helperCommand(t, "exit", "0") + "\n\n" + broken.text
 		if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -98,8 +98,8 @@ func TestCLIBrokenGlobalSection(t *testing.T) {
 
 func TestCLIExitCodes(t *testing.T) {
 	sleep := helperCommand(t, "sleep", "1h")
-	r := newTestRamona(t, prog("one", sleep)+prog("two", sleep)+prog("manual", sleep, "autostart=no")+
-		prog("broken", "/nonexistent/prog", "autostart=no"))
+	r := newTestRamona(t, progSection("one", sleep)+progSection("two", sleep)+progSection("manual", sleep, "autostart=no")+
+		progSection("broken", "/nonexistent/prog", "autostart=no"))
 	r.start()
 	r.waitState("one", "RUNNING", 10*time.Second)
 	r.waitState("two", "RUNNING", 10*time.Second)
@@ -151,7 +151,7 @@ func TestCFGErrorIsolation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := newTestRamona(t, prog("good", helperCommand(t, "sleep", "1h"))+"[program:bad]\n"+tc.section+"\n")
+			r := newTestRamona(t, progSection("good", helperCommand(t, "sleep", "1h"))+"[program:bad]\n"+tc.section+"\n")
 			line := lineOf(t, r.conf, "[program:bad]")
 			if tc.badLine != "" {
 				line = lineOf(t, r.conf, tc.badLine)
@@ -196,7 +196,7 @@ func backgroundRamona(t *testing.T, sections string) *testRamona {
 
 func TestCLIBackgroundServer(t *testing.T) {
 	sleep := helperCommand(t, "sleep", "1h")
-	r := backgroundRamona(t, "[ramona:server]\npidfile=run/ramona.pid\n\n"+prog("one", sleep)+prog("two", sleep, "priority=200"))
+	r := backgroundRamona(t, "[ramona:server]\npidfile=run/ramona.pid\n\n"+progSection("one", sleep)+progSection("two", sleep, "priority=200"))
 	pidfile := filepath.Join(r.dir, "run", "ramona.pid")
 	code, out, _ := r.cli("start")
 	for _, want := range []string{"ramona: server started (unix://" + r.sock() + ")", "two: RUNNING", "one: RUNNING"} {
@@ -248,7 +248,7 @@ func TestCLIStartServerFails(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := backgroundRamona(t, "")
-			r.writeWithURI(tc.uri, prog("one", helperCommand(t, "sleep", "1h")))
+			r.writeWithURI(tc.uri, progSection("one", helperCommand(t, "sleep", "1h")))
 			code, out, errOut := r.cli("start")
 			if code != exitFailed || !strings.Contains(errOut, tc.want) || strings.Contains(out, "server started") {
 				t.Errorf("start: exit %d, stdout %q, stderr %q; want %d and %q", code, out, errOut, exitFailed, tc.want)
@@ -258,7 +258,7 @@ func TestCLIStartServerFails(t *testing.T) {
 }
 
 func TestCLIStartServerOnly(t *testing.T) {
-	r := backgroundRamona(t, prog("slow", helperCommand(t, "sleep", "1h"), "starttimeout=1h"))
+	r := backgroundRamona(t, progSection("slow", helperCommand(t, "sleep", "1h"), "starttimeout=1h"))
 	if code, _, _ := r.cli("start", "-n"); code != exitNoServer {
 		t.Errorf("start -n without a server: exit %d, want %d", code, exitNoServer)
 	}
@@ -285,7 +285,7 @@ func TestCLIStartServerOnly(t *testing.T) {
 
 func TestCLIRestartAndStop(t *testing.T) {
 	sleep := helperCommand(t, "sleep", "1h")
-	r := newTestRamona(t, prog("a", sleep)+prog("b", sleep)+prog("late", sleep, "directory=./later"))
+	r := newTestRamona(t, progSection("a", sleep)+progSection("b", sleep)+progSection("late", sleep, "directory=./later"))
 	r.start()
 	r.waitState("a", "RUNNING", 10*time.Second)
 	r.waitState("b", "RUNNING", 10*time.Second)

@@ -778,15 +778,21 @@ func readSection[T any](r *sectionReader, specs []keySpec[T], t T) {
 }
 
 // unknownKeys warns about every key of the section that no table knows.
-func (r *sectionReader) unknownKeys(vocabulary []string) {
+// With typosOnly (for [general], where applications keep their own keys, as
+// the Python original invited them to) only keys that look like a misspelt
+// known key are reported.
+func (r *sectionReader) unknownKeys(vocabulary []string, typosOnly bool) {
 	for _, k := range r.sec.order {
 		if r.known[k] {
 			continue
 		}
 		v := r.sec.values[k]
 		msg := "unknown key, ignored"
-		if s := closestWord(k, vocabulary); s != "" {
+		s := closestWord(k, vocabulary)
+		if s != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
+		} else if typosOnly {
+			continue
 		}
 		r.ld.cfg.Warnings = append(r.ld.cfg.Warnings, &ConfigError{File: v.file, Line: v.line, Section: r.sec.name, Key: k, Msg: msg})
 	}
@@ -1018,7 +1024,7 @@ func (ld *loader) resolve() {
 		readSection(r, specs, cfg)
 		ld.errs = append(ld.errs, r.errs...)
 		if doc.sections[name] != nil {
-			r.unknownKeys(specNames(specs))
+			r.unknownKeys(specNames(specs), name == "general")
 		}
 	}
 	ld.errs = append(ld.errs, doc.errs...)
@@ -1134,7 +1140,7 @@ func (ld *loader) program(sec *iniSection, name string) *ProgramConfig {
 		r.at = ld.doc.get(sec, "stdout") // fail reports the line of r.at
 		r.fail("stdout", errors.New("stdout=<stderr> and stderr=<stdout> send each stream to the other; send one of them to a file, <logdir>, <console> or <null>"))
 	}
-	r.unknownKeys(specNames(programKeys))
+	r.unknownKeys(specNames(programKeys), false)
 	if len(r.errs) > 0 {
 		p.Err = ConfigErrors(r.errs)
 	}
@@ -1148,7 +1154,7 @@ func (ld *loader) tool(sec *iniSection, name string) *ToolConfig {
 		r.errs = append(r.errs, &ConfigError{File: sec.file, Line: sec.line, Section: sec.name, Msg: err.Error()})
 	}
 	readSection(r, toolKeys, t)
-	r.unknownKeys(specNames(toolKeys))
+	r.unknownKeys(specNames(toolKeys), false)
 	if len(r.errs) > 0 {
 		t.Err = ConfigErrors(r.errs)
 	}

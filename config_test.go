@@ -878,6 +878,9 @@ var configValueCases = []valueCase{
 	{name: "unknown key in [general]",
 		conf: "[general]\nappname=x\nlogmaxsise=1MB\n",
 		get:  warnings, want: "$DIR/app.conf:3: [general] logmaxsise: unknown key, ignored (did you mean logmaxsize?)"},
+	{name: "the application's own keys in [general] are not warned about",
+		conf: "[general]\nappname=x\ndatabase_url=postgres://db/app\nworkers=4\n",
+		get:  warnings, want: ""},
 	{name: "warnings ordered by file, then line",
 		files: map[string]string{
 			"app.conf":  "[general]\ninclude=more.conf\n[program:a]\ncommand=x\nfoo=1\n[program:b]\ncommand=x\nbar=1\nbar=2\n[ramona:web]\n",

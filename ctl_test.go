@@ -24,7 +24,7 @@ import (
 
 // prog is a [program:NAME] section with the given command (helperCommand),
 // extra key=value lines, and starttimeout 0.2s unless extra sets it.
-func prog(name, command string, extra ...string) string {
+func progSection(name, command string, extra ...string) string {
 	keys := strings.Join(extra, "\n")
 	if !strings.Contains(keys, "starttimeout=") {
 		keys = "starttimeout=0.2\n" + keys
@@ -165,7 +165,7 @@ func TestSocketMode(t *testing.T) {
 // TestStaleSocket: the socket file of a crashed server (nobody listens) is
 // replaced.
 func TestStaleSocket(t *testing.T) {
-	r := newTestRamona(t, prog("one", helperCommand(t, "sleep", "1h")))
+	r := newTestRamona(t, progSection("one", helperCommand(t, "sleep", "1h")))
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: r.sock(), Net: "unix"})
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +183,7 @@ func TestStaleSocket(t *testing.T) {
 // TestSecondServerRefused: a second server on the socket of a live one
 // names the other's pid and exits 1; the first one is unaffected.
 func TestSecondServerRefused(t *testing.T) {
-	r := newTestRamona(t, prog("one", helperCommand(t, "sleep", "1h")))
+	r := newTestRamona(t, progSection("one", helperCommand(t, "sleep", "1h")))
 	first := r.start()
 	before := r.waitState("one", "RUNNING", 10*time.Second)
 	code, out := r.startFailing("second.log")
@@ -220,8 +220,8 @@ func TestPeerCheck(t *testing.T) {
 		t.Skip("needs root to run a client as another uid")
 	}
 	const nobody = 65534
-	r := newTestRamona(t, prog("one", helperCommand(t, "sleep", "1h")))
-	r.writeWithURI("unix://r.sock?mode=0666", prog("one", helperCommand(t, "sleep", "1h")))
+	r := newTestRamona(t, progSection("one", helperCommand(t, "sleep", "1h")))
+	r.writeWithURI("unix://r.sock?mode=0666", progSection("one", helperCommand(t, "sleep", "1h")))
 	// The client (a copy of this binary as ramona) must reach the socket
 	// and read the configuration.
 	for _, d := range []string{filepath.Dir(r.dir), r.dir} {
@@ -284,7 +284,7 @@ func readUntilClosed(conn net.Conn) ([]byte, error) {
 // TestProtocolBadClients: garbage, oversized frames and a wrong protocol
 // version close that connection only; the server answers the next client.
 func TestProtocolBadClients(t *testing.T) {
-	r := newTestRamona(t, prog("one", helperCommand(t, "sleep", "1h")))
+	r := newTestRamona(t, progSection("one", helperCommand(t, "sleep", "1h")))
 	r.start()
 	r.waitState("one", "RUNNING", 10*time.Second)
 	oversized := make([]byte, frameHeaderSize)
@@ -379,10 +379,10 @@ func TestWho(t *testing.T) {
 }
 
 func TestTailCommand(t *testing.T) {
-	r := newTestRamona(t, prog("quiet", helperCommand(t, "echo-lines", "0", "1ms"))+
-		prog("fails", helperCommand(t, "exit", "3"))+
-		prog("nullout", helperCommand(t, "echo-lines", "3", "1ms"), "stdout=<null>")+
-		prog("lines", helperCommand(t, "echo-lines", "3", "1ms")))
+	r := newTestRamona(t, progSection("quiet", helperCommand(t, "echo-lines", "0", "1ms"))+
+		progSection("fails", helperCommand(t, "exit", "3"))+
+		progSection("nullout", helperCommand(t, "echo-lines", "3", "1ms"), "stdout=<null>")+
+		progSection("lines", helperCommand(t, "echo-lines", "3", "1ms")))
 	r.start()
 	for _, name := range []string{"quiet", "nullout", "lines"} {
 		r.waitState(name, "RUNNING", 10*time.Second)
@@ -474,7 +474,7 @@ func TestTailCommand(t *testing.T) {
 // TestTailCommandFollowServerStops: the command line's tail -f returns when the
 // server goes away.
 func TestTailCommandFollowServerStops(t *testing.T) {
-	r := newTestRamona(t, prog("lines", helperCommand(t, "echo-lines", "3", "1ms")))
+	r := newTestRamona(t, progSection("lines", helperCommand(t, "echo-lines", "3", "1ms")))
 	r.start()
 	r.waitState("lines", "RUNNING", 10*time.Second)
 	out, errOut := &syncBuffer{}, &syncBuffer{}
@@ -497,14 +497,14 @@ func TestTailCommandFollowServerStops(t *testing.T) {
 
 func TestReload(t *testing.T) {
 	sleep := helperCommand(t, "sleep", "1h")
-	r := newTestRamona(t, prog("keep", sleep)+prog("change", sleep)+prog("drop", sleep))
+	r := newTestRamona(t, progSection("keep", sleep)+progSection("change", sleep)+progSection("drop", sleep))
 	r.start()
 	for _, name := range []string{"keep", "change", "drop"} {
 		r.waitState(name, "RUNNING", 10*time.Second)
 	}
 	before := r.pids()
 
-	v2 := prog("keep", sleep) + prog("change", helperCommand(t, "sleep", "2h")) + prog("add", sleep)
+	v2 := progSection("keep", sleep) + progSection("change", helperCommand(t, "sleep", "2h")) + progSection("add", sleep)
 	r.write(v2)
 	code, out, _ := r.cli("reload")
 	if code != 0 || !strings.Contains(out, "reloaded: 1 added, 1 removed, 1 changed") {
@@ -549,7 +549,7 @@ func TestReload(t *testing.T) {
 	})
 	t.Run("SIGHUP", func(t *testing.T) {
 		r := r.in(t)
-		r.write(v2 + prog("hup", sleep))
+		r.write(v2 + progSection("hup", sleep))
 		r.server.signal(syscall.SIGHUP)
 		r.waitState("hup", "RUNNING", 10*time.Second)
 		got := r.pids()
@@ -565,12 +565,12 @@ func TestReload(t *testing.T) {
 // removed, and restarted with its new configuration when changed.
 func TestReloadBackoffProgram(t *testing.T) {
 	flap := helperCommand(t, "exit", "1")
-	r := newTestRamona(t, prog("gone", flap, "autorestart=yes", "startretries=100")+
-		prog("fixed", flap, "autorestart=yes", "startretries=100"))
+	r := newTestRamona(t, progSection("gone", flap, "autorestart=yes", "startretries=100")+
+		progSection("fixed", flap, "autorestart=yes", "startretries=100"))
 	r.start()
 	r.waitState("gone", "BACKOFF", 10*time.Second)
 	r.waitState("fixed", "BACKOFF", 10*time.Second)
-	r.write(prog("fixed", helperCommand(t, "sleep", "1h"), "autorestart=yes", "startretries=100"))
+	r.write(progSection("fixed", helperCommand(t, "sleep", "1h"), "autorestart=yes", "startretries=100"))
 	if code, _, _ := r.cli("reload"); code != 0 {
 		t.Errorf("reload: exit %d", code)
 	}
@@ -584,7 +584,7 @@ func TestReloadBackoffProgram(t *testing.T) {
 // TestReloadDuringShutdown: while the server stops everything to exit, a
 // reload starts nothing.
 func TestReloadDuringShutdown(t *testing.T) {
-	r := newTestRamona(t, prog("slow", helperCommand(t, "ignore-term", "1h"), "killby=TERM", "stoptimeout=1h"))
+	r := newTestRamona(t, progSection("slow", helperCommand(t, "ignore-term", "1h"), "killby=TERM", "stoptimeout=1h"))
 	r.start()
 	r.waitState("slow", "RUNNING", 10*time.Second)
 	waitFor(t, "slow to ignore SIGTERM", 10*time.Second, func() bool {
@@ -594,7 +594,7 @@ func TestReloadDuringShutdown(t *testing.T) {
 	r.server.signal(syscall.SIGTERM)
 	slow := r.waitState("slow", "STOPPING", 10*time.Second)
 
-	r.write(prog("slow", helperCommand(t, "ignore-term", "1h"), "killby=TERM", "stoptimeout=1h") + prog("late", helperCommand(t, "sleep", "1h")))
+	r.write(progSection("slow", helperCommand(t, "ignore-term", "1h"), "killby=TERM", "stoptimeout=1h") + progSection("late", helperCommand(t, "sleep", "1h")))
 	if code, _, errOut := r.cli("reload"); code != exitFailed || !strings.Contains(errOut, "stopping") {
 		t.Errorf("reload while the server stops: exit %d, stderr %q; want %d and a message that it is stopping", code, errOut, exitFailed)
 	}
