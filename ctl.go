@@ -61,7 +61,12 @@ func listenUnix(u SocketURI) (net.Listener, error) {
 			}
 		}
 	}
+	// Bind with a strict umask so the socket never exists with looser
+	// permissions than asked (listeners are made before any other goroutine
+	// of the server creates files).
+	old := syscall.Umask(0o177)
 	l, err := net.Listen("unix", path)
+	syscall.Umask(old)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", u, err)
 	}
@@ -209,7 +214,7 @@ func (cs *ctlServer) handle(conn net.Conn, c *clientConn, req request) bool {
 		return cs.tail(conn, req)
 	case "reload":
 		s.log.Infof("server: reload requested by %s (%s)", c.transport, c.peer)
-		cfg, err := loadConfig(s.cfg.Files, s.environ)
+		cfg, err := loadConfig(s.files, s.environ)
 		if err != nil {
 			sink.done(reply{Exit: 2, Error: "the configuration has errors; nothing was changed:\n" + err.Error()})
 		} else {
@@ -685,16 +690,26 @@ func dialServer(u SocketURI) (*ctlClient, error) {
 		return nil, fmt.Errorf("%s: %s:// is not supported by this build yet", u, u.Scheme)
 	}
 	if err != nil {
-		return nil, err
+		return nil, &unreachableError{uri: u, err: err}
 	}
 	conn.SetDeadline(time.Now().Add(handshakeTimeout))
 	h, err := clientHandshake(conn)
 	if err != nil {
 		conn.Close()
-		return nil, err
+		return nil, fmt.Errorf("%s: %v", u, err)
 	}
 	conn.SetDeadline(time.Time{})
 	return &ctlClient{conn: conn, server: h}, nil
+}
+
+// unreachableError: nothing answers at the address (no server running).
+type unreachableError struct {
+	uri SocketURI
+	err error
+}
+
+func (e *unreachableError) Error() string {
+	return fmt.Sprintf("the server is not running or cannot be reached at %s: %v", e.uri, e.err)
 }
 
 // call sends req and passes every reply to each, returning the final one.

@@ -207,11 +207,7 @@ func (c *cmdline) parseFlags(fs *flag.FlagSet, args []string) ([]string, bool) {
 
 // connect reaches the server named by [ramona:console] serveruri.
 func (c *cmdline) connect() (*ctlClient, error) {
-	cl, err := dialServer(c.cfg.Console.ServerURI)
-	if err != nil {
-		return nil, fmt.Errorf("the server is not running or cannot be reached at %s: %v", c.cfg.Console.ServerURI, err)
-	}
-	return cl, nil
+	return dialServer(c.cfg.Console.ServerURI)
 }
 
 // call connects, sends one request, prints progress lines, and returns the
@@ -259,21 +255,43 @@ func (c *cmdline) daemon(args []string) int {
 	return runServer(c.cfg, serverOptions{names: names, noStart: *noStart, background: *background}, c.stdout, c.stderr)
 }
 
+// knownPrograms checks names against the configuration before a server is
+// started for them; an unknown name is a usage error listing the known ones.
+func (c *cmdline) knownPrograms(names []string) bool {
+	var unknown, known []string
+	for _, pc := range c.cfg.Programs {
+		known = append(known, pc.Name)
+	}
+	for _, n := range names {
+		if !contains(known, n) {
+			unknown = append(unknown, n)
+		}
+	}
+	if len(unknown) > 0 {
+		c.errorf("unknown program %s; the configuration has: %s", strings.Join(unknown, ", "), strings.Join(known, ", "))
+		return false
+	}
+	return true
+}
+
 // ensureServer returns a connection to the server, starting one in the
 // background when none answers (unless noStart).
 func (c *cmdline) ensureServer(noStart bool) (*ctlClient, int) {
-	if cl, err := dialServer(c.cfg.Console.ServerURI); err == nil {
+	cl, err := dialServer(c.cfg.Console.ServerURI)
+	if err == nil {
 		return cl, exitOK
-	} else if noStart {
-		c.errorf("the server is not running or cannot be reached at %s: %v", c.cfg.Console.ServerURI, err)
+	}
+	var unreachable *unreachableError
+	if noStart || !errors.As(err, &unreachable) {
+		c.errorf("%v", err)
 		return nil, exitNoServer
 	}
 	if code := c.startBackgroundServer(); code != exitOK {
 		return nil, code
 	}
-	cl, err := dialServer(c.cfg.Console.ServerURI)
+	cl, err = dialServer(c.cfg.Console.ServerURI)
 	if err != nil {
-		c.errorf("the server started but does not answer at %s: %v", c.cfg.Console.ServerURI, err)
+		c.errorf("the server started but does not answer: %v", err)
 		return nil, exitNoServer
 	}
 	return cl, exitOK
@@ -345,6 +363,9 @@ func (c *cmdline) start(args []string) int {
 	for _, w := range c.cfg.Warnings {
 		fmt.Fprintf(c.stderr, "ramona: warning: %s\n", w)
 	}
+	if !c.knownPrograms(names) {
+		return exitUsage
+	}
 	cl, code := c.ensureServer(*noServer)
 	if cl == nil {
 		return code
@@ -388,7 +409,7 @@ func (c *cmdline) restart(args []string) int {
 	nowait := fs.Bool("i", false, "return at once")
 	force := fs.Bool("f", false, "also start FATAL programs")
 	names, ok := c.parseFlags(fs, args)
-	if !ok {
+	if !ok || !c.knownPrograms(names) {
 		return exitUsage
 	}
 	cl, code := c.ensureServer(*noServer)

@@ -114,10 +114,15 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 		go cs.serve(cs.listeners[i], u.Scheme) // ends when the listener is closed
 	}
 	if opts.background {
-		// Startup went well: close the pipe `ramona start` reads our errors from.
-		if devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
-			syscall.Dup2(int(devnull.Fd()), 2)
-			devnull.Close()
+		// Startup went well: close the pipe `ramona start` reads our errors
+		// from. From now on stderr (where a Go panic would go) is the log.
+		stderrTo := os.DevNull
+		if cfg.Server.Log != "" {
+			stderrTo = cfg.Server.Log
+		}
+		if f, err := os.OpenFile(stderrTo, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err == nil {
+			syscall.Dup2(int(f.Fd()), 2)
+			f.Close()
 		}
 	}
 	s.post(func() { s.initialStart(opts) })
@@ -255,15 +260,7 @@ func handleSignals(s *Supervisor) func() {
 
 // reloadFromDisk reads the configuration off the loop and applies it there.
 func (s *Supervisor) reloadFromDisk() {
-	files := make(chan []string, 1)
-	s.post(func() { files <- s.cfg.Files })
-	var list []string
-	select {
-	case list = <-files:
-	case <-s.done:
-		return
-	}
-	cfg, err := loadConfig(list, s.environ)
+	cfg, err := loadConfig(s.files, s.environ)
 	if err != nil {
 		s.log.Errorf("server: reload: the configuration has errors; nothing was changed:\n%s", indent(err.Error()))
 		return

@@ -136,6 +136,7 @@ type leftoverGroup struct {
 type Supervisor struct {
 	events   chan func()
 	cfg      *Config
+	files    []string // the configuration files; never changes, so any goroutine may read it
 	environ  []string
 	progs    map[string]*Program
 	order    []*Program // configuration order
@@ -159,6 +160,7 @@ func newSupervisor(cfg *Config, environ []string, log *serverLog, console *conso
 	s := &Supervisor{
 		events:  make(chan func(), 1024),
 		cfg:     cfg,
+		files:   cfg.Files,
 		environ: environ,
 		progs:   map[string]*Program{},
 		byPid:   map[int]*instance{},
