@@ -6,6 +6,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,8 +32,14 @@ func listenControl(u SocketURI) (net.Listener, error) {
 		return listenUnix(u)
 	case "tcp":
 		return net.Listen("tcp", u.Addr)
+	case "tls":
+		cfg, err := serverTLSConfig(u)
+		if err != nil {
+			return nil, err
+		}
+		return tls.Listen("tcp", u.Addr, cfg)
 	}
-	return nil, fmt.Errorf("%s: %s:// listeners are not supported by this build yet", u, u.Scheme)
+	return nil, fmt.Errorf("%s: unknown scheme", u)
 }
 
 // listenUnix binds a unix socket, replacing the file of a crashed server
@@ -87,29 +94,41 @@ type clientConn struct {
 	since     time.Time
 }
 
-// peerCheck accepts a unix peer only with the server's uid or root, and
+// peerCheck accepts a unix or loopback tcp peer only with the server's uid
+// or root, a TLS peer only with a client certificate the CA signed; it
 // describes the peer for `who`.
 func peerCheck(conn net.Conn) (string, error) {
-	uc, ok := conn.(*net.UnixConn)
-	if !ok {
-		return conn.RemoteAddr().String(), nil
+	switch c := conn.(type) {
+	case *tls.Conn:
+		return tlsPeer(c)
+	case *net.TCPConn:
+		uid, err := loopbackPeerUID(c)
+		if err != nil {
+			return "", err
+		}
+		if uid != 0 && uid != os.Geteuid() {
+			return "", fmt.Errorf("peer %s has uid %d, neither root nor the server's uid %d", c.RemoteAddr(), uid, os.Geteuid())
+		}
+		return fmt.Sprintf("%s uid %d", c.RemoteAddr(), uid), nil
+	case *net.UnixConn:
+		raw, err := c.SyscallConn()
+		if err != nil {
+			return "", err
+		}
+		var cred *syscall.Ucred
+		var cerr error
+		raw.Control(func(fd uintptr) {
+			cred, cerr = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
+		})
+		if cerr != nil {
+			return "", cerr
+		}
+		if cred.Uid != 0 && int(cred.Uid) != os.Geteuid() {
+			return "", fmt.Errorf("peer uid %d (pid %d) is neither root nor the server's uid %d", cred.Uid, cred.Pid, os.Geteuid())
+		}
+		return fmt.Sprintf("pid %d uid %d", cred.Pid, cred.Uid), nil
 	}
-	raw, err := uc.SyscallConn()
-	if err != nil {
-		return "", err
-	}
-	var cred *syscall.Ucred
-	var cerr error
-	raw.Control(func(fd uintptr) {
-		cred, cerr = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
-	})
-	if cerr != nil {
-		return "", cerr
-	}
-	if cred.Uid != 0 && int(cred.Uid) != os.Geteuid() {
-		return "", fmt.Errorf("peer uid %d (pid %d) is neither root nor the server's uid %d", cred.Uid, cred.Pid, os.Geteuid())
-	}
-	return fmt.Sprintf("pid %d uid %d", cred.Pid, cred.Uid), nil
+	return "", fmt.Errorf("unexpected connection type %T", conn)
 }
 
 // ctlServer accepts and serves control connections.
@@ -686,8 +705,18 @@ func dialServer(u SocketURI) (*ctlClient, error) {
 		conn, err = net.DialTimeout("unix", u.Path, dialTimeout)
 	case "tcp":
 		conn, err = net.DialTimeout("tcp", u.Addr, dialTimeout)
+	case "tls":
+		cfg, cerr := clientTLSConfig(u)
+		if cerr != nil {
+			return nil, cerr
+		}
+		conn, err = tls.DialWithDialer(&net.Dialer{Timeout: dialTimeout}, "tcp", u.Addr, cfg)
+		var unreachable *net.OpError
+		if err != nil && !errors.As(err, &unreachable) {
+			return nil, fmt.Errorf("%s: %v", u, err) // a TLS failure, not an absent server
+		}
 	default:
-		return nil, fmt.Errorf("%s: %s:// is not supported by this build yet", u, u.Scheme)
+		return nil, fmt.Errorf("%s: unknown scheme", u)
 	}
 	if err != nil {
 		return nil, &unreachableError{uri: u, err: err}

@@ -35,6 +35,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -72,6 +73,7 @@ Commands:
   who                                   clients connected to the server
   reload                                re-read the configuration: add, remove, restart changed
   daemon [-S] [PROG...]                 run the server in the foreground (alias: server)
+  tls init DIR [HOST...]                write a CA, server and client certificates for tls://
   version                               print the version
   help                                  this text
   TOOL [ARGS...]                        run the command of a [tool:TOOL] section
@@ -142,6 +144,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintf(stdout, "ramona %s\n", version)
 		return exitOK
+	case "tls":
+		return runTLSCommand(cargs, stdout, stderr)
 	}
 	c := &cmdline{stdin: stdin, stdout: stdout, stderr: stderr, debug: *debug, silent: *silent}
 	cfg, err := loadConfig(configFiles(configs, os.Getenv), os.Environ())
@@ -185,6 +189,39 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	c.errorf("%s", msg)
 	return exitUsage
+}
+
+// runTLSCommand is `ramona tls init DIR [HOST...]`.
+func runTLSCommand(args []string, stdout, stderr io.Writer) int {
+	if len(args) < 2 || args[0] != "init" {
+		fmt.Fprintln(stderr, "ramona: usage: ramona tls init DIR [HOST...] (HOST: names and addresses the server certificate is for; default localhost, 127.0.0.1, ::1 and this host's name)")
+		return exitUsage
+	}
+	hosts := args[2:]
+	if len(hosts) == 0 {
+		hosts = []string{"localhost", "127.0.0.1", "::1"}
+		if h, err := os.Hostname(); err == nil && h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	files, err := tlsInit(args[1], hosts)
+	if err != nil {
+		fmt.Fprintf(stderr, "ramona: tls init: %v\n", err)
+		return exitFailed
+	}
+	for _, f := range files {
+		fmt.Fprintln(stdout, "wrote", f)
+	}
+	dir, _ := filepath.Abs(args[1])
+	fmt.Fprintf(stdout, `
+In the server's configuration:
+  [ramona:server]
+  consoleuri=unix://.ramona.sock,tls://0.0.0.0:7788?cert=%[1]s/server.pem&key=%[1]s/server-key.pem&ca=%[1]s/ca.pem
+On a client (copy ca.pem, client.pem and client-key.pem there):
+  [ramona:console]
+  serveruri=tls://SERVER:7788?cert=%[1]s/client.pem&key=%[1]s/client-key.pem&ca=%[1]s/ca.pem
+`, dir)
+	return exitOK
 }
 
 // parseFlags parses a command's flags, which may stand before, between or

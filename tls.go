@@ -1,0 +1,243 @@
+// TLS for the control channel: the server's and the client's tls.Config
+// (mutual TLS, client certificates required, TLS 1.2 or newer), `ramona tls
+// init DIR` which writes a CA, a server and a client certificate with their
+// keys, and the uid check of loopback tcp:// peers through /proc/net/tcp.
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func loadCAPool(path string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("ca %s: %s", path, pathErrText(err))
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("ca %s: no PEM certificate in it", path)
+	}
+	return pool, nil
+}
+
+func loadKeyPair(u SocketURI) (tls.Certificate, error) {
+	cert, err := tls.LoadX509KeyPair(u.Cert, u.Key)
+	if err != nil {
+		return cert, fmt.Errorf("%s: cert %s / key %s: %v", u, u.Cert, u.Key, err)
+	}
+	return cert, nil
+}
+
+// serverTLSConfig: the server proves itself with cert/key and accepts only
+// clients whose certificate the CA signed.
+func serverTLSConfig(u SocketURI) (*tls.Config, error) {
+	cert, err := loadKeyPair(u)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := loadCAPool(u.CA)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", u, err)
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		ClientCAs:    pool,
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		MinVersion:   tls.VersionTLS12,
+	}, nil
+}
+
+// clientTLSConfig: the client shows its certificate and trusts only a server
+// certificate the CA signed for the host it dials.
+func clientTLSConfig(u SocketURI) (*tls.Config, error) {
+	cert, err := loadKeyPair(u)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := loadCAPool(u.CA)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", u, err)
+	}
+	host, _, _ := net.SplitHostPort(u.Addr)
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		RootCAs:      pool,
+		ServerName:   host,
+		MinVersion:   tls.VersionTLS12,
+	}, nil
+}
+
+// tlsPeer completes the handshake and names the client by its certificate.
+func tlsPeer(conn *tls.Conn) (string, error) {
+	conn.SetDeadline(time.Now().Add(handshakeTimeout))
+	if err := conn.Handshake(); err != nil {
+		return "", fmt.Errorf("TLS handshake with %s: %v", conn.RemoteAddr(), err)
+	}
+	conn.SetDeadline(time.Time{})
+	name := "?"
+	if certs := conn.ConnectionState().PeerCertificates; len(certs) > 0 {
+		name = certs[0].Subject.CommonName
+	}
+	return fmt.Sprintf("%s cert %q", conn.RemoteAddr(), name), nil
+}
+
+// loopbackPeerUID finds the uid owning the other end of a loopback TCP
+// connection in /proc/net/tcp{,6}, so that plain tcp:// gets the same
+// "same uid or root" rule as unix sockets.
+func loopbackPeerUID(conn net.Conn) (int, error) {
+	local, ok1 := conn.LocalAddr().(*net.TCPAddr)
+	remote, ok2 := conn.RemoteAddr().(*net.TCPAddr)
+	if !ok1 || !ok2 {
+		return -1, errors.New("not a TCP connection")
+	}
+	// The peer's socket has our remote address as its local one; an IPv4
+	// address may also appear v4-mapped in /proc/net/tcp6.
+	var wants []string
+	for _, r := range procNetAddrs(remote) {
+		for _, l := range procNetAddrs(local) {
+			wants = append(wants, r+" "+l)
+		}
+	}
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 8 || !contains(wants, f[1]+" "+f[2]) {
+				continue
+			}
+			return strconv.Atoi(f[7])
+		}
+	}
+	return -1, fmt.Errorf("the peer %s is not a local socket", remote)
+}
+
+// procNetAddrs writes an address as /proc/net/tcp{,6} do: the IP as 32-bit
+// words in host byte order, in hex, then ":PORT"; an IPv4 address both as
+// such and v4-mapped.
+func procNetAddrs(a *net.TCPAddr) []string {
+	encode := func(ip net.IP) string {
+		var b strings.Builder
+		for i := 0; i+4 <= len(ip); i += 4 {
+			b.WriteString(strings.ToUpper(hex.EncodeToString([]byte{ip[i+3], ip[i+2], ip[i+1], ip[i]})))
+		}
+		return fmt.Sprintf("%s:%04X", b.String(), a.Port)
+	}
+	if ip4 := a.IP.To4(); ip4 != nil {
+		return []string{encode(ip4), encode(a.IP.To16())}
+	}
+	return []string{encode(a.IP.To16())}
+}
+
+// tlsInit writes ca.pem, server.pem, server-key.pem, client.pem and
+// client-key.pem (and the CA's key, to sign more clients) into dir.
+func tlsInit(dir string, hosts []string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	for _, name := range []string{"ca.pem", "ca-key.pem", "server.pem", "server-key.pem", "client.pem", "client-key.pem"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return nil, fmt.Errorf("%s already exists; remove the old files or choose another directory", filepath.Join(dir, name))
+		}
+	}
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{CommonName: "ramona control CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.AddDate(10, 0, 0),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return nil, err
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	issue := func(cn string, usage x509.ExtKeyUsage, names []string) ([]byte, *ecdsa.PrivateKey, error) {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, nil, err
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber: serial(),
+			Subject:      pkix.Name{CommonName: cn},
+			NotBefore:    now.Add(-time.Hour),
+			NotAfter:     now.AddDate(5, 0, 0),
+			KeyUsage:     x509.KeyUsageDigitalSignature,
+			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+		}
+		for _, h := range names {
+			if ip := net.ParseIP(h); ip != nil {
+				tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+			} else {
+				tmpl.DNSNames = append(tmpl.DNSNames, h)
+			}
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+		return der, key, err
+	}
+	serverDER, serverKey, err := issue("ramona server", x509.ExtKeyUsageServerAuth, hosts)
+	if err != nil {
+		return nil, err
+	}
+	clientDER, clientKey, err := issue("ramona client", x509.ExtKeyUsageClientAuth, nil)
+	if err != nil {
+		return nil, err
+	}
+	var written []string
+	write := func(name, block string, der []byte, mode os.FileMode) error {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: block, Bytes: der}), mode); err != nil {
+			return err
+		}
+		written = append(written, path)
+		return nil
+	}
+	keyDER := func(k *ecdsa.PrivateKey) []byte { der, _ := x509.MarshalECPrivateKey(k); return der }
+	for _, f := range []struct {
+		name, block string
+		der         []byte
+		mode        os.FileMode
+	}{
+		{"ca.pem", "CERTIFICATE", caDER, 0o644},
+		{"ca-key.pem", "EC PRIVATE KEY", keyDER(caKey), 0o600},
+		{"server.pem", "CERTIFICATE", serverDER, 0o644},
+		{"server-key.pem", "EC PRIVATE KEY", keyDER(serverKey), 0o600},
+		{"client.pem", "CERTIFICATE", clientDER, 0o644},
+		{"client-key.pem", "EC PRIVATE KEY", keyDER(clientKey), 0o600},
+	} {
+		if err := write(f.name, f.block, f.der, f.mode); err != nil {
+			return written, err
+		}
+	}
+	return written, nil
+}
+
+func serial() *big.Int {
+	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	return n
+}
