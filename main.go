@@ -15,6 +15,7 @@
 //	tail [-f] [-n N] [-l stdout|stderr] PROG
 //	who                                  clients connected to the server
 //	reload                               re-read the configuration
+//	console                              interactive prompt for all of the above
 //	daemon [-S] [PROG...]                run the server in the foreground (alias: server)
 //	version, help
 //	TOOL [ARGS...]                       run a [tool:TOOL] section's command
@@ -72,6 +73,7 @@ Commands:
                                         last N lines (40) of a program's log; -f follows
   who                                   clients connected to the server
   reload                                re-read the configuration: add, remove, restart changed
+  console                               interactive prompt for these commands, with history
   daemon [-S] [PROG...]                 run the server in the foreground (alias: server)
   tls init DIR [HOST...]                write a CA, server and client certificates for tls://
   version                               print the version
@@ -154,6 +156,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	c.cfg = cfg
+	if command == "console" {
+		return c.console(cargs)
+	}
+	return c.dispatch(command, cargs)
+}
+
+// dispatch runs one command against the loaded configuration; the console
+// uses it for every line.
+func (c *cmdline) dispatch(command string, cargs []string) int {
+	cfg := c.cfg
 	switch command {
 	case "daemon", "server":
 		return c.daemon(cargs)
