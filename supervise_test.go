@@ -969,3 +969,25 @@ stoptimeout=0.3
 	}
 	r.stopAll()
 }
+
+func TestSuperviseStopWhileStartSequenceWaits(t *testing.T) {
+	t.Parallel()
+	r := newTestRamona(t, fmt.Sprintf(`
+[program:flaky]
+command=%s
+starttimeout=10
+autorestart=yes
+startretries=3
+`, helperCommand(t, "exit", "3")))
+	r.start()
+	// The server's start sequence waits for flaky while it is in BACKOFF;
+	// a stop ends both the program's wait and that sequence.
+	r.waitState("flaky", "BACKOFF", lcWait)
+	if code, _, _ := r.cli("stop", "flaky"); code != 0 {
+		t.Errorf("stop flaky: exit %d, want 0", code)
+	}
+	if st := r.status()["flaky"]; st.State != "STOPPED" {
+		t.Errorf("flaky after stop in BACKOFF: %+v; want STOPPED", st)
+	}
+	r.stopAll()
+}
