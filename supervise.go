@@ -9,6 +9,7 @@ package main
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -223,7 +224,7 @@ func (s *Supervisor) setState(p *Program, st State, detail string) {
 	default:
 		s.log.Infof("%s", line)
 	}
-	for _, q := range s.seqs {
+	for _, q := range slices.Clone(s.seqs) { // a sequence may finish and leave s.seqs meanwhile
 		q.changed(s, p, detail)
 	}
 	s.checkEssential(p)
