@@ -991,3 +991,49 @@ startretries=3
 	}
 	r.stopAll()
 }
+
+func TestSuperviseStopEssentialKeepsServer(t *testing.T) {
+	t.Parallel()
+	r := newTestRamona(t, fmt.Sprintf(`
+[program:vital]
+command=%s
+starttimeout=0.2
+essential=yes
+`, helperCommand(t, "sleep", "1h")))
+	srv := r.start()
+	r.waitState("vital", "RUNNING", lcWait)
+	// Stopping an essential program on request is no failure: the server stays.
+	if code, _, _ := r.cli("stop", "vital"); code != 0 {
+		t.Errorf("stop vital: exit %d, want 0", code)
+	}
+	if code, err := srv.wait(500 * time.Millisecond); err == nil {
+		t.Fatalf("the server exited with %d when an essential program was stopped on request", code)
+	}
+	if code, _, _ := r.cli("restart", "vital"); code != 0 {
+		t.Errorf("restart vital: exit %d, want 0", code)
+	}
+	if st := r.status()["vital"]; st.State != "RUNNING" || st.Launches != 2 {
+		t.Errorf("vital: %+v; want RUNNING, launched twice", st)
+	}
+	if strings.Contains(r.serverLog(), "essential program ended") {
+		t.Errorf("the server took a requested stop for an essential program's failure")
+	}
+	r.stopAll()
+}
+
+func TestSuperviseEssentialExpectedExitStopsServer(t *testing.T) {
+	t.Parallel()
+	r := newTestRamona(t, fmt.Sprintf(`
+[program:job]
+command=%s
+starttimeout=0.2
+essential=yes
+`, helperCommand(t, "exit", "0", "0.5s")))
+	srv := r.start()
+	// Its work done (an expected exit, no restart), the server's is too.
+	if code, err := srv.wait(lcWait); err != nil || code != 0 {
+		t.Errorf("server: exit %d, %v; want 0 (the essential program's code)", code, err)
+	}
+	inOrder(t, "server log", r.serverLog(), "job: RUNNING -> STOPPED: exited: exit status 0",
+		"job: essential program ended", "server: all programs stopped; exiting with status 0")
+}
