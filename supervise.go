@@ -467,6 +467,9 @@ func (s *Supervisor) afterExit(p *Program, st *exitStatus) {
 		if !restart {
 			if expected {
 				s.setState(p, StateStopped, "exited: "+desc)
+				if p.cfg.AutoRestart == RestartNo {
+					s.essentialEnded(p)
+				}
 			} else {
 				p.lastError = "exited: " + desc
 				s.setState(p, StateFatal, p.lastError)
@@ -596,22 +599,24 @@ func (pc *ProgramConfig) exitExpected(st *exitStatus) bool {
 	return false
 }
 
-// checkEssential: an essential program that failed for good stops the server
-// with its exit code.
+// checkEssential: an essential program that failed for good stops the
+// server with its exit code.
 func (s *Supervisor) checkEssential(p *Program) {
-	if !p.cfg.Essential || s.quitting {
-		return
+	if p.state == StateFatal {
+		s.essentialEnded(p)
 	}
-	failed := p.state == StateFatal || (p.state == StateStopped && p.kill == nil && p.lastExit != nil && p.cfg.AutoRestart == RestartNo && time.Since(p.since) < time.Second)
-	if !failed {
+}
+
+// essentialEnded stops the server when p is essential and has ended for
+// good: FATAL, or an expected exit that autorestart=no does not restart.
+// A stop on request is neither.
+func (s *Supervisor) essentialEnded(p *Program) {
+	if !p.cfg.Essential || s.quitting {
 		return
 	}
 	code := 1
 	if p.lastExit != nil {
 		code = p.lastExit.essentialCode()
-	}
-	if p.state == StateStopped && code == 0 {
-		code = 0
 	}
 	s.log.Errorf("%s: essential program ended (%s); stopping the server with exit code %d", p.cfg.Name, p.state, code)
 	s.shutdown(code)
