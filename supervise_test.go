@@ -1037,3 +1037,67 @@ essential=yes
 	inOrder(t, "server log", r.serverLog(), "job: RUNNING -> STOPPED: exited: exit status 0",
 		"job: essential program ended", "server: all programs stopped; exiting with status 0")
 }
+
+func TestSuperviseStartAfterStopGetsFullRetries(t *testing.T) {
+	t.Parallel()
+	r := newTestRamona(t, fmt.Sprintf(`
+[program:flaky]
+command=%s
+starttimeout=10
+autorestart=yes
+startretries=1
+`, helperCommand(t, "exit", "3")))
+	r.start()
+	r.waitState("flaky", "BACKOFF", lcWait)
+	if code, _, _ := r.cli("stop", "flaky"); code != 0 {
+		t.Errorf("stop flaky: exit %d, want 0", code)
+	}
+	if st := r.status()["flaky"]; st.State != "STOPPED" {
+		t.Fatalf("flaky after stop in BACKOFF: %+v; want STOPPED", st)
+	}
+	// A new start is a new attempt: it gets its retries again.
+	r.cli("start", "-i", "flaky")
+	st := r.waitState("flaky", "FATAL", lcWait)
+	if st.Launches != 3 {
+		t.Errorf("flaky: %+v; want 3 launches (1 before the stop, 1 + 1 retry after the start)", st)
+	}
+	log := r.serverLog()
+	if n := strings.Count(log, "retry 1/1 in 1s"); n != 2 {
+		t.Errorf("\"retry 1/1 in 1s\" %d times in the server log; want 2 (once per start)", n)
+	}
+	r.stopAll()
+}
+
+func TestSuperviseStartAfterStopRestartsAtOnce(t *testing.T) {
+	t.Parallel()
+	r := newTestRamona(t, fmt.Sprintf(`
+[program:victim]
+command=%s
+starttimeout=0.2
+autorestart=yes
+`, helperCommand(t, "sleep", "1h")))
+	r.start()
+	st := r.waitState("victim", "RUNNING", lcWait)
+	syscall.Kill(st.PID, syscall.SIGKILL) // restarted at once
+	st = r.waitStatus("victim", "RUNNING with a new pid", func(n programStatus) bool {
+		return n.State == "RUNNING" && n.PID != 0 && n.PID != st.PID
+	})
+	syscall.Kill(st.PID, syscall.SIGKILL) // a quick death: backs off
+	r.waitState("victim", "BACKOFF", lcWait)
+	if code, _, _ := r.cli("stop", "victim"); code != 0 {
+		t.Errorf("stop victim: exit %d, want 0", code)
+	}
+	// A new start is a new run: its first death restarts at once again.
+	if code, _, _ := r.cli("start", "victim"); code != 0 {
+		t.Errorf("start victim: exit %d, want 0", code)
+	}
+	st = r.status()["victim"]
+	syscall.Kill(st.PID, syscall.SIGKILL)
+	r.waitStatus("victim", "RUNNING with a new pid", func(n programStatus) bool {
+		return n.State == "RUNNING" && n.PID != 0 && n.PID != st.PID
+	})
+	if n := strings.Count(r.serverLog(), "victim: RUNNING -> BACKOFF"); n != 1 {
+		t.Errorf("%d backoffs in the server log; want 1 (the first death after a start restarts at once)", n)
+	}
+	r.stopAll()
+}
