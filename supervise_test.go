@@ -1101,3 +1101,29 @@ autorestart=yes
 	}
 	r.stopAll()
 }
+
+func TestSuperviseSIGTERMDuringStartSequence(t *testing.T) {
+	t.Parallel()
+	sleep := helperCommand(t, "sleep", "1h")
+	r := newTestRamona(t, fmt.Sprintf(`
+[program:slow]
+command=%s
+priority=200
+starttimeout=60
+
+[program:next]
+command=%s
+priority=100
+starttimeout=0.2
+`, sleep, sleep))
+	srv := r.start()
+	r.waitState("slow", "STARTING", lcWait)
+	srv.signal(syscall.SIGTERM)
+	// The server stops what runs and starts nothing more: it exits at once.
+	if code, err := srv.wait(lcWait); err != nil || code != 0 {
+		t.Errorf("server after SIGTERM during the start sequence: exit %d, %v; want 0", code, err)
+	}
+	if strings.Contains(r.serverLog(), "next: STOPPED -> STARTING") {
+		t.Errorf("the start sequence went on after SIGTERM")
+	}
+}
