@@ -91,6 +91,10 @@ func (q *sequence) advance(s *Supervisor) {
 
 func (q *sequence) startOne(s *Supervisor, p *Program) {
 	name := p.cfg.Name
+	if s.quitting {
+		q.fail("%s: not started: the server is stopping every program to exit", name)
+		return
+	}
 	switch p.state {
 	case StateRunning:
 		q.progress("%s: already RUNNING (pid %d)", name, p.pid())
