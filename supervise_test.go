@@ -346,7 +346,9 @@ stoptimeout=0.3
 	inOrder(t, "server log", r.serverLog(),
 		"stubborn: RUNNING -> STOPPING",
 		"stubborn: sending SIGTERM "+group,
+		"stubborn: still running 300ms after SIGTERM",
 		"stubborn: sending SIGINT "+group,
+		"stubborn: still running 300ms after SIGINT",
 		"stubborn: sending SIGKILL "+group,
 		"stubborn: STOPPING -> STOPPED")
 	if !gone(run.PID) {
