@@ -341,7 +341,7 @@ func (s *Supervisor) killStep(name string, k *killSequence, group bool, pid, pgi
 	k.timer = time.AfterFunc(k.step, func() {
 		s.post(func() {
 			if k.gen == gen && still() {
-				s.log.Warnf("%s: still running %s after %s", name, sig.String(), k.step)
+				s.log.Warnf("%s: still running %s after %s", name, k.step, signalName(sig))
 				s.killStep(name, k, group, pid, pgid, still)
 			}
 		})
