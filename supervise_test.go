@@ -159,7 +159,7 @@ func TestSuperviseStartingThenRunning(t *testing.T) {
 [program:app]
 command=%s
 autostart=no
-starttimeout=1
+starttimeout=2
 `, helperCommand(t, "sleep", "1h")))
 	r.start()
 	if code, _, _ := r.cli("start", "-i", "app"); code != 0 {
@@ -177,8 +177,8 @@ starttimeout=1
 	inOrder(t, "server log", log, "app: STOPPED -> STARTING: pid "+strconv.Itoa(st.PID), "app: STARTING -> RUNNING: pid "+strconv.Itoa(st.PID))
 	// RUNNING comes from a starttimeout timer armed after the STARTING line:
 	// never sooner (the log's timestamps are cut to the millisecond).
-	if d := logTime(t, log, "app: STARTING -> RUNNING").Sub(logTime(t, log, "app: STOPPED -> STARTING")); d < time.Second-time.Millisecond {
-		t.Errorf("RUNNING %v after STARTING, before starttimeout=1s", d)
+	if d := logTime(t, log, "app: STARTING -> RUNNING").Sub(logTime(t, log, "app: STOPPED -> STARTING")); d < 2*time.Second-time.Millisecond {
+		t.Errorf("RUNNING %v after STARTING, before starttimeout=2s", d)
 	}
 	r.stopAll()
 }
@@ -256,7 +256,7 @@ command=%s
 starttimeout=0.2
 autorestart=unexpected
 exitcodes=0,3
-`, helperCommand(t, "exit", "3", "1s"), helperCommand(t, "exit", "4", "1s")))
+`, helperCommand(t, "exit", "3", "1s"), helperCommand(t, "exit", "4", "2s")))
 	r.start()
 	first := r.waitState("unexpected", "RUNNING", lcWait)
 	again := r.waitStatus("unexpected", "restarted with a new pid", func(st programStatus) bool {
