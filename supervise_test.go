@@ -286,11 +286,18 @@ autorestart=yes
 `, helperCommand(t, "sleep", "1h")))
 	r.start()
 	pids := []int{r.waitState("victim", "RUNNING", lcWait).PID}
-	kill := func() programStatus {
+	// kill kills the program's process and waits for its successor,
+	// checking on the way that a quick death backs off and shows why.
+	kill := func(backoff bool) programStatus {
 		t.Helper()
 		last := pids[len(pids)-1]
 		if err := syscall.Kill(last, syscall.SIGKILL); err != nil {
 			t.Fatalf("kill %d: %v", last, err)
+		}
+		if backoff {
+			if st := r.waitState("victim", "BACKOFF", lcWait); !strings.Contains(st.Error, "killed by SIGKILL") {
+				t.Errorf("BACKOFF status error %q; want why it backs off (killed by SIGKILL)", st.Error)
+			}
 		}
 		st := r.waitStatus("victim", "RUNNING with a new pid", func(st programStatus) bool {
 			return st.State == "RUNNING" && st.PID != 0 && st.PID != last
@@ -299,7 +306,7 @@ autorestart=yes
 		return st
 	}
 
-	st := kill()
+	st := kill(false)
 	if st.Restarts != 1 || st.Launches != 2 {
 		t.Errorf("after the first kill: %+v; want restarts=1, launches=2", st)
 	}
@@ -309,8 +316,8 @@ autorestart=yes
 		t.Errorf("the first death backed off instead of restarting at once")
 	}
 
-	kill()
-	kill()
+	kill(true)
+	kill(true)
 	st = r.status()["victim"]
 	if st.Restarts != 3 || st.Launches != 4 {
 		t.Errorf("after three kills: %+v; want restarts=3, launches=4", st)
