@@ -487,7 +487,8 @@ func (s *Supervisor) afterExit(p *Program, st *exitStatus) {
 			return
 		}
 		delay := backoffDelay(p.quick - 1)
-		s.setState(p, StateBackoff, fmt.Sprintf("exited: %s; died quickly %d times in a row, restart in %s", desc, p.quick, delay))
+		p.lastError = fmt.Sprintf("exited: %s; died quickly %d times in a row, restart in %s", desc, p.quick, delay)
+		s.setState(p, StateBackoff, p.lastError)
 		s.armTimer(p, delay, func() { s.retry(p) })
 	}
 }
