@@ -1136,3 +1136,34 @@ starttimeout=0.2
 		t.Errorf("the start sequence went on after SIGTERM")
 	}
 }
+
+func TestSuperviseExitWhileStartingWithOutputHeldOpen(t *testing.T) {
+	t.Parallel()
+	// orphan-maker exits at once and leaves a child that holds its output
+	// pipe (as a daemonizing program does): the main process died while
+	// STARTING, a failed start even though its output is still open.
+	r := newTestRamona(t, fmt.Sprintf(`
+[program:daemonish]
+command=%s
+autostart=no
+starttimeout=0.2
+killby=TERM,INT
+stoptimeout=0.3
+`, helperCommand(t, "orphan-maker", "1h")))
+	r.start()
+	code, out, errOut := r.cli("start", "daemonish")
+	if code != exitFailed {
+		t.Errorf("start daemonish: exit %d, want 1\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	orphan := reportedPidIn(t, r.programLog("daemonish"), "orphan-maker")
+	st := r.waitState("daemonish", "FATAL", lcWait)
+	if !strings.Contains(st.Error, "exited too quickly: exit status 0") {
+		t.Errorf("status: %+v; want FATAL, exited too quickly", st)
+	}
+	log := r.serverLog()
+	if strings.Contains(log, "daemonish: STARTING -> RUNNING") {
+		t.Errorf("daemonish was RUNNING although its process had exited while STARTING")
+	}
+	waitFor(t, fmt.Sprintf("the left-over process %d to be killed and reaped", orphan), lcWait, func() bool { return reaped(orphan) })
+	r.stopAll()
+}
