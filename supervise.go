@@ -280,8 +280,10 @@ func (s *Supervisor) startProgram(p *Program) {
 }
 
 // becameRunning: the program stayed up for starttimeout (or said READY=1).
+// A process that already exited did not, even while its output drains:
+// finishInstance then reports a failed start.
 func (s *Supervisor) becameRunning(p *Program) {
-	if p.state != StateStarting || p.inst == nil {
+	if p.state != StateStarting || p.inst == nil || p.inst.status != nil {
 		return
 	}
 	p.retries = 0
