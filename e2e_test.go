@@ -98,6 +98,12 @@ func (r *testRamona) waitState(name, state string, timeout time.Duration) progra
 	return st
 }
 
+// programLog is the content of a program's merged log (<logdir>/NAME.log).
+func (r *testRamona) programLog(name string) string {
+	data, _ := os.ReadFile(filepath.Join(r.dir, "log", name+".log"))
+	return string(data)
+}
+
 // serverLog is what the foreground server wrote so far.
 func (r *testRamona) serverLog() string {
 	data, _ := os.ReadFile(filepath.Join(r.dir, "server.log"))

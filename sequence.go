@@ -104,6 +104,7 @@ func (q *sequence) startOne(s *Supervisor, p *Program) {
 		q.progress("%s: %s, waiting", name, p.state)
 	case StateStopped:
 		q.pending[p] = true
+		p.retries, p.quick = 0, 0 // a start on request counts afresh
 		s.startProgram(p)
 	case StateFatal:
 		if !q.opts.force {
@@ -111,7 +112,7 @@ func (q *sequence) startOne(s *Supervisor, p *Program) {
 			return
 		}
 		q.pending[p] = true
-		p.retries = 0
+		p.retries, p.quick = 0, 0
 		s.startProgram(p)
 	case StateStopping:
 		q.fail("%s: is STOPPING; start it again once it stopped", name)

@@ -293,8 +293,10 @@ func (s *Supervisor) startProgram(p *Program) {
 }
 
 // becameRunning: the program stayed up for starttimeout (or said READY=1).
+// A process that already exited did not, even while its output drains:
+// finishInstance then reports a failed start.
 func (s *Supervisor) becameRunning(p *Program) {
-	if p.state != StateStarting || p.inst == nil {
+	if p.state != StateStarting || p.inst == nil || p.inst.status != nil {
 		return
 	}
 	p.retries = 0
@@ -358,7 +360,7 @@ func (s *Supervisor) killStep(name string, k *killSequence, group bool, pid, pgi
 		s.post(func() {
 			s.checkGroups() // a group may have emptied without a reap of ours
 			if k.gen == gen && still() {
-				s.log.Warnf("%s: still running %s after %s", name, sig.String(), k.step)
+				s.log.Warnf("%s: still running %s after %s", name, k.step, signalName(sig))
 				s.killStep(name, k, group, pid, pgid, still)
 			}
 		})
@@ -503,7 +505,8 @@ func (s *Supervisor) afterExit(p *Program, st *exitStatus) {
 			return
 		}
 		delay := backoffDelay(p.quick - 1)
-		s.setState(p, StateBackoff, fmt.Sprintf("exited: %s; died quickly %d times in a row, restart in %s", desc, p.quick, delay))
+		p.lastError = fmt.Sprintf("exited: %s; died quickly %d times in a row, restart in %s", desc, p.quick, delay)
+		s.setState(p, StateBackoff, p.lastError)
 		s.armTimer(p, delay, func() { s.retry(p) })
 	}
 }

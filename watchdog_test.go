@@ -22,12 +22,6 @@ func needSystemdNotify(t *testing.T) {
 	}
 }
 
-// programLog reads a program's merged log in the test's log directory.
-func (r *testRamona) programLog(name string) string {
-	data, _ := os.ReadFile(filepath.Join(r.dir, "log", name+".log"))
-	return string(data)
-}
-
 func TestNotifyReadyFromShellScript(t *testing.T) {
 	needSystemdNotify(t)
 	sleep := helperCommand(t, "sleep", "1h")
