@@ -119,6 +119,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "exec-shim" {
 		return runExecShim(args[1:])
 	}
+	if len(args) > 0 && args[0] == "exec-guard" {
+		return runExecGuard()
+	}
 	fs := flag.NewFlagSet("ramona", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var configs stringList

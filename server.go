@@ -103,6 +103,11 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 		go s.readNotify(ns) // ends when the socket is closed at exit
 		defer ns.conn.Close()
 	}
+	if g, err := startGroupGuard(selfExe); err != nil {
+		log.Warnf("server: %v; if the server is killed, processes its programs started may outlive it", err)
+	} else {
+		s.guard = g
+	}
 	s.self = newSelfNotifier(environ)
 	s.self.keepAlive(environ)
 	defer s.self.close()

@@ -218,6 +218,7 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 	inst := &instance{prog: p, pid: pid, started: time.Now()}
 	if pc.ProcessGroup {
 		inst.pgid = pid
+		s.guard.add(pid)
 	}
 	s.byPid[pid] = inst
 	inst.readers = 1

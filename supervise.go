@@ -153,6 +153,7 @@ type Supervisor struct {
 	exitCode int           // the server's exit code once it is done
 	done     chan struct{} // closed when the loop has finished
 	notify   *notifySocket // NOTIFY_SOCKET of the programs; nil in unit tests
+	guard    *groupGuard   // kills the programs' groups if the server is killed; nil-safe
 	self     *selfNotifier // the service manager that started us, if any
 }
 
@@ -461,6 +462,9 @@ func bannerStatus(st *exitStatus) string {
 func (s *Supervisor) afterExit(p *Program, st *exitStatus) {
 	name := p.cfg.Name
 	s.disarmWatchdog(p)
+	if !groupAlive(p.pgid) {
+		s.guard.remove(p.pgid)
+	}
 	desc := fmt.Sprintf("%s after %s", st, roundDuration(st.uptime))
 	switch p.state {
 	case StateStopping:
@@ -594,6 +598,7 @@ func (s *Supervisor) handleLeftovers(p *Program) {
 func (s *Supervisor) checkGroups() {
 	for _, p := range s.order {
 		if p.state == StateStopping && p.inst == nil && !groupAlive(p.pgid) {
+			s.guard.remove(p.pgid)
 			s.finishStop(p, "process group gone")
 		}
 	}
@@ -601,7 +606,10 @@ func (s *Supervisor) checkGroups() {
 	for _, lg := range s.left {
 		if groupAlive(lg.pgid) {
 			kept = append(kept, lg)
-		} else if lg.kill.timer != nil {
+			continue
+		}
+		s.guard.remove(lg.pgid)
+		if lg.kill.timer != nil {
 			lg.kill.timer.Stop()
 		}
 	}
@@ -699,6 +707,7 @@ func (s *Supervisor) finishShutdown() {
 	for _, lg := range s.left {
 		s.signal(lg.name, true, 0, lg.pgid, syscall.SIGKILL)
 	}
+	s.guard.close()
 	for _, p := range s.order {
 		p.logs.close()
 	}

@@ -865,12 +865,19 @@ processgroup=no
 command=%[1]s
 starttimeout=0.2
 umask=022
-`, sleep))
+
+[program:family]
+command=%[2]s
+starttimeout=0.2
+`, sleep, helperCommand(t, "grandchild", "1h")))
 	srv := r.start()
 	var pids []int
-	for _, n := range []string{"grouped", "ungrouped", "shimmed"} {
+	for _, n := range []string{"grouped", "ungrouped", "shimmed", "family"} {
 		pids = append(pids, r.waitState(n, "RUNNING", lcWait).PID)
 	}
+	// The grandchild gets no parent-death signal from the kernel: the
+	// group guard must kill it.
+	pids = append(pids, reportedPidIn(t, r.waitProgramLog("family", "grandchild: pid=", "ignore-term: ready"), "grandchild"))
 	srv.signal(syscall.SIGKILL)
 	if _, err := srv.wait(lcWait); err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Errorf("server after SIGKILL: %v; want killed", err)

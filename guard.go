@@ -1,0 +1,107 @@
+// The group guard: programs get SIGKILL as their parent-death signal, but
+// the kernel sends it only to the server's direct children. So the server
+// starts `ramona exec-guard`, a small process in its own session that learns
+// every program's process group through a pipe; if the pipe closes without
+// "exit" (the server was killed), it sends SIGKILL to every group it knows.
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// groupGuard is the server's end of the guard's pipe. It is used only on the
+// supervisor's loop.
+type groupGuard struct {
+	w     *os.File
+	known map[int]bool
+}
+
+// startGroupGuard starts the guard process; nil and an error when it cannot.
+func startGroupGuard(selfExe string) (*groupGuard, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	defer devnull.Close()
+	argv := append(append([]string{selfExe}, reexecPrefix...), "exec-guard")
+	_, err = syscall.ForkExec(selfExe, argv, &syscall.ProcAttr{
+		Env:   os.Environ(),
+		Files: []uintptr{r.Fd(), devnull.Fd(), devnull.Fd()},
+		Sys:   &syscall.SysProcAttr{Setsid: true}, // survives a kill of the server's process group
+	})
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("group guard: %v", err)
+	}
+	return &groupGuard{w: w, known: map[int]bool{}}, nil
+}
+
+func (g *groupGuard) add(pgid int) {
+	if g == nil || pgid <= 0 || g.known[pgid] {
+		return
+	}
+	g.known[pgid] = true
+	fmt.Fprintf(g.w, "+%d\n", pgid)
+}
+
+// remove forgets a group that has gone, so that a later process reusing
+// its number is never killed.
+func (g *groupGuard) remove(pgid int) {
+	if g == nil || !g.known[pgid] {
+		return
+	}
+	delete(g.known, pgid)
+	fmt.Fprintf(g.w, "-%d\n", pgid)
+}
+
+// close lets the guard go without killing anything: the server stopped
+// every program itself.
+func (g *groupGuard) close() {
+	if g == nil {
+		return
+	}
+	fmt.Fprintln(g.w, "exit")
+	g.w.Close()
+}
+
+// runExecGuard is `ramona exec-guard`: it reads +PGID / -PGID / exit lines
+// on stdin; at end of input without "exit" it kills every group it holds.
+func runExecGuard() int {
+	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGPIPE)
+	groups := map[int]bool{}
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		line := strings.TrimSpace(in.Text())
+		if line == "exit" {
+			return 0
+		}
+		if len(line) < 2 {
+			continue
+		}
+		n, err := strconv.Atoi(line[1:])
+		if err != nil || n <= 0 {
+			continue
+		}
+		if line[0] == '+' {
+			groups[n] = true
+		} else {
+			delete(groups, n)
+		}
+	}
+	for pgid := range groups {
+		syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+	return 0
+}
