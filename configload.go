@@ -1,0 +1,555 @@
+// Loading the configuration: reading the files with their includes, the
+// section reader that runs every key of a section through its keySpec table
+// (interpolation, defaults, file:line on every error), unknown-key warnings,
+// and the resolution of the merged document into the typed Config.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// loader holds the state of one loadConfig call.
+type loader struct {
+	doc       *iniDoc
+	cfg       *Config
+	environ   map[string]string // the server's environment
+	mainDir   string            // directory of the first config file
+	envSets   map[string][]EnvVar
+	read      map[string]string // absolute path -> the file that included it ("" for -c files)
+	errs      ConfigErrors
+	fileKeys  map[string][]*iniValue // [general] include entries per file, for include rounds
+	dirs      map[string]string      // file as named in the document -> its absolute directory
+	fileOrder []string               // files as named in the document, in the order read
+}
+
+// sectionReader reads the keys of one section through a keySpec table.
+type sectionReader struct {
+	ld    *loader
+	sec   *iniSection
+	at    *iniValue // the entry being read; nil for a default
+	errs  []*ConfigError
+	known map[string]bool
+}
+
+func (r *sectionReader) env(name string) string { return r.ld.environ[name] }
+
+// baseDir is the directory relative paths in the current value resolve
+// against, absolute even when -c named the file relative to the working
+// directory.
+func (r *sectionReader) baseDir() string {
+	if r.at != nil {
+		return r.ld.dirOf(r.at.file)
+	}
+	if r.sec != nil && r.sec.file != "" {
+		return r.ld.dirOf(r.sec.file)
+	}
+	return r.ld.mainDir
+}
+
+// dirOf is the absolute directory of a file as the document names it.
+func (ld *loader) dirOf(file string) string {
+	d, ok := ld.dirs[file]
+	if !ok {
+		d = filepath.Dir(absPath(file))
+		ld.dirs[file] = d
+	}
+	return d
+}
+
+func (r *sectionReader) fail(key string, err error) {
+	e := &ConfigError{Section: r.sec.name, Key: key, Msg: err.Error()}
+	if r.at != nil {
+		e.File, e.Line = r.at.file, r.at.line
+	} else {
+		e.File, e.Line = r.sec.file, r.sec.line
+	}
+	r.errs = append(r.errs, e)
+}
+
+// value returns the interpolated value of key, or def when it is not set.
+func (r *sectionReader) value(key, def string) (string, bool) {
+	r.known[key] = true
+	r.at = r.ld.doc.get(r.sec, key)
+	if r.at == nil {
+		return def, true
+	}
+	at := r.at
+	v, err := r.ld.doc.interpolate(r.sec, at, r.ld.extraNames(at.file))
+	if err != nil {
+		var quoting *quotingError
+		if secretKeys[key] && errors.As(err, &quoting) {
+			err = errors.New("the value has a % that is neither %% nor a complete %(name)s reference " +
+				"(the value is not shown: it holds a password); write %% for a literal percent sign")
+		}
+		r.fail(key, err)
+		return "", false
+	}
+	return v, true
+}
+
+// extraNames gives the names every value may refer to besides keys, for a
+// value written in file: %(here)s, the file's directory, and %(ENV_X)s, the
+// server's environment variable X.
+func (ld *loader) extraNames(file string) func(string) (string, error) {
+	return func(name string) (string, error) {
+		if name == "here" {
+			return ld.dirOf(file), nil
+		}
+		if env, ok := strings.CutPrefix(name, "ENV_"); ok {
+			v, ok := ld.environ[env]
+			if !ok {
+				return "", fmt.Errorf("the server's environment has no %s; set it before starting ramona, or write the value here", env)
+			}
+			return v, nil
+		}
+		return "", errNotExtra
+	}
+}
+
+// secretKeys hold passwords: no message may show their values.
+var secretKeys = map[string]bool{"delivery": true, "password": true}
+
+func readSection[T any](r *sectionReader, specs []keySpec[T], t T) {
+	for _, ks := range specs {
+		v, ok := r.value(ks.key, ks.def)
+		if !ok {
+			continue
+		}
+		if err := ks.set(r, t, v); err != nil {
+			r.fail(ks.key, err)
+		}
+	}
+}
+
+// unknownKeys warns about every key of the section that no table knows.
+// With typosOnly (for [general], where applications keep their own keys, as
+// the Python original invited them to) only keys that look like a misspelt
+// known key are reported.
+func (r *sectionReader) unknownKeys(vocabulary []string, typosOnly bool) {
+	for _, k := range r.sec.order {
+		if r.known[k] {
+			continue
+		}
+		v := r.sec.values[k]
+		msg := "unknown key, ignored"
+		s := closestWord(k, vocabulary)
+		if s != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", s)
+		} else if typosOnly {
+			continue
+		}
+		r.ld.cfg.Warnings = append(r.ld.cfg.Warnings, &ConfigError{File: v.file, Line: v.line, Section: r.sec.name, Key: k, Msg: msg})
+	}
+}
+
+func (ld *loader) reader(sec *iniSection) *sectionReader {
+	r := &sectionReader{ld: ld, sec: sec, known: map[string]bool{}}
+	if sec == nil {
+		r.sec = &iniSection{values: map[string]*iniValue{}}
+	}
+	r.errs = append(r.errs, r.sec.errs...)
+	return r
+}
+
+// loadConfig reads the given files (in order, later ones winning), follows
+// their includes and returns the checked configuration. environ is the
+// server's environment (os.Environ()). The error, when not nil, is a
+// ConfigErrors: the global sections are broken and nothing can run. A broken
+// [program:x] is not an error here: that program has Err set.
+func loadConfig(files []string, environ []string) (*Config, error) {
+	ld := &loader{
+		doc:      newINIDoc(),
+		cfg:      &Config{},
+		environ:  map[string]string{},
+		envSets:  map[string][]EnvVar{},
+		read:     map[string]string{},
+		fileKeys: map[string][]*iniValue{},
+		dirs:     map[string]string{},
+	}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			ld.environ[k] = v
+		}
+	}
+	if len(files) == 0 {
+		return nil, ConfigErrors{{Msg: "no configuration file given; use -c FILE or set $RAMONA_CONFIG"}}
+	}
+	var round []string
+	for _, f := range files {
+		abs, err := filepath.Abs(expandHome(f))
+		if err != nil {
+			ld.errs = append(ld.errs, &ConfigError{File: f, Msg: err.Error()})
+			continue
+		}
+		if _, dup := ld.read[abs]; dup {
+			continue
+		}
+		if err := ld.readFile(f, abs); err != nil {
+			ld.errs = append(ld.errs, &ConfigError{File: f, Msg: fmt.Sprintf("cannot read the configuration file: %v", pathErrText(err))})
+			continue
+		}
+		ld.read[abs] = ""
+		ld.cfg.Files = append(ld.cfg.Files, abs)
+		round = append(round, f)
+	}
+	if len(ld.errs) > 0 {
+		return nil, ld.errs
+	}
+	ld.mainDir = filepath.Dir(ld.cfg.Files[0])
+	ld.followIncludes(round)
+	ld.doc.applyPlatformOverrides(currentPlatform)
+	ld.cfg.Warnings = append(ld.cfg.Warnings, ld.doc.warnings...)
+	ld.resolve()
+	if len(ld.errs) > 0 {
+		return nil, ld.errs
+	}
+	return ld.cfg, nil
+}
+
+// readFile parses one file into the document and remembers its include keys.
+func (ld *loader) readFile(name, abs string) error {
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return err
+	}
+	ld.doc.parse(name, data)
+	ld.fileOrder = append(ld.fileOrder, name)
+	if g := ld.doc.sections["general"]; g != nil {
+		for _, k := range g.order {
+			v := g.values[k]
+			if v.file == name && (k == "include" || strings.HasPrefix(k, "include@")) {
+				ld.fileKeys[name] = append(ld.fileKeys[name], v)
+			}
+		}
+	}
+	return nil
+}
+
+// followIncludes reads included files round by round, as ConfigParser-based
+// Ramona did: after a round, the include value set last by a file of that
+// round names the next files (the first round defaults to <siteconf>). Each
+// entry is relative to the file that wrote it. A file that includes one of
+// its own includers is a loop and an error; a file already read is skipped.
+func (ld *loader) followIncludes(round []string) {
+	for depth := 0; len(round) > 0; depth++ {
+		var inc *iniValue
+		for _, f := range round {
+			if v := pickPlatform(ld.fileKeys[f], "include"); v != nil {
+				inc = v
+			}
+		}
+		var value, baseDir, from string
+		if inc != nil {
+			general := ld.doc.sections["general"]
+			s, err := ld.doc.interpolate(general, inc, ld.extraNames(inc.file))
+			if err != nil {
+				ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include", Msg: err.Error()})
+				return
+			}
+			value, from = s, inc.file
+			baseDir = filepath.Dir(absPath(inc.file))
+		} else if depth == 0 {
+			value, baseDir = "<siteconf>", ld.mainDir
+		}
+		var next []string
+		for _, entry := range strings.Split(value, ";") {
+			entry = strings.TrimSpace(entry)
+			if entry == "" {
+				continue
+			}
+			optional := false
+			paths := []string{entry}
+			if entry == "<siteconf>" {
+				optional = true
+				app := ld.appName()
+				paths = []string{"./site.conf", "./" + app + "-site.conf", "/etc/" + app + ".conf", "~/." + app + ".conf"}
+			} else if strings.HasPrefix(entry, "<") {
+				ld.cfg.Warnings = append(ld.cfg.Warnings, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
+					Msg: fmt.Sprintf("unknown include %s, ignored (the only magic value is <siteconf>)", entry)})
+				continue
+			}
+			for _, p := range paths {
+				abs := resolvePath(p, baseDir)
+				if _, done := ld.read[abs]; done {
+					if chain := ld.includeChain(absPath(from)); from != "" && contains(chain, abs) {
+						ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
+							Msg: fmt.Sprintf("include loop: %s; remove one of these includes", strings.Join(append(reverse(chain), abs), " -> "))})
+					}
+					continue
+				}
+				fi, err := os.Stat(abs)
+				if err != nil {
+					if !optional {
+						ld.cfg.Warnings = append(ld.cfg.Warnings, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
+							Msg: fmt.Sprintf("%s: %s, skipped", abs, pathErrText(err))})
+					}
+					continue
+				}
+				// Only regular files: a directory cannot be read, and a device
+				// or a pipe (/dev/zero, a FIFO) could block or never end.
+				// <siteconf> files are optional: one that cannot be read (such
+				// as /etc/APPNAME.conf readable by root only) is skipped.
+				var problem string
+				if !fi.Mode().IsRegular() {
+					problem = "not a regular file"
+				} else if err := ld.readFile(abs, abs); err != nil {
+					problem = pathErrText(err)
+				}
+				if problem != "" {
+					if optional {
+						ld.cfg.Warnings = append(ld.cfg.Warnings, &ConfigError{File: abs, Msg: problem + ", skipped (<siteconf>)"})
+					} else if !fi.Mode().IsRegular() {
+						ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
+							Msg: fmt.Sprintf("%s is not a regular file; include only configuration files", abs)})
+					} else {
+						ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
+							Msg: fmt.Sprintf("cannot read %s: %s", abs, problem)})
+					}
+					continue
+				}
+				ld.read[abs] = absPath(from)
+				ld.cfg.Included = append(ld.cfg.Included, abs)
+				next = append(next, abs)
+			}
+		}
+		round = next
+	}
+}
+
+// includeChain lists a file and the files that included it, innermost first.
+func (ld *loader) includeChain(abs string) []string {
+	var chain []string
+	for abs != "" && !contains(chain, abs) {
+		chain = append(chain, abs)
+		abs = ld.read[abs]
+	}
+	return chain
+}
+
+func (ld *loader) appName() string {
+	if g := ld.doc.sections["general"]; g != nil {
+		if v := g.values["appname"]; v != nil && v.value != "" {
+			return v.value
+		}
+	}
+	return "ramona"
+}
+
+// pickPlatform returns the entry for key among one file's entries, preferring
+// key@GOOS, then key@posix, then key.
+func pickPlatform(entries []*iniValue, key string) *iniValue {
+	var best *iniValue
+	bestRank := -1
+	for _, v := range entries {
+		r := -1
+		switch v.key {
+		case key:
+			r = 0
+		case key + "@posix":
+			if currentPlatform != "windows" {
+				r = 1
+			}
+		case key + "@" + currentPlatform:
+			r = 2
+		}
+		if r >= bestRank && r >= 0 {
+			best, bestRank = v, r
+		}
+	}
+	return best
+}
+
+// resolve turns the merged document into the typed Config.
+func (ld *loader) resolve() {
+	doc, cfg := ld.doc, ld.cfg
+	global := func(name string, specs []keySpec[*Config]) {
+		r := ld.reader(doc.sections[name])
+		r.sec.name = name
+		readSection(r, specs, cfg)
+		ld.errs = append(ld.errs, r.errs...)
+		if doc.sections[name] != nil {
+			r.unknownKeys(specNames(specs), name == "general")
+		}
+	}
+	ld.errs = append(ld.errs, doc.errs...)
+	global("general", generalKeys)
+	global("ramona:server", serverKeys)
+	global("ramona:console", consoleKeys)
+	global("ramona:notify", notifyKeys)
+
+	// Environment sets.
+	for _, name := range doc.order {
+		set, ok := "", name == "env"
+		if !ok {
+			set, ok = strings.CutPrefix(name, "env:")
+			if ok && set == "" {
+				ld.errs = append(ld.errs, &ConfigError{File: doc.sections[name].file, Line: doc.sections[name].line, Section: name, Msg: "an [env:NAME] section needs a name"})
+				continue
+			}
+		}
+		if !ok {
+			continue
+		}
+		sec := doc.sections[name]
+		r := ld.reader(sec)
+		vars := []EnvVar{}
+		for _, k := range sec.order {
+			v, ok := r.value(k, "")
+			if !ok {
+				continue
+			}
+			vars = append(vars, EnvVar{Name: k, Value: v, Unset: v == ""})
+		}
+		ld.errs = append(ld.errs, r.errs...)
+		ld.envSets[set] = vars
+	}
+	if _, ok := ld.envSets[""]; !ok {
+		ld.envSets[""] = []EnvVar{}
+	}
+
+	logOwners := map[string]string{}
+	if cfg.Server.Log != "" {
+		logOwners[cfg.Server.Log] = "the server's own log ([ramona:server] log)"
+	}
+	for _, name := range doc.order {
+		sec := doc.sections[name]
+		switch {
+		case strings.HasPrefix(name, "program:"):
+			p := ld.program(sec, strings.TrimPrefix(name, "program:"))
+			for _, out := range []struct {
+				key    string
+				target OutputTarget
+			}{{"stdout", p.Stdout}, {"stderr", p.Stderr}} {
+				if p.Err != nil || out.target.Kind != OutFile {
+					continue
+				}
+				path := out.target.Path
+				if owner, taken := logOwners[path]; taken && owner != "["+name+"]" {
+					e := &ConfigError{File: p.File, Line: p.Line, Section: name, Key: out.key,
+						Msg: fmt.Sprintf("log file %s is already used by %s; give each program its own file", path, owner)}
+					if v := doc.get(sec, out.key); v != nil { // else the default named it: point at the section
+						e.File, e.Line = v.file, v.line
+					}
+					p.Err = ConfigErrors{e}
+				} else {
+					logOwners[path] = "[" + name + "]"
+				}
+			}
+			cfg.Programs = append(cfg.Programs, p)
+		case strings.HasPrefix(name, "tool:"):
+			cfg.Tools = append(cfg.Tools, ld.tool(sec, strings.TrimPrefix(name, "tool:")))
+		case name == "general" || name == "ramona:server" || name == "ramona:console" || name == "ramona:notify" ||
+			name == "env" || strings.HasPrefix(name, "env:"):
+			// read above, with their syntax errors
+		case name == "ramona:httpfend": // the Python original's section; its keys moved to [program:X]
+			ld.errs = append(ld.errs, sec.errs...)
+		case strings.HasPrefix(name, "ramona:"):
+			ld.errs = append(ld.errs, sec.errs...)
+			cfg.Warnings = append(cfg.Warnings, &ConfigError{File: sec.file, Line: sec.line, Section: name,
+				Msg: "unknown section, ignored (Ramona's are [ramona:server], [ramona:console], [ramona:notify])"})
+		default: // [DEFAULT], which every section reads, and sections of the operator's own
+			ld.errs = append(ld.errs, sec.errs...)
+		}
+	}
+	// Warnings in the order the files were read, then by line.
+	rank := map[string]int{}
+	for i, f := range ld.fileOrder {
+		rank[f] = i + 1
+	}
+	sort.SliceStable(cfg.Warnings, func(i, j int) bool {
+		a, b := cfg.Warnings[i], cfg.Warnings[j]
+		if rank[a.File] != rank[b.File] {
+			return rank[a.File] < rank[b.File]
+		}
+		return a.Line < b.Line
+	})
+}
+
+func (ld *loader) program(sec *iniSection, name string) *ProgramConfig {
+	p := &ProgramConfig{Name: name, File: sec.file, Line: sec.line, BaseDir: filepath.Dir(absPath(sec.file))}
+	r := ld.reader(sec)
+	if err := checkName(name); err != nil {
+		r.errs = append(r.errs, &ConfigError{File: sec.file, Line: sec.line, Section: sec.name, Msg: err.Error()})
+	}
+	readSection(r, programKeys, p)
+	if !p.HTTPFrontend {
+		for k := range frontendOnlyKeys {
+			if v := sec.values[k]; v != nil {
+				ld.cfg.Warnings = append(ld.cfg.Warnings, &ConfigError{File: v.file, Line: v.line, Section: sec.name, Key: k,
+					Msg: "only used with command=<httpfend>, ignored"})
+			}
+		}
+	}
+	if p.Stdout.Kind == OutMerged && p.Stderr.Kind == OutMerged {
+		r.at = ld.doc.get(sec, "stdout") // fail reports the line of r.at
+		r.fail("stdout", errors.New("stdout=<stderr> and stderr=<stdout> send each stream to the other; send one of them to a file, <logdir>, <console> or <null>"))
+	}
+	r.unknownKeys(specNames(programKeys), false)
+	if len(r.errs) > 0 {
+		p.Err = ConfigErrors(r.errs)
+	}
+	return p
+}
+
+func (ld *loader) tool(sec *iniSection, name string) *ToolConfig {
+	t := &ToolConfig{Name: name, File: sec.file, Line: sec.line, BaseDir: filepath.Dir(absPath(sec.file))}
+	r := ld.reader(sec)
+	if err := checkName(name); err != nil {
+		r.errs = append(r.errs, &ConfigError{File: sec.file, Line: sec.line, Section: sec.name, Msg: err.Error()})
+	}
+	readSection(r, toolKeys, t)
+	r.unknownKeys(specNames(toolKeys), false)
+	if len(r.errs) > 0 {
+		t.Err = ConfigErrors(r.errs)
+	}
+	return t
+}
+
+// parseOutput resolves a stdout or stderr key. It needs the other stream's
+// raw value to name <logdir> files (NAME.log when both share one file,
+// NAME-out.log and NAME-err.log otherwise).
+func parseOutput(v, stream string, r *sectionReader) (OutputTarget, error) {
+	other, otherDef := "stderr", "<logdir>"
+	if stream == "stderr" {
+		other, otherDef = "stdout", "<stderr>"
+	}
+	otherVal := otherDef
+	if ov := r.ld.doc.get(r.sec, other); ov != nil {
+		otherVal = ov.value
+	}
+	logdir := r.ld.cfg.LogDir
+	name := strings.TrimPrefix(r.sec.name, "program:")
+	switch {
+	case v == "<null>":
+		return OutputTarget{Kind: OutNull}, nil
+	case v == "<console>":
+		return OutputTarget{Kind: OutConsole}, nil
+	case v == "<stderr>" && stream == "stdout", v == "<stdout>" && stream == "stderr":
+		return OutputTarget{Kind: OutMerged}, nil
+	case v == "<logdir>":
+		joined := (stream == "stdout" && otherVal == "<stdout>") || (stream == "stderr" && otherVal == "<stderr>") || otherVal == "<null>" || otherVal == "<console>"
+		if joined {
+			return OutputTarget{Kind: OutFile, Path: filepath.Join(logdir, name+".log")}, nil
+		}
+		suffix := "-out.log"
+		if stream == "stderr" {
+			suffix = "-err.log"
+		}
+		return OutputTarget{Kind: OutFile, Path: filepath.Join(logdir, name+suffix)}, nil
+	case strings.HasPrefix(v, "<logdir>/"):
+		return OutputTarget{Kind: OutFile, Path: filepath.Join(logdir, strings.TrimPrefix(v, "<logdir>/"))}, nil
+	case strings.HasPrefix(v, "<") || v == "":
+		mergeInto := "<stderr>"
+		if stream == "stderr" {
+			mergeInto = "<stdout>"
+		}
+		return OutputTarget{}, fmt.Errorf("%q is not an output; use <null>, <logdir>, <console>, %s, or a file path", v, mergeInto)
+	default:
+		return OutputTarget{Kind: OutFile, Path: resolvePath(v, r.baseDir())}, nil
+	}
+}
