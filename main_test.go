@@ -2,7 +2,7 @@
 // programs ("ramona-test-helper NAME ARGS", see runTestHelper) and as the ramona
 // binary itself ("ramona-test-main ARGS"), so end-to-end tests need no go build.
 // It also owns the utilities those tests share (server start/stop, in-process
-// cli, waitFor, leftover-process checks) and the self-tests of all of them.
+// cli, waitFor, leftover-process checks); their self-tests are in harness_test.go.
 package main
 
 import (
