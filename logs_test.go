@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -260,6 +261,25 @@ command=%s
 	})
 	if st := r.status()["later"]; st.State != "RUNNING" || st.Launches != 1 {
 		t.Errorf("the program was disturbed by the log fault: %+v", st)
+	}
+	r.stopAll()
+}
+
+func TestLogTimestampPrefixesCapturedLines(t *testing.T) {
+	r := newTestRamona(t, fmt.Sprintf(`
+[program:stamped]
+starttimeout=0
+logtimestamp=yes
+command=%s
+`, helperCommand(t, "echo-lines", "3", "1ms")))
+	r.start()
+	log := r.waitProgramLog("stamped", "line 3\n")
+	stamp := regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d) line \d\n`)
+	if n := len(stamp.FindAllString(log, -1)); n != 3 {
+		t.Errorf("%d of 3 lines carry an ISO-8601 timestamp:\n%s", n, log)
+	}
+	if !strings.HasPrefix(log, "-=[ stamped STARTING") {
+		t.Errorf("the banner must not be stamped:\n%s", log)
 	}
 	r.stopAll()
 }
