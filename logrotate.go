@@ -611,7 +611,7 @@ type Ring struct {
 	maxBytes int
 
 	mu     sync.Mutex
-	buf    []byte // capacity 2*maxBytes; live data is buf[start:]
+	buf    []byte // at most 2*maxBytes long; live data is buf[start:]
 	start  int
 	follow followerSet
 }
@@ -622,7 +622,7 @@ func newRing(maxBytes int) *Ring {
 	if maxBytes <= 0 {
 		maxBytes = defaultRingSize
 	}
-	return &Ring{maxBytes: maxBytes, buf: make([]byte, 0, 2*maxBytes)}
+	return &Ring{maxBytes: maxBytes} // the buffer grows with use: a quiet program costs nothing
 }
 
 // Write keeps p (or its last maxBytes bytes) and copies it to the followers.
@@ -650,7 +650,7 @@ func (r *Ring) appendLocked(p []byte) {
 		r.dropToLocked(1)
 		return
 	}
-	if len(r.buf)+len(p) > cap(r.buf) {
+	if len(r.buf)+len(p) > 2*r.maxBytes {
 		r.buf = r.buf[:copy(r.buf, r.buf[r.start:])]
 		r.start = 0
 	}
