@@ -327,3 +327,17 @@ func equalFoldLower(s, lower []byte) bool {
 	}
 	return true
 }
+
+// logScanners are the scanners for a program's stdout and stderr pipes; with
+// merged streams one pipe carries both, and its scanner has both rule sets.
+// Without mail delivery nothing is scanned.
+func (s *Supervisor) logScanners(pc *ProgramConfig, merged bool) (stdout, stderr *logScanner) {
+	if s.mailer == nil {
+		return nil, nil
+	}
+	if merged {
+		return newLogScanner(pc.Name, "output", s.mailer.submit, pc.LogScanStderr, pc.LogScanStdout), nil
+	}
+	return newLogScanner(pc.Name, "stdout", s.mailer.submit, pc.LogScanStdout),
+		newLogScanner(pc.Name, "stderr", s.mailer.submit, pc.LogScanStderr)
+}

@@ -240,6 +240,21 @@ func TestLogScanMergedStreamsOneNotificationPerHit(t *testing.T) {
 	}
 }
 
+func TestLogScannersNeedMail(t *testing.T) {
+	pc := &ProgramConfig{Name: "web", LogScanStdout: mustRules(t, "error>now"), LogScanStderr: mustRules(t, "error>now")}
+	s := &Supervisor{}
+	if a, b := s.logScanners(pc, false); a != nil || b != nil {
+		t.Errorf("without a mailer: scanners %v %v", a, b)
+	}
+	s.mailer = newMailer(&Config{AppName: "ramona"}, &serverLog{w: &bytes.Buffer{}})
+	if a, b := s.logScanners(pc, true); a == nil || b != nil || a.stream != "output" {
+		t.Errorf("merged: scanners %v %v", a, b)
+	}
+	if a, b := s.logScanners(pc, false); a == nil || b == nil || a.stream != "stdout" || b.stream != "stderr" {
+		t.Errorf("separate streams: scanners %v %v", a, b)
+	}
+}
+
 // ---- benchmarks ----
 
 // benchLog is what bench/logbench.sh writes: a log line without keywords.

@@ -259,19 +259,28 @@ func (m *Mailer) run() {
 		}
 		select {
 		case n := <-m.queue:
+			select { // a reload before this submission applies to it
+			case c := <-m.reconf:
+				m.reconfigured(c)
+			default:
+			}
 			m.receive(n)
 		case r := <-m.results:
 			m.finished(r)
 		case c := <-m.reconf:
-			m.setConfig(c)
-			m.nextDaily = nextDailyTime(m.clock.Now(), c.DailyAt)
-			m.log.Infof("mail: settings reloaded")
+			m.reconfigured(c)
 		case <-wake:
 		case <-m.stop:
 			m.shutdown()
 			return
 		}
 	}
+}
+
+func (m *Mailer) reconfigured(c NotifyConfig) {
+	m.setConfig(c)
+	m.nextDaily = nextDailyTime(m.clock.Now(), c.DailyAt)
+	m.log.Infof("mail: settings reloaded")
 }
 
 // nextDailyTime is the first dailyat after now, in local time.

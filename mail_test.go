@@ -2,8 +2,9 @@
 // (flood limits, the digest, retries, the stash, a full queue, secrets);
 // the others talk to a real SMTP server, Debian's python3-aiosmtpd, started
 // on a free loopback port: plain SMTP, STARTTLS and SMTPS with a test
-// certificate, AUTH PLAIN and LOGIN (testdata/smtp_auth_server.py), and a
-// dead server that comes back.
+// certificate, AUTH PLAIN and LOGIN (testdata/smtp_auth_server.py), a dead
+// server that comes back, and end to end through a Ramona server: a FATAL
+// program, a log scan hit, `ramona notify`.
 package main
 
 import (
@@ -519,6 +520,26 @@ func TestMailerNeverShowsThePassword(t *testing.T) {
 	}
 }
 
+func TestMailerReconfigure(t *testing.T) {
+	um := newUnitMailer(t, testNotifyConfig())
+	c := testNotifyConfig().Notify
+	c.Receivers, c.DailyAt = []string{"new@example.com"}, 8*time.Hour+30*time.Minute
+	um.reconfigure(c)
+	um.submitNow("", "after reload", "x\n")
+	um.submitDaily("", "daily after reload", "y\n")
+	if got := um.waitMails(1)[0]; strings.Join(got.to, ",") != "new@example.com" {
+		t.Errorf("after a reload the mail went to %v", got.to)
+	}
+	um.do(func() {})
+	um.clock.Advance(30 * time.Minute) // the new dailyat, 08:30
+	if got := um.waitMails(2)[1]; !strings.Contains(got.subject, "daily digest") {
+		t.Errorf("no digest at the new dailyat: %q", got.subject)
+	}
+	if !strings.Contains(um.log.String(), "mail: settings reloaded") {
+		t.Errorf("log:\n%s", um.log)
+	}
+}
+
 func TestNextDailyTime(t *testing.T) {
 	loc := time.Local
 	for _, c := range []struct{ now, want time.Time }{
@@ -907,4 +928,103 @@ func TestSMTPDeadServerThenRecovery(t *testing.T) {
 		data, _ := os.ReadFile(filepath.Join(stash, "shop-mail.json"))
 		return !strings.Contains(string(data), "disk almost full")
 	})
+}
+
+// ---- end to end: a Ramona server mails through aiosmtpd ----
+
+func TestMailEndToEnd(t *testing.T) {
+	port := freePort(t)
+	srv := startAiosmtpd(t, port)
+	r := newTestRamona(t, fmt.Sprintf(`
+[ramona:notify]
+delivery=smtp://127.0.0.1:%d?tls=none
+receiver=ops@example.com
+sender=ramona@example.com
+logscan=<none>
+
+[program:crash]
+command=%s
+starttimeout=5
+
+[program:scan]
+command=/bin/sh -c "echo starting up; printf 'then an ERR'; sleep 0.2; echo 'OR happened'; echo after; exec sleep 3600"
+logscan_stderr=error>now
+`, port, helperCommand(t, "exit", "3")))
+	r.start()
+	r.waitState("crash", "FATAL", 20*time.Second)
+	host, _ := os.Hostname()
+	var fatal, scan, seq receivedMail
+	waitFor(t, "the FATAL, log scan and start sequence mails", 20*time.Second, func() bool {
+		for _, m := range srv.mails() {
+			switch {
+			case strings.Contains(m.subject, "crash FATAL"):
+				fatal = m
+			case strings.Contains(m.subject, "scan"):
+				scan = m
+			case strings.Contains(m.subject, "server start"):
+				seq = m
+			}
+		}
+		return fatal.subject != "" && scan.subject != "" && seq.subject != ""
+	})
+	if !strings.Contains(seq.subject, "server start: 1 program(s) failed") || !strings.Contains(seq.body, `The sequence "server start", requested by the server itself`) ||
+		!strings.Contains(seq.body, "crash: FATAL") {
+		t.Errorf("the sequence mail: %q\n%s", seq.subject, seq.body)
+	}
+	if want := "ramona / " + host + " / crash FATAL (by Ramona)"; fatal.subject != want {
+		t.Errorf("FATAL subject %q, want %q", fatal.subject, want)
+	}
+	for _, want := range []string{"crash went from STARTING to FATAL", "Exit status: exit status 3 after", "Restarts:    0 (launches: 1)",
+		"The last 20 lines of its output:", "exit: 3", "crash EXITED on"} {
+		if !strings.Contains(fatal.body, want) {
+			t.Errorf("the FATAL mail lacks %q:\n%s", want, fatal.body)
+		}
+	}
+	if !strings.Contains(scan.subject, `scan: "error" in its output`) || !strings.Contains(scan.body, "starting up\n") || !strings.Contains(scan.body, "then an ERROR happened") {
+		t.Errorf("the log scan mail: %q\n%s", scan.subject, scan.body)
+	}
+	before := len(srv.mails())
+
+	if code, _, stderr := r.cli("notify", "-s", "Deploy done", "version", "1.2", "is", "live"); code != 0 {
+		t.Fatalf("notify: exit %d: %s", code, stderr)
+	}
+	note := srv.waitMails(before + 1)[before]
+	if !strings.HasSuffix(note.subject, "/ Deploy done (by Ramona)") || !strings.HasPrefix(note.body, "version 1.2 is live\n") {
+		t.Errorf("notify: %q\n%s", note.subject, note.body)
+	}
+	// -t daily keeps it for the digest; an empty text sends the digest now.
+	if code, _, _ := r.cli("notify", "-t", "daily", "-s", "for later", "kept for the digest"); code != 0 {
+		t.Fatalf("notify -t daily: exit %d", code)
+	}
+	if code, _, _ := r.cli("notify", ""); code != 0 {
+		t.Fatalf("notify '': exit %d", code)
+	}
+	digest := srv.waitMails(before + 2)[before+1]
+	if !strings.Contains(digest.subject, "daily digest, 1 notification(s)") || !strings.Contains(digest.body, "kept for the digest") {
+		t.Errorf("the digest: %q\n%s", digest.subject, digest.body)
+	}
+	if code, _, stderr := r.cli("notify", "-t", "weekly", "x"); code != exitUsage || !strings.Contains(stderr, "notify -t weekly") {
+		t.Errorf("notify -t weekly: exit %d, %q", code, stderr)
+	}
+	r.stopAll()
+	log := r.serverLog()
+	for _, want := range []string{`mail: sent "crash FATAL" to ops@example.com`, `mail: sent "Deploy done" to ops@example.com`, `server: notification "Deploy done" (now) requested by unix`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the server log lacks %q", want)
+		}
+	}
+}
+
+func TestNotifyWithoutDelivery(t *testing.T) {
+	r := newTestRamona(t, fmt.Sprintf("[program:crash]\ncommand=%s\nstarttimeout=5\n", helperCommand(t, "exit", "3")))
+	r.start()
+	r.waitState("crash", "FATAL", 20*time.Second)
+	code, _, stderr := r.cli("notify", "hello")
+	if code != exitFailed || !strings.Contains(stderr, "no mail delivery is configured") {
+		t.Errorf("notify without delivery: exit %d, %q", code, stderr)
+	}
+	r.stopAll()
+	if log := r.serverLog(); !strings.Contains(log, "notification (now; no mail delivery is configured): crash FATAL") {
+		t.Errorf("the FATAL notification is not in the server log:\n%s", log)
+	}
 }

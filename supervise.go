@@ -152,6 +152,7 @@ type Supervisor struct {
 	exitCode int           // the server's exit code once it is done
 	done     chan struct{} // closed when the loop has finished
 	notify   *notifySocket // NOTIFY_SOCKET of the programs; nil in unit tests
+	mailer   *Mailer       // nil without [ramona:notify] delivery: notifications are only logged
 	self     *selfNotifier // the service manager that started us, if any
 }
 
@@ -230,6 +231,9 @@ func (s *Supervisor) setState(p *Program, st State, detail string) {
 		s.log.Warnf("%s", line)
 	default:
 		s.log.Infof("%s", line)
+	}
+	if st == StateFatal && old != StateFatal {
+		s.notifyFatal(p, old, detail)
 	}
 	for _, q := range slices.Clone(s.seqs) { // a sequence that finishes removes itself from s.seqs
 		q.changed(s, p, detail)
