@@ -93,7 +93,6 @@ type Mailer struct {
 
 	// Owned by run.
 	cfg       NotifyConfig
-	secrets   []string
 	outbox    []*outMail
 	digest    map[string]*digestBox // by recipient
 	dailyRefs map[string]*dailyRef  // by key: the items a new notification of that rule may add to
@@ -186,12 +185,6 @@ func newMailer(cfg *Config, log *serverLog) *Mailer {
 
 func (m *Mailer) setConfig(c NotifyConfig) {
 	m.cfg = c
-	m.secrets = nil
-	if d := c.Delivery; d != nil && d.Password != "" {
-		pw := string(d.Password)
-		b64 := base64.StdEncoding.EncodeToString
-		m.secrets = []string{pw, b64([]byte(pw)), b64([]byte("\x00" + d.User + "\x00" + pw))}
-	}
 }
 
 // start runs the mailer goroutine; it ends when close is called.
@@ -365,6 +358,9 @@ func (m *Mailer) receive(n *notification) {
 	}
 	if n.count < 1 {
 		n.count = 1
+	}
+	if n.at.IsZero() {
+		n.at = m.clock.Now()
 	}
 	to := n.target.To
 	if len(to) == 0 {
@@ -803,7 +799,7 @@ func (m *Mailer) compose(to []string, subject, body string, date time.Time) []by
 	rand.Read(id[:])
 	header("From", m.cfg.Sender)
 	header("To", strings.Join(to, ", "))
-	header("Subject", mime.QEncoding.Encode("utf-8", m.fullSubject(subject)))
+	header("Subject", mime.QEncoding.Encode("utf-8", m.scrub(m.fullSubject(subject))))
 	header("Date", date.Format(time.RFC1123Z))
 	header("Message-ID", "<"+hex.EncodeToString(id[:])+"@"+m.hostname+">")
 	header("MIME-Version", "1.0")
@@ -833,13 +829,19 @@ func (m *Mailer) fullSubject(subject string) string {
 	return s
 }
 
-// scrub hides the SMTP password (also base64-encoded, as AUTH sends it) in
-// anything the mailer writes or logs.
-func (m *Mailer) scrub(s string) string {
-	for _, sec := range m.secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "***")
-		}
+// scrub hides the SMTP password in anything the mailer writes or logs.
+func (m *Mailer) scrub(s string) string { return scrubPassword(s, m.cfg.Delivery) }
+
+// scrubPassword replaces d's password in s, also base64-encoded as AUTH
+// PLAIN and LOGIN send it, by "***".
+func scrubPassword(s string, d *SMTPDelivery) string {
+	if d == nil || d.Password == "" {
+		return s
+	}
+	pw := string(d.Password)
+	b64 := base64.StdEncoding.EncodeToString
+	for _, secret := range []string{pw, b64([]byte(pw)), b64([]byte("\x00" + d.User + "\x00" + pw))} {
+		s = strings.ReplaceAll(s, secret, "***")
 	}
 	return s
 }

@@ -105,7 +105,7 @@ func (m *Mailer) smtpSend(d *SMTPDelivery, from string, to []string, msg []byte)
 		return rejection("RCPT TO", lastRefusal)
 	}
 	if len(refused) > 0 {
-		m.log.Warnf("mail: the server refused recipient(s) %s; sending to %s", m.scrub(strings.Join(refused, ", ")), strings.Join(accepted, ", "))
+		m.log.Warnf("mail: the server refused recipient(s) %s; sending to %s", scrubPassword(strings.Join(refused, ", "), d), strings.Join(accepted, ", "))
 	}
 	w, err := c.Data()
 	if err != nil {
