@@ -884,6 +884,23 @@ func TestSMTPAuth(t *testing.T) {
 	})
 }
 
+func TestSMTPFloodLimit(t *testing.T) {
+	port := freePort(t)
+	srv := startAiosmtpd(t, port)
+	m, clock, _ := newSMTPMailer(t, fmt.Sprintf("smtp://127.0.0.1:%d", port), nil)
+	for i := 1; i <= 5; i++ {
+		m.submit(&notification{key: "logscan\x00web\x00error", target: NotifyTarget{When: "now"}, subject: `web: "error" in its stderr`,
+			body: fmt.Sprintf("hit %d\n", i), at: time.Now()})
+	}
+	first := srv.waitMails(1)[0]
+	mailerSync(m)
+	clock.Advance(floodInterval)
+	got := srv.waitMails(2)
+	if len(got) != 2 || !strings.Contains(first.body, "hit 1") || !strings.Contains(got[1].subject, `web: "error" in its stderr (+4 more)`) || !strings.Contains(got[1].body, "hit 5") {
+		t.Errorf("%d mails; the summary: %q\n%s", len(got), got[1].subject, got[1].body)
+	}
+}
+
 func TestSMTPDeadServerThenRecovery(t *testing.T) {
 	port := freePort(t) // nothing listens there yet
 	stash := filepath.Join(t.TempDir(), "stash")
@@ -947,8 +964,8 @@ command=%s
 starttimeout=5
 
 [program:scan]
-command=/bin/sh -c "echo starting up; printf 'then an ERR'; sleep 0.2; echo 'OR happened'; echo after; exec sleep 3600"
-logscan_stderr=error>now
+command=/bin/sh -c "echo starting up; printf 'then an err'; sleep 0.2; echo 'or happened'; echo after; exec sleep 3600"
+logscan_stderr=ERROR>now
 `, port, helperCommand(t, "exit", "3")))
 	r.start()
 	r.waitState("crash", "FATAL", 20*time.Second)
@@ -980,7 +997,7 @@ logscan_stderr=error>now
 			t.Errorf("the FATAL mail lacks %q:\n%s", want, fatal.body)
 		}
 	}
-	if !strings.Contains(scan.subject, `scan: "error" in its output`) || !strings.Contains(scan.body, "starting up\n") || !strings.Contains(scan.body, "then an ERROR happened") {
+	if !strings.Contains(scan.subject, `scan: "error" in its output`) || !strings.Contains(scan.body, "starting up\n") || !strings.Contains(scan.body, "then an error happened") {
 		t.Errorf("the log scan mail: %q\n%s", scan.subject, scan.body)
 	}
 	before := len(srv.mails())
