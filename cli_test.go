@@ -123,7 +123,7 @@ func TestCLIExitCodes(t *testing.T) {
 		{[]string{"who"}, 0, "*"},
 		{[]string{"tail", "one"}, 0, "one STARTING"},
 		{[]string{"reload"}, 0, "reloaded: 0 added, 0 removed, 0 changed"},
-		{[]string{"notify", "hi"}, exitFailed, "not part of this build"},
+		{[]string{"notify", "hi"}, exitFailed, "no mail delivery is configured"},
 		{[]string{"stop", "manual"}, 0, ""},
 		{[]string{"stop", "one"}, 0, "one: STOPPED"},
 		{[]string{"status", "one"}, exitNotAll, "STOPPED"},

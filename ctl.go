@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -432,6 +433,7 @@ func (s *Supervisor) handle(c *clientConn, req request, sink *replySink) {
 		}
 		s.log.Infof("server: %s %s requested by %s (%s)", req.Cmd, describeScope(req.Names), c.transport, c.peer)
 		q := newSequence(s, req.Cmd, progs, seqOptions{force: req.Flags["force"]}, sink)
+		q.report, q.requester = req.Cmd+" "+describeScope(req.Names), fmt.Sprintf("%s (%s)", c.transport, c.peer)
 		if req.Flags["nowait"] {
 			q.sink = nil
 			sink.done(reply{})
@@ -455,6 +457,7 @@ func (s *Supervisor) handle(c *clientConn, req request, sink *replySink) {
 			progs = s.order
 		}
 		q := newSequence(s, "stop", progs, opts, sink)
+		q.report, q.requester = "stop "+describeScope(req.Names), fmt.Sprintf("%s (%s)", c.transport, c.peer)
 		if req.Flags["nowait"] {
 			q.sink = nil
 			sink.done(reply{})
@@ -478,7 +481,7 @@ func (s *Supervisor) handle(c *clientConn, req request, sink *replySink) {
 		data, _ := json.Marshal(lines)
 		sink.done(reply{Result: data})
 	case "notify":
-		sink.done(reply{Exit: 1, Error: "mail notifications are not part of this build yet"})
+		s.notifyRequest(c, req, sink)
 	default:
 		sink.done(reply{Exit: 2, Error: fmt.Sprintf("unknown command %q", req.Cmd)})
 	}
@@ -519,6 +522,14 @@ func (s *Supervisor) reload(cfg *Config, sink *replySink) {
 		s.log.Warnf("config: %s", w)
 	}
 	s.log.Infof("server: reload: added %v, removed %v, changed %v", added, removed, changed)
+	switch {
+	case s.mailer != nil && cfg.Notify.Delivery != nil:
+		if !reflect.DeepEqual(s.cfg.Notify, cfg.Notify) {
+			s.mailer.reconfigure(cfg.Notify)
+		}
+	case (s.mailer != nil) != (cfg.Notify.Delivery != nil):
+		s.log.Warnf("server: [ramona:notify] delivery was added or removed; that takes effect at the next server start")
+	}
 	newByName := map[string]*ProgramConfig{}
 	for _, pc := range cfg.Programs {
 		newByName[pc.Name] = pc

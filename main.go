@@ -14,6 +14,7 @@
 //	status [--json] [PROG...]            one line per program
 //	tail [-f] [-n N] [-l stdout|stderr] PROG
 //	who                                  clients connected to the server
+//	notify [-t now|daily] [-s SUBJ] TEXT mail the operator; no TEXT: send the daily digest now
 //	reload                               re-read the configuration
 //	console                              interactive prompt for all of the above
 //	daemon [-S] [PROG...]                run the server in the foreground (alias: server)
@@ -72,6 +73,9 @@ Commands:
   tail [-f] [-n N] [-l stdout|stderr] PROG
                                         last N lines (40) of a program's log; -f follows
   who                                   clients connected to the server
+  notify [-t now|daily] [-s SUBJECT] TEXT
+                                        mail TEXT to [ramona:notify] receiver now, or keep it
+                                        for the daily digest; an empty TEXT sends the digest now
   reload                                re-read the configuration: add, remove, restart changed
   console                               interactive prompt for these commands, with history
   daemon [-S] [PROG...]                 run the server in the foreground (alias: server)

@@ -170,11 +170,16 @@ func growPipe(f *os.File) {
 }
 
 // readOutput copies one pipe into its stream until EOF, in chunks as large
-// as the pipe offers (with logtimestamp, each line gets a timestamp first).
+// as the pipe offers (with logtimestamp, each line gets a timestamp first;
+// with log scan rules, scan looks at each chunk after it was passed on).
 // It ends at EOF or on a read error, and then tells the loop.
-func (s *Supervisor) readOutput(inst *instance, pipe *os.File, dst io.Writer, timestamps bool) {
+func (s *Supervisor) readOutput(inst *instance, pipe *os.File, dst io.Writer, timestamps bool, scan *logScanner) {
 	if timestamps {
 		dst = &timestampWriter{w: dst, lineStart: true, now: time.Now}
+	}
+	if scan != nil {
+		scan.dst = dst
+		dst = scan
 	}
 	defer func() {
 		pipe.Close()

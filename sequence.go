@@ -32,6 +32,8 @@ type sequence struct {
 	done      bool
 	sink      *replySink // progress lines and the final reply; nil for none
 	finished  func(exit int, failures []string)
+	report    string // non-empty: what to call the sequence when notifying its failures
+	requester string // who asked for it, for that notification
 }
 
 // newSequence prepares kind "start", "stop" or "restart" over progs.
@@ -185,6 +187,9 @@ func (q *sequence) finish(s *Supervisor) {
 	}
 	if q.finished != nil {
 		q.finished(exit, q.failures)
+	}
+	if exit != 0 && q.report != "" {
+		s.notifySequence(q.report, q.requester, q.failures)
 	}
 	if q.sink != nil {
 		errText := ""

@@ -96,6 +96,10 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 
 	s := newSupervisor(cfg, environ, log, console, selfExe)
 	cs.s = s
+	if cfg.Notify.Delivery != nil {
+		s.mailer = newMailer(cfg, log)
+		s.mailer.start() // ends in s.mailer.close, after the loop
+	}
 	if ns, err := openNotifySocket(); err != nil {
 		log.Warnf("server: %v; ready=notify and watchdog cannot work", err)
 	} else {
@@ -138,6 +142,7 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 	removePidFile(cfg.Server.PidFile)
 	cs.close()
 	stopReaper()
+	s.mailer.close()
 	if logFile != nil {
 		logFile.Close()
 	}
@@ -165,6 +170,7 @@ func (s *Supervisor) initialStart(opts serverOptions) {
 		}
 	}
 	q := newSequence(s, "start", progs, seqOptions{}, nil)
+	q.report, q.requester = "server start", "the server itself"
 	q.finished = func(exit int, failures []string) {
 		s.tellServiceManager("READY=1")
 		if exit == 0 {

@@ -154,6 +154,7 @@ type Supervisor struct {
 	done     chan struct{} // closed when the loop has finished
 	notify   *notifySocket // NOTIFY_SOCKET of the programs; nil in unit tests
 	guard    *groupGuard   // kills the programs' groups if the server is killed; nil-safe
+	mailer   *Mailer       // nil without [ramona:notify] delivery: notifications are only logged
 	self     *selfNotifier // the service manager that started us, if any
 }
 
@@ -233,6 +234,9 @@ func (s *Supervisor) setState(p *Program, st State, detail string) {
 		s.log.Warnf("%s", line)
 	default:
 		s.log.Infof("%s", line)
+	}
+	if st == StateFatal && old != StateFatal {
+		s.notifyFatal(p, old, detail)
 	}
 	for _, q := range slices.Clone(s.seqs) { // a sequence that finishes removes itself from s.seqs
 		q.changed(s, p, detail)

@@ -301,12 +301,9 @@ func (s *Supervisor) watchdogExpired(p *Program, why string) {
 	s.beginKill(p, false)
 }
 
-// reportWatchdog goes to the notification path (notify_watchdog); until
-// mail exists that path is the server log.
+// reportWatchdog notifies notify_watchdog's target (notifications.go).
 func (s *Supervisor) reportWatchdog(p *Program, why string) {
-	if p.cfg.NotifyWatchdog.When != "" {
-		s.log.Warnf("%s: notification (%s): watchdog miss: %s", p.cfg.Name, p.cfg.NotifyWatchdog.When, why)
-	}
+	s.notifyWatchdog(p, why)
 }
 
 // extendKill postpones the next kill signal by d (EXTEND_TIMEOUT_USEC).

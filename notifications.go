@@ -1,0 +1,125 @@
+// What the supervisor tells the operator: a program entering FATAL, a
+// watchdog miss, a failed start or stop sequence, and `ramona notify`. The
+// texts are put together on the loop from its state; the log tails they
+// quote are read later by the mailer (mail.go). Without mail delivery a
+// notification only becomes a line in the server log.
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// sendNotification hands n to the mailer; without mail delivery it only
+// goes to the server log.
+func (s *Supervisor) sendNotification(n *notification) {
+	if n.target.When == "" {
+		return
+	}
+	if s.mailer == nil {
+		s.log.Infof("notification (%s; no mail delivery is configured): %s", n.target.When, n.subject)
+		return
+	}
+	s.mailer.submit(n)
+}
+
+// notifyFatal: p entered FATAL (notify_fatal). The output tail is read by
+// the mailer.
+func (s *Supervisor) notifyFatal(p *Program, old State, detail string) {
+	name, now := p.cfg.Name, time.Now()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s went from %s to FATAL at %s.\n\n", name, old, now.Format("2006-01-02 15:04:05"))
+	fmt.Fprintf(&b, "Reason:      %s\n", detail)
+	if e := p.lastExit; e != nil && (old == StateStarting || old == StateRunning || old == StateStopping) {
+		fmt.Fprintf(&b, "Exit status: %s after %s\n", e, roundDuration(e.uptime))
+	} else {
+		fmt.Fprintf(&b, "Exit status: none, it could not be started\n")
+	}
+	fmt.Fprintf(&b, "Restarts:    %d (launches: %d)\n", p.restarts, p.launches)
+	logs := p.logs
+	s.sendNotification(&notification{
+		key: "fatal\x00" + name, target: p.cfg.NotifyFatal, subject: name + " FATAL", body: b.String(), at: now,
+		tail: func() string { return logs.tailText(mailTailLines) },
+	})
+}
+
+// notifyWatchdog: p missed its watchdog (notify_watchdog).
+func (s *Supervisor) notifyWatchdog(p *Program, why string) {
+	name, now := p.cfg.Name, time.Now()
+	body := fmt.Sprintf("%s missed its watchdog at %s: %s.\nIt is stopped and started again (automatic restarts so far: %d).\n",
+		name, now.Format("2006-01-02 15:04:05"), why, p.restarts)
+	logs := p.logs
+	s.sendNotification(&notification{
+		key: "watchdog\x00" + name, target: p.cfg.NotifyWatchdog, subject: name + " watchdog miss", body: body, at: now,
+		tail: func() string { return logs.tailText(mailTailLines) },
+	})
+}
+
+// notifySequence: a start or stop sequence an operator asked for (or the
+// server's first start) finished with failures ([ramona:notify] notify_fatal).
+func (s *Supervisor) notifySequence(what, requester string, failures []string) {
+	now := time.Now()
+	body := fmt.Sprintf("The sequence %q, requested by %s, finished at %s with %d failure(s):\n\n%s\n",
+		what, requester, now.Format("2006-01-02 15:04:05"), len(failures), indent(strings.Join(failures, "\n")))
+	s.sendNotification(&notification{
+		key: "sequence", target: s.cfg.Notify.NotifyFatal, subject: fmt.Sprintf("%s: %d program(s) failed", what, len(failures)), body: body, at: now,
+	})
+}
+
+// notifyRequest answers `ramona notify`: TEXT mails now or keeps it for the
+// digest; an empty TEXT sends the daily digest now.
+func (s *Supervisor) notifyRequest(c *clientConn, req request, sink *replySink) {
+	if s.mailer == nil {
+		sink.done(reply{Exit: exitFailed, Error: "no mail delivery is configured; set delivery and receiver in [ramona:notify]"})
+		return
+	}
+	text := strings.TrimSpace(req.Text)
+	if text == "" {
+		if !s.mailer.submit(&notification{flush: true}) {
+			sink.done(reply{Exit: exitFailed, Error: "the mail queue is full; try again later"})
+			return
+		}
+		s.log.Infof("server: daily digest flush requested by %s (%s)", c.transport, c.peer)
+		sink.done(reply{})
+		return
+	}
+	when := req.Target
+	if when == "" {
+		when = "now"
+	}
+	t, err := parseNotifyTarget(when)
+	if err != nil || t.When == "" {
+		sink.done(reply{Exit: exitUsage, Error: fmt.Sprintf("notify -t %s: use now, daily, now:ADDR or daily:ADDR", when)})
+		return
+	}
+	subject := strings.TrimSpace(req.Subject)
+	if subject == "" {
+		subject = "notification"
+	}
+	n := &notification{target: t, subject: subject, body: req.Text + "\n", at: time.Now()}
+	if !s.mailer.submit(n) {
+		sink.done(reply{Exit: exitFailed, Error: "the mail queue is full; try again later"})
+		return
+	}
+	s.log.Infof("server: notification %q (%s) requested by %s (%s)", subject, t.When, c.transport, c.peer)
+	sink.done(reply{})
+}
+
+// tailText is the end of a program's output for a mail, read off the loop.
+func (l *programLogs) tailText(n int) string {
+	if l == nil {
+		return ""
+	}
+	clip := func(b []byte) string {
+		if len(b) > mailTailMax {
+			b = b[len(b)-mailTailMax:]
+		}
+		return indent(strings.TrimRight(string(b), "\n"))
+	}
+	if l.merged() {
+		return fmt.Sprintf("The last %d lines of its output:\n\n%s\n", n, clip(l.stderr.tail(n)))
+	}
+	return fmt.Sprintf("The last %d lines of its stderr:\n\n%s\n\nThe last %d lines of its stdout:\n\n%s\n",
+		n, clip(l.stderr.tail(n)), n, clip(l.stdout.tail(n)))
+}
