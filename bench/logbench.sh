@@ -44,6 +44,7 @@ consoleuri=unix://$work/r/r.sock
 [program:gen]
 command=sh $work/gen.sh
 autostart=no
+starttimeout=0
 stdout=<logdir>
 stderr=<logdir>
 EOF
