@@ -128,12 +128,12 @@ func main() {
 	began := time.Now()
 	for _, n := range sizes {
 		for _, name := range servers {
-			measureSize(newServer(name, work), n)
+			measureSize(newServer(name), n)
 		}
 	}
 	if !*skipRestart && *stampBin != "" {
 		for _, name := range servers {
-			measureRestart(newServer(name, work), *samples)
+			measureRestart(newServer(name), *samples)
 		}
 		floor := stampFloor(work, *samples)
 		recordText("restart floor", 0, "", fmt.Sprintf("%.2f", floor))
@@ -162,7 +162,7 @@ type server interface {
 
 type prog struct{ name, command string }
 
-func newServer(name, work string) server {
+func newServer(name string) server {
 	switch name {
 	case "ramona":
 		return &ramonaServer{bin: *ramonaBin}
@@ -774,7 +774,7 @@ var rows = []struct{ key, label, format string }{
 	{"rtt", "status payload round trip, ms (median)", "%.2f"},
 	{"payload", "status payload, KiB", "%.0f"},
 	{"stop", "SIGTERM to exit, all stopped, s", "%.2f"},
-	{"restart", "restart after kill -9, ms (median)", "%.2f"},
+	{"restart", "restart after kill -9, ms (median; N programs, one kill each)", "%.2f"},
 }
 
 func printTable(sizes []int, servers []string, took time.Duration) {
