@@ -664,6 +664,18 @@ var configValueCases = []valueCase{
 			return fmt.Sprintf("%d %s", findProgram(t, c, "a").Priority, warnings(t, c))
 		},
 		want: "2 $DIR/app.conf:4: [program:a] priority: set again (first at line 3); the later value wins"},
+	{name: "a key set again in a second block of the same section: a warning",
+		conf: "[program:a]\ncommand=x\npriority=1\n[program:b]\ncommand=y\n[program:a]\npriority=2\n",
+		get: func(t *testing.T, c *Config) any {
+			return fmt.Sprintf("%d %s", findProgram(t, c, "a").Priority, warnings(t, c))
+		},
+		want: "2 $DIR/app.conf:7: [program:a] priority: set again (first at line 3); the later value wins"},
+	{name: "a key of one file set again by an included file: no warning",
+		files: map[string]string{"app.conf": "[program:a]\ncommand=x\npriority=1\n", "site.conf": "[program:a]\npriority=5\n"},
+		get: func(t *testing.T, c *Config) any {
+			return fmt.Sprintf("%d %q", findProgram(t, c, "a").Priority, warnings(t, c))
+		},
+		want: `5 ""`},
 
 	// Includes.
 	{name: "<siteconf> reads ./site.conf",

@@ -73,11 +73,14 @@ func (r *sectionReader) fail(key string, err error) {
 
 // value returns the interpolated value of key, or def when it is not set.
 func (r *sectionReader) value(key, def string) (string, bool) {
-	r.known[key] = true
 	r.at = r.ld.doc.get(r.sec, key)
 	if r.at == nil {
 		return def, true
 	}
+	if r.known == nil {
+		r.known = make(map[string]bool, len(r.sec.order))
+	}
+	r.known[key] = true // only keys that are set: unknownKeys looks at nothing else
 	at := r.at
 	v, err := r.ld.doc.interpolate(r.sec, at, r.ld.extraNames(at.file))
 	if err != nil {
@@ -130,14 +133,18 @@ func readSection[T any](r *sectionReader, specs []keySpec[T], t T) {
 // With typosOnly (for [general], where applications keep their own keys, as
 // the Python original invited them to) only keys that look like a misspelt
 // known key are reported.
-func (r *sectionReader) unknownKeys(vocabulary []string, typosOnly bool) {
+func (r *sectionReader) unknownKeys(vocabulary func() []string, typosOnly bool) {
+	var words []string // the known keys, listed only when a key is unknown
 	for _, k := range r.sec.order {
 		if r.known[k] {
 			continue
 		}
 		v := r.sec.values[k]
 		msg := "unknown key, ignored"
-		s := closestWord(k, vocabulary)
+		if words == nil {
+			words = vocabulary()
+		}
+		s := closestWord(k, words)
 		if s != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
 		} else if typosOnly {
@@ -148,7 +155,7 @@ func (r *sectionReader) unknownKeys(vocabulary []string, typosOnly bool) {
 }
 
 func (ld *loader) reader(sec *iniSection) *sectionReader {
-	r := &sectionReader{ld: ld, sec: sec, known: map[string]bool{}}
+	r := &sectionReader{ld: ld, sec: sec}
 	if sec == nil {
 		r.sec = &iniSection{values: map[string]*iniValue{}}
 	}
@@ -373,7 +380,7 @@ func (ld *loader) resolve() {
 		readSection(r, specs, cfg)
 		ld.errs = append(ld.errs, r.errs...)
 		if doc.sections[name] != nil {
-			r.unknownKeys(specNames(specs), name == "general")
+			r.unknownKeys(func() []string { return specNames(specs) }, name == "general")
 		}
 	}
 	ld.errs = append(ld.errs, doc.errs...)
@@ -489,7 +496,7 @@ func (ld *loader) program(sec *iniSection, name string) *ProgramConfig {
 		r.at = ld.doc.get(sec, "stdout") // fail reports the line of r.at
 		r.fail("stdout", errors.New("stdout=<stderr> and stderr=<stdout> send each stream to the other; send one of them to a file, <logdir>, <console> or <null>"))
 	}
-	r.unknownKeys(specNames(programKeys), false)
+	r.unknownKeys(func() []string { return specNames(programKeys) }, false)
 	if len(r.errs) > 0 {
 		p.Err = ConfigErrors(r.errs)
 	}
@@ -503,7 +510,7 @@ func (ld *loader) tool(sec *iniSection, name string) *ToolConfig {
 		r.errs = append(r.errs, &ConfigError{File: sec.file, Line: sec.line, Section: sec.name, Msg: err.Error()})
 	}
 	readSection(r, toolKeys, t)
-	r.unknownKeys(specNames(toolKeys), false)
+	r.unknownKeys(func() []string { return specNames(toolKeys) }, false)
 	if len(r.errs) > 0 {
 		t.Err = ConfigErrors(r.errs)
 	}

@@ -22,19 +22,21 @@ import (
 // parseDuration accepts a number of seconds ("0.5", "3") or a Go duration
 // ("500ms", "2s", "1m", "1m30s").
 func parseDuration(v string) (time.Duration, error) {
-	bad := fmt.Errorf("%q is not a duration; use e.g. 500ms, 2s, 1m or a number of seconds", v)
+	bad := func() error {
+		return fmt.Errorf("%q is not a duration; use e.g. 500ms, 2s, 1m or a number of seconds", v)
+	}
 	if v == "" {
-		return 0, bad
+		return 0, bad()
 	}
 	if f, err := strconv.ParseFloat(v, 64); err == nil {
 		if !(f >= 0 && f <= 1e9) { // also rejects NaN, which ParseFloat accepts
-			return 0, bad
+			return 0, bad()
 		}
 		return time.Duration(f * float64(time.Second)), nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
-		return 0, bad
+		return 0, bad()
 	}
 	return d, nil
 }
@@ -50,7 +52,6 @@ var sizeUnits = map[string]int64{
 // parseSize accepts bytes ("1048576") or a number with a unit ("10MB",
 // "512KiB"); KB and KiB both mean 1024 bytes, as in supervisord.
 func parseSize(v string) (int64, error) {
-	bad := fmt.Errorf("%q is not a size; use e.g. 1048576, 512KiB, 10MB or 1GB", v)
 	i := strings.IndexFunc(v, func(r rune) bool { return !(r >= '0' && r <= '9' || r == '.') })
 	num, unit := v, ""
 	if i >= 0 {
@@ -59,7 +60,7 @@ func parseSize(v string) (int64, error) {
 	mult, ok := sizeUnits[unit]
 	f, err := strconv.ParseFloat(num, 64)
 	if !ok || err != nil || f < 0 || f*float64(mult) > 1<<62 {
-		return 0, bad
+		return 0, fmt.Errorf("%q is not a size; use e.g. 1048576, 512KiB, 10MB or 1GB", v)
 	}
 	return int64(f * float64(mult)), nil
 }

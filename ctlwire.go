@@ -87,7 +87,24 @@ func isFrameFormatError(err error) bool {
 // exceeds limit. Header and body go out in a single Write so that writers
 // serialised by a mutex never interleave partial frames.
 func writeFrame(w io.Writer, v any, limit int) error {
+	// A reply's Result is JSON that json.Marshal made (the status of every
+	// program can be 150 KB): it goes in as it is, after the other fields,
+	// where encoding/json would copy and re-validate it byte by byte. Result
+	// is the last field of reply, so the bytes are the same either way.
+	var result json.RawMessage
+	switch r := v.(type) {
+	case reply:
+		result, r.Result = r.Result, nil
+		v = r
+	case *reply:
+		if r != nil {
+			c := *r
+			result, c.Result = c.Result, nil
+			v = &c
+		}
+	}
 	var buf bytes.Buffer
+	buf.Grow(frameHeaderSize + 256 + len(result))
 	buf.Write(make([]byte, frameHeaderSize))
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // log lines keep their <, > and & readable
@@ -98,6 +115,11 @@ func writeFrame(w io.Writer, v any, limit int) error {
 	body := frame[frameHeaderSize:]
 	if len(body) == 0 || body[0] != '{' {
 		return fmt.Errorf("frame body must be a JSON object, not %T", v)
+	}
+	if len(result) > 0 {
+		frame = append(frame[:len(frame)-1], `,"result":`...)
+		frame = append(append(frame, result...), '}')
+		body = frame[frameHeaderSize:]
 	}
 	if int64(len(body)) > int64(limit) || int64(len(body)) > math.MaxUint32 {
 		return frameFormatErrorf("frame of %d bytes exceeds the limit of %d", len(body), limit)

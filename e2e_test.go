@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -169,4 +170,49 @@ starttimeout=0.2
 	if code, _, _ := r.cli("status"); code != exitNoServer {
 		t.Errorf("status after stop: exit %d, want %d", code, exitNoServer)
 	}
+}
+
+// TestProgramsGetOnlyStdio: a program's descriptors are /dev/null and its
+// output pipes (one for both streams when merged, two otherwise), nothing
+// of the server's.
+func TestProgramsGetOnlyStdio(t *testing.T) {
+	r := newTestRamona(t, fmt.Sprintf(`
+[program:merged]
+command=%s
+starttimeout=0.1
+
+[program:split]
+command=%s
+starttimeout=0.1
+stdout=<logdir>
+stderr=<logdir>
+`, helperCommand(t, "fds"), helperCommand(t, "fds")))
+	r.start()
+	r.waitState("merged", "RUNNING", 10*time.Second)
+	r.waitState("split", "RUNNING", 10*time.Second)
+	read := func(name string) string {
+		data, _ := os.ReadFile(filepath.Join(r.dir, "log", name))
+		return string(data)
+	}
+	pipes := regexp.MustCompile(`(?m)^fd (\d+) (.*)$`)
+	check := func(log string, merged bool) {
+		t.Helper()
+		var lines [][]string
+		waitFor(t, "the fds helper's output", 10*time.Second, func() bool {
+			lines = pipes.FindAllStringSubmatch(read(log), -1)
+			return len(lines) >= 3
+		})
+		if len(lines) != 3 || lines[0][1] != "0" || lines[1][1] != "1" || lines[2][1] != "2" {
+			t.Fatalf("%s: want exactly descriptors 0, 1 and 2:\n%s", log, read(log))
+		}
+		if lines[0][2] != "/dev/null" || !strings.HasPrefix(lines[1][2], "pipe:") || !strings.HasPrefix(lines[2][2], "pipe:") {
+			t.Errorf("%s: want /dev/null and two pipes:\n%s", log, read(log))
+		}
+		if same := lines[1][2] == lines[2][2]; same != merged {
+			t.Errorf("%s: stdout and stderr the same pipe: %v, want %v:\n%s", log, same, merged, read(log))
+		}
+	}
+	check("merged.log", true)
+	check("split-out.log", false)
+	r.stopAll()
 }

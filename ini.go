@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -19,6 +20,7 @@ type iniValue struct {
 	value string
 	file  string
 	line  int
+	parse int // which call of parse set it (iniDoc.parses)
 }
 
 // iniSection is one [section], merged over every file that names it.
@@ -37,6 +39,7 @@ type iniDoc struct {
 	order    []string       // section names in order of first appearance
 	errs     []*ConfigError // syntax errors outside any section
 	warnings []*ConfigError
+	parses   int // calls of parse so far
 }
 
 func newINIDoc() *iniDoc {
@@ -67,7 +70,7 @@ func (d *iniDoc) parse(file string, text []byte) {
 	src := strings.TrimPrefix(string(text), "\ufeff")
 	var sec *iniSection
 	var cur *iniValue // the value that an indented line continues
-	seen := map[string]int{}
+	d.parses++
 	fail := func(line int, format string, args ...any) {
 		e := &ConfigError{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
 		if sec == nil {
@@ -135,13 +138,11 @@ func (d *iniDoc) parse(file string, text []byte) {
 			fail(lineNo, "%s: key before any [section] header; put it under a section such as [general]", key)
 			continue
 		}
-		id := sec.name + "\x00" + key
-		if prev, dup := seen[id]; dup {
+		if prev := sec.values[key]; prev != nil && prev.parse == d.parses { // set before in this file
 			d.warnings = append(d.warnings, &ConfigError{File: file, Line: lineNo, Section: sec.name, Key: key,
-				Msg: fmt.Sprintf("set again (first at line %d); the later value wins", prev)})
+				Msg: fmt.Sprintf("set again (first at line %d); the later value wins", prev.line)})
 		}
-		seen[id] = lineNo
-		cur = &iniValue{key: key, value: value, file: file, line: lineNo}
+		cur = &iniValue{key: key, value: value, file: file, line: lineNo, parse: d.parses}
 		sec.set(cur)
 	}
 }
@@ -172,6 +173,9 @@ func (d *iniDoc) applyPlatformOverrides(goos string) {
 	posix := goos != "windows" && goos != "plan9"
 	for _, name := range d.order {
 		s := d.sections[name]
+		if !slices.ContainsFunc(s.order, func(k string) bool { return strings.IndexByte(k, '@') >= 0 }) {
+			continue // nothing to override: most sections
+		}
 		rank := map[string]int{}
 		var keep []string
 		for _, k := range s.order {

@@ -77,6 +77,8 @@ const helperLongSleep = time.Hour
 //	stamp FILE        appends "PID UNIXNANO\n" (its start time) to FILE, sleeps 1h
 //	echo-lines N D    stdout "line 1\n" ... "line N\n", D between lines, then sleeps 1h
 //	rlimit-core [once] stdout "core=SOFTLIMIT\n" (a number or "unlimited"); sleeps 1h unless once
+//	fds [once]        stdout "fd N TARGET\n" for each open descriptor but the Go runtime's own
+//	                  cgroup files, in order; sleeps 1h unless once
 //
 // The ignore-term processes started by grandchild and orphan-maker inherit the
 // environment, stdout and stderr, and the process group.
@@ -234,6 +236,44 @@ func runTestHelper(name string, args []string) int {
 		}
 		time.Sleep(helperLongSleep)
 		return 0
+
+	case "fds":
+		once := a.once()
+		if !a.ok(0, 1) {
+			return helperUsage
+		}
+		// Raw system calls: an os.File for the directory would start the
+		// runtime's poller, whose descriptors would show up in the list.
+		dir, err := syscall.Open("/proc/self/fd", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fds:", err)
+			return 1
+		}
+		buf := make([]byte, 8192)
+		n, err := syscall.ReadDirent(dir, buf)
+		syscall.Close(dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fds:", err)
+			return 1
+		}
+		_, _, names := syscall.ParseDirent(buf[:n], -1, nil)
+		var fds []int
+		for _, name := range names {
+			if fd, err := strconv.Atoi(name); err == nil && fd != dir {
+				fds = append(fds, fd)
+			}
+		}
+		sort.Ints(fds)
+		var out strings.Builder
+		for _, fd := range fds {
+			target, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
+			if strings.HasPrefix(target, "/sys/fs/cgroup/") {
+				continue // the helper's own Go runtime follows its CPU limit there
+			}
+			fmt.Fprintf(&out, "fd %d %s\n", fd, target)
+		}
+		os.Stdout.WriteString(out.String())
+		return sleepUnless(once)
 
 	case "rlimit-core":
 		once := a.once()

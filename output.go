@@ -159,15 +159,30 @@ const (
 // holds one while data is ready, so idle programs hold none.
 var readBuffers = sync.Pool{New: func() any { b := make([]byte, readBufferSize); return &b }}
 
-// growPipe asks for a larger pipe buffer; the kernel may refuse (the limit is
-// /proc/sys/fs/pipe-max-size for unprivileged servers), which only costs speed.
-func growPipe(f *os.File) {
-	if raw, err := f.SyscallConn(); err == nil {
-		raw.Control(func(fd uintptr) {
-			syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_SETPIPE_SZ, pipeSize)
-		})
+// outputPipe makes the pipe of one program stream: the read end is the
+// server's (non-blocking, in the poller), the write end a plain blocking
+// descriptor for the child that the caller closes once it has forked. The
+// pipe asks for pipeSize; the kernel may refuse (the limit is
+// /proc/sys/fs/pipe-max-size for unprivileged servers), which only costs
+// speed. Raw descriptors spare each spawn the poller registration of the
+// write end and switching it back to blocking mode for the child.
+func outputPipe() (r *os.File, w int, err error) {
+	var fds [2]int
+	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
+		return nil, -1, os.NewSyscallError("pipe2", err)
 	}
+	if err := syscall.SetNonblock(fds[0], true); err != nil {
+		syscall.Close(fds[0])
+		syscall.Close(fds[1])
+		return nil, -1, os.NewSyscallError("fcntl", err)
+	}
+	syscall.Syscall(syscall.SYS_FCNTL, uintptr(fds[0]), syscall.F_SETPIPE_SZ, pipeSize)
+	return os.NewFile(uintptr(fds[0]), "|0"), fds[1], nil
 }
+
+// devNull is every program's stdin, opened once for the server's lifetime
+// (close-on-exec: each child gets it only as its descriptor 0).
+var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNull) })
 
 // readOutput copies one pipe into its stream until EOF, in chunks as large
 // as the pipe offers (with logtimestamp, each line gets a timestamp first;

@@ -176,37 +176,32 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 		argv = append(append(append([]string{s.selfExe}, reexecPrefix...), "exec-shim", umask, core, path), argv...)
 	}
 
-	devnull, err := os.Open(os.DevNull)
+	stdin, err := devNull()
 	if err != nil {
 		return nil, err
 	}
-	defer devnull.Close()
-	outR, outW, err := os.Pipe()
+	outR, outW, err := outputPipe()
 	if err != nil {
 		return nil, err
 	}
 	errR, errW := outR, outW
 	if !p.logs.merged() {
-		if errR, errW, err = os.Pipe(); err != nil {
+		if errR, errW, err = outputPipe(); err != nil {
 			outR.Close()
-			outW.Close()
+			syscall.Close(outW)
 			return nil, err
 		}
-	}
-	growPipe(outR)
-	if errR != outR {
-		growPipe(errR)
 	}
 	p.logs.banner(fmt.Sprintf("-=[ %s STARTING by Ramona on %s ]=-\n", pc.Name, time.Now().Format("2006-01-02 15:04:05")))
 	pid, err := syscall.ForkExec(execPath, argv, &syscall.ProcAttr{
 		Dir:   dir,
 		Env:   env,
-		Files: []uintptr{devnull.Fd(), outW.Fd(), errW.Fd()},
+		Files: []uintptr{stdin.Fd(), uintptr(outW), uintptr(errW)},
 		Sys:   sys,
 	})
-	outW.Close()
+	syscall.Close(outW)
 	if errW != outW {
-		errW.Close()
+		syscall.Close(errW)
 	}
 	if err != nil {
 		outR.Close()

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Ramona against Debian's supervisord on the same configuration shapes, in the
+# same run: memory, time to RUNNING, idle cost, status latency and payload,
+# stop time for N sleep programs each, and restart latency after kill -9.
+# Prints one markdown table: metric | N | ramona | supervisord | ratio.
+# Usage: bench/compare.sh [-sizes 10,100,1000] [-idle 30s] [-samples 20]
+#                         [-servers ramona,supervisord] [-no-restart] ...
+# (every flag goes to bench/compare.go; see the top of that file). Installs
+# Debian's supervisor package if it is missing. About 6 minutes with the
+# defaults on 2 cores; -sizes 100 -idle 10s takes about one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/local/go/bin:$PATH
+
+if ! command -v supervisord >/dev/null || ! command -v supervisorctl >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq supervisor >/dev/null
+fi
+work=$(mktemp -d /tmp/compare.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+CGO_ENABLED=0 go build -ldflags='-s -w' -o "$work/ramona" .
+CGO_ENABLED=0 go build -ldflags='-s -w' -o "$work/stamp" bench/stamp.go
+go build -o "$work/compare" bench/compare.go
+"$work/compare" -ramona "$work/ramona" -stamp "$work/stamp" -work "$work" "$@"

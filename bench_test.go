@@ -1,0 +1,70 @@
+// Benchmarks of the paths bench/compare.sh measures from outside: the status
+// reply for many programs, as the loop builds it and the connection writes
+// it. BenchmarkLoadConfig1000 (config_test.go) is the INI reader's. Timings
+// are never assertions; run them with go test -run X -bench . -benchmem.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// benchSupervisor is a supervisor of n RUNNING programs without processes,
+// as the loop holds them once a start has settled.
+func benchSupervisor(b *testing.B, n int) *Supervisor {
+	b.Helper()
+	dir := b.TempDir()
+	var conf strings.Builder
+	fmt.Fprintf(&conf, "[general]\nlogdir=%s\n", dir)
+	for i := range n {
+		fmt.Fprintf(&conf, "[program:p%04d]\ncommand=/bin/sleep 100000\nstarttimeout=1\nautorestart=yes\n", i)
+	}
+	path := filepath.Join(dir, "bench.conf")
+	if err := os.WriteFile(path, []byte(conf.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := loadConfig([]string{path}, testEnviron)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := newSupervisor(cfg, testEnviron, &serverLog{w: io.Discard, level: LevelInfo}, nil, "")
+	started := time.Now().Add(-time.Hour)
+	for i, p := range s.order {
+		p.state, p.launches = StateRunning, 1
+		p.inst = &instance{prog: p, pid: 10000 + i, pgid: 10000 + i, started: started}
+		p.pgid = p.inst.pgid
+	}
+	return s
+}
+
+// BenchmarkStatusEncoding: `status` of 1000 programs, from the request on the
+// loop to the reply frame on the connection.
+func BenchmarkStatusEncoding(b *testing.B) {
+	s := benchSupervisor(b, 1000)
+	c := &clientConn{transport: "unix"}
+	b.ReportAllocs()
+	size := 0
+	for b.Loop() {
+		sink := newReplySink()
+		s.handle(c, request{Cmd: "status"}, sink)
+		items, _ := sink.wait(nil)
+		for _, r := range items {
+			w := &byteCounter{}
+			if err := writeFrame(w, r, maxReplyFrame); err != nil {
+				b.Fatal(err)
+			}
+			size = w.n
+		}
+	}
+	b.ReportMetric(float64(size), "frame-bytes")
+}
+
+// byteCounter is a connection that only counts what is written to it.
+type byteCounter struct{ n int }
+
+func (w *byteCounter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
