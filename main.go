@@ -176,12 +176,10 @@ func (c *cmdline) dispatch(command string, cargs []string) int {
 	switch command {
 	case "daemon", "server":
 		return c.daemon(cargs)
-	case "start":
-		return c.start(cargs)
+	case "start", "restart":
+		return c.start(command, cargs)
 	case "stop":
 		return c.stop(cargs)
-	case "restart":
-		return c.restart(cargs)
 	case "status":
 		return c.status(cargs)
 	case "tail":
@@ -406,12 +404,18 @@ func (c *cmdline) startBackgroundServer() int {
 	return exitOK
 }
 
-func (c *cmdline) start(args []string) int {
-	fs := flag.NewFlagSet("start", flag.ContinueOnError)
+// start is `start [-n] [-i] [-f] [-S] [PROG...]` and, with command
+// "restart", `restart [-n] [-i] [-f] [PROG...]`: both make sure a server runs,
+// then ask it for the sequence.
+func (c *cmdline) start(command string, args []string) int {
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	noServer := fs.Bool("n", false, "do not start the server")
 	nowait := fs.Bool("i", false, "return at once")
 	force := fs.Bool("f", false, "also start FATAL programs")
-	serverOnly := fs.Bool("S", false, "only ensure the server runs")
+	serverOnly := new(bool)
+	if command == "start" {
+		serverOnly = fs.Bool("S", false, "only ensure the server runs")
+	}
 	names, ok := c.parseFlags(fs, args)
 	if !ok {
 		return exitUsage
@@ -430,7 +434,7 @@ func (c *cmdline) start(args []string) int {
 	if *serverOnly {
 		return exitOK
 	}
-	_, code = c.callOn(cl, request{Cmd: "start", Names: names, Flags: map[string]bool{"nowait": *nowait, "force": *force}}, nil)
+	_, code = c.callOn(cl, request{Cmd: command, Names: names, Flags: map[string]bool{"nowait": *nowait, "force": *force}}, nil)
 	return code
 }
 
@@ -456,24 +460,6 @@ func (c *cmdline) stop(args []string) int {
 		io.Copy(io.Discard, cl.conn)
 		c.say("ramona: server stopped")
 	}
-	return code
-}
-
-func (c *cmdline) restart(args []string) int {
-	fs := flag.NewFlagSet("restart", flag.ContinueOnError)
-	noServer := fs.Bool("n", false, "do not start the server")
-	nowait := fs.Bool("i", false, "return at once")
-	force := fs.Bool("f", false, "also start FATAL programs")
-	names, ok := c.parseFlags(fs, args)
-	if !ok || !c.knownPrograms(names) {
-		return exitUsage
-	}
-	cl, code := c.ensureServer(*noServer)
-	if cl == nil {
-		return code
-	}
-	defer cl.close()
-	_, code = c.callOn(cl, request{Cmd: "restart", Names: names, Flags: map[string]bool{"nowait": *nowait, "force": *force}}, nil)
 	return code
 }
 
