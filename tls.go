@@ -36,24 +36,26 @@ func loadCAPool(path string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-func loadKeyPair(u SocketURI) (tls.Certificate, error) {
+// tlsMaterial loads a side's certificate with its key, and the CA that
+// the other side's certificate must be signed by.
+func tlsMaterial(u SocketURI) (tls.Certificate, *x509.CertPool, error) {
 	cert, err := tls.LoadX509KeyPair(u.Cert, u.Key)
 	if err != nil {
-		return cert, fmt.Errorf("%s: cert %s / key %s: %v", u, u.Cert, u.Key, err)
+		return cert, nil, fmt.Errorf("%s: cert %s / key %s: %v", u, u.Cert, u.Key, err)
 	}
-	return cert, nil
+	pool, err := loadCAPool(u.CA)
+	if err != nil {
+		return cert, nil, fmt.Errorf("%s: %v", u, err)
+	}
+	return cert, pool, nil
 }
 
 // serverTLSConfig: the server proves itself with cert/key and accepts only
 // clients whose certificate the CA signed.
 func serverTLSConfig(u SocketURI) (*tls.Config, error) {
-	cert, err := loadKeyPair(u)
+	cert, pool, err := tlsMaterial(u)
 	if err != nil {
 		return nil, err
-	}
-	pool, err := loadCAPool(u.CA)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", u, err)
 	}
 	return &tls.Config{
 		Certificates: []tls.Certificate{cert},
@@ -66,13 +68,9 @@ func serverTLSConfig(u SocketURI) (*tls.Config, error) {
 // clientTLSConfig: the client shows its certificate and trusts only a server
 // certificate the CA signed for the host it dials.
 func clientTLSConfig(u SocketURI) (*tls.Config, error) {
-	cert, err := loadKeyPair(u)
+	cert, pool, err := tlsMaterial(u)
 	if err != nil {
 		return nil, err
-	}
-	pool, err := loadCAPool(u.CA)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", u, err)
 	}
 	host, _, _ := net.SplitHostPort(u.Addr)
 	return &tls.Config{
