@@ -5,7 +5,7 @@
 # Prints one markdown table: metric | N | ramona | supervisord | ratio.
 # Usage: bench/compare.sh [-sizes 10,100,1000] [-idle 30s] [-samples 20]
 #                         [-servers ramona,supervisord] [-no-restart] ...
-# (every flag goes to bench/compare.go; see the top of that file). Installs
+# (every flag goes to testdata/bench/compare.go; see the top of that file). Installs
 # Debian's supervisor package if it is missing. About 6 minutes with the
 # defaults on 2 cores; -sizes 100 -idle 10s takes about one.
 set -euo pipefail
@@ -18,6 +18,6 @@ fi
 work=$(mktemp -d /tmp/compare.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 CGO_ENABLED=0 go build -ldflags='-s -w' -o "$work/ramona" .
-CGO_ENABLED=0 go build -ldflags='-s -w' -o "$work/stamp" bench/stamp.go
-go build -o "$work/compare" bench/compare.go
+CGO_ENABLED=0 go build -ldflags='-s -w' -o "$work/stamp" testdata/bench/stamp.go
+go build -o "$work/compare" testdata/bench/compare.go
 "$work/compare" -ramona "$work/ramona" -stamp "$work/stamp" -work "$work" "$@"

@@ -3,7 +3,7 @@
 // Compare runs Ramona and supervisord on the same configuration shapes in the
 // same run and prints one markdown table: metric | N | ramona | supervisord |
 // ratio (ramona / supervisord). bench/compare.sh builds what it needs and
-// runs it (go run bench/compare.go -h lists the flags).
+// runs it (go run testdata/bench/compare.go -h lists the flags).
 //
 // For each size N, both servers run N programs `/bin/sleep 100000` (one log
 // file per program, starttimeout/startsecs 1 s, autorestart on) and this
@@ -22,7 +22,7 @@
 //   - the time from SIGTERM to the server's exit, every program stopped.
 //
 // Restart latency runs on its own configuration of -samples programs that
-// are the stamp helper (bench/stamp.go): each is killed once with SIGKILL
+// are the stamp helper (testdata/bench/stamp.go): each is killed once with SIGKILL
 // while RUNNING, and the latency is the replacement's own first clock reading
 // minus the time just before the kill. The floor of that number (this program
 // starting the stamp itself) is printed below the table.

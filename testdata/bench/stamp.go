@@ -5,7 +5,7 @@
 // named by its argument; then it waits for a signal. The time from a kill -9
 // of the previous instance to this stamp is the supervisor's restart latency
 // (plus exec and Go runtime start-up, which compare.go measures separately
-// as the floor). Built by compare.sh: go build -o DIR/stamp bench/stamp.go
+// as the floor). Built by compare.sh: go build -o DIR/stamp testdata/bench/stamp.go
 package main
 
 import (
