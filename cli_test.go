@@ -438,3 +438,21 @@ func TestDemoConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestStartNowaitReportsImmediateFailures(t *testing.T) {
+	r := newTestRamona(t, fmt.Sprintf(`
+[program:good]
+command=%s
+
+[program:bad]
+command=%s
+starttimeout=5x
+`, helperCommand(t, "sleep", "1h"), helperCommand(t, "sleep", "1h")))
+	r.start("-S")
+	code, _, errOut := r.cli("start", "-i")
+	if code != exitFailed || !strings.Contains(errOut, "bad: CFGERROR") || !strings.Contains(errOut, "failed at once") {
+		t.Errorf("start -i with a CFGERROR program: exit %d, %q; want 1 naming it", code, errOut)
+	}
+	r.waitState("good", "RUNNING", 20*time.Second)
+	r.stopAll()
+}

@@ -434,23 +434,14 @@ func (s *Supervisor) handle(c *clientConn, req request, sink *replySink) {
 		s.log.Infof("server: %s %s requested by %s (%s)", req.Cmd, describeScope(req.Names), c.transport, c.peer)
 		q := newSequence(s, req.Cmd, progs, seqOptions{force: req.Flags["force"]}, sink)
 		q.report, q.requester = req.Cmd+" "+describeScope(req.Names), fmt.Sprintf("%s (%s)", c.transport, c.peer)
-		if req.Flags["nowait"] {
-			q.sink = nil
-			sink.done(reply{})
-		}
-		s.runSequence(q)
+		s.runRequested(q, sink, req.Flags["nowait"])
 	case "stop":
 		s.log.Infof("server: stop %s requested by %s (%s)", describeScope(req.Names), c.transport, c.peer)
 		opts := seqOptions{core: req.Flags["core"]}
 		if all && !req.Flags["server"] {
 			s.quitting = true
 			s.tellServiceManager("STOPPING=1")
-			q := newSequence(s, "stop", s.order, opts, sink)
-			if req.Flags["nowait"] {
-				q.sink = nil
-				sink.done(reply{})
-			}
-			s.runSequence(q)
+			s.runRequested(newSequence(s, "stop", s.order, opts, sink), sink, req.Flags["nowait"])
 			return
 		}
 		if all {
@@ -458,11 +449,7 @@ func (s *Supervisor) handle(c *clientConn, req request, sink *replySink) {
 		}
 		q := newSequence(s, "stop", progs, opts, sink)
 		q.report, q.requester = "stop "+describeScope(req.Names), fmt.Sprintf("%s (%s)", c.transport, c.peer)
-		if req.Flags["nowait"] {
-			q.sink = nil
-			sink.done(reply{})
-		}
-		s.runSequence(q)
+		s.runRequested(q, sink, req.Flags["nowait"])
 	case "who":
 		var lines []string
 		clients := make([]*clientConn, 0, len(s.clients))
@@ -485,6 +472,23 @@ func (s *Supervisor) handle(c *clientConn, req request, sink *replySink) {
 	default:
 		sink.done(reply{Exit: 2, Error: fmt.Sprintf("unknown command %q", req.Cmd)})
 	}
+}
+
+// runRequested runs a sequence a client asked for. With nowait (-i) the
+// client gets its answer as soon as the first group has been started: what
+// failed at once (CFGERROR, disabled, FATAL without -f, a spawn failure) is
+// in it; later changes go only to the server log.
+func (s *Supervisor) runRequested(q *sequence, sink *replySink, nowait bool) {
+	s.runSequence(q)
+	if !nowait || q.done {
+		return
+	}
+	q.sink = nil
+	if len(q.failures) == 0 {
+		sink.done(reply{})
+		return
+	}
+	sink.done(reply{Exit: exitFailed, Error: fmt.Sprintf("%d program(s) failed at once:\n%s", len(q.failures), indent(strings.Join(q.failures, "\n")))})
 }
 
 // shouldRun: a program that status without names expects to be RUNNING.
