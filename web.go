@@ -331,7 +331,7 @@ func (w *webUI) apiControl(rw http.ResponseWriter, r *http.Request, cmd string) 
 	}
 	var names []string
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&in); err != nil {
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&in); err != nil && err != io.EOF { // no body: all
 			writeJSON(rw, http.StatusBadRequest, controlResult{Exit: exitUsage, Error: "bad JSON: " + err.Error()})
 			return
 		}
