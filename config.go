@@ -7,6 +7,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -605,12 +606,6 @@ var programKeys = []keySpec[*ProgramConfig]{
 		p.LogTimestamp, err = parseBool(v)
 		return err
 	}},
-	{"listen", "tcp://127.0.0.1:5588", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
-		if p.HTTPFrontend {
-			p.Listen, err = parseSocketURIs(v, r.baseDir(), uriWeb)
-		}
-		return err
-	}},
 	{"username", "", func(r *sectionReader, p *ProgramConfig, v string) error {
 		p.Username = v
 		return nil
@@ -619,6 +614,22 @@ var programKeys = []keySpec[*ProgramConfig]{
 		p.Password = Secret(v)
 		if p.HTTPFrontend && (p.Username == "") != (v == "") {
 			return errors.New("username and password go together; set both or neither")
+		}
+		return nil
+	}},
+	// listen after username and password: a listen address reachable from
+	// elsewhere needs them.
+	{"listen", "tcp://127.0.0.1:5588", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
+		if !p.HTTPFrontend {
+			return nil
+		}
+		if p.Listen, err = parseSocketURIs(v, r.baseDir(), uriWeb); err != nil {
+			return err
+		}
+		for _, u := range p.Listen {
+			if host, _, _ := net.SplitHostPort(u.Addr); u.Scheme == "tcp" && !isLoopbackHost(host) && p.Username == "" {
+				return fmt.Errorf("%s is not a loopback address: the web frontend there needs username= and password=", u)
+			}
 		}
 		return nil
 	}},

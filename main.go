@@ -166,6 +166,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if command == "console" {
 		return c.console(cargs)
 	}
+	if command == "httpfend" { // hidden: how the server runs a command=<httpfend> program
+		return runWebFrontend(cfg, cargs, stderr)
+	}
 	return c.dispatch(command, cargs)
 }
 

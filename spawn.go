@@ -124,21 +124,29 @@ func checkExecutable(path string) error {
 // spawn failures (missing binary, bad directory, user switch impossible).
 func (s *Supervisor) spawn(p *Program) (*instance, error) {
 	pc := p.cfg
-	if pc.HTTPFrontend {
-		return nil, errors.New("command=<httpfend>: the web frontend is not part of this build yet")
-	}
 	notifyAddr := ""
 	if s.notify != nil {
 		notifyAddr = s.notify.addr
 	}
 	env := programEnv(pc, s.cfg, s.environ, notifyAddr)
 	lookup := envLookup(env)
-	argv, missing, err := splitCommandMissing(pc.Command, lookup)
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range missing {
-		s.log.Warnf("%s: $%s in the command is not set; it expands to nothing", pc.Name, name)
+	var argv []string
+	if pc.HTTPFrontend {
+		// The web frontend is this binary again: ramona -c FILES... httpfend NAME.
+		argv = append([]string{s.selfExe}, reexecPrefix...)
+		for _, f := range s.cfg.Files {
+			argv = append(argv, "-c", f)
+		}
+		argv = append(argv, "httpfend", pc.Name)
+	} else {
+		var missing []string
+		var err error
+		if argv, missing, err = splitCommandMissing(pc.Command, lookup); err != nil {
+			return nil, err
+		}
+		for _, name := range missing {
+			s.log.Warnf("%s: $%s in the command is not set; it expands to nothing", pc.Name, name)
+		}
 	}
 	dir := pc.BaseDir
 	if pc.Directory != "" {
@@ -149,10 +157,13 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("directory %s: not a directory", dir)
 	}
-	pathVar, _ := lookup("PATH")
-	path, err := lookPath(argv[0], pathVar, dir)
-	if err != nil {
-		return nil, err
+	path := s.selfExe
+	if !pc.HTTPFrontend {
+		pathVar, _ := lookup("PATH")
+		var err error
+		if path, err = lookPath(argv[0], pathVar, dir); err != nil {
+			return nil, err
+		}
 	}
 	sys := &syscall.SysProcAttr{Setsid: pc.ProcessGroup, Pdeathsig: syscall.SIGKILL}
 	if pc.User != "" {
