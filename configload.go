@@ -478,7 +478,7 @@ func (ld *loader) resolve() {
 }
 
 func (ld *loader) program(sec *iniSection, name string) *ProgramConfig {
-	p := &ProgramConfig{Name: name, File: sec.file, Line: sec.line, BaseDir: filepath.Dir(absPath(sec.file))}
+	p := &ProgramConfig{Name: name, File: sec.file, Line: sec.line, BaseDir: ld.dirOf(sec.file)}
 	r := ld.reader(sec)
 	if err := checkName(name); err != nil {
 		r.errs = append(r.errs, &ConfigError{File: sec.file, Line: sec.line, Section: sec.name, Msg: err.Error()})
@@ -504,7 +504,7 @@ func (ld *loader) program(sec *iniSection, name string) *ProgramConfig {
 }
 
 func (ld *loader) tool(sec *iniSection, name string) *ToolConfig {
-	t := &ToolConfig{Name: name, File: sec.file, Line: sec.line, BaseDir: filepath.Dir(absPath(sec.file))}
+	t := &ToolConfig{Name: name, File: sec.file, Line: sec.line, BaseDir: ld.dirOf(sec.file)}
 	r := ld.reader(sec)
 	if err := checkName(name); err != nil {
 		r.errs = append(r.errs, &ConfigError{File: sec.file, Line: sec.line, Section: sec.name, Msg: err.Error()})

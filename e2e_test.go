@@ -54,15 +54,18 @@ func (r *testRamona) start(daemonArgs ...string) *testServer {
 	r.t.Helper()
 	r.server = startRamonaProcess(r.t, filepath.Join(r.dir, "server.log"), []string{"RAMONA_TEST_ID=" + r.id},
 		append([]string{"-c", r.conf, "daemon"}, daemonArgs...)...)
-	waitFor(r.t, "the server to answer", 20*time.Second, func() bool {
-		cl, err := dialServer(SocketURI{Scheme: "unix", Path: filepath.Join(r.dir, "r.sock")})
-		if err != nil {
-			return false
-		}
-		cl.close()
-		return true
-	})
+	waitFor(r.t, "the server to answer", 20*time.Second, r.answers)
 	return r.server
+}
+
+// answers reports whether the server's socket takes a connection.
+func (r *testRamona) answers() bool {
+	cl, err := dialServer(SocketURI{Scheme: "unix", Path: filepath.Join(r.dir, "r.sock")})
+	if err != nil {
+		return false
+	}
+	cl.close()
+	return true
 }
 
 // cli runs the command line against this configuration.

@@ -54,16 +54,6 @@ func startAsPid1(t *testing.T, r *testRamona) (*testServer, int) {
 	return srv, pid
 }
 
-// answers reports whether the server's socket takes a connection.
-func (r *testRamona) answers() bool {
-	cl, err := dialServer(SocketURI{Scheme: "unix", Path: filepath.Join(r.dir, "r.sock")})
-	if err != nil {
-		return false
-	}
-	cl.close()
-	return true
-}
-
 // childOf returns a child pid of parent, or 0.
 func childOf(parent int) int {
 	entries, _ := os.ReadDir("/proc")

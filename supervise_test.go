@@ -79,14 +79,7 @@ func (r *testRamona) startIn(dir string, extraEnv []string, args ...string) *tes
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	r.server = newTestServer(r.t, cmd, logPath)
-	waitFor(r.t, "the server to answer", lcWait, func() bool {
-		cl, err := dialServer(SocketURI{Scheme: "unix", Path: filepath.Join(r.dir, "r.sock")})
-		if err != nil {
-			return false
-		}
-		cl.close()
-		return true
-	})
+	waitFor(r.t, "the server to answer", lcWait, r.answers)
 	return r.server
 }
 
