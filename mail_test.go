@@ -567,9 +567,9 @@ type smtpServer struct {
 
 func needAiosmtpd(t *testing.T) {
 	t.Helper()
-	if err := exec.Command("/usr/bin/python3", "-c", "import aiosmtpd").Run(); err != nil {
-		t.Fatalf("python3-aiosmtpd is not installed (Debian package python3-aiosmtpd; .ci/run installs it): %v", err)
-	}
+	needPeerCheck(t, "aiosmtpd (/usr/bin/python3 -c 'import aiosmtpd')", "python3-aiosmtpd", func() error {
+		return exec.Command("/usr/bin/python3", "-c", "import aiosmtpd").Run()
+	})
 }
 
 // startAiosmtpd runs `python3 -m aiosmtpd` with the Mailbox handler on port

@@ -24,10 +24,7 @@ func startAsPid1(t *testing.T, r *testRamona) (*testServer, int) {
 	if os.Geteuid() != 0 {
 		t.Skip("a new PID namespace needs root (CI runs as root)")
 	}
-	unshare, err := exec.LookPath("unshare")
-	if err != nil {
-		t.Fatalf("unshare is not installed (Debian package util-linux; .ci/run installs it): %v", err)
-	}
+	unshare := needPeer(t, "unshare", "util-linux")
 	if out, err := exec.Command(unshare, "--pid", "--fork", "--mount-proc", "true").CombinedOutput(); err != nil {
 		t.Skipf("the kernel refuses a new PID namespace here: %v %s", err, out)
 	}

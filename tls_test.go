@@ -84,10 +84,7 @@ command=%s
 
 	// The real openssl as a peer: with the client certificate the handshake
 	// works with TLS 1.2 or newer; without, or with TLS 1.1, it does not.
-	openssl, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Fatalf("openssl is not installed (.ci/run installs it): %v", err)
-	}
+	openssl := needPeer(t, "openssl", "openssl")
 	sclient := func(extra ...string) (string, error) {
 		args := append([]string{"s_client", "-connect", addr, "-CAfile", filepath.Join(certs, "ca.pem"), "-verify_return_error"}, extra...)
 		cmd := exec.Command(openssl, args...)

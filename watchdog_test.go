@@ -17,9 +17,7 @@ import (
 
 func needSystemdNotify(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("systemd-notify"); err != nil {
-		t.Fatalf("systemd-notify is not installed (Debian package systemd; .ci/run installs it): %v", err)
-	}
+	needPeer(t, "systemd-notify", "systemd")
 }
 
 func TestNotifyReadyFromShellScript(t *testing.T) {

@@ -287,10 +287,7 @@ func checkMetrics(t *testing.T, base string) {
 // stdout; its whole process group is killed when it returns.
 func runChromium(t *testing.T, args ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatalf("chromium is not installed (Debian package chromium; .ci/run installs it): %v", err)
-	}
+	bin := needPeer(t, "chromium", "chromium")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	argv := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -301,7 +298,7 @@ func runChromium(t *testing.T, args ...string) string {
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
+	err := cmd.Run()
 	if cmd.Process != nil {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // helpers of Chromium that outlive it
 	}

@@ -1,0 +1,47 @@
+// The real programs some tests talk to (chromium, systemd-notify, openssl,
+// aiosmtpd, tmux, podman, wine, supervisord ...): one place that decides what
+// a test does when one is missing. On a developer's machine (CI unset) it
+// skips with the Debian package to install; under CI (.ci/run sets CI=true
+// after installing every peer) a missing peer fails, so CI never skips one.
+package main
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// needPeer returns the path of the executable name, or skips (fails under
+// CI) naming pkg, the Debian package that provides it.
+func needPeer(t testing.TB, name, pkg string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		missingPeer(t, name, pkg, err)
+	}
+	return path
+}
+
+// needPeerCheck is needPeer for a peer that is not one executable on PATH
+// (a Python module, a kernel feature): check reports whether it is usable.
+func needPeerCheck(t testing.TB, what, pkg string, check func() error) {
+	t.Helper()
+	if err := check(); err != nil {
+		missingPeer(t, what, pkg, err)
+	}
+}
+
+func missingPeer(t testing.TB, what, pkg string, err error) {
+	t.Helper()
+	msg := what + " is not available (Debian package " + pkg + "; .ci/run installs it): " + err.Error()
+	if underCI() {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// underCI: the CI environment variable is set to anything but "" or "false".
+func underCI() bool {
+	v := os.Getenv("CI")
+	return v != "" && v != "false" && v != "0"
+}
