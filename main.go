@@ -106,6 +106,7 @@ type cmdline struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	debug, silent  bool
+	inConsole      bool // commands come from the console, which has its own help
 }
 
 func (c *cmdline) say(format string, args ...any) {
@@ -199,11 +200,11 @@ func (c *cmdline) dispatch(command string, cargs []string) int {
 			return c.tool(t, cargs)
 		}
 	}
-	var known []string
-	for _, t := range cfg.Tools {
-		known = append(known, t.Name)
-	}
+	known := c.toolNames()
 	msg := fmt.Sprintf("unknown command %q; see `ramona help`", command)
+	if c.inConsole {
+		msg = fmt.Sprintf("unknown command %q; `help` lists the commands", command)
+	}
 	if len(known) > 0 {
 		msg += fmt.Sprintf(" (tools in the configuration: %s)", strings.Join(known, ", "))
 	}
