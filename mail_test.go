@@ -141,8 +141,8 @@ func testNotifyConfig() *Config {
 }
 
 // newUnitMailer runs a mailer whose clock starts at 08:00 and whose mails
-// are recorded (or fail with um.fail). setup changes the mailer before it
-// starts.
+// are recorded (or fail with um.fail); webhooks are posted for real. setup
+// changes the mailer before it starts.
 func newUnitMailer(t *testing.T, cfg *Config, setup ...func(*Mailer)) *unitMailer {
 	t.Helper()
 	log := &syncBuffer{}
@@ -207,7 +207,7 @@ func (um *unitMailer) do(f func()) {
 	waitFor(um.t, "the mailer to be idle", 10*time.Second, func() bool {
 		idle := false
 		um.inspect(func() {
-			if um.sending == nil {
+			if um.inFlight() == 0 {
 				f()
 				idle = true
 			}
@@ -387,7 +387,7 @@ func TestMailerRejectedMailIsNotRetried(t *testing.T) {
 	um.setFail(&rejectedError{err: &textproto.Error{Code: 550, Msg: "RCPT TO: no such user"}})
 	um.submitNow("", "hello", "x\n")
 	waitFor(t, "the refusal in the log", 10*time.Second, func() bool {
-		return strings.Contains(um.log.String(), `failed: 550 "RCPT TO: no such user"; the server refused it for good, not retried`)
+		return strings.Contains(um.log.String(), `failed: 550 "RCPT TO: no such user"; refused for good, not retried`)
 	})
 	um.clock.Advance(mailRetryMax)
 	um.do(func() {})
@@ -421,7 +421,7 @@ func TestMailerStashSurvivesRestart(t *testing.T) {
 	if entries, _ := os.ReadDir(cfg.Notify.StashDir); len(entries) != 1 {
 		t.Errorf("stashdir holds %d files, want only the stash (no temporary files)", len(entries))
 	}
-	if !strings.Contains(um.log.String(), "1 mail(s) not sent yet, kept in") {
+	if !strings.Contains(um.log.String(), "1 message(s) not sent yet, kept in") {
 		t.Errorf("the log does not report the stashed mail:\n%s", um.log)
 	}
 	// The next server sends the due digest and the stashed mail at once.
@@ -472,7 +472,7 @@ func TestMailerQueueNeverBlocks(t *testing.T) {
 	m.start()
 	defer m.close()
 	waitFor(t, "the drops in the log", 10*time.Second, func() bool {
-		return strings.Contains(log.String(), "mail: 10 notification(s) dropped: the mail queue was full")
+		return strings.Contains(log.String(), "notify: 10 notification(s) dropped: the notification queue was full")
 	})
 	m.close()
 	if m.submit(&notification{target: NotifyTarget{When: "now"}}) {
@@ -539,7 +539,7 @@ func TestMailerReconfigure(t *testing.T) {
 	if got := um.waitMails(2)[1]; !strings.Contains(got.subject, "daily digest") {
 		t.Errorf("no digest at the new dailyat: %q", got.subject)
 	}
-	if !strings.Contains(um.log.String(), "mail: settings reloaded") {
+	if !strings.Contains(um.log.String(), "notify: settings reloaded") {
 		t.Errorf("log:\n%s", um.log)
 	}
 }
@@ -1040,11 +1040,11 @@ func TestNotifyWithoutDelivery(t *testing.T) {
 	r.start()
 	r.waitState("crash", "FATAL", 20*time.Second)
 	code, _, stderr := r.cli("notify", "hello")
-	if code != exitFailed || !strings.Contains(stderr, "no mail delivery is configured") {
+	if code != exitFailed || !strings.Contains(stderr, "no mail delivery is configured and no webhook would take this") {
 		t.Errorf("notify without delivery: exit %d, %q", code, stderr)
 	}
 	r.stopAll()
-	if log := r.serverLog(); !strings.Contains(log, "notification (now; no mail delivery is configured): crash FATAL") {
+	if log := r.serverLog(); !strings.Contains(log, "notification (now; neither mail delivery nor a webhook is configured for it): crash FATAL") {
 		t.Errorf("the FATAL notification is not in the server log:\n%s", log)
 	}
 }
