@@ -650,12 +650,12 @@ func (m *Mailer) launch(om *outMessage, now time.Time) {
 	om.attempts++
 	var send func() error
 	if om.webhook() {
-		url, body := om.to[0], m.composeWebhook(om, now)
-		send = func() error { return m.post(url, body) }
+		post, url, body := m.post, om.to[0], m.composeWebhook(om, now)
+		send = func() error { return post(url, body) }
 	} else {
-		msg := m.compose(om.to, om.subject, om.body, now)
+		smtpSend, msg := m.send, m.compose(om.to, om.subject, om.body, now)
 		d, from, to := m.cfg.Delivery, m.cfg.Sender, om.to
-		send = func() error { return m.send(d, from, to, msg) }
+		send = func() error { return smtpSend(d, from, to, msg) }
 	}
 	go func() { // ends when the send returns (within sendTimeout or postTimeout) and run took the result or ended
 		r := sendResult{om, send()}
