@@ -380,11 +380,21 @@ var notifyKeys = []keySpec[*Config]{
 		return nil
 	}},
 	{"receiver", "", func(r *sectionReader, c *Config, v string) (err error) {
-		c.Notify.Receivers, err = parseAddressList(v)
-		if err == nil && c.Notify.Delivery != nil && len(c.Notify.Receivers) == 0 {
+		c.Notify.Receivers, err = parseRecipients(v)
+		if err == nil && c.Notify.Delivery != nil && !hasMailAddress(c.Notify.Receivers) {
 			r.at = r.ld.doc.get(r.sec, "delivery") // point at the delivery, wherever it was set
 			return errors.New("missing; delivery is set, so mail needs at least one receiver address (receiver=ops@example.com)")
 		}
+		return err
+	}},
+	{"webhook", "", func(r *sectionReader, c *Config, v string) error {
+		urls, err := parseRecipients(v)
+		for _, u := range urls {
+			if !isWebhookURL(u) {
+				return fmt.Errorf("%q is a mail address; mail addresses go in receiver, webhook takes https:// URLs", u)
+			}
+		}
+		c.Notify.Receivers = append(c.Notify.Receivers, urls...)
 		return err
 	}},
 	{"dailyat", "09:00", func(r *sectionReader, c *Config, v string) (err error) {

@@ -246,7 +246,7 @@ var configErrorCases = []errCase{
 	{name: "delivery in [DEFAULT] without receiver", conf: "[DEFAULT]\ndelivery=smtp://mail.example.com\n",
 		want: "$DIR/app.conf:2: [ramona:notify] receiver: missing; delivery is set, so mail needs at least one receiver address (receiver=ops@example.com)"},
 	{name: "bad receiver address", conf: "[ramona:notify]\nreceiver=ops@example.com, nobody\n",
-		want: "$DIR/app.conf:2: [ramona:notify] receiver: \"nobody\" is not a mail address such as ops@example.com"},
+		want: "$DIR/app.conf:2: [ramona:notify] receiver: \"nobody\" is not a mail address such as ops@example.com, nor a webhook URL such as https://hooks.example.com/..."},
 	{name: "dailyat", conf: "[ramona:notify]\ndailyat=25:00\n",
 		want: "$DIR/app.conf:2: [ramona:notify] dailyat: \"25:00\" is not a time of day; use HH:MM, e.g. 09:00"},
 	{name: "notify target", conf: "[ramona:notify]\nnotify_fatal=later\n",
@@ -254,7 +254,7 @@ var configErrorCases = []errCase{
 	{name: "<global> in the global section", conf: "[ramona:notify]\nnotify_fatal=<global>\n",
 		want: "$DIR/app.conf:2: [ramona:notify] notify_fatal: \"<global>\" is not a notification target; use now, daily, now:ADDR, daily:ADDR or <none>"},
 	{name: "notify target bad address", conf: "[ramona:notify]\nnotify_fatal=now:ops\n",
-		want: "$DIR/app.conf:2: [ramona:notify] notify_fatal: \"ops\" is not a mail address such as ops@example.com"},
+		want: "$DIR/app.conf:2: [ramona:notify] notify_fatal: \"ops\" is not a mail address such as ops@example.com, nor a webhook URL such as https://hooks.example.com/..."},
 	{name: "logscan rule without >", conf: "[ramona:notify]\nlogscan=error>now,fatal\n",
 		want: "$DIR/app.conf:2: [ramona:notify] logscan: rule \"fatal\" is not keyword>target; write e.g. error>now or warn>daily:ops@example.com"},
 	{name: "logscan rule without keyword", conf: "[ramona:notify]\nlogscan_stderr=>now\n",
@@ -1022,19 +1022,24 @@ func TestConfigValues(t *testing.T) {
 	}
 	for _, tc := range configValueCases {
 		t.Run(tc.name, func(t *testing.T) {
-			files := tc.files
-			if files == nil {
-				files = map[string]string{"app.conf": tc.conf}
-			}
-			cfg, dir, err := loadFiles(t, files, tc.args, tc.environ)
-			if err != nil {
-				t.Fatalf("loadConfig: %v", err)
-			}
-			got := strings.ReplaceAll(fmt.Sprint(tc.get(t, cfg)), dir, "$DIR")
-			if got != tc.want {
-				t.Errorf("\n got: %s\nwant: %s", got, tc.want)
-			}
+			checkValueCase(t, tc)
 		})
+	}
+}
+
+func checkValueCase(t *testing.T, tc valueCase) {
+	t.Helper()
+	files := tc.files
+	if files == nil {
+		files = map[string]string{"app.conf": tc.conf}
+	}
+	cfg, dir, err := loadFiles(t, files, tc.args, tc.environ)
+	if err != nil {
+		t.Fatalf("loadConfig: %v", err)
+	}
+	got := strings.ReplaceAll(fmt.Sprint(tc.get(t, cfg)), dir, "$DIR")
+	if got != tc.want {
+		t.Errorf("\n got: %s\nwant: %s", got, tc.want)
 	}
 }
 

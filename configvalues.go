@@ -470,24 +470,44 @@ func redactDelivery(v string) string {
 	return v
 }
 
-func parseAddressList(v string) ([]string, error) {
+// parseRecipients reads a comma-separated list of mail addresses and
+// webhook URLs.
+func parseRecipients(v string) ([]string, error) {
 	var list []string
 	for _, a := range strings.Split(v, ",") {
 		a = strings.TrimSpace(a)
 		if a == "" {
 			continue
 		}
-		if err := checkAddress(a); err != nil {
+		r, err := parseRecipient(a)
+		if err != nil {
 			return nil, err
 		}
-		list = append(list, a)
+		list = append(list, r)
 	}
 	return list, nil
 }
 
+func hasMailAddress(recipients []string) bool {
+	for _, r := range recipients {
+		if !isWebhookURL(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseRecipient reads one mail address or webhook URL.
+func parseRecipient(v string) (string, error) {
+	if looksLikeURL(v) {
+		return parseWebhookURL(v)
+	}
+	return v, checkAddress(v)
+}
+
 func checkAddress(a string) error {
 	if !strings.Contains(a, "@") || strings.ContainsAny(a, " \t<>,;") {
-		return fmt.Errorf("%q is not a mail address such as ops@example.com", a)
+		return fmt.Errorf("%q is not a mail address such as ops@example.com, nor a webhook URL such as https://hooks.example.com/...", a)
 	}
 	return nil
 }
@@ -510,13 +530,14 @@ func parseProgramNotifyTarget(v string, global NotifyTarget) (NotifyTarget, erro
 	}
 	t, err := parseNotifyTarget(v)
 	if errors.Is(err, errNotTarget) {
-		err = fmt.Errorf("%q is %w; use now, daily, now:ADDR, daily:ADDR, <none> or <global> (the setting of [ramona:notify])", v, errNotTarget)
+		err = fmt.Errorf("%q is %w; use now, daily, now:ADDR, daily:ADDR, <none> or <global> (the setting of [ramona:notify])", redactURLs(v), errNotTarget)
 	}
 	return t, err
 }
 
-// parseNotifyTarget reads now, daily, now:ADDR, daily:ADDR or <none>
-// (mailto:ADDR, from the Python original, means now:ADDR).
+// parseNotifyTarget reads now, daily, now:ADDR, daily:ADDR or <none>, where
+// ADDR is a mail address or a webhook URL (mailto:ADDR, from the Python
+// original, means now:ADDR).
 func parseNotifyTarget(v string) (NotifyTarget, error) {
 	when, addr, hasAddr := strings.Cut(v, ":")
 	when = strings.ToLower(strings.TrimSpace(when))
@@ -526,15 +547,19 @@ func parseNotifyTarget(v string) (NotifyTarget, error) {
 	case when == "mailto":
 		when = "now"
 	case when != "now" && when != "daily":
-		return NotifyTarget{}, fmt.Errorf("%q is %w; use now, daily, now:ADDR, daily:ADDR or <none>", v, errNotTarget)
+		hint := ""
+		if looksLikeURL(v) {
+			hint = " (a URL needs now: or daily: before it)"
+		}
+		return NotifyTarget{}, fmt.Errorf("%q is %w; use now, daily, now:ADDR, daily:ADDR or <none>%s", redactURLs(v), errNotTarget, hint)
 	}
 	t := NotifyTarget{When: when}
 	if hasAddr {
-		addr = strings.TrimSpace(addr)
-		if err := checkAddress(addr); err != nil {
+		r, err := parseRecipient(strings.TrimSpace(addr))
+		if err != nil {
 			return NotifyTarget{}, err
 		}
-		t.To = []string{addr}
+		t.To = []string{r}
 	}
 	return t, nil
 }
@@ -553,11 +578,11 @@ func parseLogScan(v string) ([]LogScanRule, error) {
 		kw, target, ok := strings.Cut(r, ">")
 		kw = strings.TrimSpace(kw)
 		if !ok || kw == "" {
-			return nil, fmt.Errorf("rule %q is not keyword>target; write e.g. error>now or warn>daily:ops@example.com", r)
+			return nil, fmt.Errorf("rule %q is not keyword>target; write e.g. error>now or warn>daily:ops@example.com", redactURLs(r))
 		}
 		t, err := parseNotifyTarget(strings.TrimSpace(target))
 		if err != nil {
-			return nil, fmt.Errorf("rule %q: %w", r, err)
+			return nil, fmt.Errorf("rule %q: %w", redactURLs(r), err)
 		}
 		rules = append(rules, LogScanRule{Keyword: strings.ToLower(kw), Target: t})
 	}

@@ -526,13 +526,8 @@ func (s *Supervisor) reload(cfg *Config, sink *replySink) {
 		s.log.Warnf("config: %s", w)
 	}
 	s.log.Infof("server: reload: added %v, removed %v, changed %v", added, removed, changed)
-	switch {
-	case s.mailer != nil && cfg.Notify.Delivery != nil:
-		if !reflect.DeepEqual(s.cfg.Notify, cfg.Notify) {
-			s.mailer.reconfigure(cfg.Notify)
-		}
-	case (s.mailer != nil) != (cfg.Notify.Delivery != nil):
-		s.log.Warnf("server: [ramona:notify] delivery was added or removed; that takes effect at the next server start")
+	if s.mailer != nil && !reflect.DeepEqual(s.cfg.Notify, cfg.Notify) {
+		s.mailer.reconfigure(cfg.Notify)
 	}
 	newByName := map[string]*ProgramConfig{}
 	for _, pc := range cfg.Programs {

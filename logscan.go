@@ -194,6 +194,8 @@ func (sc *logScanner) report() {
 			sc.submit(&notification{
 				key:     "logscan\x00" + sc.program + "\x00" + kw + "\x00" + t.When + "\x00" + strings.Join(t.To, ","),
 				target:  t,
+				event:   eventLogScan,
+				program: sc.program,
 				subject: fmt.Sprintf("%s: %q in its %s", sc.program, kw, sc.stream),
 				body:    b.String(),
 				count:   h.count,
@@ -330,14 +332,26 @@ func equalFoldLower(s, lower []byte) bool {
 
 // logScanners are the scanners for a program's stdout and stderr pipes; with
 // merged streams one pipe carries both, and its scanner has both rule sets.
-// Without mail delivery nothing is scanned.
+// Only rules whose target reaches someone (by mail or webhook) scan.
 func (s *Supervisor) logScanners(pc *ProgramConfig, merged bool) (stdout, stderr *logScanner) {
 	if s.mailer == nil {
 		return nil, nil
 	}
+	out, errs := s.reachingRules(pc.LogScanStdout), s.reachingRules(pc.LogScanStderr)
 	if merged {
-		return newLogScanner(pc.Name, "output", s.mailer.submit, pc.LogScanStderr, pc.LogScanStdout), nil
+		return newLogScanner(pc.Name, "output", s.mailer.submit, errs, out), nil
 	}
-	return newLogScanner(pc.Name, "stdout", s.mailer.submit, pc.LogScanStdout),
-		newLogScanner(pc.Name, "stderr", s.mailer.submit, pc.LogScanStderr)
+	return newLogScanner(pc.Name, "stdout", s.mailer.submit, out),
+		newLogScanner(pc.Name, "stderr", s.mailer.submit, errs)
+}
+
+// reachingRules are the rules whose notifications would go somewhere.
+func (s *Supervisor) reachingRules(rules []LogScanRule) []LogScanRule {
+	var kept []LogScanRule
+	for _, r := range rules {
+		if s.cfg.Notify.reaches(r.Target) {
+			kept = append(kept, r)
+		}
+	}
+	return kept
 }

@@ -240,18 +240,30 @@ func TestLogScanMergedStreamsOneNotificationPerHit(t *testing.T) {
 	}
 }
 
-func TestLogScannersNeedMail(t *testing.T) {
+func TestLogScannersNeedAReachableTarget(t *testing.T) {
 	pc := &ProgramConfig{Name: "web", LogScanStdout: mustRules(t, "error>now"), LogScanStderr: mustRules(t, "error>now")}
-	s := &Supervisor{}
+	cfg := testNotifyConfig()
+	s := &Supervisor{cfg: cfg}
 	if a, b := s.logScanners(pc, false); a != nil || b != nil {
 		t.Errorf("without a mailer: scanners %v %v", a, b)
 	}
-	s.mailer = newMailer(&Config{AppName: "ramona"}, &serverLog{w: &bytes.Buffer{}})
+	s.mailer = newMailer(cfg, &serverLog{w: &bytes.Buffer{}})
 	if a, b := s.logScanners(pc, true); a == nil || b != nil || a.stream != "output" {
 		t.Errorf("merged: scanners %v %v", a, b)
 	}
 	if a, b := s.logScanners(pc, false); a == nil || b == nil || a.stream != "stdout" || b.stream != "stderr" {
 		t.Errorf("separate streams: scanners %v %v", a, b)
+	}
+	// Without delivery a rule scans only when a webhook takes its hits.
+	cfg.Notify.Delivery = nil
+	pc.LogScanStderr = mustRules(t, "error>now,fatal>daily:https://hooks.example.com/T0/B0/x")
+	a, b := s.logScanners(pc, false)
+	if a != nil || b == nil || len(b.rules) != 1 || string(b.rules[0].keyword) != "fatal" {
+		t.Errorf("without delivery: scanners %v %+v", a, b)
+	}
+	cfg.Notify.Receivers = []string{"ops@example.com", "https://hooks.example.com/T0/B0/x"}
+	if a, b := s.logScanners(pc, false); a == nil || b == nil || len(b.rules) != 2 {
+		t.Errorf("without delivery, a webhook among the receivers: scanners %v %+v", a, b)
 	}
 }
 

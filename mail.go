@@ -1,23 +1,19 @@
-// The Mailer owns mail to the operator ([ramona:notify]): a bounded queue
-// any goroutine submits to without blocking, and one goroutine (run) that
-// composes mails (log tails are read there, never on the loop), limits
-// floods per rule, keeps the daily digest (stashed atomically in stashdir)
-// and retries failed sends with backoff; each send runs in a goroutine of
-// its own over SMTP (smtp.go). What gets notified: notifications.go.
+// The Mailer owns notifications to the operator ([ramona:notify]), by mail
+// and by webhook: a bounded queue any goroutine submits to without blocking,
+// and one goroutine (run) that reads log tails (never on the loop), limits
+// floods per rule, keeps the daily digests (stashed atomically in stashdir),
+// and sends and retries with backoff per destination (the mail server, each
+// webhook URL). The two transports differ only in composing and sending:
+// smtp.go, webhook.go. What gets notified: notifications.go.
 package main
 
 import (
-	"bytes"
-	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
-	"mime/quotedprintable"
-	"net/textproto"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,11 +25,11 @@ import (
 
 const (
 	mailQueueSize    = 256              // notifications waiting for the mailer goroutine
-	mailOutboxMax    = 200              // mails waiting to be sent; beyond it the oldest is dropped
+	mailOutboxMax    = 200              // mails and POSTs waiting to be sent; beyond it the oldest is dropped
 	digestMaxItems   = 1000             // items kept per recipient's digest; more are only counted
 	mailTailLines    = 20               // lines of a program's output in FATAL and watchdog mails
 	mailTailMax      = 16 << 10         // bytes of that output at most
-	floodInterval    = time.Minute      // per rule, at most one mail (or digest item) per interval
+	floodInterval    = time.Minute      // per rule, at most one message (or digest item) per interval
 	mailRetryFirst   = 10 * time.Second // the first retry after a failed send; then doubling
 	mailRetryMax     = 10 * time.Minute
 	mailSendTimeout  = 2 * time.Minute // one whole SMTP conversation
@@ -42,10 +38,22 @@ const (
 	mailSubjectLimit = 200
 )
 
+// What a notification is about: the webhook payload's event field.
+const (
+	eventFatal    = "fatal"
+	eventWatchdog = "watchdog"
+	eventLogScan  = "logscan"
+	eventSequence = "sequence"
+	eventNotify   = "notify"
+	eventDigest   = "digest"
+)
+
 // notification is one thing to tell the operator.
 type notification struct {
 	key     string       // flood-limit key (the rule); "" is never limited
 	target  NotifyTarget // now or daily; To empty: [ramona:notify] receiver
+	event   string       // eventFatal ...
+	program string       // the program it is about; "" for none
 	subject string       // short; the mail's subject adds application and host
 	body    string
 	count   int           // occurrences it stands for (log scan hits); 0 is 1
@@ -67,7 +75,7 @@ type wallClock struct{}
 func (wallClock) Now() time.Time                  { return time.Now() }
 func (wallClock) At(t time.Time) <-chan time.Time { return time.After(time.Until(t)) }
 
-// Mailer sends notifications; see the top of this file.
+// Mailer sends notifications by mail and webhook; see the top of this file.
 type Mailer struct {
 	queue    chan *notification
 	dropped  atomic.Int64 // submissions refused because the queue was full
@@ -85,39 +93,87 @@ type Mailer struct {
 	flood       time.Duration
 	retryFirst  time.Duration
 	retryMax    time.Duration
-	sendTimeout time.Duration
+	sendTimeout time.Duration // one SMTP conversation
+	postTimeout time.Duration // one webhook POST
 	closeGrace  time.Duration
 	rootCAs     *x509.CertPool                                                    // nil: the system's
 	dialAddr    func(host string, port int) string                                // where to connect; tests redirect
 	send        func(d *SMTPDelivery, from string, to []string, msg []byte) error // one SMTP conversation
+	post        func(url string, body []byte) error                               // one webhook POST
 
 	// Owned by run.
-	cfg       NotifyConfig
-	outbox    []*outMail
-	digest    map[string]*digestBox // by recipient
-	dailyRefs map[string]*dailyRef  // by key: the items a new notification of that rule may add to
-	windows   map[string]*floodWindow
-	sending   *outMail
-	results   chan sendResult
-	failures  int
-	retryAt   time.Time
-	nextDaily time.Time
-	saveAt    time.Time // a delayed stash write is due
-	saveErr   string    // the last stash error logged, to log each only once
+	cfg           NotifyConfig
+	webhookClient *http.Client
+	outbox        []*outMessage
+	digest        map[string]*digestBox // by recipient: a mail address or a webhook URL
+	dailyRefs     map[string]*dailyRef  // by key: the items a new notification of that rule may add to
+	windows       map[string]*floodWindow
+	lanes         map[string]*lane // by destination (outMessage.lane); only while sending or failing
+	results       chan sendResult
+	nextDaily     time.Time
+	saveAt        time.Time // a delayed stash write is due
+	saveErr       string    // the last stash error logged, to log each only once
 }
 
-// outMail is one mail in the outbox.
-type outMail struct {
-	to        []string
-	subject   string // as given; the mail's Subject adds application and host
+// outMessage is one mail or one webhook POST in the outbox.
+type outMessage struct {
+	to        []string // mail: the addresses; webhook: the one URL
+	subject   string   // as given; the mail's Subject adds application and host
 	body      string
-	digestFor string // non-empty: the digest of this recipient, composed at each attempt
+	event     string    // what it is about (eventFatal ...)
+	program   string    // the program it is about; "" for none
+	at        time.Time // when it happened; zero: when it is sent
+	digestFor string    // non-empty: the digest of this recipient, composed at each attempt
 	attempts  int
+	inFlight  bool
+}
+
+func (om *outMessage) webhook() bool { return len(om.to) == 1 && isWebhookURL(om.to[0]) }
+
+// lane is the destination om waits for: "" for the mail server, else the URL.
+func (om *outMessage) lane() string {
+	if om.webhook() {
+		return om.to[0]
+	}
+	return ""
+}
+
+// kind starts the server log lines about om.
+func (om *outMessage) kind() string {
+	if om.webhook() {
+		return "webhook"
+	}
+	return "mail"
+}
+
+// shownTo is where om goes, as the server log shows it.
+func (om *outMessage) shownTo() string { return shownRecipients(om.to) }
+
+// shownRecipients lists recipients for messages, webhook URLs redacted.
+func shownRecipients(to []string) string {
+	shown := make([]string, len(to))
+	for i, r := range to {
+		shown[i] = r
+		if isWebhookURL(r) {
+			shown[i] = redactURL(r)
+		}
+	}
+	return strings.Join(shown, ", ")
+}
+
+// lane is one destination's sending state: the mail server, or one webhook
+// URL. Each sends one message at a time and waits after its own failures, so
+// a dead endpoint never holds back mail or another endpoint.
+type lane struct {
+	sending  *outMessage
+	failures int       // in a row
+	retryAt  time.Time // no send before
+	gaveUp   bool      // at exit: it failed, no more tries
 }
 
 type sendResult struct {
-	mail *outMail
-	err  error
+	msg *outMessage
+	err error
 }
 
 // digestBox is one recipient's daily digest.
@@ -172,13 +228,16 @@ func newMailer(cfg *Config, log *serverLog) *Mailer {
 		retryFirst:  mailRetryFirst,
 		retryMax:    mailRetryMax,
 		sendTimeout: mailSendTimeout,
+		postTimeout: webhookTimeout,
 		closeGrace:  mailCloseGrace,
 		digest:      map[string]*digestBox{},
 		dailyRefs:   map[string]*dailyRef{},
 		windows:     map[string]*floodWindow{},
+		lanes:       map[string]*lane{},
 		results:     make(chan sendResult, 1),
 	}
 	m.send = m.smtpSend
+	m.post = m.webhookPost
 	m.setConfig(cfg.Notify)
 	return m
 }
@@ -190,6 +249,7 @@ func (m *Mailer) setConfig(c NotifyConfig) {
 // start runs the mailer goroutine; it ends when close is called.
 func (m *Mailer) start() {
 	m.started = true
+	m.webhookClient = newWebhookClient(m.rootCAs, m.postTimeout)
 	m.nextDaily = nextDailyTime(m.clock.Now(), m.cfg.DailyAt)
 	go m.run()
 }
@@ -241,11 +301,11 @@ func (m *Mailer) run() {
 	m.loadStash()
 	for {
 		if d := m.dropped.Swap(0); d > 0 {
-			m.log.Warnf("mail: %d notification(s) dropped: the mail queue was full", d)
+			m.log.Warnf("notify: %d notification(s) dropped: the notification queue was full", d)
 		}
 		now := m.clock.Now()
 		m.due(now)
-		m.startSend(now, false)
+		m.startSends(now, false)
 		var wake <-chan time.Time
 		if t := m.nextWake(now); !t.IsZero() {
 			wake = m.clock.At(t)
@@ -273,7 +333,7 @@ func (m *Mailer) run() {
 func (m *Mailer) reconfigured(c NotifyConfig) {
 	m.setConfig(c)
 	m.nextDaily = nextDailyTime(m.clock.Now(), c.DailyAt)
-	m.log.Infof("mail: settings reloaded")
+	m.log.Infof("notify: settings reloaded")
 }
 
 // nextDailyTime is the first dailyat after now, in local time.
@@ -299,8 +359,10 @@ func (m *Mailer) nextWake(now time.Time) time.Time {
 			earlier(w.end)
 		}
 	}
-	if m.sending == nil && len(m.outbox) > 0 && m.retryAt.After(now) {
-		earlier(m.retryAt)
+	for _, l := range m.lanes {
+		if l.sending == nil && l.retryAt.After(now) {
+			earlier(l.retryAt)
+		}
 	}
 	earlier(m.saveAt)
 	return next
@@ -311,7 +373,7 @@ func (m *Mailer) nextWake(now time.Time) time.Time {
 func (m *Mailer) due(now time.Time) {
 	if !now.Before(m.nextDaily) {
 		m.nextDaily = nextDailyTime(now, m.cfg.DailyAt)
-		for _, r := range m.recipients() {
+		for _, r := range m.digestRecipients() {
 			m.queueDigest(r)
 		}
 	}
@@ -323,7 +385,7 @@ func (m *Mailer) due(now time.Time) {
 			delete(m.windows, key)
 			continue
 		}
-		m.mailSummary(w)
+		m.sendSummary(w)
 		w.end, w.suppressed, w.last = now.Add(m.flood), 0, nil
 	}
 	if !m.saveAt.IsZero() && !now.Before(m.saveAt) {
@@ -331,7 +393,8 @@ func (m *Mailer) due(now time.Time) {
 	}
 }
 
-func (m *Mailer) recipients() []string {
+// digestRecipients lists the recipients that have a digest, sorted.
+func (m *Mailer) digestRecipients() []string {
 	list := make([]string, 0, len(m.digest))
 	for r := range m.digest {
 		list = append(list, r)
@@ -350,8 +413,8 @@ func (m *Mailer) receive(n *notification) {
 		close(n.barrier)
 		return
 	case n.flush:
-		m.log.Infof("mail: sending the daily digest now, as asked")
-		for _, r := range m.recipients() {
+		m.log.Infof("notify: sending the daily digests now, as asked")
+		for _, r := range m.digestRecipients() {
 			m.queueDigest(r)
 		}
 		return
@@ -362,12 +425,9 @@ func (m *Mailer) receive(n *notification) {
 	if n.at.IsZero() {
 		n.at = m.clock.Now()
 	}
-	to := n.target.To
+	to := m.cfg.recipientsOf(n.target)
 	if len(to) == 0 {
-		to = m.cfg.Receivers
-	}
-	if len(to) == 0 {
-		m.log.Errorf("mail: %q has no recipient; set receiver in [ramona:notify]", n.subject)
+		m.log.Errorf("notify: %q has no recipient; set receiver or webhook in [ramona:notify]", n.subject)
 		return
 	}
 	now := m.clock.Now()
@@ -384,9 +444,65 @@ func (m *Mailer) receive(n *notification) {
 			}
 			m.windows[n.key] = &floodWindow{end: now.Add(m.flood)}
 		}
-		m.enqueue(&outMail{to: to, subject: n.subject, body: m.bodyOf(n)})
+		m.dispatch(to, n, n.subject, m.bodyOf(n))
 	case "daily":
 		m.addDaily(n, to, now)
+	}
+}
+
+// recipientsOf is where a notification for t goes: t's address, else the
+// [ramona:notify] receivers.
+func (c *NotifyConfig) recipientsOf(t NotifyTarget) []string {
+	if len(t.To) > 0 {
+		return t.To
+	}
+	return c.Receivers
+}
+
+// reachable splits recipients into those that can be sent to (webhook URLs,
+// and mail addresses while a delivery is configured) and the others.
+func (c *NotifyConfig) reachable(to []string) (reach, unreachable []string) {
+	for _, r := range to {
+		if isWebhookURL(r) || c.Delivery != nil {
+			reach = append(reach, r)
+		} else {
+			unreachable = append(unreachable, r)
+		}
+	}
+	return reach, unreachable
+}
+
+// reaches reports whether a notification for t goes anywhere.
+func (c *NotifyConfig) reaches(t NotifyTarget) bool {
+	if t.When == "" {
+		return false
+	}
+	reach, _ := c.reachable(c.recipientsOf(t))
+	return len(reach) > 0
+}
+
+// reachableOf is reachable, logging what is left out of subject's message.
+func (m *Mailer) reachableOf(to []string, subject string) []string {
+	reach, unreachable := m.cfg.reachable(to)
+	if len(unreachable) > 0 {
+		m.log.Infof("notify: %q is not mailed to %s: no mail delivery is configured", subject, strings.Join(unreachable, ", "))
+	}
+	return reach
+}
+
+// dispatch queues what n says (subject and body, perhaps a flood summary)
+// for its recipients: one mail to every mail address, one POST per URL.
+func (m *Mailer) dispatch(to []string, n *notification, subject, body string) {
+	var mailTo []string
+	for _, r := range m.reachableOf(to, subject) {
+		if isWebhookURL(r) {
+			m.enqueue(&outMessage{to: []string{r}, subject: subject, body: body, event: n.event, program: n.program, at: n.at})
+		} else {
+			mailTo = append(mailTo, r)
+		}
+	}
+	if len(mailTo) > 0 {
+		m.enqueue(&outMessage{to: mailTo, subject: subject, body: body, event: n.event, program: n.program, at: n.at})
 	}
 }
 
@@ -401,16 +517,12 @@ func (m *Mailer) bodyOf(n *notification) string {
 	return body
 }
 
-// mailSummary mails what a flood window held back.
-func (m *Mailer) mailSummary(w *floodWindow) {
+// sendSummary sends what a flood window held back.
+func (m *Mailer) sendSummary(w *floodWindow) {
 	n := w.last
-	to := n.target.To
-	if len(to) == 0 {
-		to = m.cfg.Receivers
-	}
-	head := fmt.Sprintf("%d more like this since %s (at most one mail per rule every %s); the latest:\n\n",
+	head := fmt.Sprintf("%d more like this since %s (at most one message per rule every %s); the latest:\n\n",
 		w.suppressed, w.since.Format("2006-01-02 15:04:05"), m.flood)
-	m.enqueue(&outMail{to: to, subject: fmt.Sprintf("%s (+%d more)", n.subject, w.suppressed), body: head + m.bodyOf(n)})
+	m.dispatch(m.cfg.recipientsOf(n.target), n, fmt.Sprintf("%s (+%d more)", n.subject, w.suppressed), head+m.bodyOf(n))
 }
 
 // addDaily keeps n for the digests of to.
@@ -422,6 +534,10 @@ func (m *Mailer) addDaily(n *notification, to []string, now time.Time) {
 		if m.saveAt.IsZero() {
 			m.saveAt = now.Add(stashSaveDelay)
 		}
+		return
+	}
+	to = m.reachableOf(to, n.subject)
+	if len(to) == 0 {
 		return
 	}
 	body := m.bodyOf(n)
@@ -443,7 +559,7 @@ func (m *Mailer) addDaily(n *notification, to []string, now time.Time) {
 	if n.key != "" {
 		m.dailyRefs[n.key] = ref
 	}
-	m.log.Debugf("mail: %q kept for the daily digest to %s", n.subject, strings.Join(to, ", "))
+	m.log.Debugf("notify: %q kept for the daily digest to %s", n.subject, shownRecipients(to))
 	m.saveStash(false)
 }
 
@@ -456,12 +572,12 @@ func (r *dailyRef) open() bool {
 	return len(r.items) > 0
 }
 
-// enqueue adds a mail to the outbox, dropping the oldest mail when full.
-func (m *Mailer) enqueue(om *outMail) {
+// enqueue adds a message to the outbox, dropping the oldest one when full.
+func (m *Mailer) enqueue(om *outMessage) {
 	if len(m.outbox) >= mailOutboxMax {
 		for i, o := range m.outbox {
-			if o.digestFor == "" && o != m.sending {
-				m.log.Errorf("mail: too many mails waiting; dropped %q to %s", o.subject, strings.Join(o.to, ", "))
+			if o.digestFor == "" && !o.inFlight {
+				m.log.Errorf("%s: too many messages waiting; dropped %q to %s", o.kind(), o.subject, o.shownTo())
 				m.outbox = append(m.outbox[:i], m.outbox[i+1:]...)
 				break
 			}
@@ -485,22 +601,23 @@ func (m *Mailer) queueDigest(r string) {
 		box.Due = true
 		m.saveStash(false)
 	}
-	m.outbox = append(m.outbox, &outMail{to: []string{r}, digestFor: r})
+	m.outbox = append(m.outbox, &outMessage{to: []string{r}, digestFor: r, event: eventDigest})
 }
 
-// startSend starts sending the first mail of the outbox (at exit: the first
-// that is not a digest), unless a send runs or failures ask to wait.
-func (m *Mailer) startSend(now time.Time, exiting bool) bool {
-	if m.sending != nil || m.cfg.Delivery == nil || (!exiting && now.Before(m.retryAt)) {
-		return false
-	}
+// startSends starts, for every destination that is not sending or waiting
+// after failures, the first of its messages in the outbox (at exit: the
+// first that is not a digest, failures or not). Mail waits while no
+// delivery is configured.
+func (m *Mailer) startSends(now time.Time, exiting bool) {
 	for i := 0; i < len(m.outbox); i++ {
 		om := m.outbox[i]
+		l := m.lanes[om.lane()]
+		if l != nil && (l.sending != nil || exiting && l.gaveUp || !exiting && now.Before(l.retryAt)) ||
+			!om.webhook() && m.cfg.Delivery == nil || exiting && om.digestFor != "" {
+			continue
+		}
 		if om.digestFor == "" {
 			m.launch(om, now)
-			return true
-		}
-		if exiting {
 			continue
 		}
 		box := m.digest[om.digestFor]
@@ -518,19 +635,46 @@ func (m *Mailer) startSend(now time.Time, exiting bool) bool {
 		}
 		box.inFlight, box.dropSent = len(box.Items), box.Dropped
 		m.launch(om, now)
-		return true
 	}
-	return false
 }
 
-func (m *Mailer) launch(om *outMail, now time.Time) {
-	m.sending = om
+// launch composes om for its transport and sends it in a goroutine; its
+// lane is busy until finished takes the result.
+func (m *Mailer) launch(om *outMessage, now time.Time) {
+	l := m.lanes[om.lane()]
+	if l == nil {
+		l = &lane{}
+		m.lanes[om.lane()] = l
+	}
+	l.sending, om.inFlight = om, true
 	om.attempts++
-	msg := m.compose(om.to, om.subject, om.body, now)
-	d, from, to := m.cfg.Delivery, m.cfg.Sender, om.to
-	go func() { // ends when the send returns, within sendTimeout
-		m.results <- sendResult{om, m.send(d, from, to, msg)}
+	var send func() error
+	if om.webhook() {
+		post, url, body := m.post, om.to[0], m.composeWebhook(om, now)
+		send = func() error { return post(url, body) }
+	} else {
+		smtpSend, msg := m.send, m.compose(om.to, om.subject, om.body, now)
+		d, from, to := m.cfg.Delivery, m.cfg.Sender, om.to
+		send = func() error { return smtpSend(d, from, to, msg) }
+	}
+	go func() { // ends when the send returns (within sendTimeout or postTimeout) and run took the result or ended
+		r := sendResult{om, send()}
+		select {
+		case m.results <- r:
+		case <-m.done:
+		}
 	}()
+}
+
+// inFlight is the number of sends in progress.
+func (m *Mailer) inFlight() int {
+	n := 0
+	for _, l := range m.lanes {
+		if l.sending != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // digestText is the subject and body of a digest: its items, oldest first.
@@ -556,12 +700,13 @@ func (m *Mailer) digestText(box *digestBox) (string, string) {
 
 // finished takes the result of a send.
 func (m *Mailer) finished(r sendResult) {
-	m.sending = nil
-	om := r.mail
+	om := r.msg
+	l := m.lanes[om.lane()]
+	l.sending, om.inFlight = nil, false
 	now := m.clock.Now()
 	box := m.digest[om.digestFor]
 	if r.err == nil {
-		m.failures, m.retryAt = 0, time.Time{}
+		delete(m.lanes, om.lane()) // its failures are over
 		m.remove(om)
 		if box != nil {
 			for _, it := range box.Items[:box.inFlight] {
@@ -575,7 +720,7 @@ func (m *Mailer) finished(r sendResult) {
 			}
 			m.saveStash(false)
 		}
-		m.log.Infof("mail: sent %q to %s", om.subject, strings.Join(om.to, ", "))
+		m.log.Infof("%s: sent %q to %s", om.kind(), om.subject, om.shownTo())
 		return
 	}
 	if box != nil {
@@ -584,26 +729,39 @@ func (m *Mailer) finished(r sendResult) {
 		}
 		box.inFlight, box.dropSent = 0, 0
 	}
-	why := m.scrub(r.err.Error())
-	var rej *rejectedError
-	if errors.As(r.err, &rej) && om.digestFor == "" {
+	why := redactURLs(m.scrub(r.err.Error()))
+	var final interface{ permanent() bool }
+	if errors.As(r.err, &final) && final.permanent() {
 		m.remove(om)
-		m.log.Errorf("mail: sending %q to %s failed: %s; the server refused it for good, not retried", om.subject, strings.Join(om.to, ", "), why)
+		if l.failures == 0 {
+			delete(m.lanes, om.lane())
+		}
+		if box != nil { // a digest is never dropped: it waits for the next dailyat
+			box.Due = false
+			m.saveStash(false)
+			m.log.Errorf("%s: sending %q to %s failed: %s; refused for good, the digest is kept for the next dailyat", om.kind(), om.subject, om.shownTo(), why)
+			return
+		}
+		m.log.Errorf("%s: sending %q to %s failed: %s; refused for good, not retried", om.kind(), om.subject, om.shownTo(), why)
 		return
 	}
-	m.failures++
+	l.failures++
 	delay := m.retryFirst
-	for i := 1; i < m.failures && delay < m.retryMax; i++ {
+	for i := 1; i < l.failures && delay < m.retryMax; i++ {
 		delay *= 2
 	}
 	delay = min(delay, m.retryMax)
-	m.retryAt = now.Add(delay)
+	var answer *webhookError
+	if errors.As(r.err, &answer) && answer.retryAfter > delay {
+		delay = answer.retryAfter // the endpoint's Retry-After: at least that long
+	}
+	l.retryAt = now.Add(delay)
 	m.remove(om)
 	m.outbox = append(m.outbox, om) // the others get their turn first
-	m.log.Errorf("mail: sending %q to %s failed (attempt %d): %s; retrying in %s", om.subject, strings.Join(om.to, ", "), om.attempts, why, delay)
+	m.log.Errorf("%s: sending %q to %s failed (attempt %d): %s; retrying in %s", om.kind(), om.subject, om.shownTo(), om.attempts, why, delay)
 }
 
-func (m *Mailer) remove(om *outMail) {
+func (m *Mailer) remove(om *outMessage) {
 	for i, o := range m.outbox {
 		if o == om {
 			m.outbox = append(m.outbox[:i], m.outbox[i+1:]...)
@@ -613,7 +771,7 @@ func (m *Mailer) remove(om *outMail) {
 }
 
 // shutdown: what is queued is taken, held-back floods are summarised, and
-// pending mails get closeGrace to go out; the rest is stashed or reported.
+// pending messages get closeGrace to go out; the rest is stashed or reported.
 func (m *Mailer) shutdown() {
 	for drained := false; !drained; {
 		select {
@@ -625,24 +783,31 @@ func (m *Mailer) shutdown() {
 	}
 	for _, w := range m.windows {
 		if w.suppressed > 0 {
-			m.mailSummary(w)
+			m.sendSummary(w)
 			w.suppressed = 0
 		}
 	}
 	grace := time.After(m.closeGrace)
 wait:
 	for {
-		if m.sending == nil && !m.startSend(m.clock.Now(), true) {
+		m.startSends(m.clock.Now(), true)
+		if m.inFlight() == 0 {
 			break
 		}
 		select {
 		case r := <-m.results:
 			m.finished(r)
-			if r.err != nil {
-				break wait // the server does not take mail now; do not wait for each
+			if l := m.lanes[r.msg.lane()]; r.err != nil && l != nil {
+				l.gaveUp = true // it does not take messages now; do not wait for each
 			}
 		case <-grace:
-			m.log.Warnf("mail: the mail server did not answer within %s of exiting", m.closeGrace)
+			for _, l := range m.lanes {
+				if om := l.sending; om != nil && om.webhook() {
+					m.log.Warnf("webhook: %s did not answer within %s of exiting", om.shownTo(), m.closeGrace)
+				} else if om != nil {
+					m.log.Warnf("mail: the mail server did not answer within %s of exiting", m.closeGrace)
+				}
+			}
 			break wait
 		}
 	}
@@ -659,19 +824,19 @@ wait:
 	if m.cfg.StashDir != "" {
 		m.saveStash(true)
 		if len(lost) > 0 {
-			m.log.Warnf("mail: %d mail(s) not sent yet, kept in %s for the next start: %s", len(lost), m.cfg.StashDir, strings.Join(lost, ", "))
+			m.log.Warnf("notify: %d message(s) not sent yet, kept in %s for the next start: %s", len(lost), m.cfg.StashDir, strings.Join(lost, ", "))
 		}
 		return
 	}
 	if len(lost) > 0 {
-		m.log.Errorf("mail: %d mail(s) could not be sent before exiting and are lost (set stashdir to keep them): %s", len(lost), strings.Join(lost, ", "))
+		m.log.Errorf("notify: %d message(s) could not be sent before exiting and are lost (set stashdir to keep them): %s", len(lost), strings.Join(lost, ", "))
 	}
 	if items > 0 {
-		m.log.Warnf("mail: the daily digest held %d notification(s); they are lost (set stashdir to keep them)", items)
+		m.log.Warnf("notify: the daily digests held %d notification(s); they are lost (set stashdir to keep them)", items)
 	}
 }
 
-// ---- the stash: the digest (and, at exit, unsent mails) across restarts ----
+// ---- the stash: the digest (and, at exit, unsent messages) across restarts ----
 
 type stashFile struct {
 	Version int                   `json:"version"`
@@ -680,9 +845,12 @@ type stashFile struct {
 }
 
 type stashMail struct {
-	To      []string `json:"to"`
-	Subject string   `json:"subject"`
-	Body    string   `json:"body"`
+	To      []string  `json:"to"` // mail addresses, or one webhook URL
+	Subject string    `json:"subject"`
+	Body    string    `json:"body"`
+	Event   string    `json:"event,omitempty"`
+	Program string    `json:"program,omitempty"`
+	At      time.Time `json:"at,omitzero"`
 }
 
 func (m *Mailer) stashPath() string {
@@ -717,11 +885,11 @@ func (m *Mailer) loadStash() {
 		m.digest[r] = box
 		items += len(box.Items)
 		if box.Due {
-			m.outbox = append(m.outbox, &outMail{to: []string{r}, digestFor: r})
+			m.outbox = append(m.outbox, &outMessage{to: []string{r}, digestFor: r, event: eventDigest})
 		}
 	}
 	for _, sm := range sf.Outbox {
-		m.outbox = append(m.outbox, &outMail{to: sm.To, subject: sm.Subject, body: sm.Body})
+		m.outbox = append(m.outbox, &outMessage{to: sm.To, subject: sm.Subject, body: sm.Body, event: sm.Event, program: sm.Program, at: sm.At})
 	}
 	m.log.Infof("mail: read %d digest item(s) and %d unsent mail(s) from %s", items, len(sf.Outbox), path)
 }
@@ -737,7 +905,7 @@ func (m *Mailer) saveStash(exiting bool) {
 	if exiting {
 		for _, o := range m.outbox {
 			if o.digestFor == "" {
-				sf.Outbox = append(sf.Outbox, stashMail{To: o.to, Subject: o.subject, Body: o.body})
+				sf.Outbox = append(sf.Outbox, stashMail{To: o.to, Subject: o.subject, Body: o.body, Event: o.event, Program: o.program, At: o.at})
 			}
 		}
 	}
@@ -788,31 +956,7 @@ func writeFileAtomic(path string, v any) error {
 	return nil
 }
 
-// ---- composing ----
-
-// compose is the whole message: headers, then the body in quoted-printable
-// (program output may hold any bytes and lines of any length).
-func (m *Mailer) compose(to []string, subject, body string, date time.Time) []byte {
-	var b bytes.Buffer
-	header := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
-	var id [12]byte
-	rand.Read(id[:])
-	header("From", m.cfg.Sender)
-	header("To", strings.Join(to, ", "))
-	header("Subject", mime.QEncoding.Encode("utf-8", m.scrub(m.fullSubject(subject))))
-	header("Date", date.Format(time.RFC1123Z))
-	header("Message-ID", "<"+hex.EncodeToString(id[:])+"@"+m.hostname+">")
-	header("MIME-Version", "1.0")
-	header("Content-Type", "text/plain; charset=utf-8")
-	header("Content-Transfer-Encoding", "quoted-printable")
-	header("Auto-Submitted", "auto-generated")
-	header("X-Mailer", "Ramona "+version)
-	b.WriteString("\r\n")
-	qp := quotedprintable.NewWriter(&b)
-	qp.Write([]byte(m.scrub(strings.TrimRight(body, "\n") + "\n\n-- \nRamona on " + m.hostname + ", application " + m.appName + "\n")))
-	qp.Close()
-	return b.Bytes()
-}
+// ---- composing, for both transports ----
 
 // fullSubject names the application and the host, as the Python original did.
 func (m *Mailer) fullSubject(subject string) string {
@@ -845,9 +989,3 @@ func scrubPassword(s string, d *SMTPDelivery) string {
 	}
 	return s
 }
-
-// rejectedError is the server refusing a mail for good (a 5xx reply to
-// MAIL, RCPT or DATA): retrying would not help.
-type rejectedError struct{ err *textproto.Error }
-
-func (e *rejectedError) Error() string { return e.err.Error() }

@@ -140,9 +140,10 @@ func testNotifyConfig() *Config {
 	}}
 }
 
-// newUnitMailer runs a mailer whose clock starts at 08:00 and whose sends
-// are recorded (or fail with um.fail).
-func newUnitMailer(t *testing.T, cfg *Config) *unitMailer {
+// newUnitMailer runs a mailer whose clock starts at 08:00 and whose mails
+// are recorded (or fail with um.fail); webhooks are posted for real. setup
+// changes the mailer before it starts.
+func newUnitMailer(t *testing.T, cfg *Config, setup ...func(*Mailer)) *unitMailer {
 	t.Helper()
 	log := &syncBuffer{}
 	m := newMailer(cfg, &serverLog{w: log, level: LevelDebug})
@@ -160,6 +161,9 @@ func newUnitMailer(t *testing.T, cfg *Config) *unitMailer {
 		rm.from, rm.to = from, to
 		um.sent = append(um.sent, rm)
 		return nil
+	}
+	for _, f := range setup {
+		f(m)
 	}
 	m.start()
 	t.Cleanup(func() {
@@ -203,7 +207,7 @@ func (um *unitMailer) do(f func()) {
 	waitFor(um.t, "the mailer to be idle", 10*time.Second, func() bool {
 		idle := false
 		um.inspect(func() {
-			if um.sending == nil {
+			if um.inFlight() == 0 {
 				f()
 				idle = true
 			}
@@ -383,7 +387,7 @@ func TestMailerRejectedMailIsNotRetried(t *testing.T) {
 	um.setFail(&rejectedError{err: &textproto.Error{Code: 550, Msg: "RCPT TO: no such user"}})
 	um.submitNow("", "hello", "x\n")
 	waitFor(t, "the refusal in the log", 10*time.Second, func() bool {
-		return strings.Contains(um.log.String(), `failed: 550 "RCPT TO: no such user"; the server refused it for good, not retried`)
+		return strings.Contains(um.log.String(), `failed: 550 "RCPT TO: no such user"; refused for good, not retried`)
 	})
 	um.clock.Advance(mailRetryMax)
 	um.do(func() {})
@@ -417,7 +421,7 @@ func TestMailerStashSurvivesRestart(t *testing.T) {
 	if entries, _ := os.ReadDir(cfg.Notify.StashDir); len(entries) != 1 {
 		t.Errorf("stashdir holds %d files, want only the stash (no temporary files)", len(entries))
 	}
-	if !strings.Contains(um.log.String(), "1 mail(s) not sent yet, kept in") {
+	if !strings.Contains(um.log.String(), "1 message(s) not sent yet, kept in") {
 		t.Errorf("the log does not report the stashed mail:\n%s", um.log)
 	}
 	// The next server sends the due digest and the stashed mail at once.
@@ -468,7 +472,7 @@ func TestMailerQueueNeverBlocks(t *testing.T) {
 	m.start()
 	defer m.close()
 	waitFor(t, "the drops in the log", 10*time.Second, func() bool {
-		return strings.Contains(log.String(), "mail: 10 notification(s) dropped: the mail queue was full")
+		return strings.Contains(log.String(), "notify: 10 notification(s) dropped: the notification queue was full")
 	})
 	m.close()
 	if m.submit(&notification{target: NotifyTarget{When: "now"}}) {
@@ -535,7 +539,7 @@ func TestMailerReconfigure(t *testing.T) {
 	if got := um.waitMails(2)[1]; !strings.Contains(got.subject, "daily digest") {
 		t.Errorf("no digest at the new dailyat: %q", got.subject)
 	}
-	if !strings.Contains(um.log.String(), "mail: settings reloaded") {
+	if !strings.Contains(um.log.String(), "notify: settings reloaded") {
 		t.Errorf("log:\n%s", um.log)
 	}
 }
@@ -557,12 +561,9 @@ func TestNextDailyTime(t *testing.T) {
 
 // smtpServer is an aiosmtpd process storing mails in a Maildir.
 type smtpServer struct {
-	t    *testing.T
+	*peerProcess
 	port int
 	dir  string
-	cmd  *exec.Cmd
-	done chan struct{}
-	out  *syncBuffer
 }
 
 func needAiosmtpd(t *testing.T) {
@@ -579,7 +580,7 @@ func startAiosmtpd(t *testing.T, port int, extra ...string) *smtpServer {
 	needAiosmtpd(t)
 	dir := filepath.Join(t.TempDir(), "mailbox")
 	args := append([]string{"-m", "aiosmtpd", "-n", "-l", fmt.Sprintf("127.0.0.1:%d", port), "-c", "aiosmtpd.handlers.Mailbox"}, extra...)
-	s := runSMTPProcess(t, port, dir, exec.Command("/usr/bin/python3", append(args, dir)...))
+	s := &smtpServer{startPeerProcess(t, fmt.Sprintf("SMTP server on port %d", port), exec.Command("/usr/bin/python3", append(args, dir)...)), port, dir}
 	waitFor(t, "aiosmtpd to listen", 20*time.Second, func() bool {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err == nil {
@@ -597,48 +598,58 @@ func startAuthSMTP(t *testing.T, port int, user, password string, extra ...strin
 	dir := filepath.Join(t.TempDir(), "mailbox")
 	args := append([]string{"testdata/smtp_auth_server.py", "--port", strconv.Itoa(port), "--dir", dir,
 		"--user", user, "--password", password, "--log", dir + ".auth"}, extra...)
-	s := runSMTPProcess(t, port, dir, exec.Command("/usr/bin/python3", args...))
+	s := &smtpServer{startPeerProcess(t, fmt.Sprintf("SMTP server on port %d", port), exec.Command("/usr/bin/python3", args...)), port, dir}
 	waitFor(t, "the AUTH server to be ready", 20*time.Second, func() bool { return strings.Contains(s.out.String(), "ready") })
 	return s
 }
 
-func runSMTPProcess(t *testing.T, port int, dir string, cmd *exec.Cmd) *smtpServer {
+// peerProcess is a real server a test talks to (aiosmtpd, Python's
+// http.server), in its own process group, killed with the test process.
+type peerProcess struct {
+	t    *testing.T
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+	out  *syncBuffer // its stdout and stderr
+}
+
+// startPeerProcess starts cmd; t.Cleanup stops it.
+func startPeerProcess(t *testing.T, name string, cmd *exec.Cmd) *peerProcess {
 	t.Helper()
-	s := &smtpServer{t: t, port: port, dir: dir, cmd: cmd, done: make(chan struct{}), out: &syncBuffer{}}
-	cmd.Stdout, cmd.Stderr = s.out, s.out
+	p := &peerProcess{t: t, name: name, cmd: cmd, done: make(chan struct{}), out: &syncBuffer{}}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %v: %v", cmd.Args, err)
 	}
 	go func() { // ends when the server exits
 		cmd.Wait()
-		close(s.done)
+		close(p.done)
 	}()
-	t.Cleanup(s.stop)
-	return s
+	t.Cleanup(p.stop)
+	return p
 }
 
 // stop ends the server and every process of its group.
-func (s *smtpServer) stop() {
+func (p *peerProcess) stop() {
 	select {
-	case <-s.done:
+	case <-p.done:
 		return
 	default:
 	}
-	pid := s.cmd.Process.Pid
+	pid := p.cmd.Process.Pid
 	syscall.Kill(-pid, syscall.SIGTERM)
 	select {
-	case <-s.done:
+	case <-p.done:
 	case <-time.After(5 * time.Second):
 		syscall.Kill(-pid, syscall.SIGKILL)
-		<-s.done
+		<-p.done
 	}
-	if s.t.Failed() {
-		s.t.Logf("SMTP server on port %d said:\n%s", s.port, s.out)
+	if p.t.Failed() {
+		p.t.Logf("%s said:\n%s", p.name, p.out)
 	}
 }
 
-// mails reads the Maildir, oldest first.
 func (s *smtpServer) mails() []receivedMail {
 	entries, _ := os.ReadDir(filepath.Join(s.dir, "new"))
 	type file struct {
@@ -680,7 +691,8 @@ func (s *smtpServer) authLog() string {
 }
 
 // testCertificate writes a CA-signed server certificate for 127.0.0.1,
-// localhost and mail.example.com; the pool trusts the CA.
+// localhost and mail.example.com; the pool trusts the CA, whose certificate
+// is also in ca.pem beside certFile (for SSL_CERT_FILE).
 func testCertificate(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	t.Helper()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -710,6 +722,7 @@ func testCertificate(t *testing.T) (certFile, keyFile string, pool *x509.CertPoo
 	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
 	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+	os.WriteFile(filepath.Join(dir, "ca.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644) // for SSL_CERT_FILE
 	pool = x509.NewCertPool()
 	pool.AddCert(ca)
 	return certFile, keyFile, pool
@@ -1027,11 +1040,11 @@ func TestNotifyWithoutDelivery(t *testing.T) {
 	r.start()
 	r.waitState("crash", "FATAL", 20*time.Second)
 	code, _, stderr := r.cli("notify", "hello")
-	if code != exitFailed || !strings.Contains(stderr, "no mail delivery is configured") {
+	if code != exitFailed || !strings.Contains(stderr, "no mail delivery is configured and no webhook would take this") {
 		t.Errorf("notify without delivery: exit %d, %q", code, stderr)
 	}
 	r.stopAll()
-	if log := r.serverLog(); !strings.Contains(log, "notification (now; no mail delivery is configured): crash FATAL") {
+	if log := r.serverLog(); !strings.Contains(log, "notification (now; neither mail delivery nor a webhook is configured for it): crash FATAL") {
 		t.Errorf("the FATAL notification is not in the server log:\n%s", log)
 	}
 }

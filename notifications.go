@@ -1,8 +1,8 @@
 // What the supervisor tells the operator: a program entering FATAL, a
 // watchdog miss, a failed start or stop sequence, and `ramona notify`. The
 // texts are put together on the loop from its state; the log tails they
-// quote are read later by the mailer (mail.go). Without mail delivery a
-// notification only becomes a line in the server log.
+// quote are read later by the mailer (mail.go). A notification that no
+// mail delivery or webhook can take only becomes a line in the server log.
 package main
 
 import (
@@ -11,14 +11,14 @@ import (
 	"time"
 )
 
-// sendNotification hands n to the mailer; without mail delivery it only
-// goes to the server log.
+// sendNotification hands n to the mailer; when neither mail nor a webhook
+// can take it, it only goes to the server log.
 func (s *Supervisor) sendNotification(n *notification) {
 	if n.target.When == "" {
 		return
 	}
-	if s.mailer == nil {
-		s.log.Infof("notification (%s; no mail delivery is configured): %s", n.target.When, n.subject)
+	if s.mailer == nil || !s.cfg.Notify.reaches(n.target) {
+		s.log.Infof("notification (%s; neither mail delivery nor a webhook is configured for it): %s", n.target.When, n.subject)
 		return
 	}
 	s.mailer.submit(n)
@@ -39,7 +39,8 @@ func (s *Supervisor) notifyFatal(p *Program, old State, detail string) {
 	fmt.Fprintf(&b, "Restarts:    %d (launches: %d)\n", p.restarts, p.launches)
 	logs := p.logs
 	s.sendNotification(&notification{
-		key: "fatal\x00" + name, target: p.cfg.NotifyFatal, subject: name + " FATAL", body: b.String(), at: now,
+		key: "fatal\x00" + name, target: p.cfg.NotifyFatal, event: eventFatal, program: name,
+		subject: name + " FATAL", body: b.String(), at: now,
 		tail: func() string { return logs.tailText(mailTailLines) },
 	})
 }
@@ -51,7 +52,8 @@ func (s *Supervisor) notifyWatchdog(p *Program, why string) {
 		name, now.Format("2006-01-02 15:04:05"), why, p.restarts)
 	logs := p.logs
 	s.sendNotification(&notification{
-		key: "watchdog\x00" + name, target: p.cfg.NotifyWatchdog, subject: name + " watchdog miss", body: body, at: now,
+		key: "watchdog\x00" + name, target: p.cfg.NotifyWatchdog, event: eventWatchdog, program: name,
+		subject: name + " watchdog miss", body: body, at: now,
 		tail: func() string { return logs.tailText(mailTailLines) },
 	})
 }
@@ -63,21 +65,21 @@ func (s *Supervisor) notifySequence(what, requester string, failures []string) {
 	body := fmt.Sprintf("The sequence %q, requested by %s, finished at %s with %d failure(s):\n\n%s\n",
 		what, requester, now.Format("2006-01-02 15:04:05"), len(failures), indent(strings.Join(failures, "\n")))
 	s.sendNotification(&notification{
-		key: "sequence", target: s.cfg.Notify.NotifyFatal, subject: fmt.Sprintf("%s: %d program(s) failed", what, len(failures)), body: body, at: now,
+		key: "sequence", target: s.cfg.Notify.NotifyFatal, event: eventSequence, subject: fmt.Sprintf("%s: %d program(s) failed", what, len(failures)), body: body, at: now,
 	})
 }
 
-// notifyRequest answers `ramona notify`: TEXT mails now or keeps it for the
-// digest; an empty TEXT sends the daily digest now.
+// notifyRequest answers `ramona notify`: TEXT is sent now or kept for the
+// digest; an empty TEXT sends the daily digests now.
 func (s *Supervisor) notifyRequest(c *clientConn, req request, sink *replySink) {
 	if s.mailer == nil {
-		sink.done(reply{Exit: exitFailed, Error: "no mail delivery is configured; set delivery and receiver in [ramona:notify]"})
+		sink.done(reply{Exit: exitFailed, Error: "the server has no mailer"})
 		return
 	}
 	text := strings.TrimSpace(req.Text)
 	if text == "" {
 		if !s.mailer.submit(&notification{flush: true}) {
-			sink.done(reply{Exit: exitFailed, Error: "the mail queue is full; try again later"})
+			sink.done(reply{Exit: exitFailed, Error: "the notification queue is full; try again later"})
 			return
 		}
 		s.log.Infof("server: daily digest flush requested by %s (%s)", c.transport, c.peer)
@@ -90,16 +92,24 @@ func (s *Supervisor) notifyRequest(c *clientConn, req request, sink *replySink) 
 	}
 	t, err := parseNotifyTarget(when)
 	if err != nil || t.When == "" {
-		sink.done(reply{Exit: exitUsage, Error: fmt.Sprintf("notify -t %s: use now, daily, now:ADDR or daily:ADDR", when)})
+		why := "use now, daily, now:ADDR or daily:ADDR (ADDR: a mail address or a webhook URL)"
+		if err != nil && looksLikeURL(when) {
+			why = err.Error()
+		}
+		sink.done(reply{Exit: exitUsage, Error: fmt.Sprintf("notify -t %s: %s", redactURLs(when), why)})
+		return
+	}
+	if !s.cfg.Notify.reaches(t) {
+		sink.done(reply{Exit: exitFailed, Error: "no mail delivery is configured and no webhook would take this; set delivery and receiver, or webhook, in [ramona:notify]"})
 		return
 	}
 	subject := strings.TrimSpace(req.Subject)
 	if subject == "" {
 		subject = "notification"
 	}
-	n := &notification{target: t, subject: subject, body: req.Text + "\n", at: time.Now()}
+	n := &notification{target: t, event: eventNotify, subject: subject, body: req.Text + "\n", at: time.Now()}
 	if !s.mailer.submit(n) {
-		sink.done(reply{Exit: exitFailed, Error: "the mail queue is full; try again later"})
+		sink.done(reply{Exit: exitFailed, Error: "the notification queue is full; try again later"})
 		return
 	}
 	s.log.Infof("server: notification %q (%s) requested by %s (%s)", subject, t.When, c.transport, c.peer)

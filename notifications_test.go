@@ -12,14 +12,15 @@ import (
 
 // notifySupervisor is a supervisor whose mailer is not running: what is
 // submitted stays in its queue.
-func notifySupervisor(t *testing.T, withMail bool) (*Supervisor, *syncBuffer) {
+func notifySupervisor(t *testing.T, withDelivery bool) (*Supervisor, *syncBuffer) {
 	log := &syncBuffer{}
 	cfg := testNotifyConfig()
 	cfg.Notify.NotifyFatal = NotifyTarget{When: "daily", To: []string{"boss@example.com"}}
-	s := &Supervisor{cfg: cfg, log: &serverLog{w: log, level: LevelDebug}}
-	if withMail {
-		s.mailer = newMailer(cfg, s.log)
+	if !withDelivery {
+		cfg.Notify.Delivery = nil
 	}
+	s := &Supervisor{cfg: cfg, log: &serverLog{w: log, level: LevelDebug}}
+	s.mailer = newMailer(cfg, s.log)
 	return s, log
 }
 
@@ -44,8 +45,8 @@ func TestNotifyFatalAndWatchdog(t *testing.T) {
 
 	s.setState(p, StateFatal, "exited: exit status 3 after 1.5s")
 	n := queued(t, s.mailer)
-	if n.target.When != "now" || n.key != "fatal\x00web" || n.subject != "web FATAL" {
-		t.Errorf("FATAL: target %+v key %q subject %q", n.target, n.key, n.subject)
+	if n.target.When != "now" || n.key != "fatal\x00web" || n.subject != "web FATAL" || n.event != "fatal" || n.program != "web" {
+		t.Errorf("FATAL: target %+v key %q subject %q event %q program %q", n.target, n.key, n.subject, n.event, n.program)
 	}
 	for _, want := range []string{"web went from STOPPED to FATAL at", "Reason:      exited: exit status 3 after 1.5s",
 		"Exit status: none, it could not be started", "Restarts:    2 (launches: 5)"} {
@@ -70,7 +71,7 @@ func TestNotifyFatalAndWatchdog(t *testing.T) {
 
 	s.reportWatchdog(p, "no WATCHDOG=1 for 2s")
 	n = queued(t, s.mailer)
-	if n.target.When != "daily" || n.key != "watchdog\x00web" || n.subject != "web watchdog miss" ||
+	if n.target.When != "daily" || n.key != "watchdog\x00web" || n.subject != "web watchdog miss" || n.event != "watchdog" || n.program != "web" ||
 		!strings.Contains(n.body, "web missed its watchdog at") || !strings.Contains(n.body, "no WATCHDOG=1 for 2s") || n.tail == nil {
 		t.Errorf("watchdog: %+v", n)
 	}
@@ -86,7 +87,7 @@ func TestNotifySequence(t *testing.T) {
 	s, _ := notifySupervisor(t, true)
 	s.notifySequence("start web db", "unix (pid 7 uid 0)", []string{"web: FATAL (exited)", "db: CFGERROR"})
 	n := queued(t, s.mailer)
-	if n.target.When != "daily" || n.target.To[0] != "boss@example.com" || n.subject != "start web db: 2 program(s) failed" ||
+	if n.target.When != "daily" || n.target.To[0] != "boss@example.com" || n.subject != "start web db: 2 program(s) failed" || n.event != "sequence" || n.program != "" ||
 		!strings.Contains(n.body, `The sequence "start web db", requested by unix (pid 7 uid 0), finished at`) ||
 		!strings.Contains(n.body, "    web: FATAL (exited)\n    db: CFGERROR") {
 		t.Errorf("sequence: %+v", n)
@@ -123,7 +124,7 @@ func TestNotifyRequest(t *testing.T) {
 	for i := 0; i < mailQueueSize; i++ {
 		s.mailer.submit(&notification{})
 	}
-	if r := ask(request{Text: "x"}); r.Exit != exitFailed || !strings.Contains(r.Error, "the mail queue is full") {
+	if r := ask(request{Text: "x"}); r.Exit != exitFailed || !strings.Contains(r.Error, "the notification queue is full") {
 		t.Errorf("a full queue: %+v", r)
 	}
 	if !strings.Contains(log.String(), `server: notification "Deploy" (now) requested by unix (pid 7 uid 0)`) {
@@ -131,11 +132,34 @@ func TestNotifyRequest(t *testing.T) {
 	}
 
 	s, log = notifySupervisor(t, false)
-	if r := ask(request{Text: "x"}); r.Exit != exitFailed || !strings.Contains(r.Error, "no mail delivery is configured") {
+	if r := ask(request{Text: "x"}); r.Exit != exitFailed || !strings.Contains(r.Error, "no mail delivery is configured and no webhook would take this") {
 		t.Errorf("without delivery: %+v", r)
 	}
 	s.notifySequence("server start", "the server itself", []string{"web: FATAL"})
-	if !strings.Contains(log.String(), "notification (daily; no mail delivery is configured): server start: 1 program(s) failed") {
+	if !strings.Contains(log.String(), "notification (daily; neither mail delivery nor a webhook is configured for it): server start: 1 program(s) failed") {
 		t.Errorf("without delivery, the notification is not logged:\n%s", log)
+	}
+	if len(s.mailer.queue) != 0 {
+		t.Errorf("without delivery, %d notification(s) went to the mailer", len(s.mailer.queue))
+	}
+	// A webhook works without delivery: as a target, and among the receivers.
+	const hook = "https://hooks.example.com/services/T0/B0/secret"
+	if r := ask(request{Text: "x", Target: "now:" + hook}); r.Exit != 0 {
+		t.Errorf("notify -t now:URL without delivery: %+v", r)
+	}
+	if n := queued(t, s.mailer); n.target.To[0] != hook || n.event != eventNotify {
+		t.Errorf("notify -t now:URL: %+v", n)
+	}
+	s.cfg.Notify.Receivers = []string{"ops@example.com", hook}
+	if r := ask(request{Text: "x"}); r.Exit != 0 {
+		t.Errorf("notify without delivery, a webhook among the receivers: %+v", r)
+	}
+	queued(t, s.mailer)
+	// A bad URL on the command line is refused, and not shown whole.
+	for _, target := range []string{"now:http://hooks.example.com/services/secret", "https://hooks.example.com/services/secret"} {
+		r := ask(request{Text: "x", Target: target})
+		if r.Exit != exitUsage || strings.Contains(r.Error, "secret") || !strings.Contains(r.Error, "hooks.example.com/***") {
+			t.Errorf("notify -t %s: %+v", target, r)
+		}
 	}
 }

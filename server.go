@@ -96,10 +96,8 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 
 	s := newSupervisor(cfg, environ, log, console, selfExe)
 	cs.s = s
-	if cfg.Notify.Delivery != nil {
-		s.mailer = newMailer(cfg, log)
-		s.mailer.start() // ends in s.mailer.close, after the loop
-	}
+	s.mailer = newMailer(cfg, log) // also without delivery or webhooks: a reload may add them
+	s.mailer.start()               // ends in s.mailer.close, after the loop
 	if ns, err := openNotifySocket(); err != nil {
 		log.Warnf("server: %v; ready=notify and watchdog cannot work", err)
 	} else {

@@ -1,14 +1,20 @@
-// The Mailer's SMTP client: one conversation per mail on net/smtp, with
-// implicit TLS (smtps://) or STARTTLS whenever the server offers it (unless
-// tls=none), AUTH PLAIN or LOGIN only over an encrypted connection or to a
-// loopback host, one deadline on the whole conversation and a bound on what
-// the server may send back. Nothing here ever writes the password out.
+// The Mailer's mail transport: composing a mail (quoted-printable, the
+// application and host in the subject) and sending it over SMTP, one
+// conversation per mail with implicit TLS (smtps://) or STARTTLS whenever
+// offered (unless tls=none), AUTH PLAIN or LOGIN only encrypted or to a
+// loopback host, one deadline and a bound on what the server sends back.
+// Nothing here ever writes the password out.
 package main
 
 import (
+	"bytes"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"mime"
+	"mime/quotedprintable"
 	"net"
 	"net/smtp"
 	"net/textproto"
@@ -18,6 +24,30 @@ import (
 )
 
 const smtpReplyLimit = 1 << 20 // what a server may send in one conversation
+
+// compose is the whole message: headers, then the body in quoted-printable
+// (program output may hold any bytes and lines of any length).
+func (m *Mailer) compose(to []string, subject, body string, date time.Time) []byte {
+	var b bytes.Buffer
+	header := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
+	var id [12]byte
+	rand.Read(id[:])
+	header("From", m.cfg.Sender)
+	header("To", strings.Join(to, ", "))
+	header("Subject", mime.QEncoding.Encode("utf-8", m.scrub(m.fullSubject(subject))))
+	header("Date", date.Format(time.RFC1123Z))
+	header("Message-ID", "<"+hex.EncodeToString(id[:])+"@"+m.hostname+">")
+	header("MIME-Version", "1.0")
+	header("Content-Type", "text/plain; charset=utf-8")
+	header("Content-Transfer-Encoding", "quoted-printable")
+	header("Auto-Submitted", "auto-generated")
+	header("X-Mailer", "Ramona "+version)
+	b.WriteString("\r\n")
+	qp := quotedprintable.NewWriter(&b)
+	qp.Write([]byte(m.scrub(strings.TrimRight(body, "\n") + "\n\n-- \nRamona on " + m.hostname + ", application " + m.appName + "\n")))
+	qp.Close()
+	return b.Bytes()
+}
 
 // smtpSend delivers msg to the recipients through d.
 func (m *Mailer) smtpSend(d *SMTPDelivery, from string, to []string, msg []byte) error {
@@ -129,6 +159,13 @@ func rejection(stage string, err error) error {
 	}
 	return fmt.Errorf("%s: %v", stage, err)
 }
+
+// rejectedError is the server refusing a mail for good (a 5xx reply to
+// MAIL, RCPT or DATA): retrying would not help.
+type rejectedError struct{ err *textproto.Error }
+
+func (e *rejectedError) Error() string   { return e.err.Error() }
+func (e *rejectedError) permanent() bool { return true }
 
 // smtpAuth is AUTH PLAIN or LOGIN. Whether the connection may carry the
 // password is decided before it is used.

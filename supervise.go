@@ -154,7 +154,7 @@ type Supervisor struct {
 	done     chan struct{} // closed when the loop has finished
 	notify   *notifySocket // NOTIFY_SOCKET of the programs; nil in unit tests
 	guard    *groupGuard   // kills the programs' groups if the server is killed; nil-safe
-	mailer   *Mailer       // nil without [ramona:notify] delivery: notifications are only logged
+	mailer   *Mailer       // mail and webhooks; nil in tests that notify nothing
 	self     *selfNotifier // the service manager that started us, if any
 }
 
