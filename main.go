@@ -313,20 +313,12 @@ func (c *cmdline) daemon(args []string) int {
 	return runServer(c.cfg, serverOptions{names: names, noStart: *noStart, background: *background}, c.stdout, c.stderr)
 }
 
-// knownPrograms checks names against the configuration before a server is
-// started for them; an unknown name is a usage error listing the known ones.
+// knownPrograms checks names (and globs, GROUP:NAME) against the
+// configuration before a server is started for them; a name that matches
+// nothing is a usage error listing the known ones.
 func (c *cmdline) knownPrograms(names []string) bool {
-	var unknown, known []string
-	for _, pc := range c.cfg.Programs {
-		known = append(known, pc.Name)
-	}
-	for _, n := range names {
-		if !contains(known, n) {
-			unknown = append(unknown, n)
-		}
-	}
-	if len(unknown) > 0 {
-		c.errorf("unknown program %s; the configuration has: %s", strings.Join(unknown, ", "), strings.Join(known, ", "))
+	if _, err := selectPrograms(names, c.cfg.Programs); err != nil {
+		c.errorf("%v", err)
 		return false
 	}
 	return true
