@@ -156,6 +156,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitOK
 	case "tls":
 		return runTLSCommand(cargs, stdout, stderr)
+	case "convert":
+		return runConvert(cargs, os.Environ(), stdout, stderr)
 	}
 	c := &cmdline{stdin: stdin, stdout: stdout, stderr: stderr, debug: *debug, silent: *silent}
 	cfg, err := loadConfig(configFiles(configs, os.Getenv), os.Environ())
