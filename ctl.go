@@ -324,6 +324,7 @@ func (r *replySink) wait(serverDone <-chan struct{}) ([]reply, bool) {
 // programStatus is one line of `status` and one object of `status --json`.
 type programStatus struct {
 	Name       string  `json:"name"`
+	Group      string  `json:"group"`
 	State      string  `json:"state"`
 	PID        int     `json:"pid"`
 	Launches   int     `json:"launches"`
@@ -338,7 +339,7 @@ type programStatus struct {
 
 func (s *Supervisor) status(p *Program) programStatus {
 	st := programStatus{
-		Name: p.cfg.Name, State: p.state.String(), PID: p.pid(), Launches: p.launches, Restarts: p.restarts,
+		Name: p.cfg.Name, Group: p.cfg.Group, State: p.state.String(), PID: p.pid(), Launches: p.launches, Restarts: p.restarts,
 		StatusText: p.statusText, Priority: p.cfg.Priority, LostBytes: p.logs.lost(),
 	}
 	if p.inst != nil && p.inst.status == nil && (p.state == StateRunning || p.state == StateStarting || p.state == StateStopping) {
