@@ -1,0 +1,373 @@
+// The same supervisord configuration run by Debian's real supervisord
+// (supervisord -n -c, observed with supervisorctl and its log) and by
+// Ramona (ramona -c ... daemon), with the test helpers as programs, and
+// what matters compared: the names (supervisorctl's GROUP:NAME), which
+// programs run, the order of starts and stops, each program's environment,
+// working directory and umask, the contents of the log files, and the
+// signals a stop delivers (to the whole process group with stopasgroup).
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// compareConfig is the configuration both supervisors run; %[1]s is the
+// command of a helper prefix (the test binary).
+const compareConfig = `[unix_http_server]
+file=%%(here)s/s.sock
+
+[supervisord]
+logfile=%%(here)s/out/supervisord.log
+pidfile=%%(here)s/out/supervisord.pid
+childlogdir=%%(here)s/out
+environment=GLOBAL="from [supervisord]",SHARED="global"
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://%%(here)s/s.sock
+
+[program:first]
+command=%[1]s sleep 1h
+priority=10
+
+[program:second]
+command=%[1]s sleep 1h
+priority=20
+
+[group:grp]
+programs=third,envdump
+priority=30
+
+[program:third]
+command=%[1]s sleep 1h
+
+[program:envdump]
+command=%[1]s env
+environment=SHARED="program's",SPACED="a b, c",FROM_ENV="%%(ENV_COMPARE_VAR)s",NAMES="%%(program_name)s %%(group_name)s"
+stdout_logfile=%%(here)s/out/env.log
+
+[program:worker]
+command=%[1]s env
+numprocs=2
+process_name=worker_%%(process_num)d
+environment=PORT="80%%(process_num)02d"
+priority=40
+stdout_logfile=%%(here)s/out/worker_%%(process_num)d.log
+
+[program:cwd]
+command=%[1]s pwd-umask
+directory=%%(here)s/work
+umask=027
+stdout_logfile=%%(here)s/out/cwd.log
+
+[program:both]
+command=/bin/sh -c "echo to stdout; echo to stderr >&2; exec %[1]s sleep 1h"
+redirect_stderr=true
+stdout_logfile=%%(here)s/out/both.log
+
+[program:split]
+command=/bin/sh -c 'echo to stdout; echo to stderr >&2; exec %[1]s sleep 1h'
+stdout_logfile=%%(here)s/out/split.out
+stderr_logfile=%%(here)s/out/split.err
+
+[program:oneshot]
+command=/bin/sh -c "echo done '$HOME' $0"
+autorestart=false
+startsecs=0
+stdout_logfile=%%(here)s/out/oneshot.log
+
+[program:manual]
+command=%[1]s sleep 1h
+autostart=false
+
+[program:stopper]
+command=%[1]s signals %%(here)s/out/signals parent child
+stopsignal=USR1
+stopasgroup=true
+stdout_logfile=%%(here)s/out/stopper.log
+`
+
+// supervisorRun is what one supervisor did with compareConfig.
+type supervisorRun struct {
+	names   []string          // GROUP:NAME as supervisorctl writes them, sorted
+	running []string          // the names of the running ones, sorted
+	starts  []string          // processes in the order they were started
+	stops   []string          // processes in the order they stopped
+	files   map[string]string // out/FILE -> contents, after the stop
+}
+
+// comparedFiles are the log files (and the signal record) both runs write.
+var comparedFiles = []string{"env.log", "worker_0.log", "worker_1.log", "cwd.log", "both.log", "split.out", "split.err",
+	"oneshot.log", "stopper.log", "signals"}
+
+// pidNumbers differ from run to run.
+var pidNumbers = regexp.MustCompile(`pid=\d+`)
+
+// notComparedEnv are the variables each supervisor adds for itself.
+var notComparedEnv = regexp.MustCompile(`(?m)^(SUPERVISOR_(ENABLED|SERVER_URL|PROCESS_NAME|GROUP_NAME)|RAMONA_CONFIG|RAMONA_SECTION|NOTIFY_SOCKET)=.*\n`)
+
+// expectedRunning is what both must run once started.
+var expectedRunning = []string{"both", "cwd", "first", "grp:envdump", "grp:third", "second", "split", "stopper", "worker:worker_0", "worker:worker_1"}
+
+func TestSupervisordAndRamonaRunTheSameConfiguration(t *testing.T) {
+	supervisord := needPeer(t, "supervisord", "supervisor")
+	supervisorctl := needPeer(t, "supervisorctl", "supervisor")
+	id := newLeftoverCheck(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "supervisord.conf")
+	helper := shellQuote(testBinary(t)) + " ramona-test-helper"
+	writeFiles(t, dir, map[string]string{"supervisord.conf": fmt.Sprintf(compareConfig, helper), "work/.keep": ""})
+	env := append(os.Environ(), "RAMONA_TEST_ID="+id, "COMPARE_VAR=from the environment", "LC_ALL=C.UTF-8")
+
+	sv := runSupervisord(t, supervisord, supervisorctl, dir, conf, env)
+	ra := runRamonaOn(t, dir, conf, env)
+
+	if !slices.Equal(sv.names, ra.names) {
+		t.Errorf("names\nsupervisord: %q\nramona:      %q", sv.names, ra.names)
+	}
+	if !slices.Equal(sv.running, ra.running) || !slices.Equal(ra.running, expectedRunning) {
+		t.Errorf("running\nsupervisord: %q\nramona:      %q\nwant:        %q", sv.running, ra.running, expectedRunning)
+	}
+	// Priorities 10, 20, 30 (the group), 40: the same order of starts, and
+	// of stops the other way round.
+	byPriority := []string{"first", "second", "third", "worker_0"}
+	for _, run := range []struct {
+		name string
+		r    *supervisorRun
+	}{{"supervisord", sv}, {"ramona", ra}} {
+		if got := ordered(run.r.starts, byPriority); !slices.Equal(got, byPriority) {
+			t.Errorf("%s started %q (all: %q); want %q", run.name, got, run.r.starts, byPriority)
+		}
+		rev := slices.Clone(byPriority)
+		slices.Reverse(rev)
+		if got := ordered(run.r.stops, rev); !slices.Equal(got, rev) {
+			t.Errorf("%s stopped %q (all: %q); want %q", run.name, got, run.r.stops, rev)
+		}
+	}
+	for _, f := range comparedFiles {
+		if sv.files[f] != ra.files[f] {
+			t.Errorf("out/%s differs\nsupervisord:\n%s\nramona:\n%s", f, sv.files[f], ra.files[f])
+		}
+	}
+	// What the comparison rests on: the files say what they should.
+	for f, want := range map[string]string{
+		"both.log":    "to stdout\nto stderr\nsleep: started pid=N\n",
+		"split.err":   "to stderr\n",
+		"oneshot.log": "done $HOME /bin/sh\n", // supervisord expands no $; the shell does, but not in '...'
+
+		"signals": "child SIGUSR1\nparent SIGUSR1\n",
+		"cwd.log": "cwd=" + filepath.Join(dir, "work") + " umask=0027\n",
+	} {
+		if got := sv.files[f]; got != want {
+			t.Errorf("supervisord's out/%s = %q, want %q", f, got, want)
+		}
+	}
+	for _, line := range []string{"GLOBAL=from [supervisord]", "SHARED=program's", "SPACED=a b, c", "FROM_ENV=from the environment", "NAMES=envdump grp", "COMPARE_VAR=from the environment"} {
+		if !strings.Contains(sv.files["env.log"], line+"\n") {
+			t.Errorf("supervisord's out/env.log lacks %s:\n%s", line, sv.files["env.log"])
+		}
+	}
+	if !strings.Contains(sv.files["worker_1.log"], "PORT=8001\n") {
+		t.Errorf("supervisord's out/worker_1.log lacks PORT=8001:\n%s", sv.files["worker_1.log"])
+	}
+}
+
+// ordered keeps the elements of list that are in want, in list's order.
+func ordered(list, want []string) []string {
+	var out []string
+	for _, s := range list {
+		if slices.Contains(want, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// runSupervisord runs Debian's supervisord on conf until every program is
+// up, then stops it with SIGTERM and collects what it did.
+func runSupervisord(t *testing.T, supervisord, supervisorctl, dir, conf string, env []string) *supervisorRun {
+	t.Helper()
+	resetOut(t, dir)
+	cmd := exec.Command(supervisord, "-n", "-c", conf)
+	cmd.Env, cmd.Dir = env, dir
+	logPath := filepath.Join(dir, "supervisord.stdout")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s := newTestServer(t, cmd, logPath)
+	run := &supervisorRun{}
+	status := func() map[string]string {
+		ctl := exec.Command(supervisorctl, "-c", conf, "status")
+		ctl.Env = env
+		out, _ := ctl.Output() // exit 3 while some are not running
+		states := map[string]string{}
+		for _, line := range strings.Split(string(out), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 {
+				states[f[0]] = f[1]
+			}
+		}
+		return states
+	}
+	var states map[string]string
+	waitFor(t, "supervisord to run every program", 60*time.Second, func() bool {
+		states = status()
+		return allRunning(states) && states["oneshot"] == "EXITED" && outHas(dir, "stopper.log", "signals: child ready")
+	})
+	run.names, run.running = namesAndRunning(states)
+	s.signal(syscall.SIGTERM)
+	if code, err := s.wait(60 * time.Second); err != nil || code != 0 {
+		t.Fatalf("supervisord after SIGTERM: exit %d, %v", code, err)
+	}
+	log := readOut(t, dir, "supervisord.log")
+	run.starts = logMatches(log, `spawned: '([^']+)' with pid`)
+	run.stops = logMatches(log, `stopped: (\S+) \(`)
+	run.files = outFiles(t, dir)
+	return run
+}
+
+// runRamonaOn runs ramona -c conf daemon until every program is up, then
+// stops it with SIGTERM and collects what it did.
+func runRamonaOn(t *testing.T, dir, conf string, env []string) *supervisorRun {
+	t.Helper()
+	resetOut(t, dir)
+	logPath := filepath.Join(dir, "ramona.stdout")
+	cmd := exec.Command(testBinary(t), "ramona-test-main", "-c", conf, "daemon")
+	cmd.Env, cmd.Dir = env, dir
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s := newTestServer(t, cmd, logPath)
+	var states map[string]string
+	waitFor(t, "ramona to run every program", 60*time.Second, func() bool {
+		var out strings.Builder
+		if code := run([]string{"-c", conf, "-s", "status", "--json"}, strings.NewReader(""), &out, io.Discard); code == exitNoServer || code == exitUsage {
+			return false
+		}
+		var list []programStatus
+		if err := json.Unmarshal([]byte(out.String()), &list); err != nil {
+			t.Fatalf("status --json: %v\n%s", err, out.String())
+		}
+		states = map[string]string{}
+		for _, st := range list {
+			states[namespec(st)] = st.State
+		}
+		return allRunning(states) && states["oneshot"] == "STOPPED" && outHas(dir, "stopper.log", "signals: child ready")
+	})
+	run := &supervisorRun{}
+	run.names, run.running = namesAndRunning(states)
+	s.signal(syscall.SIGTERM)
+	if code, err := s.wait(60 * time.Second); err != nil || code != 0 {
+		t.Fatalf("ramona after SIGTERM: exit %d, %v", code, err)
+	}
+	log, _ := os.ReadFile(logPath)
+	run.starts = logMatches(string(log), `(\S+): STOPPED -> STARTING`)
+	run.stops = logMatches(string(log), `(\S+): STOPPING -> STOPPED`)
+	run.files = outFiles(t, dir)
+	return run
+}
+
+// namespec is a program's name as supervisorctl writes it: GROUP:NAME, or
+// NAME when the group is named after the program.
+func namespec(st programStatus) string {
+	if st.Group == "" || st.Group == st.Name {
+		return st.Name
+	}
+	return st.Group + ":" + st.Name
+}
+
+func allRunning(states map[string]string) bool {
+	for _, n := range expectedRunning {
+		if states[n] != "RUNNING" {
+			return false
+		}
+	}
+	return true
+}
+
+func namesAndRunning(states map[string]string) (names, running []string) {
+	for n, st := range states {
+		names = append(names, n)
+		if st == "RUNNING" {
+			running = append(running, n)
+		}
+	}
+	sort.Strings(names)
+	sort.Strings(running)
+	return names, running
+}
+
+// resetOut empties the directory both supervisors write to.
+func resetOut(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.RemoveAll(filepath.Join(dir, "out")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "out"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readOut(t *testing.T, dir, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "out", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func outHas(dir, name, sub string) bool {
+	data, _ := os.ReadFile(filepath.Join(dir, "out", name))
+	return strings.Contains(string(data), sub)
+}
+
+// outFiles reads the compared files, with the lines whose order is not
+// fixed sorted and the variables each supervisor adds removed.
+func outFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	for _, f := range comparedFiles {
+		text := pidNumbers.ReplaceAllString(readOut(t, dir, f), "pid=N")
+		switch {
+		case strings.HasSuffix(f, ".log") && (f == "env.log" || strings.HasPrefix(f, "worker_")):
+			text = notComparedEnv.ReplaceAllString(text, "")
+		case f == "signals" || f == "stopper.log":
+			lines := strings.SplitAfter(text, "\n")
+			sort.Strings(lines)
+			text = strings.Join(lines, "")
+		}
+		files[f] = text
+	}
+	return files
+}
+
+// logMatches returns the first group of every match of pattern in log.
+func logMatches(log, pattern string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(pattern).FindAllStringSubmatch(log, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
