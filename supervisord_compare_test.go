@@ -9,6 +9,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -123,7 +124,12 @@ var notComparedEnv = regexp.MustCompile(`(?m)^(SUPERVISOR_(ENABLED|SERVER_URL|PR
 // expectedRunning is what both must run once started.
 var expectedRunning = []string{"both", "cwd", "first", "grp:envdump", "grp:third", "second", "split", "stopper", "worker:worker_0", "worker:worker_1"}
 
+// TestSupervisordAndRamonaRunTheSameConfiguration runs compareConfig under
+// supervisord, then as an operator would with Ramona (`ramona -c
+// supervisord.conf start`, then `stop`), then the output of `ramona
+// convert` under `ramona daemon` (stopped by SIGTERM), and compares.
 func TestSupervisordAndRamonaRunTheSameConfiguration(t *testing.T) {
+	t.Parallel()
 	supervisord := needPeer(t, "supervisord", "supervisor")
 	supervisorctl := needPeer(t, "supervisorctl", "supervisor")
 	id := newLeftoverCheck(t)
@@ -134,34 +140,20 @@ func TestSupervisordAndRamonaRunTheSameConfiguration(t *testing.T) {
 	env := append(os.Environ(), "RAMONA_TEST_ID="+id, "COMPARE_VAR=from the environment", "LC_ALL=C.UTF-8")
 
 	sv := runSupervisord(t, supervisord, supervisorctl, dir, conf, env)
-	ra := runRamonaOn(t, dir, conf, env)
+	ra := runRamonaStartStop(t, dir, conf, env)
+	code, converted, warnings := ramonaProcess(t, dir, env, "convert", conf)
+	if code != 0 || warnings != "" {
+		t.Fatalf("convert: exit %d\n%s", code, warnings)
+	}
+	convertedConf := filepath.Join(dir, "converted", "ramona.conf")
+	writeFiles(t, filepath.Dir(convertedConf), map[string]string{"ramona.conf": converted})
+	rc := runRamonaDaemon(t, dir, convertedConf, env)
 
-	if !slices.Equal(sv.names, ra.names) {
-		t.Errorf("names\nsupervisord: %q\nramona:      %q", sv.names, ra.names)
-	}
-	if !slices.Equal(sv.running, ra.running) || !slices.Equal(ra.running, expectedRunning) {
-		t.Errorf("running\nsupervisord: %q\nramona:      %q\nwant:        %q", sv.running, ra.running, expectedRunning)
-	}
-	// Priorities 10, 20, 30 (the group), 40: the same order of starts, and
-	// of stops the other way round.
-	byPriority := []string{"first", "second", "third", "worker_0"}
-	for _, run := range []struct {
+	for _, other := range []struct {
 		name string
 		r    *supervisorRun
-	}{{"supervisord", sv}, {"ramona", ra}} {
-		if got := ordered(run.r.starts, byPriority); !slices.Equal(got, byPriority) {
-			t.Errorf("%s started %q (all: %q); want %q", run.name, got, run.r.starts, byPriority)
-		}
-		rev := slices.Clone(byPriority)
-		slices.Reverse(rev)
-		if got := ordered(run.r.stops, rev); !slices.Equal(got, rev) {
-			t.Errorf("%s stopped %q (all: %q); want %q", run.name, got, run.r.stops, rev)
-		}
-	}
-	for _, f := range comparedFiles {
-		if sv.files[f] != ra.files[f] {
-			t.Errorf("out/%s differs\nsupervisord:\n%s\nramona:\n%s", f, sv.files[f], ra.files[f])
-		}
+	}{{"ramona start/stop", ra}, {"ramona daemon of the converted file", rc}} {
+		compareRuns(t, other.name, sv, other.r)
 	}
 	// What the comparison rests on: the files say what they should.
 	for f, want := range map[string]string{
@@ -183,6 +175,38 @@ func TestSupervisordAndRamonaRunTheSameConfiguration(t *testing.T) {
 	}
 	if !strings.Contains(sv.files["worker_1.log"], "PORT=8001\n") {
 		t.Errorf("supervisord's out/worker_1.log lacks PORT=8001:\n%s", sv.files["worker_1.log"])
+	}
+}
+
+// compareRuns reports where a Ramona run did otherwise than supervisord.
+func compareRuns(t *testing.T, name string, sv, ra *supervisorRun) {
+	t.Helper()
+	if !slices.Equal(sv.names, ra.names) {
+		t.Errorf("%s: names\nsupervisord: %q\nramona:      %q", name, sv.names, ra.names)
+	}
+	if !slices.Equal(sv.running, ra.running) || !slices.Equal(ra.running, expectedRunning) {
+		t.Errorf("%s: running\nsupervisord: %q\nramona:      %q\nwant:        %q", name, sv.running, ra.running, expectedRunning)
+	}
+	// Priorities 10, 20, 30 (the group), 40: the same order of starts, and
+	// of stops the other way round.
+	byPriority := []string{"first", "second", "third", "worker_0"}
+	reversed := slices.Clone(byPriority)
+	slices.Reverse(reversed)
+	for _, run := range []struct {
+		name string
+		r    *supervisorRun
+	}{{"supervisord", sv}, {name, ra}} {
+		if got := ordered(run.r.starts, byPriority); !slices.Equal(got, byPriority) {
+			t.Errorf("%s started %q (all: %q); want %q", run.name, got, run.r.starts, byPriority)
+		}
+		if got := ordered(run.r.stops, reversed); !slices.Equal(got, reversed) {
+			t.Errorf("%s stopped %q (all: %q); want %q", run.name, got, run.r.stops, reversed)
+		}
+	}
+	for _, f := range comparedFiles {
+		if sv.files[f] != ra.files[f] {
+			t.Errorf("%s: out/%s differs\nsupervisord:\n%s\nramona:\n%s", name, f, sv.files[f], ra.files[f])
+		}
 	}
 }
 
@@ -243,9 +267,53 @@ func runSupervisord(t *testing.T, supervisord, supervisorctl, dir, conf string, 
 	return run
 }
 
-// runRamonaOn runs ramona -c conf daemon until every program is up, then
-// stops it with SIGTERM and collects what it did.
-func runRamonaOn(t *testing.T, dir, conf string, env []string) *supervisorRun {
+// runRamonaStartStop runs `ramona -c conf start` (a background server),
+// waits until every program is up, runs `ramona -c conf stop` and collects
+// what the server did; its log is supervisord's logfile.
+func runRamonaStartStop(t *testing.T, dir, conf string, env []string) *supervisorRun {
+	t.Helper()
+	resetOut(t, dir)
+	ramona := func(args ...string) (int, string) {
+		code, out, errOut := ramonaProcess(t, dir, env, append([]string{"-c", conf}, args...)...)
+		return code, out + errOut
+	}
+	t.Cleanup(func() { // a server a failed test left running
+		if cl, err := dialServer(SocketURI{Scheme: "unix", Path: filepath.Join(dir, "s.sock")}); err == nil {
+			cl.close()
+			ramona("stop")
+		}
+	})
+	if code, out := ramona("start"); code != 0 {
+		t.Fatalf("ramona start: exit %d\n%s", code, out)
+	}
+	run := waitRamonaRunning(t, dir, conf)
+	if code, out := ramona("stop"); code != 0 || !strings.Contains(out, "ramona: server stopped") {
+		t.Fatalf("ramona stop: exit %d\n%s", code, out)
+	}
+	run.collect(t, dir, readOut(t, dir, "supervisord.log"))
+	return run
+}
+
+// ramonaProcess runs the test binary as `ramona ARGS` in dir with env (which
+// a background server it starts inherits) and returns its exit code, stdout
+// and stderr.
+func ramonaProcess(t *testing.T, dir string, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(testBinary(t), append([]string{"ramona-test-main"}, args...)...)
+	cmd.Env, cmd.Dir = env, dir
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("ramona %s: %v", args, err)
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
+}
+
+// runRamonaDaemon runs `ramona -c conf daemon` until every program is up,
+// then stops it with SIGTERM and collects what it did.
+func runRamonaDaemon(t *testing.T, dir, conf string, env []string) *supervisorRun {
 	t.Helper()
 	resetOut(t, dir)
 	logPath := filepath.Join(dir, "ramona.stdout")
@@ -259,6 +327,20 @@ func runRamonaOn(t *testing.T, dir, conf string, env []string) *supervisorRun {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	s := newTestServer(t, cmd, logPath)
+	run := waitRamonaRunning(t, dir, conf)
+	s.signal(syscall.SIGTERM)
+	if code, err := s.wait(60 * time.Second); err != nil || code != 0 {
+		t.Fatalf("ramona after SIGTERM: exit %d, %v", code, err)
+	}
+	log, _ := os.ReadFile(logPath)
+	run.collect(t, dir, string(log))
+	return run
+}
+
+// waitRamonaRunning waits until Ramona runs every program, and returns the
+// names and what runs.
+func waitRamonaRunning(t *testing.T, dir, conf string) *supervisorRun {
+	t.Helper()
 	var states map[string]string
 	waitFor(t, "ramona to run every program", 60*time.Second, func() bool {
 		var out strings.Builder
@@ -277,15 +359,16 @@ func runRamonaOn(t *testing.T, dir, conf string, env []string) *supervisorRun {
 	})
 	run := &supervisorRun{}
 	run.names, run.running = namesAndRunning(states)
-	s.signal(syscall.SIGTERM)
-	if code, err := s.wait(60 * time.Second); err != nil || code != 0 {
-		t.Fatalf("ramona after SIGTERM: exit %d, %v", code, err)
-	}
-	log, _ := os.ReadFile(logPath)
-	run.starts = logMatches(string(log), `(\S+): STOPPED -> STARTING`)
-	run.stops = logMatches(string(log), `(\S+): STOPPING -> STOPPED`)
-	run.files = outFiles(t, dir)
 	return run
+}
+
+// collect reads the order of starts and stops from a Ramona server log,
+// and the compared files.
+func (run *supervisorRun) collect(t *testing.T, dir, log string) {
+	t.Helper()
+	run.starts = logMatches(log, `(\S+): STOPPED -> STARTING`)
+	run.stops = logMatches(log, `(\S+): STOPPING -> STOPPED`)
+	run.files = outFiles(t, dir)
 }
 
 // namespec is a program's name as supervisorctl writes it: GROUP:NAME, or
