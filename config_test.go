@@ -1078,6 +1078,11 @@ var configValueCases = []valueCase{
 			return fmt.Sprint(findProgram(t, c, "a").LogBanners, findProgram(t, c, "b").LogBanners)
 		},
 		want: "true false"},
+	{name: "supervisord's keys in a Ramona file",
+		conf: "[program:a]\ncommand=x\nstartsecs=3\nredirect_stderr=true\n",
+		get:  warnings,
+		want: "$DIR/app.conf:3: [program:a] startsecs: unknown key, ignored (supervisord's key: Ramona's is starttimeout; Ramona reads a supervisord file as such when it has a [supervisord] section, and `ramona convert` translates one)\n" +
+			"$DIR/app.conf:4: [program:a] redirect_stderr: unknown key, ignored (supervisord's key: Ramona's is stderr=<stdout>; Ramona reads a supervisord file as such when it has a [supervisord] section, and `ramona convert` translates one)"},
 	{name: "server umask and minfds",
 		conf: "[ramona:server]\numask=027\nminfds=4096\n",
 		get:  global(func(c *Config) any { return fmt.Sprintf("%03o %d", c.Server.Umask, c.Server.MinFDs) }), want: "027 4096"},

@@ -190,7 +190,9 @@ func (r *sectionReader) unknownKeys(vocabulary func() []string, typosOnly bool) 
 			words = vocabulary()
 		}
 		s := closestWord(k, words)
-		if s != "" {
+		if ramona, ok := svKeyInRamona[k]; ok && strings.HasPrefix(r.sec.name, "program:") {
+			msg += fmt.Sprintf(" (supervisord's key: Ramona's is %s; Ramona reads a supervisord file as such when it has a [supervisord] section, and `ramona convert` translates one)", ramona)
+		} else if s != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
 		} else if typosOnly {
 			continue

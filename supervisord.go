@@ -497,6 +497,13 @@ var svRenamed = map[string]string{"process_name": "process_name", "numprocs": "n
 	"startretries": "startretries", "autorestart": "autorestart", "exitcodes": "exitcodes",
 	"stopsignal": "killby", "user": "user", "environment": "environment", "umask": "umask"}
 
+// svKeyInRamona names Ramona's key for the program keys of supervisord's
+// that Ramona calls otherwise, for the warning about one in a Ramona file.
+var svKeyInRamona = map[string]string{"startsecs": "starttimeout", "stopsignal": "killby", "stopwaitsecs": "stoptimeout",
+	"stopasgroup": "processgroup", "killasgroup": "processgroup", "redirect_stderr": "stderr=<stdout>",
+	"stdout_logfile": "stdout", "stderr_logfile": "stderr", "stdout_logfile_maxbytes": "logmaxsize",
+	"stderr_logfile_maxbytes": "logmaxsize", "stdout_logfile_backups": "logbackups", "stderr_logfile_backups": "logbackups"}
+
 // program translates one [program:x].
 func (t *svTranslator) program(sec *iniSection) {
 	out := t.section(sec.name, sec)
