@@ -18,6 +18,7 @@
 //	reload                               re-read the configuration
 //	console                              interactive prompt for all of the above
 //	daemon [-S] [PROG...]                run the server in the foreground (alias: server)
+//	convert FILE...                      print supervisord's configuration in Ramona's dialect
 //	version, help
 //	TOOL [ARGS...]                       run a [tool:TOOL] section's command
 //
@@ -79,13 +80,18 @@ Commands:
   reload                                re-read the configuration: add, remove, restart changed
   console                               interactive prompt for these commands, with history
   daemon [-S] [PROG...]                 run the server in the foreground (alias: server)
+  convert FILE...                       print the Ramona configuration equivalent to
+                                        supervisord's FILEs (warnings to stderr)
   tls init DIR [HOST...]                write a CA, server and client certificates for tls://
   version                               print the version
   help                                  this text
   TOOL [ARGS...]                        run the command of a [tool:TOOL] section
 
+PROG may be a shell glob (web*), GROUP:NAME or GROUP:* as in supervisorctl.
+
 Options:
-  -c FILE   configuration file (repeatable; later files win). Default: $RAMONA_CONFIG
+  -c FILE   configuration file (repeatable; later files win), Ramona's or supervisord's
+            (a file with a [supervisord] section). Default: $RAMONA_CONFIG
             (':'-separated), else ./ramona.conf
   -d        debug output
   -s        silent: errors only
