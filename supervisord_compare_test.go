@@ -226,17 +226,7 @@ func ordered(list, want []string) []string {
 func runSupervisord(t *testing.T, supervisord, supervisorctl, dir, conf string, env []string) *supervisorRun {
 	t.Helper()
 	resetOut(t, dir)
-	cmd := exec.Command(supervisord, "-n", "-c", conf)
-	cmd.Env, cmd.Dir = env, dir
-	logPath := filepath.Join(dir, "supervisord.stdout")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	s := newTestServer(t, cmd, logPath)
+	s := startProcessIn(t, dir, "supervisord.stdout", env, supervisord, "-n", "-c", conf)
 	run := &supervisorRun{}
 	status := func() map[string]string {
 		ctl := exec.Command(supervisorctl, "-c", conf, "status")
@@ -265,6 +255,23 @@ func runSupervisord(t *testing.T, supervisord, supervisorctl, dir, conf string, 
 	run.stops = logMatches(log, `stopped: (\S+) \(`)
 	run.files = outFiles(t, dir)
 	return run
+}
+
+// startProcessIn starts a server (argv) in dir with env, in its own process
+// group, its output in dir/logName; the test's end stops it if it still runs.
+func startProcessIn(t *testing.T, dir, logName string, env []string, argv ...string) *testServer {
+	t.Helper()
+	logPath := filepath.Join(dir, logName)
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close() // the server has its own copy once started
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env, cmd.Dir = env, dir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return newTestServer(t, cmd, logPath)
 }
 
 // runRamonaStartStop runs `ramona -c conf start` (a background server),
@@ -316,23 +323,13 @@ func ramonaProcess(t *testing.T, dir string, env []string, args ...string) (int,
 func runRamonaDaemon(t *testing.T, dir, conf string, env []string) *supervisorRun {
 	t.Helper()
 	resetOut(t, dir)
-	logPath := filepath.Join(dir, "ramona.stdout")
-	cmd := exec.Command(testBinary(t), "ramona-test-main", "-c", conf, "daemon")
-	cmd.Env, cmd.Dir = env, dir
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	s := newTestServer(t, cmd, logPath)
+	s := startProcessIn(t, dir, "ramona.stdout", env, testBinary(t), "ramona-test-main", "-c", conf, "daemon")
 	run := waitRamonaRunning(t, dir, conf)
 	s.signal(syscall.SIGTERM)
 	if code, err := s.wait(60 * time.Second); err != nil || code != 0 {
 		t.Fatalf("ramona after SIGTERM: exit %d, %v", code, err)
 	}
-	log, _ := os.ReadFile(logPath)
+	log, _ := os.ReadFile(s.logPath)
 	run.collect(t, dir, string(log))
 	return run
 }

@@ -151,16 +151,9 @@ reindex group=reindex prio=1 cmd=/bin/sh -c 'exec /srv/shop/venv/bin/python mana
 	}
 }
 
-type svErrCase struct {
-	name  string
-	conf  string // supervisord.conf below a [supervisord] section
-	files map[string]string
-	prog  string // the program in CFGERROR; "" for an error of the whole configuration
-	want  string // the error text, or with warn the warnings; $DIR is the directory
-	warn  bool
-}
-
-var supervisordErrorCases = []svErrCase{
+// supervisordErrorCases are errCases of supervisord's dialect: conf goes
+// below a [supervisord] section of supervisord.conf.
+var supervisordErrorCases = []errCase{
 	{name: "priority not a number", prog: "a", conf: "[program:a]\ncommand=x\npriority=high\n",
 		want: "$DIR/supervisord.conf:5: [program:a] priority: \"high\" is not a whole number"},
 	{name: "startsecs keeps its name in errors", prog: "a", conf: "[program:a]\ncommand=x\nstartsecs=5x\n",
@@ -189,68 +182,66 @@ var supervisordErrorCases = []svErrCase{
 		want: "$DIR/supervisord.conf:4: [supervisord] environment: \"A=1 B=2\" is not KEY=VALUE pairs (at \"B\"); separate the pairs with commas and quote values that hold characters other than letters, digits and _/.+-():, e.g. A=\"x y\",B=\"1,2\""},
 	{name: "an included file that cannot be read", files: map[string]string{"supervisord.conf": "[supervisord]\n[include]\nfiles=conf.d/*\n", "conf.d/a.conf/x": ""},
 		want: "$DIR/supervisord.conf:3: [include] files: cannot read $DIR/conf.d/a.conf: not a regular file"},
+}
 
-	// Warnings.
-	{name: "unknown key", warn: true, conf: "[program:a]\ncommand=x\nstartsec=3\n",
-		want: "$DIR/supervisord.conf:5: [program:a] startsec: unknown key, ignored (did you mean startsecs?)"},
-	{name: "stopwaitsecs=0", warn: true, conf: "[program:a]\ncommand=x\nstopwaitsecs=0\n",
-		want: "$DIR/supervisord.conf:5: [program:a] stopwaitsecs: 0: Ramona sends SIGKILL 10ms after the stop signal"},
-	{name: "killasgroup alone", warn: true, conf: "[program:a]\ncommand=x\nkillasgroup=true\n",
-		want: "$DIR/supervisord.conf:5: [program:a] killasgroup: Ramona sends every signal of a stop to the same processes: with processgroup=yes the stop signal goes to the whole process group too, not only SIGKILL"},
-	{name: "stderr_logfile with redirect_stderr", warn: true, conf: "[program:a]\ncommand=x\nredirect_stderr=true\nstderr_logfile=/tmp/a.err\n",
-		want: "$DIR/supervisord.conf:6: [program:a] stderr_logfile: ignored: redirect_stderr=true sends stderr to stdout's log"},
-	{name: "different rotation per stream", warn: true, conf: "[program:a]\ncommand=x\nstdout_logfile_maxbytes=1MB\nstderr_logfile_maxbytes=2MB\n",
-		want: "$DIR/supervisord.conf:6: [program:a] stderr_logfile_maxbytes: Ramona rotates a program's log files alike: both use stdout_logfile_maxbytes"},
-	{name: "stderr to the server's stdout", warn: true, conf: "[program:a]\ncommand=x\nstderr_logfile=/dev/stdout\n",
-		want: "$DIR/supervisord.conf:5: [program:a] stderr_logfile: <console> writes a program's stderr to the server's stderr"},
-	{name: "empty environment value", warn: true, conf: "[supervisord]\nenvironment=A=\"\",B=1\n",
-		want: "$DIR/supervisord.conf:4: [supervisord] environment: A has an empty value, which removes A in Ramona's [env] (supervisord sets it empty)"},
-	{name: "group priority against the programs' own", warn: true,
-		conf: "[group:g]\nprograms=a\npriority=1\n[program:a]\ncommand=x\npriority=900\n[program:b]\ncommand=x\npriority=10\n",
-		want: "$DIR/supervisord.conf:5: [group:g] priority: supervisord starts a (priority 900) before b (priority 10) by this group priority; Ramona orders programs by their own priority and starts b first"},
-	{name: "nested include", warn: true, files: map[string]string{"supervisord.conf": "[supervisord]\n[include]\nfiles=a.conf\n", "a.conf": "[include]\nfiles=b.conf\n"},
-		want: "$DIR/a.conf:2: [include] files: an [include] in an included file is not followed (nor by supervisord); move its files= to $DIR/supervisord.conf"},
-	{name: "no file matches", warn: true, files: map[string]string{"supervisord.conf": "[supervisord]\n[include]\nfiles=conf.d/*.conf other.conf\n"},
-		want: "$DIR/supervisord.conf:3: [include] files: no file matches $DIR/conf.d/*.conf\n$DIR/supervisord.conf:3: [include] files: no file matches $DIR/other.conf"},
-	{name: "syslog", warn: true, conf: "[supervisord]\nlogfile=syslog\n[program:a]\ncommand=x\nstdout_syslog=true\nstderr_logfile=syslog\n",
-		want: "$DIR/supervisord.conf:4: [supervisord] logfile: Ramona does not log to syslog; the server log goes to LOGDIR/ramona.log (`ramona daemon` logs to stderr, which systemd keeps in the journal)\n" +
+// supervisordWarningCases are the warnings of conf below [supervisord], or
+// of files; $DIR is the directory.
+var supervisordWarningCases = []struct{ name, conf, want string }{
+	{"unknown key", "[program:a]\ncommand=x\nstartsec=3\n",
+		"$DIR/supervisord.conf:5: [program:a] startsec: unknown key, ignored (did you mean startsecs?)"},
+	{"stopwaitsecs=0", "[program:a]\ncommand=x\nstopwaitsecs=0\n",
+		"$DIR/supervisord.conf:5: [program:a] stopwaitsecs: 0: Ramona sends SIGKILL 10ms after the stop signal"},
+	{"killasgroup alone", "[program:a]\ncommand=x\nkillasgroup=true\n",
+		"$DIR/supervisord.conf:5: [program:a] killasgroup: Ramona sends every signal of a stop to the same processes: with processgroup=yes the stop signal goes to the whole process group too, not only SIGKILL"},
+	{"stderr_logfile with redirect_stderr", "[program:a]\ncommand=x\nredirect_stderr=true\nstderr_logfile=/tmp/a.err\n",
+		"$DIR/supervisord.conf:6: [program:a] stderr_logfile: ignored: redirect_stderr=true sends stderr to stdout's log"},
+	{"different rotation per stream", "[program:a]\ncommand=x\nstdout_logfile_maxbytes=1MB\nstderr_logfile_maxbytes=2MB\n",
+		"$DIR/supervisord.conf:6: [program:a] stderr_logfile_maxbytes: Ramona rotates a program's log files alike: both use stdout_logfile_maxbytes"},
+	{"stderr to the server's stdout", "[program:a]\ncommand=x\nstderr_logfile=/dev/stdout\n",
+		"$DIR/supervisord.conf:5: [program:a] stderr_logfile: <console> writes a program's stderr to the server's stderr"},
+	{"empty environment value", "[supervisord]\nenvironment=A=\"\",B=1\n",
+		"$DIR/supervisord.conf:4: [supervisord] environment: A has an empty value, which removes A in Ramona's [env] (supervisord sets it empty)"},
+	{"group priority against the programs' own",
+		"[group:g]\nprograms=a\npriority=1\n[program:a]\ncommand=x\npriority=900\n[program:b]\ncommand=x\npriority=10\n",
+		"$DIR/supervisord.conf:5: [group:g] priority: supervisord starts a (priority 900) before b (priority 10) by this group priority; Ramona orders programs by their own priority and starts b first"},
+	{"nested include", "[include]\nfiles=a.conf\n",
+		"$DIR/a.conf:2: [include] files: an [include] in an included file is not followed (nor by supervisord); move its files= to $DIR/supervisord.conf"},
+	{"no file matches", "[include]\nfiles=conf.d/*.conf other.conf\n",
+		"$DIR/supervisord.conf:4: [include] files: no file matches $DIR/conf.d/*.conf\n$DIR/supervisord.conf:4: [include] files: no file matches $DIR/other.conf"},
+	{"syslog", "[supervisord]\nlogfile=syslog\n[program:a]\ncommand=x\nstdout_syslog=true\nstderr_logfile=syslog\n",
+		"$DIR/supervisord.conf:4: [supervisord] logfile: Ramona does not log to syslog; the server log goes to LOGDIR/ramona.log (`ramona daemon` logs to stderr, which systemd keeps in the journal)\n" +
 			"$DIR/supervisord.conf:7: [program:a] stdout_syslog: ignored: Ramona does not log to syslog; <console> (the server's stdout/stderr, which systemd keeps in the journal) comes closest\n" +
 			"$DIR/supervisord.conf:8: [program:a] stderr_logfile: Ramona does not log to syslog; using <console> (the server's stdout/stderr, which systemd keeps in the journal)"},
-	{name: "unknown section", warn: true, conf: "[something]\nx=1\n",
-		want: "$DIR/supervisord.conf:3: [something] unknown section, ignored"},
+	{"unknown section", "[something]\nx=1\n",
+		"$DIR/supervisord.conf:3: [something] unknown section, ignored"},
 }
 
 func TestSupervisordErrors(t *testing.T) {
 	for _, tc := range supervisordErrorCases {
 		t.Run(tc.name, func(t *testing.T) {
-			files := tc.files
-			if files == nil {
-				files = map[string]string{"supervisord.conf": "[supervisord]\n\n" + tc.conf}
+			if tc.files == nil {
+				conf := "[supervisord]\n\n" + tc.conf
+				if tc.prog != "" {
+					conf += otherProgram
+				}
+				tc.files = map[string]string{"supervisord.conf": conf}
 			}
+			tc.args = []string{"supervisord.conf"}
+			checkErrCase(t, tc)
+		})
+	}
+	for _, tc := range supervisordWarningCases {
+		t.Run(tc.name, func(t *testing.T) {
+			files := map[string]string{"supervisord.conf": "[supervisord]\n\n" + tc.conf, "a.conf": "[include]\nfiles=b.conf\n"}
 			cfg, dir, err := loadFiles(t, files, []string{"supervisord.conf"}, nil)
-			want := strings.ReplaceAll(tc.want, "$DIR", dir)
-			switch {
-			case tc.warn:
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got := strings.Join(warningTexts(cfg, dir), "\n"); got != tc.want {
-					t.Errorf("warnings\n got: %s\nwant: %s", got, want)
-				}
-				if err := programErrors(cfg); err != nil {
-					t.Errorf("program errors: %v", err)
-				}
-			case tc.prog == "":
-				if err == nil || err.Error() != want {
-					t.Errorf("error\n got: %v\nwant: %s", err, want)
-				}
-			default:
-				if err != nil {
-					t.Fatal(err)
-				}
-				if p := findProgram(t, cfg, tc.prog); p.Err == nil || p.Err.Error() != want {
-					t.Errorf("program %s error\n got: %v\nwant: %s", tc.prog, p.Err, want)
-				}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(warningTexts(cfg, dir), "\n"); got != tc.want {
+				t.Errorf("warnings\n got: %s\nwant: %s", got, tc.want)
+			}
+			if err := programErrors(cfg); err != nil {
+				t.Errorf("program errors: %v", err)
 			}
 		})
 	}
