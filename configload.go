@@ -1,7 +1,9 @@
-// Loading the configuration: reading the files with their includes, the
-// section reader that runs every key of a section through its keySpec table
-// (interpolation, defaults, file:line on every error), unknown-key warnings,
-// and the resolution of the merged document into the typed Config.
+// Loading the configuration: reading the files with their includes (and
+// supervisord's files through their translation), the section reader that
+// runs every key of a section through its keySpec table (interpolation,
+// defaults, file:line on every error), unknown-key warnings, and the
+// resolution of the merged document into the typed Config: each
+// [program:x] into its numprocs processes, the [group:x] of each.
 package main
 
 import (
