@@ -243,7 +243,7 @@ func runSupervisord(t *testing.T, supervisord, supervisorctl, dir, conf string, 
 	var states map[string]string
 	waitFor(t, "supervisord to run every program", 60*time.Second, func() bool {
 		states = status()
-		return allRunning(states) && states["oneshot"] == "EXITED" && outHas(dir, "stopper.log", "signals: child ready")
+		return allRunning(states) && states["oneshot"] == "EXITED" && outComplete(dir)
 	})
 	run.names, run.running = namesAndRunning(states)
 	s.signal(syscall.SIGTERM)
@@ -352,7 +352,7 @@ func waitRamonaRunning(t *testing.T, dir, conf string) *supervisorRun {
 		for _, st := range list {
 			states[namespec(st)] = st.State
 		}
-		return allRunning(states) && states["oneshot"] == "STOPPED" && outHas(dir, "stopper.log", "signals: child ready")
+		return allRunning(states) && states["oneshot"] == "STOPPED" && outComplete(dir)
 	})
 	run := &supervisorRun{}
 	run.names, run.running = namesAndRunning(states)
@@ -418,9 +418,19 @@ func readOut(t *testing.T, dir, name string) string {
 	return string(data)
 }
 
-func outHas(dir, name, sub string) bool {
-	data, _ := os.ReadFile(filepath.Join(dir, "out", name))
-	return strings.Contains(string(data), sub)
+// outComplete reports whether every program has written what it writes
+// at its start (RUNNING says nothing about that on a loaded machine).
+func outComplete(dir string) bool {
+	for name, sub := range map[string]string{"env.log": "SHARED=", "worker_0.log": "PORT=", "worker_1.log": "PORT=",
+		"cwd.log": "umask=", "both.log": "sleep: started", "split.out": "sleep: started", "split.err": "to stderr",
+		"oneshot.log": "done", "stopper.log": "signals: parent ready"} {
+		data, _ := os.ReadFile(filepath.Join(dir, "out", name))
+		if !strings.Contains(string(data), sub) {
+			return false
+		}
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "out", "stopper.log"))
+	return strings.Contains(string(data), "signals: child ready")
 }
 
 // outFiles reads the compared files, with the lines whose order is not
