@@ -314,6 +314,15 @@ func (t *svTranslator) translate() {
 		}
 	}
 	t.priorities(programs, groupOf)
+	// Without [unix_http_server], the server listens where [supervisorctl]
+	// serverurl says the command line connects.
+	if srv := t.out.sections["ramona:server"]; srv == nil || srv.values["consoleuri"] == nil {
+		if c := t.out.sections["ramona:console"]; c != nil && c.values["serveruri"] != nil {
+			v := *c.values["serveruri"]
+			v.key = "consoleuri"
+			t.section("ramona:server", t.in.sections["supervisorctl"]).set(&v)
+		}
+	}
 }
 
 // svLogLevels maps supervisord's log levels to Ramona's.

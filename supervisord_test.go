@@ -247,6 +247,26 @@ func TestSupervisordErrors(t *testing.T) {
 	}
 }
 
+// TestSupervisordSocket: the control socket from [unix_http_server] file,
+// else from [supervisorctl] serverurl.
+func TestSupervisordSocket(t *testing.T) {
+	for _, tc := range []struct{ conf, want string }{
+		{"[unix_http_server]\nfile=/run/a.sock\nchmod=0770\n[supervisorctl]\nserverurl=unix:///run/a.sock\n", "unix:///run/a.sock 0770 unix:///run/a.sock"},
+		{"[supervisorctl]\nserverurl=unix://%(here)s/b.sock\n", "unix://$DIR/b.sock 0600 unix://$DIR/b.sock"},
+		{"[unix_http_server]\nfile=c.sock\n", "unix://$DIR/c.sock 0600 unix://$DIR/c.sock"},
+		{"[supervisord]\n", "unix://$DIR/.ramona.sock 0600 unix://$DIR/.ramona.sock"},
+	} {
+		cfg, dir, err := loadFiles(t, map[string]string{"s.conf": tc.conf}, []string{"s.conf"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := cfg.Server.ConsoleURIs[0]
+		if got := strings.ReplaceAll(fmt.Sprintf("%s %04o %s", u, u.Mode, cfg.Console.ServerURI), dir, "$DIR"); len(cfg.Server.ConsoleURIs) != 1 || got != tc.want {
+			t.Errorf("%q: %s; want %s", tc.conf, got, tc.want)
+		}
+	}
+}
+
 // TestSupervisordDetection: only supervisord's own sections select its
 // dialect; a Ramona file is not affected by a [program:x] alone.
 func TestSupervisordDetection(t *testing.T) {
