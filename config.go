@@ -83,6 +83,8 @@ type ServerConfig struct {
 	PidFile     string // absolute; "" writes none
 	Log         string // absolute; "" when the server logs only to stderr
 	LogLevel    LogLevel
+	Umask       int    // the server's umask, which programs inherit; -1 keeps the one it was started with
+	MinFDs      uint64 // raise the open-files limit to at least this; 0 leaves it alone
 }
 
 // ConsoleConfig is [ramona:console].
@@ -181,13 +183,18 @@ type EnvVar struct {
 	Unset bool
 }
 
-// ProgramConfig is one [program:NAME] section, resolved and checked.
+// ProgramConfig is one process of a [program:NAME] section, resolved and
+// checked: the section itself, or one of its numprocs processes.
 type ProgramConfig struct {
-	Name    string
-	File    string // where the section starts
-	Line    int
-	Err     error  // non-nil: the section is broken and the program is CFGERROR
-	BaseDir string // directory of the file that defines the section
+	Name       string // the process name (process_name): unique, what commands and status use
+	Section    string // NAME of [program:NAME]
+	Group      string // the [group:g] that lists the section, else the section's NAME
+	NumProcs   int    // processes of the section (numprocs)
+	ProcessNum int    // this one's number, from numprocs_start
+	File       string // where the section starts
+	Line       int
+	Err        error  // non-nil: the section is broken and the program is CFGERROR
+	BaseDir    string // directory of the file that defines the section
 
 	Command      string // as written; split and $VAR-expanded at each start
 	HTTPFrontend bool   // command=<httpfend>
@@ -199,6 +206,7 @@ type ProgramConfig struct {
 	HomeDir      string
 	EnvName      string   // "" is [env]
 	Env          []EnvVar // the selected [env] set
+	Environment  []EnvVar // environment=, applied after Env
 	Priority     int
 	Disabled     bool
 	AutoStart    bool
@@ -222,6 +230,7 @@ type ProgramConfig struct {
 	NotifyWatchdog NotifyTarget
 	Essential      bool
 	LogTimestamp   bool
+	LogBanners     bool
 
 	// The web frontend's own keys (command=<httpfend>).
 	Listen   []SocketURI
@@ -334,6 +343,21 @@ var serverKeys = []keySpec[*Config]{
 		c.Server.LogLevel, err = parseLogLevel(v)
 		return err
 	}},
+	{"umask", "", func(r *sectionReader, c *Config, v string) (err error) {
+		c.Server.Umask = -1
+		if v != "" {
+			c.Server.Umask, err = parseUmask(v)
+		}
+		return err
+	}},
+	{"minfds", "", func(r *sectionReader, c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		n, err := parseInt(v, 0, 1<<30)
+		c.Server.MinFDs = uint64(n)
+		return err
+	}},
 }
 
 var consoleKeys = []keySpec[*Config]{
@@ -430,9 +454,63 @@ var notifyKeys = []keySpec[*Config]{
 	}},
 }
 
+// envVar is the value of variable name as the program's configuration sets
+// it: its environment= key, else its [env] set (for %(ENV_X)s).
+func (p *ProgramConfig) envVar(name string) (string, bool) {
+	for i := len(p.Environment) - 1; i >= 0; i-- {
+		if e := p.Environment[i]; e.Name == name {
+			return e.Value, true
+		}
+	}
+	for i := len(p.Env) - 1; i >= 0; i-- {
+		if e := p.Env[i]; e.Name == name && !e.Unset {
+			return e.Value, true
+		}
+	}
+	return "", false
+}
+
+// instanceKeys are the keys of [program:NAME] read once for the section,
+// before its processes (programKeys starts with them).
+var instanceKeys = []keySpec[*ProgramConfig]{
+	{"numprocs", "1", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
+		p.NumProcs, err = parseInt(v, 1, maxNumProcs)
+		return err
+	}},
+	{"numprocs_start", "0", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
+		p.ProcessNum, err = parseInt(v, 0, 1<<30)
+		return err
+	}},
+}
+
+// maxNumProcs bounds numprocs: each process is a program of the table.
+const maxNumProcs = 10000
+
 // programKeys is every key of [program:NAME], in the order they are checked
-// (stdout before stderr, since each decides the other's file name).
-var programKeys = []keySpec[*ProgramConfig]{
+// (process_name first, since file names are made of it; env and environment
+// before the keys that may refer to %(ENV_X)s; stdout before stderr, since
+// each decides the other's file name).
+var programKeys = append(instanceKeys[:len(instanceKeys):len(instanceKeys)], []keySpec[*ProgramConfig]{
+	{"process_name", "%(program_name)s", func(r *sectionReader, p *ProgramConfig, v string) error {
+		if err := checkName(v); err != nil {
+			return err
+		}
+		p.Name = v
+		return nil
+	}},
+	{"env", "", func(r *sectionReader, p *ProgramConfig, v string) error {
+		name := strings.TrimPrefix(v, "&") // the Python original wrote env=&NAME
+		vars, ok := r.ld.envSets[name]
+		if !ok {
+			return fmt.Errorf("there is no [env:%s] section; define it or remove env=", name)
+		}
+		p.EnvName, p.Env = name, vars
+		return nil
+	}},
+	{"environment", "", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
+		p.Environment, err = parseEnvironment(v)
+		return err
+	}},
 	{"command", "", func(r *sectionReader, p *ProgramConfig, v string) error {
 		if v == "" {
 			return errors.New("missing; every program needs a command (command=/path/to/program args)")
@@ -467,15 +545,6 @@ var programKeys = []keySpec[*ProgramConfig]{
 			return err
 		}
 		p.User, p.UID, p.GID, p.Groups, p.HomeDir = u.name, u.uid, u.gid, u.groups, u.home
-		return nil
-	}},
-	{"env", "", func(r *sectionReader, p *ProgramConfig, v string) error {
-		name := strings.TrimPrefix(v, "&") // the Python original wrote env=&NAME
-		vars, ok := r.ld.envSets[name]
-		if !ok {
-			return fmt.Errorf("there is no [env:%s] section; define it or remove env=", name)
-		}
-		p.EnvName, p.Env = name, vars
 		return nil
 	}},
 	{"priority", "100", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
@@ -532,11 +601,11 @@ var programKeys = []keySpec[*ProgramConfig]{
 		return nil
 	}},
 	{"stdout", "<stderr>", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
-		p.Stdout, err = parseOutput(v, "stdout", r)
+		p.Stdout, err = parseOutput(v, "stdout", p.Name, r)
 		return err
 	}},
 	{"stderr", "<logdir>", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
-		p.Stderr, err = parseOutput(v, "stderr", r)
+		p.Stderr, err = parseOutput(v, "stderr", p.Name, r)
 		return err
 	}},
 	{"logmaxsize", "", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
@@ -616,6 +685,10 @@ var programKeys = []keySpec[*ProgramConfig]{
 		p.LogTimestamp, err = parseBool(v)
 		return err
 	}},
+	{"logbanners", "yes", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
+		p.LogBanners, err = parseBool(v)
+		return err
+	}},
 	{"username", "", func(r *sectionReader, p *ProgramConfig, v string) error {
 		p.Username = v
 		return nil
@@ -647,7 +720,7 @@ var programKeys = []keySpec[*ProgramConfig]{
 		p.LogLevel, err = parseLogLevel(v)
 		return err
 	}},
-}
+}...)
 
 // frontendOnlyKeys are program keys that mean something only with <httpfend>.
 var frontendOnlyKeys = map[string]bool{"listen": true, "username": true, "password": true, "loglevel": true}

@@ -379,6 +379,36 @@ var configErrorCases = []errCase{
 		want: "$DIR/nope.conf: cannot read the configuration file: no such file or directory"},
 	{name: "config file is a directory", files: map[string]string{"d.conf/x": ""}, args: []string{"d.conf"},
 		want: "$DIR/d.conf: cannot read the configuration file: is a directory"},
+
+	// numprocs, process_name, groups, environment, conversions.
+	{name: "numprocs without process_num in process_name", prog: "w", conf: "[program:w]\ncommand=x\nnumprocs=2\n",
+		want: "$DIR/app.conf:1: [program:w] process_name: numprocs=2 needs a name per process: write %(process_num)d in process_name, e.g. process_name=%(program_name)s_%(process_num)02d"},
+	{name: "numprocs 0", prog: "w", conf: "[program:w]\ncommand=x\nnumprocs=0\n",
+		want: "$DIR/app.conf:3: [program:w] numprocs: \"0\" is not a whole number between 1 and 10000"},
+	{name: "numprocs referring to process_num", prog: "w", conf: "[program:w]\ncommand=x\nnumprocs=%(process_num)d\n",
+		want: "$DIR/app.conf:3: [program:w] numprocs: %(process_num)s refers to process_num, which is set neither in [program:w] nor in [DEFAULT]"},
+	{name: "process_name not usable as a name", prog: "w", conf: "[program:w]\ncommand=x\nprocess_name=a/%(process_num)d\n",
+		want: "$DIR/app.conf:3: [program:w] process_name: name \"a/0\" contains '/'; use letters, digits, '.', '-' or '_'"},
+	{name: "process name taken by an earlier program", prog: "b#2", conf: "[program:a]\nprocess_name=b\ncommand=x\n[program:b]\ncommand=y\n",
+		want: "$DIR/app.conf:4: [program:b] program name b is already used by [program:a] ($DIR/app.conf:1); give each program its own name (process_name)"},
+	{name: "text as a number", prog: "a", conf: "[program:a]\ncommand=run %(program_name)03d\n",
+		want: "$DIR/app.conf:2: [program:a] command: %(program_name)03d: \"a\" is not a whole number; use %(name)s for text"},
+	{name: "unknown conversion", prog: "a", conf: "[program:a]\ncommand=run %(program_name)q\n",
+		want: "$DIR/app.conf:2: [program:a] command: unfinished reference \"%(program_name)q\"; write %(name)s, or %(name)d / %(name)02d for a number"},
+	{name: "environment not KEY=VALUE pairs", prog: "a", conf: "[program:a]\ncommand=x\nenvironment=A=x y\n",
+		want: "$DIR/app.conf:3: [program:a] environment: \"A=x y\" is not KEY=VALUE pairs (at \"y\"); separate the pairs with commas and quote values that hold characters other than letters, digits and _/.+-():, e.g. A=\"x y\",B=\"1,2\""},
+	{name: "environment with an open quote", prog: "a", conf: "[program:a]\ncommand=x\nenvironment=A=\"x\n",
+		want: "$DIR/app.conf:3: [program:a] environment: \"A=\\\"x\" has no closing quotation"},
+	{name: "group of an unknown program", conf: "[group:g]\nprograms=a,nosuch\n[program:a]\ncommand=x\n",
+		want: "$DIR/app.conf:2: [group:g] programs: there is no [program:nosuch] section; define it or remove nosuch from the list"},
+	{name: "group without programs", conf: "[group:g]\npriority=3\n",
+		want: "$DIR/app.conf:1: [group:g] programs: missing; a group names its programs, e.g. programs=web,worker"},
+	{name: "program in two groups", conf: "[group:g]\nprograms=a\n[group:h]\nprograms=a\n[program:a]\ncommand=x\n",
+		want: "$DIR/app.conf:4: [group:h] programs: a is already in [group:g] ($DIR/app.conf:2); a program belongs to one group"},
+	{name: "server umask", conf: "[ramona:server]\numask=9\n",
+		want: "$DIR/app.conf:2: [ramona:server] umask: \"9\" is not a umask; use octal digits such as 022 or 077"},
+	{name: "server minfds", conf: "[ramona:server]\nminfds=many\n",
+		want: "$DIR/app.conf:2: [ramona:server] minfds: \"many\" is not a whole number between 0 and 1073741824"},
 }
 
 // multiplyingReferences is 9 keys, each with 10 references to the next: the
@@ -1000,6 +1030,62 @@ var configValueCases = []valueCase{
 			return fmt.Sprint(tl.Name, "|", tl.Command, "|", tl.Help, "|", tl.EnvName, "|", envStr(tl.Env), "|", tl.Directory, "|", tl.Err)
 		}),
 		want: "backup|backup.sh --all|Back everything up|ops|X=1|/srv|<nil>"},
+	// numprocs, process_name, groups, environment= and conversions.
+	{name: "numprocs names and numbers its processes",
+		conf: "[program:w]\ncommand=run --port=80%(process_num)02d --of=%(numprocs)d\nnumprocs=3\nprocess_name=%(program_name)s_%(process_num)02d\n",
+		get: global(func(c *Config) any {
+			var out []string
+			for _, p := range c.Programs {
+				out = append(out, fmt.Sprintf("%s(%s %s %d/%d %v)", p.Name, p.Group, p.Command, p.ProcessNum, p.NumProcs, p.Err))
+			}
+			return strings.Join(out, " ")
+		}),
+		want: "w_00(w run --port=8000 --of=3 0/3 <nil>) w_01(w run --port=8001 --of=3 1/3 <nil>) w_02(w run --port=8002 --of=3 2/3 <nil>)"},
+	{name: "numprocs_start",
+		conf: "[program:w]\ncommand=x\nnumprocs=2\nnumprocs_start=7\nprocess_name=w%(process_num)d\n",
+		get:  global(func(c *Config) any { return programNames(c) }), want: "[w7 w8]"},
+	{name: "log files named after each process",
+		conf: "[program:w]\ncommand=x\nnumprocs=2\nprocess_name=w%(process_num)d\nstdout=<logdir>\nstderr=%(here)s/%(program_name)s-%(process_num)d.err\n",
+		get: global(func(c *Config) any {
+			return outStr(c.Programs[0].Stdout) + " " + outStr(c.Programs[0].Stderr) + " " + outStr(c.Programs[1].Stdout) + " " + outStr(c.Programs[1].Stderr)
+		}),
+		want: "file:$DIR/w0-out.log file:$DIR/w-0.err file:$DIR/w1-out.log file:$DIR/w-1.err"},
+	{name: "a group lists its programs",
+		conf: "[group:g]\nprograms=a, b\n[program:a]\ncommand=in %(group_name)s\n[program:b]\ncommand=x\n[program:c]\ncommand=alone in %(group_name)s\n",
+		get: global(func(c *Config) any {
+			var out []string
+			for _, p := range c.Programs {
+				out = append(out, p.Group+":"+p.Name+"="+p.Command)
+			}
+			return strings.Join(out, " ")
+		}),
+		want: "g:a=in g g:b=x c:c=alone in c"},
+	{name: "conversions",
+		conf: "[program:abc]\nn=42\ncommand=x [%(n)5d] [%(n)-5d] [%(n)05d] [%(n)+d] [%(n)x] [%(n)#X] [%(n)#o] [%(n).4d] [%(program_name)5s] [%(program_name)-5s] [%(program_name).1s] [%(n)i] [%(n)u]\n",
+		get:  command("abc"), want: "x [   42] [42   ] [00042] [+42] [2a] [0X2A] [0o52] [0042] [  abc] [abc  ] [a] [42] [42]"},
+	{name: "environment= in supervisord's syntax",
+		conf: "[program:a]\ncommand=x\nenvironment=A=\"x y\",B=2, C='its' ,D=/a:b/c-d.e+f(g);E=\"\"\n",
+		get:  prog("a", func(p *ProgramConfig) any { return envStr(p.Environment) }), want: "A=x y B=2 C=its D=/a:b/c-d.e+f(g) E="},
+	{name: "%(ENV_X)s: environment=, then [env], then the server's",
+		conf: "[env]\nE=fromenv\nHOME=\n[program:a]\nenvironment=P=%(ENV_E)s-p\ncommand=run %(ENV_P)s %(ENV_E)s %(ENV_HOME)s %(ENV_LANG)s\n",
+		get:  command("a"), want: "run fromenv-p fromenv /home/tester C"},
+	{name: "host_node_name",
+		conf: "[program:a]\ncommand=x\ndirectory=/srv/%(host_node_name)s\n",
+		get:  prog("a", func(p *ProgramConfig) any { h, _ := os.Hostname(); return p.Directory == "/srv/"+h }), want: "true"},
+	{name: "logbanners",
+		conf: "[program:a]\ncommand=x\n[program:b]\ncommand=x\nlogbanners=no\n",
+		get: func(t *testing.T, c *Config) any {
+			return fmt.Sprint(findProgram(t, c, "a").LogBanners, findProgram(t, c, "b").LogBanners)
+		},
+		want: "true false"},
+	{name: "supervisord's keys in a Ramona file",
+		conf: "[program:a]\ncommand=x\nstartsecs=3\nredirect_stderr=true\n",
+		get:  warnings,
+		want: "$DIR/app.conf:3: [program:a] startsecs: unknown key, ignored (supervisord's key: Ramona's is starttimeout; Ramona reads a supervisord file as such when it has a [supervisord] section, and `ramona convert` translates one)\n" +
+			"$DIR/app.conf:4: [program:a] redirect_stderr: unknown key, ignored (supervisord's key: Ramona's is stderr=<stdout>; Ramona reads a supervisord file as such when it has a [supervisord] section, and `ramona convert` translates one)"},
+	{name: "server umask and minfds",
+		conf: "[ramona:server]\numask=027\nminfds=4096\n",
+		get:  global(func(c *Config) any { return fmt.Sprintf("%03o %d", c.Server.Umask, c.Server.MinFDs) }), want: "027 4096"},
 	{name: "a broken tool does not break the others",
 		conf: "[tool:t]\nhelp=x\nenv=none\n[tool:u]\ncommand=ok\n[program:p]\ncommand=x\n",
 		get: global(func(c *Config) any {
@@ -1115,7 +1201,7 @@ func TestDefaults(t *testing.T) {
 		AppName: "ramona",
 		LogDir:  dir,
 		Log:     LogPolicy{MaxSize: 512 << 20, Backups: 3, Compress: true},
-		Server:  ServerConfig{ConsoleURIs: []SocketURI{sock}, Log: dir + "/ramona.log", LogLevel: LevelInfo},
+		Server:  ServerConfig{ConsoleURIs: []SocketURI{sock}, Log: dir + "/ramona.log", LogLevel: LevelInfo, Umask: -1},
 		Console: ConsoleConfig{ServerURI: sock},
 		Notify: NotifyConfig{
 			Sender:        defaultSender(),
@@ -1125,7 +1211,7 @@ func TestDefaults(t *testing.T) {
 			LogScanStderr: defaultRules,
 		},
 		Programs: []*ProgramConfig{{
-			Name: "a", File: dir + "/app.conf", Line: 1, BaseDir: dir,
+			Name: "a", Section: "a", Group: "a", NumProcs: 1, File: dir + "/app.conf", Line: 1, BaseDir: dir,
 			Command:        "run",
 			Umask:          -1,
 			Env:            []EnvVar{},
@@ -1147,6 +1233,7 @@ func TestDefaults(t *testing.T) {
 			Ready:          ReadyTimeout,
 			ReadyTimeout:   90 * time.Second,
 			NotifyWatchdog: NotifyTarget{When: "now"},
+			LogBanners:     true,
 			LogLevel:       LevelInfo,
 		}},
 	}

@@ -1,7 +1,9 @@
-// Loading the configuration: reading the files with their includes, the
-// section reader that runs every key of a section through its keySpec table
-// (interpolation, defaults, file:line on every error), unknown-key warnings,
-// and the resolution of the merged document into the typed Config.
+// Loading the configuration: reading the files with their includes (and
+// supervisord's files through their translation), the section reader that
+// runs every key of a section through its keySpec table (interpolation,
+// defaults, file:line on every error), unknown-key warnings, and the
+// resolution of the merged document into the typed Config: each
+// [program:x] into its numprocs processes, the [group:x] of each.
 package main
 
 import (
@@ -10,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -25,6 +28,15 @@ type loader struct {
 	fileKeys  map[string][]*iniValue // [general] include entries per file, for include rounds
 	dirs      map[string]string      // file as named in the document -> its absolute directory
 	fileOrder []string               // files as named in the document, in the order read
+	host      string                 // os.Hostname(), once asked
+}
+
+// hostname is this machine's name, for %(host_node_name)s.
+func (ld *loader) hostname() string {
+	if ld.host == "" {
+		ld.host, _ = os.Hostname()
+	}
+	return ld.host
 }
 
 // sectionReader reads the keys of one section through a keySpec table.
@@ -34,6 +46,12 @@ type sectionReader struct {
 	at    *iniValue // the entry being read; nil for a default
 	errs  []*ConfigError
 	known map[string]bool
+
+	// A program's reader also knows the names of its process
+	// (%(program_name)s, %(process_num)d ...) and looks %(ENV_X)s up in the
+	// program's own environment before the server's.
+	names  map[string]string
+	envVar func(string) (string, bool)
 }
 
 func (r *sectionReader) env(name string) string { return r.ld.environ[name] }
@@ -65,24 +83,29 @@ func (r *sectionReader) fail(key string, err error) {
 	e := &ConfigError{Section: r.sec.name, Key: key, Msg: err.Error()}
 	if r.at != nil {
 		e.File, e.Line = r.at.file, r.at.line
+		if r.at.written != "" { // translated from supervisord's key
+			e.Key = r.at.written
+		}
 	} else {
 		e.File, e.Line = r.sec.file, r.sec.line
 	}
 	r.errs = append(r.errs, e)
 }
 
-// value returns the interpolated value of key, or def when it is not set.
+// value returns the interpolated value of key, or def when it is not set
+// (a default with a %(name)s reference is interpolated too).
 func (r *sectionReader) value(key, def string) (string, bool) {
 	r.at = r.ld.doc.get(r.sec, key)
-	if r.at == nil {
-		return def, true
-	}
-	if r.known == nil {
-		r.known = make(map[string]bool, len(r.sec.order))
-	}
-	r.known[key] = true // only keys that are set: unknownKeys looks at nothing else
 	at := r.at
-	v, err := r.ld.doc.interpolate(r.sec, at, r.ld.extraNames(at.file))
+	if at == nil {
+		if !strings.Contains(def, "%(") {
+			return def, true
+		}
+		at = &iniValue{key: key, value: def, file: r.sec.file, line: r.sec.line}
+	} else {
+		r.known[key] = true // only keys that are set: unknownKeys looks at nothing else
+	}
+	v, err := r.ld.doc.interpolate(r.sec, at, r.extraNames(at.file))
 	if err != nil {
 		var quoting *quotingError
 		if secretKeys[key] && errors.As(err, &quoting) {
@@ -95,15 +118,39 @@ func (r *sectionReader) value(key, def string) (string, bool) {
 	return v, true
 }
 
+// extraNames is loader.extraNames with the program's own names and
+// environment, for a program's reader.
+func (r *sectionReader) extraNames(file string) func(string) (string, error) {
+	base := r.ld.extraNames(file, r.envVar)
+	if r.names == nil {
+		return base
+	}
+	return func(name string) (string, error) {
+		if v, ok := r.names[name]; ok {
+			return v, nil
+		}
+		return base(name)
+	}
+}
+
 // extraNames gives the names every value may refer to besides keys, for a
-// value written in file: %(here)s, the file's directory, and %(ENV_X)s, the
-// server's environment variable X.
-func (ld *loader) extraNames(file string) func(string) (string, error) {
+// value written in file: %(here)s, the file's directory, %(host_node_name)s,
+// this machine's name, and %(ENV_X)s, the variable X of the server's
+// environment; envVar, when not nil, is asked first (a program's own).
+func (ld *loader) extraNames(file string, envVar func(string) (string, bool)) func(string) (string, error) {
 	return func(name string) (string, error) {
 		if name == "here" {
 			return ld.dirOf(file), nil
 		}
+		if name == "host_node_name" {
+			return ld.hostname(), nil
+		}
 		if env, ok := strings.CutPrefix(name, "ENV_"); ok {
+			if envVar != nil {
+				if v, ok := envVar(env); ok {
+					return v, nil
+				}
+			}
 			v, ok := ld.environ[env]
 			if !ok {
 				return "", fmt.Errorf("the server's environment has no %s; set it before starting ramona, or write the value here", env)
@@ -145,7 +192,9 @@ func (r *sectionReader) unknownKeys(vocabulary func() []string, typosOnly bool) 
 			words = vocabulary()
 		}
 		s := closestWord(k, words)
-		if s != "" {
+		if ramona, ok := svKeyInRamona[k]; ok && strings.HasPrefix(r.sec.name, "program:") {
+			msg += fmt.Sprintf(" (supervisord's key: Ramona's is %s; Ramona reads a supervisord file as such when it has a [supervisord] section, and `ramona convert` translates one)", ramona)
+		} else if s != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
 		} else if typosOnly {
 			continue
@@ -155,7 +204,7 @@ func (r *sectionReader) unknownKeys(vocabulary func() []string, typosOnly bool) 
 }
 
 func (ld *loader) reader(sec *iniSection) *sectionReader {
-	r := &sectionReader{ld: ld, sec: sec}
+	r := &sectionReader{ld: ld, sec: sec, known: map[string]bool{}}
 	if sec == nil {
 		r.sec = &iniSection{values: map[string]*iniValue{}}
 	}
@@ -169,6 +218,10 @@ func (ld *loader) reader(sec *iniSection) *sectionReader {
 // ConfigErrors: the global sections are broken and nothing can run. A broken
 // [program:x] is not an error here: that program has Err set.
 func loadConfig(files []string, environ []string) (*Config, error) {
+	return newLoader(environ).load(files)
+}
+
+func newLoader(environ []string) *loader {
 	ld := &loader{
 		doc:      newINIDoc(),
 		cfg:      &Config{},
@@ -183,6 +236,11 @@ func loadConfig(files []string, environ []string) (*Config, error) {
 			ld.environ[k] = v
 		}
 	}
+	return ld
+}
+
+// load reads the files named by -c and everything they include.
+func (ld *loader) load(files []string) (*Config, error) {
 	if len(files) == 0 {
 		return nil, ConfigErrors{{Msg: "no configuration file given; use -c FILE or set $RAMONA_CONFIG"}}
 	}
@@ -207,6 +265,23 @@ func loadConfig(files []string, environ []string) (*Config, error) {
 	if len(ld.errs) > 0 {
 		return nil, ld.errs
 	}
+	return ld.finish(round)
+}
+
+// loadConfigText is loadConfig for one file whose text is given (convert
+// checks its own output with it); name is where the text would be.
+func loadConfigText(name string, text []byte, environ []string) (*Config, error) {
+	ld := newLoader(environ)
+	abs := absPath(name)
+	ld.readData(name, abs, text)
+	ld.read[abs] = ""
+	ld.cfg.Files = []string{abs}
+	return ld.finish([]string{name})
+}
+
+// finish follows the includes of the files read (round) and resolves the
+// document into the Config.
+func (ld *loader) finish(round []string) (*Config, error) {
 	ld.mainDir = filepath.Dir(ld.cfg.Files[0])
 	ld.followIncludes(round)
 	ld.doc.applyPlatformOverrides(currentPlatform)
@@ -218,11 +293,23 @@ func loadConfig(files []string, environ []string) (*Config, error) {
 	return ld.cfg, nil
 }
 
-// readFile parses one file into the document and remembers its include keys.
+// readFile parses one file into the document and remembers its include
+// keys.
 func (ld *loader) readFile(name, abs string) error {
 	data, err := os.ReadFile(abs)
 	if err != nil {
 		return err
+	}
+	ld.readData(name, abs, data)
+	return nil
+}
+
+// readData is readFile for a file's text. A file of supervisord's is
+// translated, with its own includes.
+func (ld *loader) readData(name, abs string, data []byte) {
+	if isSupervisordConfig(data) {
+		ld.readSupervisord(name, abs, data)
+		return
 	}
 	ld.doc.parse(name, data)
 	ld.fileOrder = append(ld.fileOrder, name)
@@ -234,7 +321,26 @@ func (ld *loader) readFile(name, abs string) error {
 			}
 		}
 	}
-	return nil
+}
+
+// readSupervisord merges the translation of supervisord's file (and of the
+// files its [include] names) into the document.
+func (ld *loader) readSupervisord(name, abs string, data []byte) {
+	ld.mergeSupervisord(name, abs, ld.translateSupervisord(name, abs, data))
+}
+
+// mergeSupervisord merges a translation of supervisord's file name.
+func (ld *loader) mergeSupervisord(name, abs string, tr *svTranslation) {
+	ld.doc.merge(tr.out)
+	ld.fileOrder = append(ld.fileOrder, tr.files...)
+	for _, f := range tr.files[1:] {
+		ld.read[f] = abs
+		ld.cfg.Included = append(ld.cfg.Included, f)
+	}
+	ld.cfg.Warnings = append(ld.cfg.Warnings, tr.warnings...)
+	if g := tr.out.sections["general"]; g != nil && g.values["include"] != nil {
+		ld.fileKeys[name] = append(ld.fileKeys[name], g.values["include"])
+	}
 }
 
 // followIncludes reads included files round by round, as ConfigParser-based
@@ -253,7 +359,7 @@ func (ld *loader) followIncludes(round []string) {
 		var value, baseDir, from string
 		if inc != nil {
 			general := ld.doc.sections["general"]
-			s, err := ld.doc.interpolate(general, inc, ld.extraNames(inc.file))
+			s, err := ld.doc.interpolate(general, inc, ld.extraNames(inc.file, nil))
 			if err != nil {
 				ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include", Msg: err.Error()})
 				return
@@ -423,31 +529,24 @@ func (ld *loader) resolve() {
 	if cfg.Server.Log != "" {
 		logOwners[cfg.Server.Log] = "the server's own log ([ramona:server] log)"
 	}
+	groupOf := ld.groups()
+	nameOwners := map[string]*ProgramConfig{}
 	for _, name := range doc.order {
 		sec := doc.sections[name]
 		switch {
 		case strings.HasPrefix(name, "program:"):
-			p := ld.program(sec, strings.TrimPrefix(name, "program:"))
-			for _, out := range []struct {
-				key    string
-				target OutputTarget
-			}{{"stdout", p.Stdout}, {"stderr", p.Stderr}} {
-				if p.Err != nil || out.target.Kind != OutFile {
-					continue
+			for _, p := range ld.programs(sec, strings.TrimPrefix(name, "program:"), groupOf[name]) {
+				if q := nameOwners[p.Name]; q != nil {
+					p.Err = ConfigErrors{{File: p.File, Line: p.Line, Section: name,
+						Msg: fmt.Sprintf("program name %s is already used by [program:%s] (%s:%d); give each program its own name (process_name)", p.Name, q.Section, q.File, q.Line)}}
+					p.Name = fmt.Sprintf("%s#%d", p.Name, len(cfg.Programs)+1) // unique, so that the table keeps both
 				}
-				path := out.target.Path
-				if owner, taken := logOwners[path]; taken && owner != "["+name+"]" {
-					e := &ConfigError{File: p.File, Line: p.Line, Section: name, Key: out.key,
-						Msg: fmt.Sprintf("log file %s is already used by %s; give each program its own file", path, owner)}
-					if v := doc.get(sec, out.key); v != nil { // else the default named it: point at the section
-						e.File, e.Line = v.file, v.line
-					}
-					p.Err = ConfigErrors{e}
-				} else {
-					logOwners[path] = "[" + name + "]"
-				}
+				nameOwners[p.Name] = p
+				ld.claimLogFiles(p, sec, logOwners)
+				cfg.Programs = append(cfg.Programs, p)
 			}
-			cfg.Programs = append(cfg.Programs, p)
+		case strings.HasPrefix(name, "group:"):
+			// read by ld.groups
 		case strings.HasPrefix(name, "tool:"):
 			cfg.Tools = append(cfg.Tools, ld.tool(sec, strings.TrimPrefix(name, "tool:")))
 		case name == "general" || name == "ramona:server" || name == "ramona:console" || name == "ramona:notify" ||
@@ -477,14 +576,129 @@ func (ld *loader) resolve() {
 	})
 }
 
-func (ld *loader) program(sec *iniSection, name string) *ProgramConfig {
-	p := &ProgramConfig{Name: name, File: sec.file, Line: sec.line, BaseDir: ld.dirOf(sec.file)}
+// claimLogFiles records the log files of p; a file another program (or the
+// server) already writes puts p in CFGERROR.
+func (ld *loader) claimLogFiles(p *ProgramConfig, sec *iniSection, logOwners map[string]string) {
+	me := "[" + sec.name + "]"
+	if p.Name != p.Section {
+		me = fmt.Sprintf("[%s] (process %s)", sec.name, p.Name)
+	}
+	for _, out := range []struct {
+		key    string
+		target OutputTarget
+	}{{"stdout", p.Stdout}, {"stderr", p.Stderr}} {
+		if p.Err != nil || out.target.Kind != OutFile {
+			continue
+		}
+		path := out.target.Path
+		if owner, taken := logOwners[path]; taken && owner != me {
+			e := &ConfigError{File: p.File, Line: p.Line, Section: sec.name, Key: out.key,
+				Msg: fmt.Sprintf("log file %s is already used by %s; give each program its own file", path, owner)}
+			if v := ld.doc.get(sec, out.key); v != nil { // else the default named it: point at the section
+				e.File, e.Line = v.file, v.line
+				if v.written != "" {
+					e.Key = v.written
+				}
+			}
+			p.Err = ConfigErrors{e}
+		} else {
+			logOwners[path] = me
+		}
+	}
+}
+
+// groups reads the [group:NAME] sections: programs= names the [program:x]
+// sections whose processes belong to group NAME (as in supervisord). It
+// returns the group of each program section that is in one; a mistake is
+// an error of the whole configuration.
+func (ld *loader) groups() map[string]string {
+	groupOf := map[string]string{}
+	where := map[string]*iniValue{}
+	for _, name := range ld.doc.order {
+		group, ok := strings.CutPrefix(name, "group:")
+		if !ok {
+			continue
+		}
+		sec := ld.doc.sections[name]
+		r := ld.reader(sec)
+		if err := checkName(group); err != nil {
+			r.errs = append(r.errs, &ConfigError{File: sec.file, Line: sec.line, Section: name, Msg: err.Error()})
+		}
+		list, _ := r.value("programs", "")
+		at := r.at
+		if at == nil && len(r.errs) == 0 {
+			r.fail("programs", errors.New("missing; a group names its programs, e.g. programs=web,worker"))
+		}
+		for _, prog := range strings.Split(list, ",") {
+			prog = strings.TrimSpace(prog)
+			switch {
+			case prog == "":
+			case ld.doc.sections["program:"+prog] == nil:
+				r.fail("programs", fmt.Errorf("there is no [program:%s] section; define it or remove %s from the list", prog, prog))
+			case where["program:"+prog] != nil && groupOf["program:"+prog] != group:
+				first := where["program:"+prog]
+				r.fail("programs", fmt.Errorf("%s is already in [group:%s] (%s:%d); a program belongs to one group", prog, groupOf["program:"+prog], first.file, first.line))
+			default:
+				groupOf["program:"+prog], where["program:"+prog] = group, at
+			}
+			r.at = at
+		}
+		r.unknownKeys(func() []string { return []string{"programs"} }, false)
+		ld.errs = append(ld.errs, r.errs...)
+	}
+	return groupOf
+}
+
+// programs reads one [program:NAME] section into its processes: one, or
+// numprocs of them named by process_name. A mistake in numprocs,
+// numprocs_start or process_name makes one program in CFGERROR.
+func (ld *loader) programs(sec *iniSection, name, group string) []*ProgramConfig {
+	if group == "" {
+		group = name
+	}
+	names := map[string]string{"program_name": name, "group_name": group}
+	first := &ProgramConfig{Name: name, Section: name, Group: group, File: sec.file, Line: sec.line, BaseDir: ld.dirOf(sec.file)}
 	r := ld.reader(sec)
+	r.names = names
 	if err := checkName(name); err != nil {
 		r.errs = append(r.errs, &ConfigError{File: sec.file, Line: sec.line, Section: sec.name, Msg: err.Error()})
 	}
-	readSection(r, programKeys, p)
-	if !p.HTTPFrontend {
+	readSection(r, instanceKeys, first)
+	if first.NumProcs > 1 {
+		if raw := ld.doc.get(sec, "process_name"); raw == nil || !strings.Contains(raw.value, "%(process_num)") {
+			r.at = raw
+			r.fail("process_name", fmt.Errorf("numprocs=%d needs a name per process: write %%(process_num)d in process_name, e.g. process_name=%%(program_name)s_%%(process_num)02d", first.NumProcs))
+		}
+	}
+	if len(r.errs) > 0 {
+		first.Err = ConfigErrors(r.errs)
+		return []*ProgramConfig{first}
+	}
+	var procs []*ProgramConfig
+	for n := first.ProcessNum; n < first.ProcessNum+first.NumProcs; n++ {
+		procs = append(procs, ld.program(sec, first, n))
+	}
+	return procs
+}
+
+// program reads process number num of a [program:x] section; template holds
+// what programs read before (numprocs, numprocs_start).
+func (ld *loader) program(sec *iniSection, template *ProgramConfig, num int) *ProgramConfig {
+	p := &ProgramConfig{Section: template.Section, Group: template.Group, File: sec.file, Line: sec.line, BaseDir: template.BaseDir,
+		NumProcs: template.NumProcs, ProcessNum: num}
+	r := ld.reader(sec)
+	r.names = map[string]string{"program_name": p.Section, "group_name": p.Group,
+		"process_num": strconv.Itoa(num), "numprocs": strconv.Itoa(p.NumProcs)}
+	r.envVar = p.envVar
+	readSection(r, programKeys[len(instanceKeys):], p)
+	if p.Name == "" { // process_name failed
+		p.Name = p.Section
+		if p.NumProcs > 1 {
+			p.Name = fmt.Sprintf("%s_%d", p.Section, num)
+		}
+	}
+	warn := num == template.ProcessNum // the warnings of a section once, not per process
+	if !p.HTTPFrontend && warn {
 		for k := range frontendOnlyKeys {
 			if v := sec.values[k]; v != nil {
 				ld.cfg.Warnings = append(ld.cfg.Warnings, &ConfigError{File: v.file, Line: v.line, Section: sec.name, Key: k,
@@ -496,7 +710,12 @@ func (ld *loader) program(sec *iniSection, name string) *ProgramConfig {
 		r.at = ld.doc.get(sec, "stdout") // fail reports the line of r.at
 		r.fail("stdout", errors.New("stdout=<stderr> and stderr=<stdout> send each stream to the other; send one of them to a file, <logdir>, <console> or <null>"))
 	}
-	r.unknownKeys(func() []string { return specNames(programKeys) }, false)
+	if warn {
+		for _, ks := range instanceKeys {
+			r.known[ks.key] = true // read by programs
+		}
+		r.unknownKeys(func() []string { return specNames(programKeys) }, false)
+	}
 	if len(r.errs) > 0 {
 		p.Err = ConfigErrors(r.errs)
 	}
@@ -517,10 +736,10 @@ func (ld *loader) tool(sec *iniSection, name string) *ToolConfig {
 	return t
 }
 
-// parseOutput resolves a stdout or stderr key. It needs the other stream's
-// raw value to name <logdir> files (NAME.log when both share one file,
-// NAME-out.log and NAME-err.log otherwise).
-func parseOutput(v, stream string, r *sectionReader) (OutputTarget, error) {
+// parseOutput resolves a stdout or stderr key of program name. It needs the
+// other stream's raw value to name <logdir> files (NAME.log when both share
+// one file, NAME-out.log and NAME-err.log otherwise).
+func parseOutput(v, stream, name string, r *sectionReader) (OutputTarget, error) {
 	other, otherDef := "stderr", "<logdir>"
 	if stream == "stderr" {
 		other, otherDef = "stdout", "<stderr>"
@@ -530,7 +749,6 @@ func parseOutput(v, stream string, r *sectionReader) (OutputTarget, error) {
 		otherVal = ov.value
 	}
 	logdir := r.ld.cfg.LogDir
-	name := strings.TrimPrefix(r.sec.name, "program:")
 	switch {
 	case v == "<null>":
 		return OutputTarget{Kind: OutNull}, nil

@@ -324,6 +324,7 @@ func (r *replySink) wait(serverDone <-chan struct{}) ([]reply, bool) {
 // programStatus is one line of `status` and one object of `status --json`.
 type programStatus struct {
 	Name       string  `json:"name"`
+	Group      string  `json:"group"`
 	State      string  `json:"state"`
 	PID        int     `json:"pid"`
 	Launches   int     `json:"launches"`
@@ -338,7 +339,7 @@ type programStatus struct {
 
 func (s *Supervisor) status(p *Program) programStatus {
 	st := programStatus{
-		Name: p.cfg.Name, State: p.state.String(), PID: p.pid(), Launches: p.launches, Restarts: p.restarts,
+		Name: p.cfg.Name, Group: p.cfg.Group, State: p.state.String(), PID: p.pid(), Launches: p.launches, Restarts: p.restarts,
 		StatusText: p.statusText, Priority: p.cfg.Priority, LostBytes: p.logs.lost(),
 	}
 	if p.inst != nil && p.inst.status == nil && (p.state == StateRunning || p.state == StateStarting || p.state == StateStopping) {
@@ -357,27 +358,21 @@ func (s *Supervisor) status(p *Program) programStatus {
 	return st
 }
 
-// resolveNames maps names to programs; unknown names are an error listing
-// the known ones.
+// resolveNames maps names, globs and GROUP:NAME patterns (selectPrograms)
+// to programs, in the configuration's order; a pattern that matches nothing
+// is an error listing the known names.
 func (s *Supervisor) resolveNames(names []string) ([]*Program, error) {
-	var progs []*Program
-	var unknown []string
-	for _, n := range names {
-		p := s.progs[n]
-		if p == nil {
-			unknown = append(unknown, n)
-			continue
-		}
-		if !contains(namesOf(progs), n) {
-			progs = append(progs, p)
-		}
+	cfgs := make([]*ProgramConfig, len(s.order))
+	for i, p := range s.order {
+		cfgs[i] = p.cfg
 	}
-	if len(unknown) > 0 {
-		known := make([]string, 0, len(s.order))
-		for _, p := range s.order {
-			known = append(known, p.cfg.Name)
-		}
-		return nil, fmt.Errorf("unknown program %s; the configuration has: %s", strings.Join(unknown, ", "), strings.Join(known, ", "))
+	chosen, err := selectPrograms(names, cfgs)
+	if err != nil {
+		return nil, err
+	}
+	progs := make([]*Program, 0, len(chosen))
+	for _, pc := range chosen {
+		progs = append(progs, s.progs[pc.Name])
 	}
 	return progs, nil
 }
@@ -619,6 +614,9 @@ func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 			return
 		}
 		progs, err := s.resolveNames(req.Names)
+		if err == nil && len(progs) > 1 {
+			err = fmt.Errorf("%s matches %d programs (%s); tail shows one", req.Names[0], len(progs), strings.Join(namesOf(progs), ", "))
+		}
 		if err != nil {
 			ch <- found{err: err}
 			return

@@ -407,6 +407,28 @@ func TestHelperStamp(t *testing.T) {
 	}
 }
 
+func TestHelperSignals(t *testing.T) {
+	id := newLeftoverCheck(t)
+	file := filepath.Join(t.TempDir(), "signals")
+	h := startHelper(t, newHelperCmd(t, id, "signals", file, "parent", "child"))
+	waitFor(t, "both ready", 10*time.Second, func() bool {
+		out := h.stdout.String()
+		return strings.Contains(out, "signals: parent ready\n") && strings.Contains(out, "signals: child ready\n")
+	})
+	if err := syscall.Kill(-h.cmd.Process.Pid, syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	if ps := h.exited(t); !ps.Success() {
+		t.Errorf("signals exited with %v; want 0", ps)
+	}
+	waitFor(t, "two lines in "+file, 10*time.Second, func() bool {
+		data, _ := os.ReadFile(file)
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		sort.Strings(lines)
+		return strings.Join(lines, ",") == "child SIGUSR1,parent SIGUSR1"
+	})
+}
+
 func TestHelperEchoLines(t *testing.T) {
 	id := newLeftoverCheck(t)
 	h := startHelper(t, newHelperCmd(t, id, "echo-lines", "3", "5ms"))

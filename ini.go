@@ -1,8 +1,10 @@
 // The INI dialect of Python's ConfigParser, as Ramona reads it: sections,
 // case-preserving keys, `key=value` / `key: value`, comment lines, inline
-// ` ;` comments, indented continuation lines, `%(name)s` interpolation,
-// `key@platform` overrides, and merging of several files key by key.
-// It knows nothing of Ramona's keys; config.go gives them meaning.
+// ` ;` comments, indented continuation lines, `%(name)s` interpolation with
+// Python's conversions (`%(n)02d`), `key@platform` overrides, and merging of
+// several files key by key; supervisord's variant (` #` comments too,
+// lower-case keys). It knows nothing of Ramona's keys; config.go gives them
+// meaning.
 package main
 
 import (
@@ -11,16 +13,19 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // iniValue is one key's raw value and where it was written.
 type iniValue struct {
-	key   string
-	value string
-	file  string
-	line  int
-	parse int // which call of parse set it (iniDoc.parses)
+	key     string
+	value   string
+	file    string
+	line    int
+	parse   int    // which call of parse set it (iniDoc.parses)
+	written string // the key the file wrote, when it was translated from supervisord's (startsecs for starttimeout)
 }
 
 // iniSection is one [section], merged over every file that names it.
@@ -40,6 +45,12 @@ type iniDoc struct {
 	errs     []*ConfigError // syntax errors outside any section
 	warnings []*ConfigError
 	parses   int // calls of parse so far
+
+	// supervisord's parser (Python 3's RawConfigParser as supervisord sets
+	// it up) also starts inline comments with " #", and folds keys to lower
+	// case.
+	hashComments bool
+	foldKeys     bool
 }
 
 func newINIDoc() *iniDoc {
@@ -92,7 +103,7 @@ func (d *iniDoc) parse(file string, text []byte) {
 				fail(lineNo, "indented line %q continues no key; remove the indentation or put it under a key", trimmed)
 				continue
 			}
-			if part := stripInlineComment(trimmed); part != "" {
+			if part := d.stripInlineComment(trimmed); part != "" {
 				cur.value += "\n" + part
 			}
 			continue
@@ -130,7 +141,10 @@ func (d *iniDoc) parse(file string, text []byte) {
 			continue
 		}
 		key := strings.TrimSpace(line[:sep])
-		value := strings.TrimSpace(stripInlineComment(line[sep+1:]))
+		if d.foldKeys {
+			key = strings.ToLower(key)
+		}
+		value := strings.TrimSpace(d.stripInlineComment(line[sep+1:]))
 		if value == `""` {
 			value = "" // ConfigParser reads "" as the empty string
 		}
@@ -147,11 +161,29 @@ func (d *iniDoc) parse(file string, text []byte) {
 	}
 }
 
-// stripInlineComment cuts a value at the first ";" that follows whitespace,
-// the ConfigParser rule for inline comments.
-func stripInlineComment(s string) string {
+// merge adds another document's sections to d as if its files were parsed
+// after everything d has: its keys win.
+func (d *iniDoc) merge(other *iniDoc) {
+	d.parses++
+	for _, name := range other.order {
+		o := other.sections[name]
+		s := d.section(name, o.file, o.line)
+		s.errs = append(s.errs, o.errs...)
+		for _, k := range o.order {
+			v := o.values[k]
+			v.parse = d.parses
+			s.set(v)
+		}
+	}
+	d.errs = append(d.errs, other.errs...)
+	d.warnings = append(d.warnings, other.warnings...)
+}
+
+// stripInlineComment cuts a value at the first ";" (or, with hashComments,
+// "#") that follows whitespace, the ConfigParser rule for inline comments.
+func (d *iniDoc) stripInlineComment(s string) string {
 	for i := 1; i < len(s); i++ {
-		if s[i] == ';' && (s[i-1] == ' ' || s[i-1] == '\t') {
+		if (s[i] == ';' || s[i] == '#' && d.hashComments) && (s[i-1] == ' ' || s[i-1] == '\t') {
 			return strings.TrimRight(s[:i], " \t")
 		}
 	}
@@ -275,11 +307,15 @@ func (d *iniDoc) interpolateChain(sec *iniSection, s string, extra func(string) 
 		if i+1 >= len(s) || s[i+1] != '(' {
 			return "", fmt.Errorf("a lone %% at offset %d; write %%%% for a literal percent sign or %%(name)s for a reference", i)
 		}
-		end := strings.Index(s[i:], ")s")
+		end := strings.IndexByte(s[i:], ')')
 		if end < 0 {
 			return "", &quotingError{fmt.Sprintf("unfinished reference %q; write %%(name)s", s[i:])}
 		}
 		name := s[i+2 : i+end]
+		conv, convLen := readConversion(s[i+end+1:])
+		if convLen == 0 {
+			return "", &quotingError{fmt.Sprintf("unfinished reference %q; write %%(name)s, or %%(name)d / %%(name)02d for a number", s[i:min(len(s), i+end+2)])}
+		}
 		ref, ok := d.lookup(sec, name)
 		var val string
 		if ok {
@@ -306,13 +342,127 @@ func (d *iniDoc) interpolateChain(sec *iniSection, s string, extra func(string) 
 		if !ok {
 			return "", &quotingError{fmt.Sprintf("%%(%s)s refers to %s, which is set neither in [%s] nor in [DEFAULT]", name, name, sec.name)}
 		}
-		b.WriteString(val)
-		i += end + 1
+		formatted, err := conv.format(val)
+		if err != nil {
+			return "", fmt.Errorf("%%(%s)%s: %w", name, conv.text, err)
+		}
+		b.WriteString(formatted)
+		i += end + convLen
 	}
 	if b.Len() > maxInterpolatedLen {
 		return "", fmt.Errorf("%%(...)s references make the value longer than %d bytes", maxInterpolatedLen)
 	}
 	return b.String(), nil
+}
+
+// conversion is what follows %(name) in a reference: Python's printf-style
+// flags, width, precision and type, as supervisord's %(process_num)02d.
+type conversion struct {
+	text      string // as written, e.g. "02d"
+	flags     string // any of "-0+ #"
+	width     int
+	precision int  // -1: none
+	verb      byte // s, d, i, u, x, X or o
+}
+
+// readConversion reads a conversion at the start of s; its length is 0 when
+// s does not start with one.
+func readConversion(s string) (conversion, int) {
+	c := conversion{precision: -1}
+	i := 0
+	for i < len(s) && strings.IndexByte("-0+ #", s[i]) >= 0 {
+		i++
+	}
+	c.flags = s[:i]
+	num := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' && n < 1<<16 {
+			n = n*10 + int(s[i]-'0')
+			i++
+		}
+		return n
+	}
+	c.width = num()
+	if i < len(s) && s[i] == '.' {
+		i++
+		c.precision = num()
+	}
+	if i >= len(s) || strings.IndexByte("sdiuxXo", s[i]) < 0 {
+		return c, 0
+	}
+	c.verb = s[i]
+	c.text = s[:i+1]
+	return c, i + 1
+}
+
+// format applies the conversion to a value: s takes it as text, the others
+// as a whole number.
+func (c conversion) format(v string) (string, error) {
+	if c.width > 4096 || c.precision > 4096 {
+		return "", errors.New("the width or precision is more than 4096")
+	}
+	if c.verb == 's' {
+		if c.precision >= 0 && utf8.RuneCountInString(v) > c.precision {
+			v = string([]rune(v)[:c.precision])
+		}
+		return c.pad(v), nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a whole number; use %%(name)s for text", v)
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var digits, prefix string
+	switch c.verb {
+	case 'x', 'X':
+		digits = strconv.FormatInt(n, 16)
+		if c.verb == 'X' {
+			digits = strings.ToUpper(digits)
+		}
+		if strings.Contains(c.flags, "#") {
+			prefix = "0" + string(c.verb)
+		}
+	case 'o':
+		digits = strconv.FormatInt(n, 8)
+		if strings.Contains(c.flags, "#") {
+			prefix = "0o"
+		}
+	default:
+		digits = strconv.FormatInt(n, 10)
+	}
+	if c.precision > len(digits) {
+		digits = strings.Repeat("0", c.precision-len(digits)) + digits
+	}
+	sign := ""
+	switch {
+	case neg:
+		sign = "-"
+	case strings.Contains(c.flags, "+"):
+		sign = "+"
+	case strings.Contains(c.flags, " "):
+		sign = " "
+	}
+	if strings.Contains(c.flags, "0") && !strings.Contains(c.flags, "-") {
+		if pad := c.width - len(sign) - len(prefix) - len(digits); pad > 0 {
+			digits = strings.Repeat("0", pad) + digits
+		}
+	}
+	return c.pad(sign + prefix + digits), nil
+}
+
+// pad fills to the width with spaces, on the left unless the flags say "-".
+func (c conversion) pad(v string) string {
+	n := c.width - utf8.RuneCountInString(v)
+	if n <= 0 {
+		return v
+	}
+	if strings.Contains(c.flags, "-") {
+		return v + strings.Repeat(" ", n)
+	}
+	return strings.Repeat(" ", n) + v
 }
 
 // lookup finds a key's raw value in the section or in [DEFAULT].

@@ -18,6 +18,7 @@
 //	reload                               re-read the configuration
 //	console                              interactive prompt for all of the above
 //	daemon [-S] [PROG...]                run the server in the foreground (alias: server)
+//	convert FILE...                      print supervisord's configuration in Ramona's dialect
 //	version, help
 //	TOOL [ARGS...]                       run a [tool:TOOL] section's command
 //
@@ -79,13 +80,18 @@ Commands:
   reload                                re-read the configuration: add, remove, restart changed
   console                               interactive prompt for these commands, with history
   daemon [-S] [PROG...]                 run the server in the foreground (alias: server)
+  convert FILE...                       print the Ramona configuration equivalent to
+                                        supervisord's FILEs (warnings to stderr)
   tls init DIR [HOST...]                write a CA, server and client certificates for tls://
   version                               print the version
   help                                  this text
   TOOL [ARGS...]                        run the command of a [tool:TOOL] section
 
+PROG may be a shell glob (web*), GROUP:NAME or GROUP:* as in supervisorctl.
+
 Options:
-  -c FILE   configuration file (repeatable; later files win). Default: $RAMONA_CONFIG
+  -c FILE   configuration file (repeatable; later files win), Ramona's or supervisord's
+            (a file with a [supervisord] section). Default: $RAMONA_CONFIG
             (':'-separated), else ./ramona.conf
   -d        debug output
   -s        silent: errors only
@@ -156,6 +162,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitOK
 	case "tls":
 		return runTLSCommand(cargs, stdout, stderr)
+	case "convert":
+		return runConvert(cargs, os.Environ(), stdout, stderr)
 	}
 	c := &cmdline{stdin: stdin, stdout: stdout, stderr: stderr, debug: *debug, silent: *silent}
 	cfg, err := loadConfig(configFiles(configs, os.Getenv), os.Environ())
@@ -313,20 +321,12 @@ func (c *cmdline) daemon(args []string) int {
 	return runServer(c.cfg, serverOptions{names: names, noStart: *noStart, background: *background}, c.stdout, c.stderr)
 }
 
-// knownPrograms checks names against the configuration before a server is
-// started for them; an unknown name is a usage error listing the known ones.
+// knownPrograms checks names (and globs, GROUP:NAME) against the
+// configuration before a server is started for them; a name that matches
+// nothing is a usage error listing the known ones.
 func (c *cmdline) knownPrograms(names []string) bool {
-	var unknown, known []string
-	for _, pc := range c.cfg.Programs {
-		known = append(known, pc.Name)
-	}
-	for _, n := range names {
-		if !contains(known, n) {
-			unknown = append(unknown, n)
-		}
-	}
-	if len(unknown) > 0 {
-		c.errorf("unknown program %s; the configuration has: %s", strings.Join(unknown, ", "), strings.Join(known, ", "))
+	if _, err := selectPrograms(names, c.cfg.Programs); err != nil {
+		c.errorf("%v", err)
 		return false
 	}
 	return true

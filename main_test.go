@@ -79,6 +79,10 @@ const helperLongSleep = time.Hour
 //	rlimit-core [once] stdout "core=SOFTLIMIT\n" (a number or "unlimited"); sleeps 1h unless once
 //	fds [once]        stdout "fd N TARGET\n" for each open descriptor but the Go runtime's own
 //	                  cgroup files, in order; sleeps 1h unless once
+//	signals FILE ROLE [CHILDROLE]  with CHILDROLE, first starts "signals FILE CHILDROLE" in its
+//	                  process group; stdout "signals: ROLE ready\n", then at the first of SIGHUP,
+//	                  SIGINT, SIGQUIT, SIGTERM, SIGUSR1 or SIGUSR2 appends "ROLE SIGNAME\n" to
+//	                  FILE and exits 0
 //
 // The ignore-term processes started by grandchild and orphan-maker inherit the
 // environment, stdout and stderr, and the process group.
@@ -274,6 +278,36 @@ func runTestHelper(name string, args []string) int {
 		}
 		os.Stdout.WriteString(out.String())
 		return sleepUnless(once)
+
+	case "signals":
+		if !a.ok(2, 3) {
+			return helperUsage
+		}
+		file, role := a.args[0], a.args[1]
+		caught := make(chan os.Signal, 1)
+		signal.Notify(caught, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2)
+		if len(a.args) == 3 {
+			p, err := startSelf([]*os.File{nil, os.Stdout, os.Stderr}, "signals", file, a.args[2])
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "signals:", err)
+				return 1
+			}
+			p.Release() // it ends at its own signal
+		}
+		fmt.Printf("signals: %s ready\n", role)
+		sig := (<-caught).(syscall.Signal)
+		f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err == nil {
+			_, err = fmt.Fprintf(f, "%s %s\n", role, signalName(sig))
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "signals:", err)
+			return 1
+		}
+		return 0
 
 	case "rlimit-core":
 		once := a.once()

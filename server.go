@@ -31,6 +31,9 @@ const prSetChildSubreaper = 36
 // the process exit code.
 func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 	environ := os.Environ()
+	if cfg.Server.Umask >= 0 { // before the first file is created
+		syscall.Umask(cfg.Server.Umask)
+	}
 	log := &serverLog{w: stderr, level: cfg.Server.LogLevel}
 	console := &consoleOutput{out: stdout, err: stderr}
 	var logFile *LogFile
@@ -63,6 +66,9 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 	}
 	for _, w := range cfg.Warnings {
 		log.Warnf("config: %s", w)
+	}
+	if err := raiseOpenFiles(cfg.Server.MinFDs); err != nil {
+		return fail("%v", err)
 	}
 	if err := os.MkdirAll(cfg.LogDir, 0o755); err != nil {
 		return fail("cannot create the log directory %s: %v", cfg.LogDir, err)
@@ -145,6 +151,27 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 		logFile.Close()
 	}
 	return s.exitCode
+}
+
+// raiseOpenFiles makes the open-files limit at least min ([ramona:server]
+// minfds), as supervisord does; the programs inherit it. Only root can raise
+// the hard limit.
+func raiseOpenFiles(min uint64) error {
+	if min == 0 {
+		return nil
+	}
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return fmt.Errorf("minfds: cannot read the open-files limit: %v", err)
+	}
+	if lim.Max < min {
+		lim.Max = min
+	}
+	lim.Cur = max(lim.Cur, min)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return fmt.Errorf("minfds=%d: cannot raise the open-files limit that far (%v); lower minfds or raise the hard limit (ulimit -Hn, LimitNOFILE= in a systemd unit)", min, err)
+	}
+	return nil
 }
 
 // initialStart starts the programs the server was asked for, in priority order.

@@ -16,7 +16,8 @@ import (
 )
 
 // programEnv is the environment a program starts with: the server's, then
-// its [env] set (an empty value removes a variable), then Ramona's own. With
+// its [env] set (an empty value removes a variable), its environment= key,
+// then Ramona's own. With
 // a notify address, NOTIFY_SOCKET is the server's socket and the watchdog
 // variables are the program's own (WATCHDOG_PID "self" is filled in by the
 // exec shim, which knows the pid).
@@ -46,6 +47,9 @@ func programEnv(pc *ProgramConfig, cfg *Config, environ []string, notifyAddr str
 			delete(env, v.Name)
 			continue
 		}
+		set(v.Name, v.Value)
+	}
+	for _, v := range pc.Environment {
 		set(v.Name, v.Value)
 	}
 	set("RAMONA_CONFIG", strings.Join(cfg.Files, ":"))
@@ -203,7 +207,9 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 			return nil, err
 		}
 	}
-	p.logs.banner(fmt.Sprintf("-=[ %s STARTING by Ramona on %s ]=-\n", pc.Name, time.Now().Format("2006-01-02 15:04:05")))
+	if pc.LogBanners {
+		p.logs.banner(fmt.Sprintf("-=[ %s STARTING by Ramona on %s ]=-\n", pc.Name, time.Now().Format("2006-01-02 15:04:05")))
+	}
 	pid, err := syscall.ForkExec(execPath, argv, &syscall.ProcAttr{
 		Dir:   dir,
 		Env:   env,

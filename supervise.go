@@ -445,8 +445,10 @@ func (s *Supervisor) finishInstance(inst *instance) {
 		inst.drainWait.Stop()
 	}
 	p, st := inst.prog, inst.status
-	p.logs.banner(fmt.Sprintf("-=[ %s EXITED on %s with status %s, pid: %d ]=-\n",
-		p.cfg.Name, time.Now().Format("2006-01-02 15:04:05"), bannerStatus(st), inst.pid))
+	if p.cfg.LogBanners {
+		p.logs.banner(fmt.Sprintf("-=[ %s EXITED on %s with status %s, pid: %d ]=-\n",
+			p.cfg.Name, time.Now().Format("2006-01-02 15:04:05"), bannerStatus(st), inst.pid))
+	}
 	if p.inst != inst {
 		return
 	}
