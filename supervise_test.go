@@ -1156,7 +1156,7 @@ stoptimeout=0.3
 `, helperCommand(t, "orphan-maker", "1h")))
 	r.start()
 	code, out, errOut := r.cli("start", "daemonish")
-	orphan := reportedPidIn(t, r.programLog("daemonish"), "orphan-maker")
+	orphan := reportedPidIn(t, r.waitProgramLog("daemonish", "orphan-maker: pid="), "orphan-maker")
 	st := r.waitStatus("daemonish", "FATAL or STOPPED", func(st programStatus) bool { return st.State == "FATAL" || st.State == "STOPPED" })
 	log := r.serverLog()
 	m := regexp.MustCompile(`daemonish: .*exit status 0 after (\S+)`).FindStringSubmatch(log)
