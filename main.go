@@ -318,7 +318,11 @@ func (c *cmdline) daemon(args []string) int {
 	if c.debug {
 		c.cfg.Server.LogLevel = LevelDebug
 	}
-	return runServer(c.cfg, serverOptions{names: names, noStart: *noStart, background: *background}, c.stdout, c.stderr)
+	opts := serverOptions{names: names, noStart: *noStart, background: *background}
+	if *background {
+		opts.startPipe = takeStartPipe()
+	}
+	return runServer(c.cfg, opts, c.stdout, c.stderr)
 }
 
 // knownPrograms checks names (and globs, GROUP:NAME) against the
@@ -356,8 +360,7 @@ func (c *cmdline) ensureServer(noStart bool) (*ctlClient, int) {
 }
 
 // startBackgroundServer re-executes this binary as a server in its own
-// session, and waits until it listens (it closes our pipe) or fails (it
-// writes why and exits).
+// session and waits until it listens or fails (background.go).
 func (c *cmdline) startBackgroundServer() int {
 	exe, err := os.Executable()
 	if err != nil {
@@ -369,41 +372,9 @@ func (c *cmdline) startBackgroundServer() int {
 		argv = append(argv, "-c", f)
 	}
 	argv = append(argv, "daemon", "-S", "-background")
-	devnull, err := os.Open(os.DevNull)
-	if err != nil {
-		c.errorf("%v", err)
-		return exitFailed
+	if code := launchBackgroundServer(exe, argv, serverStartTimeout, c.stderr); code != exitOK {
+		return code
 	}
-	defer devnull.Close()
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		c.errorf("%v", err)
-		return exitFailed
-	}
-	proc, err := os.StartProcess(exe, argv, &os.ProcAttr{
-		Dir:   "/",
-		Env:   os.Environ(),
-		Files: []*os.File{devnull, devnull, pw},
-		Sys:   &syscall.SysProcAttr{Setsid: true},
-	})
-	pw.Close()
-	if err != nil {
-		pr.Close()
-		c.errorf("cannot start the server: %v", err)
-		return exitFailed
-	}
-	pr.SetReadDeadline(time.Now().Add(serverStartTimeout))
-	msg, _ := io.ReadAll(io.LimitReader(pr, 64<<10))
-	pr.Close()
-	if len(msg) > 0 {
-		io.WriteString(c.stderr, string(msg))
-		st, err := proc.Wait()
-		if err != nil || st.ExitCode() <= 0 {
-			return exitFailed
-		}
-		return st.ExitCode()
-	}
-	proc.Release()
 	c.say("ramona: server started (%s)", c.cfg.Console.ServerURI)
 	return exitOK
 }

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"os/user"
 	"path/filepath"
 	"strings"
@@ -147,8 +148,8 @@ func TestDaemonReportsStartupFailures(t *testing.T) {
 			if err != nil || code != exitFailed || !strings.Contains(string(out), tc.want) {
 				t.Errorf("daemon: exit %d (%v), output %q; want %d and %q", code, err, out, exitFailed, tc.want)
 			}
-			if !strings.Contains(string(out), "ramona: the server cannot start: ") {
-				t.Errorf("daemon output %q lacks the plain last line \"ramona: the server cannot start: ...\"", out)
+			if !strings.Contains(string(out), "ERROR   server: cannot start: ") {
+				t.Errorf("daemon output %q lacks the log line \"ERROR server: cannot start: ...\"", out)
 			}
 		})
 	}
@@ -192,6 +193,75 @@ func makeUnwritable(t *testing.T, path string) {
 	if f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0); err == nil {
 		f.Close()
 		t.Fatalf("%s is still writable after chattr +i", path)
+	}
+}
+
+// TestLaunchBackgroundServer runs the parent's side of the start pipe
+// against helpers standing in for a server that fails in each way.
+func TestLaunchBackgroundServer(t *testing.T) {
+	id := newLeftoverCheck(t)
+	t.Setenv("RAMONA_TEST_ID", id)
+	defer func(old time.Duration) { serverExitWait = old }(serverExitWait)
+	serverExitWait = time.Second
+	exe := testBinary(t)
+	for _, tc := range []struct {
+		name    string
+		helper  []string
+		timeout time.Duration
+		code    int
+		want    string
+	}{
+		{"rejects the configuration", []string{"exit", "2"}, startupWait, exitUsage, "exit: 2\n"},
+		{"fails with a message", []string{"exit", "1"}, startupWait, exitFailed, "exit: 1\n"},
+		{"exits silently", []string{"sleep", "1ms"}, startupWait, exitFailed, "ramona: the server exited before it listened (exit status 0)\n"},
+		{"never reports", []string{"sleep", "1h"}, 100 * time.Millisecond, exitFailed, "did not report that it listens within 100ms; it was stopped ("},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			argv := append([]string{exe, "ramona-test-helper"}, tc.helper...)
+			code := launchBackgroundServer(exe, argv, tc.timeout, &stderr)
+			if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), tc.code, tc.want)
+			}
+			if pids := leftoverProcesses(id); len(pids) > 0 {
+				t.Errorf("left running: %v", pids)
+			}
+		})
+	}
+}
+
+// TestLaunchBackgroundServerKillsWhatIgnoresSIGTERM: a server that neither
+// reports nor obeys SIGTERM is killed. It is /bin/sleep started with SIGTERM
+// ignored (a disposition exec keeps), so it ignores it from its first
+// instruction on.
+func TestLaunchBackgroundServerKillsWhatIgnoresSIGTERM(t *testing.T) {
+	id := newLeftoverCheck(t)
+	t.Setenv("RAMONA_TEST_ID", id)
+	defer func(old time.Duration) { serverExitWait = old }(serverExitWait)
+	serverExitWait = 200 * time.Millisecond
+	sleep := needPeer(t, "sleep", "coreutils")
+	signal.Ignore(syscall.SIGTERM)
+	var stderr bytes.Buffer
+	code := launchBackgroundServer(sleep, []string{"sleep", "3600"}, 100*time.Millisecond, &stderr)
+	signal.Reset(syscall.SIGTERM)
+	want := "did not report that it listens within 100ms; it was killed (SIGTERM did not stop it within 200ms)"
+	if code != exitFailed || !strings.Contains(stderr.String(), want) {
+		t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), exitFailed, want)
+	}
+	if pids := leftoverProcesses(id); len(pids) > 0 {
+		t.Errorf("left running: %v", pids)
+	}
+}
+
+func TestHeadBuffer(t *testing.T) {
+	h := &headBuffer{max: 5}
+	for _, w := range []string{"abc", "defg", "", "hi"} {
+		if n, err := h.Write([]byte(w)); n != len(w) || err != nil {
+			t.Fatalf("Write(%q) = %d, %v; want %d, nil", w, n, err, len(w))
+		}
+	}
+	if got, want := h.String(), "abcde\n... (4 more bytes)\n"; got != want || h.Len() != 9 {
+		t.Errorf("String() = %q, Len() = %d; want %q, 9", got, h.Len(), want)
 	}
 }
 
