@@ -16,6 +16,7 @@
 //	who                                  clients connected to the server
 //	notify [-t now|daily] [-s SUBJ] TEXT mail the operator; no TEXT: send the daily digest now
 //	reload                               re-read the configuration
+//	check                                check the configuration; what reload would change
 //	console                              interactive prompt for all of the above
 //	daemon [-S] [PROG...]                run the server in the foreground (alias: server)
 //	convert FILE...                      print supervisord's configuration in Ramona's dialect
@@ -78,6 +79,10 @@ Commands:
                                         mail TEXT to [ramona:notify] receiver now, or keep it
                                         for the daily digest; an empty TEXT sends the digest now
   reload                                re-read the configuration: add, remove, restart changed
+  check                                 read the configuration and print the files read and why,
+                                        what a <siteconf> file overrides, every warning and error
+                                        (exit 2 with errors), and what reload would change on the
+                                        running server
   console                               interactive prompt for these commands, with history
   daemon [-S] [PROG...]                 run the server in the foreground (alias: server)
   convert FILE...                       print the Ramona configuration equivalent to
@@ -166,11 +171,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runConvert(cargs, os.Environ(), stdout, stderr)
 	}
 	c := &cmdline{stdin: stdin, stdout: stdout, stderr: stderr, debug: *debug, silent: *silent}
-	cfg, err := loadConfig(configFiles(configs, os.Getenv), os.Environ())
+	files, origin := configFiles(configs, os.Getenv)
+	if command == "check" { // reports a broken configuration instead of stopping at it
+		return c.check(files, origin, cargs)
+	}
+	cfg, err := loadConfig(files, os.Environ())
 	if err != nil {
 		c.errorf("the configuration has errors:\n%s", err)
 		return exitUsage
 	}
+	cfg.Origin = origin
 	c.cfg = cfg
 	if command == "console" {
 		return c.console(cargs)
@@ -202,6 +212,8 @@ func (c *cmdline) dispatch(command string, cargs []string) int {
 		return c.reload(cargs)
 	case "notify":
 		return c.notify(cargs)
+	case "check":
+		return c.check(cfg.Files, cfg.Origin, cargs)
 	}
 	for _, t := range cfg.Tools {
 		if t.Name == command {
@@ -311,12 +323,16 @@ func (c *cmdline) daemon(args []string) int {
 	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
 	noStart := fs.Bool("S", false, "start no program")
 	background := fs.Bool("background", false, "")
+	origin := fs.String("origin", "", "") // background: how `ramona start` was given the files
 	names, ok := c.parseFlags(fs, args)
 	if !ok {
 		return exitUsage
 	}
 	if c.debug {
 		c.cfg.Server.LogLevel = LevelDebug
+	}
+	if *origin != "" {
+		c.cfg.Origin = *origin
 	}
 	opts := serverOptions{names: names, noStart: *noStart, background: *background}
 	if *background {
@@ -371,7 +387,7 @@ func (c *cmdline) startBackgroundServer() int {
 	for _, f := range c.cfg.Files {
 		argv = append(argv, "-c", f)
 	}
-	argv = append(argv, "daemon", "-S", "-background")
+	argv = append(argv, "daemon", "-S", "-background", "-origin", c.cfg.Origin)
 	if code := launchBackgroundServer(exe, argv, serverStartTimeout, c.stderr); code != exitOK {
 		return code
 	}

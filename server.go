@@ -72,6 +72,7 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 		panicLog.Close()
 		return 1
 	}
+	logConfigSources(log, cfg)
 	for _, w := range cfg.Warnings {
 		log.Warnf("config: %s", w)
 	}
