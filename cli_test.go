@@ -348,6 +348,7 @@ func TestCLITool(t *testing.T) {
 
 // TestDemoConfig runs examples/demo.conf as the README's quick start does.
 func TestDemoConfig(t *testing.T) {
+	needShell(t) // the demo's programs are sh -c scripts
 	id := newLeftoverCheck(t)
 	t.Setenv("RAMONA_TEST_ID", id)
 	dir := t.TempDir()
