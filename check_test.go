@@ -323,3 +323,29 @@ func TestBackgroundServerLogsOrigin(t *testing.T) {
 		t.Errorf("server log lacks %q:\n%s", want, data)
 	}
 }
+
+// TestCheckSupervisordConfig: check reads supervisord's dialect as every
+// command does, lists the files its [include] names, and prints the keys
+// Ramona cannot honour as warnings.
+func TestCheckSupervisordConfig(t *testing.T) {
+	dir, _ := checkDir(t, map[string]string{
+		"supervisord.conf": "[unix_http_server]\nfile=%(here)s/sv.sock\n[supervisord]\nminprocs=200\n" +
+			"[include]\nfiles=conf.d/*.conf\n[program:x]\ncommand=/bin/true\n",
+		"conf.d/y.conf": "[program:y]\ncommand=/bin/true\n",
+	})
+	conf := filepath.Join(dir, "supervisord.conf")
+	code, out, _ := cli(t, conf, "check")
+	for _, want := range []string{
+		"files read:\n  " + conf + " (-c)\n  " + filepath.Join(dir, "conf.d", "y.conf") + " (include at " + conf + ")\n",
+		"warnings:\n  " + conf + ":4: [supervisord] minprocs: ignored: Ramona does not raise the process limit",
+		"server: none answers at unix://" + filepath.Join(dir, "sv.sock") + ", so there is no reload to preview\n",
+		"check: 0 errors, 1 warning\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check: output lacks %q:\n%s", want, out)
+		}
+	}
+	if code != exitOK {
+		t.Errorf("check: exit %d; want 0", code)
+	}
+}
