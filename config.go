@@ -64,8 +64,11 @@ func (es ConfigErrors) Error() string {
 
 // Config is everything Ramona reads from its configuration files.
 type Config struct {
-	Files    []string // the files named by -c / $RAMONA_CONFIG, absolute (RAMONA_CONFIG for children)
-	Included []string // files read through include, absolute
+	Files    []string       // the files named by -c / $RAMONA_CONFIG, absolute (RAMONA_CONFIG for children)
+	Origin   string         // how Files were named: "-c", "$RAMONA_CONFIG" or "default"; set by the command line
+	Included []string       // files read through include, absolute
+	Sources  []ConfigSource // every file read, in order, and why
+	Siteconf []SiteOverride // keys a <siteconf> file set over a value of another file
 	AppName  string
 	LogDir   string    // absolute
 	Log      LogPolicy // [general] logmaxsize, logbackups, logcompress
@@ -75,6 +78,25 @@ type Config struct {
 	Programs []*ProgramConfig // in order of first appearance
 	Tools    []*ToolConfig
 	Warnings []*ConfigError // unknown keys and other things that do not stop anything
+}
+
+// ConfigSource is one configuration file read, and why it was read.
+type ConfigSource struct {
+	Path     string // absolute
+	Via      string // "" (one of Files), "include" or "<siteconf>" (an include entry, or the default)
+	From     string // the file whose include named it; "" for Files and the default <siteconf>
+	Line     int    // the line of that include
+	Siteconf bool   // read through <siteconf>, or included by such a file
+}
+
+// SiteOverride is a key that a <siteconf> file set again after another file
+// had set it: the site file's value wins.
+type SiteOverride struct {
+	Section, Key string
+	File         string // the <siteconf> file and line that win
+	Line         int
+	OverFile     string // the file and line whose value lost
+	OverLine     int
 }
 
 // ServerConfig is [ramona:server].
@@ -819,24 +841,59 @@ func (p *ProgramConfig) sameAs(q *ProgramConfig) bool {
 	return reflect.DeepEqual(a, b)
 }
 
+// changedKeys names what differs between two configurations of a program,
+// as configuration keys where a field has one.
+func changedKeys(old, new *ProgramConfig) []string {
+	a, b := reflect.ValueOf(*old), reflect.ValueOf(*new)
+	var keys []string
+	for i := 0; i < a.NumField(); i++ {
+		field := a.Type().Field(i).Name
+		if field == "File" || field == "Line" {
+			continue
+		}
+		x, y := a.Field(i).Interface(), b.Field(i).Interface()
+		if field == "Err" {
+			x, y = fmt.Sprint(x), fmt.Sprint(y)
+		}
+		if reflect.DeepEqual(x, y) {
+			continue
+		}
+		key, ok := fieldKeys[field]
+		if !ok {
+			key = strings.ToLower(field)
+		}
+		keys = append(keys, key)
+	}
+	return sortedUnique(keys)
+}
+
+// fieldKeys names the key of each ProgramConfig field whose lower-cased name
+// is not its key.
+var fieldKeys = map[string]string{
+	"Err": "(errors)", "BaseDir": "(the directory of its file)", "HTTPFrontend": "command",
+	"UID": "user", "GID": "user", "Groups": "user", "HomeDir": "user", "EnvName": "env", "Env": "env",
+	"Log": "logmaxsize/logbackups/logcompress", "LogScanStdout": "logscan_stdout", "LogScanStderr": "logscan_stderr",
+	"NotifyFatal": "notify_fatal", "NotifyWatchdog": "notify_watchdog",
+}
+
 // configFiles returns the files to read: the -c flags, else $RAMONA_CONFIG
-// (":"-separated), else ./ramona.conf.
-func configFiles(flags []string, environ func(string) string) []string {
+// (":"-separated), else ./ramona.conf; and which of the three it was
+// (Config.Origin).
+func configFiles(flags []string, environ func(string) string) (files []string, origin string) {
 	if len(flags) > 0 {
-		return flags
+		return flags, "-c"
 	}
 	if env := environ("RAMONA_CONFIG"); env != "" {
-		var files []string
 		for _, f := range strings.Split(env, ":") {
 			if f != "" {
 				files = append(files, f)
 			}
 		}
 		if len(files) > 0 {
-			return files
+			return files, "$RAMONA_CONFIG"
 		}
 	}
-	return []string{"ramona.conf"}
+	return []string{"ramona.conf"}, "default"
 }
 
 func absPath(p string) string {

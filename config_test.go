@@ -1131,25 +1131,26 @@ func checkValueCase(t *testing.T, tc valueCase) {
 
 func TestConfigFiles(t *testing.T) {
 	cases := []struct {
-		flags []string
-		env   string
-		want  []string
+		flags  []string
+		env    string
+		want   []string
+		origin string
 	}{
-		{[]string{"a.conf", "b.conf"}, "/etc/x.conf", []string{"a.conf", "b.conf"}},
-		{nil, "/etc/x.conf:/etc/y.conf", []string{"/etc/x.conf", "/etc/y.conf"}},
-		{nil, "::/etc/x.conf:", []string{"/etc/x.conf"}},
-		{nil, "", []string{"ramona.conf"}},
-		{nil, ":", []string{"ramona.conf"}},
+		{[]string{"a.conf", "b.conf"}, "/etc/x.conf", []string{"a.conf", "b.conf"}, "-c"},
+		{nil, "/etc/x.conf:/etc/y.conf", []string{"/etc/x.conf", "/etc/y.conf"}, "$RAMONA_CONFIG"},
+		{nil, "::/etc/x.conf:", []string{"/etc/x.conf"}, "$RAMONA_CONFIG"},
+		{nil, "", []string{"ramona.conf"}, "default"},
+		{nil, ":", []string{"ramona.conf"}, "default"},
 	}
 	for _, tc := range cases {
-		got := configFiles(tc.flags, func(k string) string {
+		got, origin := configFiles(tc.flags, func(k string) string {
 			if k == "RAMONA_CONFIG" {
 				return tc.env
 			}
 			return ""
 		})
-		if !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("configFiles(%q, RAMONA_CONFIG=%q) = %q, want %q", tc.flags, tc.env, got, tc.want)
+		if !reflect.DeepEqual(got, tc.want) || origin != tc.origin {
+			t.Errorf("configFiles(%q, RAMONA_CONFIG=%q) = %q, %q; want %q, %q", tc.flags, tc.env, got, origin, tc.want, tc.origin)
 		}
 	}
 }
@@ -1165,7 +1166,7 @@ func TestRamonaConfigEnv(t *testing.T) {
 		"two.conf": "[program:a]\ncommand=two\n",
 	})
 	env := map[string]string{"RAMONA_CONFIG": dir + "/one.conf:" + dir + "/two.conf"}
-	files := configFiles(nil, func(k string) string { return env[k] })
+	files, _ := configFiles(nil, func(k string) string { return env[k] })
 	cfg, err := loadConfig(files, testEnviron)
 	if err != nil {
 		t.Fatal(err)
@@ -1198,6 +1199,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := &Config{
 		Files:   []string{dir + "/app.conf"},
+		Sources: []ConfigSource{{Path: dir + "/app.conf"}},
 		AppName: "ramona",
 		LogDir:  dir,
 		Log:     LogPolicy{MaxSize: 512 << 20, Backups: 3, Compress: true},

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ type loader struct {
 	dirs      map[string]string      // file as named in the document -> its absolute directory
 	fileOrder []string               // files as named in the document, in the order read
 	host      string                 // os.Hostname(), once asked
+	siteconf  map[string]bool        // included files (named by absolute path) that <siteconf> brought in
 }
 
 // hostname is this machine's name, for %(host_node_name)s.
@@ -218,6 +220,16 @@ func (ld *loader) reader(sec *iniSection) *sectionReader {
 // ConfigErrors: the global sections are broken and nothing can run. A broken
 // [program:x] is not an error here: that program has Err set.
 func loadConfig(files []string, environ []string) (*Config, error) {
+	cfg, err := loadConfigReport(files, environ)
+	if err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// loadConfigReport is loadConfig that also returns, with an error, what was
+// read so far (Sources, Warnings, what resolved), for `ramona check`.
+func loadConfigReport(files []string, environ []string) (*Config, error) {
 	return newLoader(environ).load(files)
 }
 
@@ -230,6 +242,7 @@ func newLoader(environ []string) *loader {
 		read:     map[string]string{},
 		fileKeys: map[string][]*iniValue{},
 		dirs:     map[string]string{},
+		siteconf: map[string]bool{},
 	}
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok {
@@ -242,7 +255,7 @@ func newLoader(environ []string) *loader {
 // load reads the files named by -c and everything they include.
 func (ld *loader) load(files []string) (*Config, error) {
 	if len(files) == 0 {
-		return nil, ConfigErrors{{Msg: "no configuration file given; use -c FILE or set $RAMONA_CONFIG"}}
+		return ld.cfg, ConfigErrors{{Msg: "no configuration file given; use -c FILE or set $RAMONA_CONFIG"}}
 	}
 	var round []string
 	for _, f := range files {
@@ -254,16 +267,18 @@ func (ld *loader) load(files []string) (*Config, error) {
 		if _, dup := ld.read[abs]; dup {
 			continue
 		}
+		at := len(ld.cfg.Sources) // before the files a supervisord [include] adds
 		if err := ld.readFile(f, abs); err != nil {
 			ld.errs = append(ld.errs, &ConfigError{File: f, Msg: fmt.Sprintf("cannot read the configuration file: %v", pathErrText(err))})
 			continue
 		}
 		ld.read[abs] = ""
 		ld.cfg.Files = append(ld.cfg.Files, abs)
+		ld.cfg.Sources = slices.Insert(ld.cfg.Sources, at, ConfigSource{Path: abs})
 		round = append(round, f)
 	}
 	if len(ld.errs) > 0 {
-		return nil, ld.errs
+		return ld.cfg, ld.errs
 	}
 	return ld.finish(round)
 }
@@ -276,6 +291,7 @@ func loadConfigText(name string, text []byte, environ []string) (*Config, error)
 	ld.readData(name, abs, text)
 	ld.read[abs] = ""
 	ld.cfg.Files = []string{abs}
+	ld.cfg.Sources = slices.Insert(ld.cfg.Sources, 0, ConfigSource{Path: abs})
 	return ld.finish([]string{name})
 }
 
@@ -286,11 +302,38 @@ func (ld *loader) finish(round []string) (*Config, error) {
 	ld.followIncludes(round)
 	ld.doc.applyPlatformOverrides(currentPlatform)
 	ld.cfg.Warnings = append(ld.cfg.Warnings, ld.doc.warnings...)
+	ld.findSiteOverrides()
 	ld.resolve()
 	if len(ld.errs) > 0 {
-		return nil, ld.errs
+		return ld.cfg, ld.errs
 	}
 	return ld.cfg, nil
+}
+
+// findSiteOverrides lists the keys whose winning value comes from a
+// <siteconf> file although another file set them too.
+func (ld *loader) findSiteOverrides() {
+	type place struct{ section, key string }
+	lost := map[place]*iniValue{} // the last value of a file not from <siteconf> that was set over
+	var order []place
+	for _, ov := range ld.doc.overrides {
+		at := place{ov.section, ov.new.key}
+		if !ld.siteconf[ov.old.file] {
+			if _, seen := lost[at]; !seen {
+				order = append(order, at)
+			}
+			lost[at] = ov.old
+		}
+	}
+	for _, at := range order {
+		win := ld.doc.sections[at.section].values[at.key]
+		if win == nil || !ld.siteconf[win.file] {
+			continue
+		}
+		old := lost[at]
+		ld.cfg.Siteconf = append(ld.cfg.Siteconf, SiteOverride{Section: at.section, Key: at.key,
+			File: win.file, Line: win.line, OverFile: old.file, OverLine: old.line})
+	}
 }
 
 // readFile parses one file into the document and remembers its include
@@ -336,6 +379,7 @@ func (ld *loader) mergeSupervisord(name, abs string, tr *svTranslation) {
 	for _, f := range tr.files[1:] {
 		ld.read[f] = abs
 		ld.cfg.Included = append(ld.cfg.Included, f)
+		ld.cfg.Sources = append(ld.cfg.Sources, ConfigSource{Path: f, Via: "include", From: abs})
 	}
 	ld.cfg.Warnings = append(ld.cfg.Warnings, tr.warnings...)
 	if g := tr.out.sections["general"]; g != nil && g.values["include"] != nil {
@@ -427,6 +471,15 @@ func (ld *loader) followIncludes(round []string) {
 				}
 				ld.read[abs] = absPath(from)
 				ld.cfg.Included = append(ld.cfg.Included, abs)
+				src := ConfigSource{Path: abs, Via: "include", Siteconf: optional || ld.siteconf[from]}
+				if optional {
+					src.Via = "<siteconf>"
+				}
+				if inc != nil {
+					src.From, src.Line = absPath(inc.file), inc.line
+				}
+				ld.siteconf[abs] = src.Siteconf
+				ld.cfg.Sources = append(ld.cfg.Sources, src)
 				next = append(next, abs)
 			}
 		}

@@ -21,7 +21,7 @@ const consoleHelpText = `Commands, as on the command line without "ramona" (` + 
   start [-n] [-i] [-f] [-S] [PROG...]     stop [-i] [-c] [-S] [PROG...]
   restart [-n] [-i] [-f] [PROG...]        status [--json] [PROG...]
   tail [-f] [-n N] [-l stdout|stderr] PROG
-  who     reload     notify [-t now|daily] [-s SUBJECT] TEXT     TOOL [ARGS...]
+  who     reload     check     notify [-t now|daily] [-s SUBJECT] TEXT     TOOL [ARGS...]
 Console commands:
   history          the commands typed so far ([ramona:console] history keeps them)
   !N               run history entry N again
@@ -34,7 +34,7 @@ line; Ctrl-D on an empty line leaves.
 `
 
 // consoleCommands are the words the console completes first on a line.
-var consoleCommands = []string{"start", "stop", "restart", "status", "tail", "who", "reload", "notify", "history", "help", "exit", "quit"}
+var consoleCommands = []string{"start", "stop", "restart", "status", "tail", "who", "reload", "check", "notify", "history", "help", "exit", "quit"}
 
 // programCommands take program names, which Tab completes after them.
 var programCommands = []string{"start", "stop", "restart", "status", "tail"}

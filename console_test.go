@@ -261,6 +261,7 @@ func (tt *tmuxTerminal) waitScreen(want string) []string {
 // settings, runs the console (the test binary as ramona), then records the
 // console's exit status and the settings again.
 func consoleScript(t *testing.T, r *testRamona, tag string) []string {
+	needShell(t) // sh and stty
 	dir := shellQuote(r.dir)
 	return []string{"/bin/sh", "-c", fmt.Sprintf(
 		"stty -g >%[1]s/stty-before-%[2]s; RAMONA_TEST_ID=%[3]s %[4]s ramona-test-main -c %[5]s console; echo $? >%[1]s/exit-%[2]s; stty -g >%[1]s/stty-after-%[2]s",

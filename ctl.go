@@ -240,6 +240,9 @@ func (cs *ctlServer) handle(conn net.Conn, c *clientConn, req request) bool {
 		} else {
 			s.post(func() { s.reload(cfg, sink) })
 		}
+	case "check": // what reload would do, from the files it would read
+		cfg, err := loadConfigReport(s.files, s.environ)
+		s.post(func() { s.previewReload(cfg, err, sink) })
 	default:
 		s.post(func() { s.handle(c, req, sink) })
 	}
@@ -513,7 +516,9 @@ func (s *Supervisor) reload(cfg *Config, sink *replySink) {
 		sink.done(reply{Exit: 1, Error: "the server is stopping every program to exit; nothing was reloaded"})
 		return
 	}
+	cfg.Origin = s.cfg.Origin
 	added, removed, changed := diff(s.cfg, cfg)
+	logConfigSources(s.log, cfg)
 	if !sameServerSettings(s.cfg, cfg) {
 		s.log.Warnf("server: [ramona:server] changes (consoleuri, pidfile, log) take effect at the next server start")
 	}

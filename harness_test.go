@@ -462,7 +462,7 @@ func TestShellQuote(t *testing.T) {
 	for _, w := range words {
 		quoted = append(quoted, shellQuote(w))
 	}
-	out, err := exec.Command("/bin/sh", "-c", `printf '[%s]\n' `+strings.Join(quoted, " ")).Output()
+	out, err := exec.Command(needPeer(t, "sh", "dash"), "-c", `printf '[%s]\n' `+strings.Join(quoted, " ")).Output()
 	if err != nil {
 		t.Fatalf("sh: %v", err)
 	}

@@ -40,17 +40,24 @@ type iniSection struct {
 
 // iniDoc is everything read from all files, merged.
 type iniDoc struct {
-	sections map[string]*iniSection
-	order    []string       // section names in order of first appearance
-	errs     []*ConfigError // syntax errors outside any section
-	warnings []*ConfigError
-	parses   int // calls of parse so far
+	sections  map[string]*iniSection
+	order     []string       // section names in order of first appearance
+	errs      []*ConfigError // syntax errors outside any section
+	warnings  []*ConfigError
+	parses    int           // calls of parse so far
+	overrides []iniOverride // values a later file set over an earlier file's
 
 	// supervisord's parser (Python 3's RawConfigParser as supervisord sets
 	// it up) also starts inline comments with " #", and folds keys to lower
 	// case.
 	hashComments bool
 	foldKeys     bool
+}
+
+// iniOverride is a key one file set over another file's value.
+type iniOverride struct {
+	section  string
+	old, new *iniValue
 }
 
 func newINIDoc() *iniDoc {
@@ -152,11 +159,13 @@ func (d *iniDoc) parse(file string, text []byte) {
 			fail(lineNo, "%s: key before any [section] header; put it under a section such as [general]", key)
 			continue
 		}
+		cur = &iniValue{key: key, value: value, file: file, line: lineNo, parse: d.parses}
 		if prev := sec.values[key]; prev != nil && prev.parse == d.parses { // set before in this file
 			d.warnings = append(d.warnings, &ConfigError{File: file, Line: lineNo, Section: sec.name, Key: key,
 				Msg: fmt.Sprintf("set again (first at line %d); the later value wins", prev.line)})
+		} else if prev != nil {
+			d.overrides = append(d.overrides, iniOverride{section: sec.name, old: prev, new: cur})
 		}
-		cur = &iniValue{key: key, value: value, file: file, line: lineNo, parse: d.parses}
 		sec.set(cur)
 	}
 }
@@ -172,6 +181,9 @@ func (d *iniDoc) merge(other *iniDoc) {
 		for _, k := range o.order {
 			v := o.values[k]
 			v.parse = d.parses
+			if prev := s.values[k]; prev != nil {
+				d.overrides = append(d.overrides, iniOverride{section: name, old: prev, new: v})
+			}
 			s.set(v)
 		}
 	}
@@ -237,10 +249,13 @@ func (d *iniDoc) applyPlatformOverrides(goos string) {
 				continue
 			}
 			rank[base] = r
-			if _, exists := s.values[base]; !exists {
+			over := &iniValue{key: base, value: v.value, file: v.file, line: v.line, parse: v.parse}
+			if prev, exists := s.values[base]; !exists {
 				keep = append(keep, base)
+			} else if prev.parse != v.parse {
+				d.overrides = append(d.overrides, iniOverride{section: name, old: prev, new: over})
 			}
-			s.values[base] = &iniValue{key: base, value: v.value, file: v.file, line: v.line}
+			s.values[base] = over
 		}
 		// keep first-appearance order, without duplicates
 		s.order = s.order[:0]

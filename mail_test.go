@@ -953,6 +953,7 @@ func TestSMTPDeadServerThenRecovery(t *testing.T) {
 // ---- end to end: a Ramona server mails through aiosmtpd ----
 
 func TestMailEndToEnd(t *testing.T) {
+	needShell(t) // [program:scan] is a sh -c script
 	port := freePort(t)
 	srv := startAiosmtpd(t, port)
 	r := newTestRamona(t, fmt.Sprintf(`

@@ -16,6 +16,7 @@
 //	who                                  clients connected to the server
 //	notify [-t now|daily] [-s SUBJ] TEXT mail the operator; no TEXT: send the daily digest now
 //	reload                               re-read the configuration
+//	check                                check the configuration; what reload would change
 //	console                              interactive prompt for all of the above
 //	daemon [-S] [PROG...]                run the server in the foreground (alias: server)
 //	convert FILE...                      print supervisord's configuration in Ramona's dialect
@@ -78,6 +79,10 @@ Commands:
                                         mail TEXT to [ramona:notify] receiver now, or keep it
                                         for the daily digest; an empty TEXT sends the digest now
   reload                                re-read the configuration: add, remove, restart changed
+  check                                 read the configuration and print the files read and why,
+                                        what a <siteconf> file overrides, every warning and error
+                                        (exit 2 with errors), and what reload would change on the
+                                        running server
   console                               interactive prompt for these commands, with history
   daemon [-S] [PROG...]                 run the server in the foreground (alias: server)
   convert FILE...                       print the Ramona configuration equivalent to
@@ -166,11 +171,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runConvert(cargs, os.Environ(), stdout, stderr)
 	}
 	c := &cmdline{stdin: stdin, stdout: stdout, stderr: stderr, debug: *debug, silent: *silent}
-	cfg, err := loadConfig(configFiles(configs, os.Getenv), os.Environ())
+	files, origin := configFiles(configs, os.Getenv)
+	if command == "check" { // reports a broken configuration instead of stopping at it
+		return c.check(files, origin, cargs)
+	}
+	cfg, err := loadConfig(files, os.Environ())
 	if err != nil {
 		c.errorf("the configuration has errors:\n%s", err)
 		return exitUsage
 	}
+	cfg.Origin = origin
 	c.cfg = cfg
 	if command == "console" {
 		return c.console(cargs)
@@ -202,6 +212,8 @@ func (c *cmdline) dispatch(command string, cargs []string) int {
 		return c.reload(cargs)
 	case "notify":
 		return c.notify(cargs)
+	case "check":
+		return c.check(cfg.Files, cfg.Origin, cargs)
 	}
 	for _, t := range cfg.Tools {
 		if t.Name == command {
@@ -311,6 +323,7 @@ func (c *cmdline) daemon(args []string) int {
 	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
 	noStart := fs.Bool("S", false, "start no program")
 	background := fs.Bool("background", false, "")
+	origin := fs.String("origin", "", "") // background: how `ramona start` was given the files
 	names, ok := c.parseFlags(fs, args)
 	if !ok {
 		return exitUsage
@@ -318,7 +331,14 @@ func (c *cmdline) daemon(args []string) int {
 	if c.debug {
 		c.cfg.Server.LogLevel = LevelDebug
 	}
-	return runServer(c.cfg, serverOptions{names: names, noStart: *noStart, background: *background}, c.stdout, c.stderr)
+	if *origin != "" {
+		c.cfg.Origin = *origin
+	}
+	opts := serverOptions{names: names, noStart: *noStart, background: *background}
+	if *background {
+		opts.startPipe = takeStartPipe()
+	}
+	return runServer(c.cfg, opts, c.stdout, c.stderr)
 }
 
 // knownPrograms checks names (and globs, GROUP:NAME) against the
@@ -356,8 +376,7 @@ func (c *cmdline) ensureServer(noStart bool) (*ctlClient, int) {
 }
 
 // startBackgroundServer re-executes this binary as a server in its own
-// session, and waits until it listens (it closes our pipe) or fails (it
-// writes why and exits).
+// session and waits until it listens or fails (background.go).
 func (c *cmdline) startBackgroundServer() int {
 	exe, err := os.Executable()
 	if err != nil {
@@ -368,42 +387,10 @@ func (c *cmdline) startBackgroundServer() int {
 	for _, f := range c.cfg.Files {
 		argv = append(argv, "-c", f)
 	}
-	argv = append(argv, "daemon", "-S", "-background")
-	devnull, err := os.Open(os.DevNull)
-	if err != nil {
-		c.errorf("%v", err)
-		return exitFailed
+	argv = append(argv, "daemon", "-S", "-background", "-origin", c.cfg.Origin)
+	if code := launchBackgroundServer(exe, argv, serverStartTimeout, c.stderr); code != exitOK {
+		return code
 	}
-	defer devnull.Close()
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		c.errorf("%v", err)
-		return exitFailed
-	}
-	proc, err := os.StartProcess(exe, argv, &os.ProcAttr{
-		Dir:   "/",
-		Env:   os.Environ(),
-		Files: []*os.File{devnull, devnull, pw},
-		Sys:   &syscall.SysProcAttr{Setsid: true},
-	})
-	pw.Close()
-	if err != nil {
-		pr.Close()
-		c.errorf("cannot start the server: %v", err)
-		return exitFailed
-	}
-	pr.SetReadDeadline(time.Now().Add(serverStartTimeout))
-	msg, _ := io.ReadAll(io.LimitReader(pr, 64<<10))
-	pr.Close()
-	if len(msg) > 0 {
-		io.WriteString(c.stderr, string(msg))
-		st, err := proc.Wait()
-		if err != nil || st.ExitCode() <= 0 {
-			return exitFailed
-		}
-		return st.ExitCode()
-	}
-	proc.Release()
 	c.say("ramona: server started (%s)", c.cfg.Console.ServerURI)
 	return exitOK
 }

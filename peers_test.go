@@ -40,6 +40,15 @@ func missingPeer(t testing.TB, what, pkg string, err error) {
 	t.Skip(msg)
 }
 
+// needShell is needPeer for /bin/sh and the coreutils a shell command line
+// in a test's configuration uses (sleep, printf): Essential packages on
+// Debian, so only a stripped container lacks them.
+func needShell(t testing.TB) {
+	t.Helper()
+	needPeer(t, "sh", "dash")
+	needPeer(t, "sleep", "coreutils")
+}
+
 // underCI: the CI environment variable is set to anything but "" or "false".
 func underCI() bool {
 	v := os.Getenv("CI")

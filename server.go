@@ -16,13 +16,13 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 )
 
 type serverOptions struct {
 	names      []string // start only these (daemon PROG...)
 	noStart    bool     // -S: start no program
 	background bool     // launched by `ramona start`: log to the log file; fd 2 reports startup
+	startPipe  *os.File // background: where to report that the server listens (background.go)
 }
 
 const prSetChildSubreaper = 36
@@ -37,13 +37,20 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 	log := &serverLog{w: stderr, level: cfg.Server.LogLevel}
 	console := &consoleOutput{out: stdout, err: stderr}
 	var logFile *LogFile
+	var panicLog *os.File // background: fd 2 once the server listens
 	if opts.background {
 		closeInheritedFDs()
 		if cfg.Server.Log != "" {
 			if err := os.MkdirAll(filepath.Dir(cfg.Server.Log), 0o755); err != nil {
-				fmt.Fprintf(stderr, "ramona: cannot create the directory of the server log %s: %v\n", cfg.Server.Log, err)
+				fmt.Fprintf(stderr, "ramona: the server cannot start: cannot create the directory of the server log %s: %v\n", cfg.Server.Log, pathErrText(err))
 				return 1
 			}
+			f, err := openServerStderr(cfg.Server.Log)
+			if err != nil {
+				fmt.Fprintf(stderr, "ramona: the server cannot start: %v\n", err)
+				return 1
+			}
+			panicLog = f
 			logFile = openLogFile(cfg.Server.Log, cfg.Log, func(err error) {
 				fmt.Fprintf(os.Stderr, "ramona: server log %s: %v\n", cfg.Server.Log, err)
 			})
@@ -58,12 +65,14 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 	}
 	fail := func(format string, args ...any) int {
 		msg := fmt.Sprintf(format, args...)
-		log.Errorf("server: %s", msg)
-		if opts.background || log.w != stderr {
-			fmt.Fprintf(stderr, "ramona: %s\n", msg)
+		log.Errorf("server: cannot start: %s", msg)
+		if log.w != stderr { // else that line was it
+			fmt.Fprintf(stderr, "ramona: the server cannot start: %s\n", msg)
 		}
+		panicLog.Close()
 		return 1
 	}
+	logConfigSources(log, cfg)
 	for _, w := range cfg.Warnings {
 		log.Warnf("config: %s", w)
 	}
@@ -126,17 +135,14 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 	for i, u := range cfg.Server.ConsoleURIs {
 		go cs.serve(cs.listeners[i], u.Scheme) // ends when the listener is closed
 	}
-	if opts.background {
-		// Startup went well: close the pipe `ramona start` reads our errors
-		// from. From now on stderr (where a Go panic would go) is the log.
-		stderrTo := os.DevNull
-		if cfg.Server.Log != "" {
-			stderrTo = cfg.Server.Log
+	if opts.startPipe != nil {
+		// Startup went well: from now on stderr (where a Go panic would go)
+		// is the server log, and `ramona start` may return.
+		if err := reportStarted(opts.startPipe, panicLog); err != nil {
+			log.Warnf("server: reporting the start to `ramona start`: %v", err)
 		}
-		if f, err := os.OpenFile(stderrTo, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err == nil {
-			syscall.Dup2(int(f.Fd()), 2)
-			f.Close()
-		}
+	} else if panicLog != nil {
+		panicLog.Close()
 	}
 	s.post(func() { s.initialStart(opts) })
 	<-s.done
@@ -381,6 +387,3 @@ func markInheritedFDsCloseOnExec() {
 		syscall.CloseOnExec(fd)
 	}
 }
-
-// serverStartTimeout bounds how long `ramona start` waits for a new server.
-const serverStartTimeout = 30 * time.Second

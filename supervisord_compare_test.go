@@ -132,6 +132,7 @@ func TestSupervisordAndRamonaRunTheSameConfiguration(t *testing.T) {
 	t.Parallel()
 	supervisord := needPeer(t, "supervisord", "supervisor")
 	supervisorctl := needPeer(t, "supervisorctl", "supervisor")
+	needShell(t) // some programs are sh -c scripts
 	id := newLeftoverCheck(t)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "supervisord.conf")

@@ -18,6 +18,7 @@ import (
 func needSystemdNotify(t *testing.T) {
 	t.Helper()
 	needPeer(t, "systemd-notify", "systemd")
+	needShell(t) // the programs are sh -c scripts around systemd-notify
 }
 
 func TestNotifyReadyFromShellScript(t *testing.T) {

@@ -725,6 +725,7 @@ func TestWebhookRetriesAgainstPython(t *testing.T) {
 }
 
 func TestWebhookEndToEnd(t *testing.T) {
+	needShell(t) // [program:scan] is a sh -c script
 	cert, key, _ := testCertificate(t)
 	hook := startPyWebhook(t, "--cert", cert, "--key", key)
 	const pathSecret, querySecret = "B0000000/XXXXsecretXXXX", "QUERYSECRET42"
