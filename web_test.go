@@ -51,6 +51,10 @@ func webTry(client *http.Client, method, url, body string, headers ...string) (w
 	}
 	for _, h := range headers {
 		k, v, _ := strings.Cut(h, ": ")
+		if k == "Host" { // net/http takes the Host header from here only
+			req.Host = v
+			continue
+		}
 		if k == "Authorization" {
 			user, pass, _ := strings.Cut(v, ":")
 			req.SetBasicAuth(user, pass)
