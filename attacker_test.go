@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -516,6 +517,12 @@ func (r *testRamona) runSpam() {
 	if code, _, _ := r.cli("start", "-i", "spam"); code != 0 {
 		r.t.Fatalf("start spam: exit %d", code)
 	}
+	r.waitSpamDone()
+}
+
+// waitSpamDone waits until the spam program has written everything and exited.
+func (r *testRamona) waitSpamDone() {
+	r.t.Helper()
 	waitFor(r.t, "spam to write everything and exit", 120*time.Second, func() bool {
 		st := r.status()["spam"]
 		return st.Launches == 1 && st.State == "STOPPED"
@@ -523,8 +530,10 @@ func (r *testRamona) runSpam() {
 }
 
 // TestAttackStalledTailFollower: a `tail -f` client that never reads while
-// the program writes 200 MB costs the server a few MB, not the output; it
-// is dropped with a notice. Main kept up to 1024 chunks of up to 256 KiB.
+// the program writes 200 MB costs the server a few MB, not the output; its
+// connection then ends (with the drop notice, or closed by the write
+// deadline when the program took longer than that). Main kept up to 1024
+// chunks of up to 256 KiB, and its connection forever.
 func TestAttackStalledTailFollower(t *testing.T) {
 	r := newTestRamona(t, spamSection(t, 200<<20))
 	r.start()
@@ -539,18 +548,20 @@ func TestAttackStalledTailFollower(t *testing.T) {
 	var last reply
 	for {
 		var rep reply
-		if err := readFrame(conn, &rep, maxReplyFrame); err != nil {
-			t.Fatalf("reading the stalled follower's connection: %v; last frame %+v", err, last)
+		err := readFrame(conn, &rep, maxReplyFrame)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("the stalled follower's connection is still open; last frame %+v", last)
 		}
-		if last = rep; rep.Done {
+		if err != nil {
+			t.Logf("the server closed the stalled follower's connection: %v", err)
 			break
 		}
-	}
-	if !strings.Contains(last.Error, "dropped") {
-		t.Errorf("the stalled follower's last frame: %+v; want a notice that it was dropped", last)
-	}
-	if code, _, _ := r.cli("status", "spam"); code != exitNotAll {
-		t.Errorf("status after the stalled follower: exit %d", code)
+		if last = rep; rep.Done {
+			if !strings.Contains(rep.Error, "dropped") {
+				t.Errorf("the stalled follower's last frame: %+v; want a notice that it was dropped", rep)
+			}
+			break
+		}
 	}
 	r.stopAll()
 }

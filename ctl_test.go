@@ -496,6 +496,138 @@ func TestTailCommandFollowServerStops(t *testing.T) {
 	}
 }
 
+// TestTailFollowSlowClientDropped: a tail -f client that falls more than
+// followerMaxBytes behind is dropped, and when it reads again it gets the
+// output up to then and a notice that says why the stream ended.
+func TestTailFollowSlowClientDropped(t *testing.T) {
+	r := newTestRamona(t, spamSection(t, 32<<20))
+	r.start()
+	conn := r.startFollow("spam")
+	if code, _, _ := r.cli("start", "-i", "spam"); code != 0 {
+		t.Fatalf("start spam: exit %d", code)
+	}
+	waitFor(t, "16 MB in spam's log", 60*time.Second, func() bool {
+		fi, err := os.Stat(filepath.Join(r.dir, "log", "spam.log"))
+		return err == nil && fi.Size() >= 16<<20
+	})
+	conn.SetDeadline(time.Now().Add(60 * time.Second))
+	received := 0
+	for {
+		var rep reply
+		if err := readFrame(conn, &rep, maxReplyFrame); err != nil {
+			t.Fatalf("after %d bytes: %v", received, err)
+		}
+		received += len(rep.Data)
+		if rep.Done {
+			want := fmt.Sprintf("tail -f: dropped: this client fell more than %d MiB behind the output", followerMaxBytes>>20)
+			if rep.Error != want || rep.Exit != 1 {
+				t.Errorf("the last frame: exit %d, %q; want exit 1, %q", rep.Exit, rep.Error, want)
+			}
+			break
+		}
+	}
+	if received >= 16<<20 {
+		t.Errorf("the dropped client received %d bytes; want less than the 16 MB written before it read", received)
+	}
+	r.waitSpamDone()
+	r.stopAll()
+}
+
+// inProcessServer runs a Supervisor and a control server of this test
+// process on a unix socket in a temporary directory, for tests that need
+// shorter deadlines than a real server has; tune sets them. The programs
+// of sections are not started. Its log is returned.
+func inProcessServer(t *testing.T, sections string, tune func(*ctlServer)) (*ctlServer, SocketURI, *syncBuffer) {
+	t.Helper()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "r.conf")
+	if err := os.WriteFile(conf, []byte("[general]\nlogdir=./log\n\n"+sections), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig([]string{conf}, testEnviron)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(cfg.LogDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	logBuf := &syncBuffer{}
+	log := &serverLog{w: logBuf, level: LevelDebug}
+	cs := newCtlServer("test", log)
+	cs.s = newSupervisor(cfg, testEnviron, log, nil, "")
+	tune(cs)
+	u := SocketURI{Scheme: "unix", Path: filepath.Join(dir, "r.sock"), Mode: 0o600}
+	l, err := listenControl(u, cs.streaks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs.listeners = []net.Listener{l}
+	go cs.s.loop()         // ends once quitting is set (there is nothing to stop)
+	go cs.serve(l, "unix") // ends when cs.close closes the listener
+	t.Cleanup(func() {
+		cs.s.post(func() { cs.s.quitting = true })
+		<-cs.s.done
+		cs.close()
+	})
+	return cs, u, logBuf
+}
+
+// openConns is how many connections the control server has open.
+func (cs *ctlServer) openConns() int {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return len(cs.conns)
+}
+
+// TestIdleClientIsClosed: a client that sends no request within the idle
+// limit is disconnected; one that does is answered.
+func TestIdleClientIsClosed(t *testing.T) {
+	cs, u, log := inProcessServer(t, "", func(cs *ctlServer) { cs.idleTimeout = 300 * time.Millisecond })
+	cl, err := dialServer(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.close()
+	if rep, err := cl.call(request{Cmd: "who"}, nil); err != nil || rep.Exit != 0 {
+		t.Fatalf("who: %+v, %v", rep, err)
+	}
+	cl.conn.SetDeadline(time.Now().Add(20 * time.Second))
+	if data, err := readUntilClosed(cl.conn); err != nil || len(data) != 0 {
+		t.Fatalf("an idle client: %v, %q; want the server to close the connection", err, data)
+	}
+	waitFor(t, "the server to forget the idle client", 10*time.Second, func() bool { return cs.openConns() == 0 })
+	if !strings.Contains(log.String(), "sent no request for 300ms, closing") {
+		t.Errorf("the server log does not say why it closed:\n%s", log)
+	}
+}
+
+// TestReplyWriteDeadline: a client that asks for a big tail and does not
+// read it is dropped after the write deadline; its connection does not
+// stay open.
+func TestReplyWriteDeadline(t *testing.T) {
+	cs, u, _ := inProcessServer(t, "[program:big]\ncommand=/bin/true\nautostart=no\n", func(cs *ctlServer) {
+		cs.writeTimeout = 300 * time.Millisecond
+	})
+	content := spamContent(8 << 20)
+	if err := os.WriteFile(filepath.Join(filepath.Dir(u.Path), "log", "big.log"), content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := dialServer(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.close()
+	if err := writeFrame(cl.conn, request{ID: 1, Cmd: "tail", Names: []string{"big"}, N: 1 << 30}, maxRequestFrame); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the server to drop the client that does not read", 20*time.Second, func() bool { return cs.openConns() == 0 })
+	cl.conn.SetDeadline(time.Now().Add(20 * time.Second))
+	data, _ := io.ReadAll(cl.conn)
+	if len(data) >= len(content) {
+		t.Errorf("the dropped client still got %d bytes; want less than the %d of the tail", len(data), len(content))
+	}
+}
+
 func TestReload(t *testing.T) {
 	sleep := helperCommand(t, "sleep", "1h")
 	r := newTestRamona(t, progSection("keep", sleep)+progSection("change", sleep)+progSection("drop", sleep))
