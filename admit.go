@@ -97,11 +97,12 @@ func hostOf(a net.Addr) string {
 // error once the listener is closed.
 type admitListener struct {
 	net.Listener
-	name     string                    // the listen URI, for messages
-	refuse   func(net.Conn, string)    // writes a short refusal; nil: just close
-	streaks  *logStreaks               // shared by the listeners of one server
-	sleep    func(time.Duration) error // pauses after an accept error; an error ends Accept (tests)
-	identify func(net.Conn) peerIdentity
+	name      string                    // the listen URI, for messages
+	logPrefix string                    // who speaks in the log: "server", or the web frontend's name
+	refuse    func(net.Conn, string)    // writes a short refusal; nil: just close
+	streaks   *logStreaks               // shared by the listeners of one server
+	sleep     func(time.Duration) error // pauses after an accept error; an error ends Accept (tests)
+	identify  func(net.Conn) peerIdentity
 
 	mu        sync.Mutex // guards the counts
 	perPeer   map[string]int
@@ -109,7 +110,7 @@ type admitListener struct {
 }
 
 func newAdmitListener(l net.Listener, name string, streaks *logStreaks, refuse func(net.Conn, string)) *admitListener {
-	return &admitListener{Listener: l, name: name, refuse: refuse, streaks: streaks, perPeer: map[string]int{},
+	return &admitListener{Listener: l, name: name, logPrefix: "server", refuse: refuse, streaks: streaks, perPeer: map[string]int{},
 		sleep: func(d time.Duration) error { time.Sleep(d); return nil }, identify: identifyPeer}
 }
 
@@ -125,7 +126,7 @@ func (l *admitListener) Accept() (net.Conn, error) {
 			// EMFILE, ENFILE, ENOBUFS, ENOMEM, ECONNABORTED ...: the listener
 			// itself is fine; wait a little and take the next one.
 			backoff = min(max(2*backoff, acceptBackoffMin), acceptBackoffMax)
-			l.streaks.event("accept "+l.name, LevelError, fmt.Sprintf("server: accept on %s: %v; retrying", l.name, acceptErrorText(err)))
+			l.streaks.event("accept "+l.name, LevelError, fmt.Sprintf("%s: accept on %s: %v; retrying", l.logPrefix, l.name, acceptErrorText(err)))
 			if err := l.sleep(backoff); err != nil {
 				return nil, err
 			}
@@ -134,7 +135,7 @@ func (l *admitListener) Accept() (net.Conn, error) {
 		backoff = 0
 		peer := l.identify(conn)
 		if why := l.admit(peer); why != "" {
-			l.streaks.event("limit "+l.name+" "+peer.key, LevelWarning, fmt.Sprintf("server: refused a connection on %s from %s: %s", l.name, peer.desc(), why))
+			l.streaks.event("limit "+l.name+" "+peer.key, LevelWarning, fmt.Sprintf("%s: refused a connection on %s from %s: %s", l.logPrefix, l.name, peer.desc(), why))
 			if l.refuse != nil {
 				drainReadable(conn)
 				conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))

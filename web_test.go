@@ -124,18 +124,20 @@ starttimeout=0.2
 		}
 	}
 
-	// State changes: POST only, same origin only.
+	// State changes: POST only, and never cross-origin from a browser.
 	if resp := webDo(t, nil, "GET", base+"/api/stop?name=one", ""); resp.code != 405 {
 		t.Errorf("GET /api/stop: %d, want 405", resp.code)
 	}
-	if resp := webDo(t, nil, "POST", base+"/api/stop", "name=one"); resp.code != 403 {
-		t.Errorf("POST /api/stop without Origin: %d, want 403", resp.code)
-	}
-	if resp := webDo(t, nil, "POST", base+"/api/stop", "name=one", "Origin: http://evil.example"); resp.code != 403 {
-		t.Errorf("POST /api/stop from another origin: %d, want 403", resp.code)
-	}
-	if resp := webDo(t, nil, "POST", base+"/api/stop", "name=one", "Referer: http://evil.example/x"); resp.code != 403 {
-		t.Errorf("POST /api/stop with a foreign Referer: %d, want 403", resp.code)
+	for _, headers := range [][]string{
+		{"Origin: http://evil.example"},
+		{"Origin: http://evil.example", "Sec-Fetch-Site: cross-site"},
+		{"Sec-Fetch-Site: cross-site"},
+		{"Sec-Fetch-Site: same-site"},
+		{"Origin: " + fmt.Sprintf("http://127.0.0.1:%d", port+1)},
+	} {
+		if resp := webDo(t, nil, "POST", base+"/api/stop", "name=one", headers...); resp.code != 403 {
+			t.Errorf("POST /api/stop with %q: %d, want 403", headers, resp.code)
+		}
 	}
 	if st := r.status()["one"]; st.State != "RUNNING" {
 		t.Fatalf("one is %s after refused requests, want RUNNING", st.State)
@@ -438,6 +440,9 @@ autostart=no
 	}
 	r.stopAll()
 	waitHealthz(t, base, 503)
+	if resp := webDo(t, nil, "GET", base+"/healthz", ""); resp.body != "unavailable\n" {
+		t.Errorf("/healthz without a server: %q; want only unavailable (the reason is in the frontend's log)", resp.body)
+	}
 	resp := webDo(t, nil, "GET", base+"/metrics", "")
 	if resp.code != 200 || !strings.Contains(resp.body, "\nramona_server_up 0\n") {
 		t.Errorf("/metrics without a server: %d %q", resp.code, resp.body)
