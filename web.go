@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"os"
@@ -132,7 +131,6 @@ func runWebFrontend(cfg *Config, args []string, stderr io.Writer) int {
 		ReadTimeout:       30 * time.Second, // a request's body too; follow streams lift it
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          log.New(io.Discard, "", 0), // TLS probes and bad requests: nothing the operator must see
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			wp := webPeer{peer: peerIdentity{uid: -1, err: errors.New("not an admitted connection")}, tcp: true}
 			if ac, ok := c.(*admittedConn); ok {
