@@ -92,7 +92,12 @@ func newThrowawayUser(t *testing.T) localUser {
 // command is the test binary as helper name, run as u with RAMONA_TEST_ID=id,
 // in its own process group, with no supplementary groups.
 func (u localUser) command(id, helper string, args ...string) *exec.Cmd {
-	cmd := exec.Command(u.bin, append([]string{"ramona-test-helper", helper}, args...)...)
+	return u.exec(id, append([]string{"ramona-test-helper", helper}, args...)...)
+}
+
+// exec is the test binary with args, run as command says.
+func (u localUser) exec(id string, args ...string) *exec.Cmd {
+	cmd := exec.Command(u.bin, args...)
 	cmd.Env = append(os.Environ(), "RAMONA_TEST_ID="+id)
 	cmd.Dir = filepath.Dir(u.bin)
 	cmd.SysProcAttr = &syscall.SysProcAttr{
@@ -112,6 +117,27 @@ func (u localUser) run(t *testing.T, id, helper string, args ...string) string {
 		t.Fatalf("%s as %s: %v", helper, u.name, err)
 	}
 	return string(out)
+}
+
+// ramona runs the command line as u against r's configuration (r's
+// directory becomes readable for it) and returns its exit code and output.
+func (u localUser) ramona(t *testing.T, r *testRamona, args ...string) (int, string) {
+	t.Helper()
+	for _, d := range []string{filepath.Dir(r.dir), r.dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := u.exec(r.id, append([]string{"ramona-test-main", "-c", r.conf}, args...)...)
+	cmd.Dir = r.dir
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("ramona %s as %s: %v", strings.Join(args, " "), u.name, err)
+	}
+	code := cmd.ProcessState.ExitCode()
+	t.Logf("ramona %s as uid %d: exit %d\n%s", strings.Join(args, " "), u.uid, code, out)
+	return code, string(out)
 }
 
 // attackerProc is a helper running as the throwaway user until its stdin closes.

@@ -14,7 +14,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -216,43 +215,18 @@ func TestSocketPathIsRegularFile(t *testing.T) {
 // TestPeerCheck: with a socket everyone may open, a client of another uid
 // is refused, and told so.
 func TestPeerCheck(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run a client as another uid")
-	}
-	const nobody = 65534
-	r := newTestRamona(t, progSection("one", helperCommand(t, "sleep", "1h")))
+	u := newThrowawayUser(t)
+	r := newTestRamona(t, "")
 	r.writeWithURI("unix://r.sock?mode=0666", progSection("one", helperCommand(t, "sleep", "1h")))
-	// The client (a copy of this binary as ramona) must reach the socket
-	// and read the configuration.
-	for _, d := range []string{filepath.Dir(r.dir), r.dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exe := filepath.Join(r.dir, "ramona-copy")
-	copyFile(t, testBinary(t), exe, 0o755)
 	r.start()
 	r.waitState("one", "RUNNING", 10*time.Second)
-
-	var out bytes.Buffer
-	cmd := exec.Command(exe, "ramona-test-main", "-c", r.conf, "status")
-	cmd.Env = append(os.Environ(), "RAMONA_TEST_ID="+r.id)
-	cmd.Dir = r.dir
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		t.Fatalf("run as uid %d: %v", nobody, err)
-	}
-	code := cmd.ProcessState.ExitCode()
-	t.Logf("status as uid %d: exit %d\n%s", nobody, code, &out)
-	if code != exitNoServer || !strings.Contains(out.String(), fmt.Sprintf("uid %d", nobody)) || !strings.Contains(out.String(), "refused") {
+	code, out := u.ramona(t, r, "status")
+	if code != exitNoServer || !strings.Contains(out, fmt.Sprintf("uid %d", u.uid)) || !strings.Contains(out, "refused") {
 		t.Errorf("status as uid %d: exit %d, output %q; want exit %d and a message that the server refused uid %d",
-			nobody, code, &out, exitNoServer, nobody)
+			u.uid, code, out, exitNoServer, u.uid)
 	}
-	if log := r.serverLog(); !strings.Contains(log, "refused") || !strings.Contains(log, fmt.Sprintf("uid %d", nobody)) {
-		t.Errorf("server log has no refusal of uid %d:\n%s", nobody, log)
+	if log := r.serverLog(); !strings.Contains(log, "refused") || !strings.Contains(log, fmt.Sprintf("uid %d", u.uid)) {
+		t.Errorf("server log has no refusal of uid %d:\n%s", u.uid, log)
 	}
 	if code, _, _ := r.cli("status"); code != 0 {
 		t.Errorf("status as root after the refusal: exit %d, want 0", code)
