@@ -710,7 +710,8 @@ func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 			return false
 		}
 	}
-	err := sendData(conn, req.ID, text)
+	buf := make([]byte, tailFrameBytes) // one for the whole session
+	err := sendData(conn, req.ID, text, buf)
 	text.Close()
 	if err != nil {
 		return false
@@ -730,7 +731,7 @@ func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 		case <-follower.Ready():
 			chunks, open := follower.Take()
 			for _, chunk := range chunks {
-				if err := sendData(conn, req.ID, bytes.NewReader(chunk)); err != nil {
+				if err := sendData(conn, req.ID, bytes.NewReader(chunk), buf); err != nil {
 					return false
 				}
 			}
@@ -768,12 +769,11 @@ func utf8Cut(b []byte) int {
 	return len(b) // not UTF-8 there: any cut will do
 }
 
-// sendData sends what r holds as Data frames of at most tailFrameBytes, each
+// sendData sends what r holds as Data frames of at most len(buf) bytes, each
 // cut after a newline where the piece has one, else before a UTF-8
 // sequence, so that no character is split between two frames (a frame's
 // data is a JSON string).
-func sendData(w io.Writer, id int64, r io.Reader) error {
-	buf := make([]byte, tailFrameBytes)
+func sendData(w io.Writer, id int64, r io.Reader, buf []byte) error {
 	fill := 0
 	for {
 		n, err := io.ReadFull(r, buf[fill:])

@@ -717,3 +717,52 @@ func TestReloadDuringShutdown(t *testing.T) {
 		t.Errorf("server: exit %d, %v; want it to exit 0 once slow is gone", code, err)
 	}
 }
+
+// TestSendData: output goes out in frames of at most the buffer's size, cut
+// after a newline or else between UTF-8 sequences, so that every frame's
+// text is valid and the frames add up to the input.
+func TestSendData(t *testing.T) {
+	inputs := []string{
+		"", "a", "abc\ndef\nghijklmnopqrstuvwxyz\n", "no newline at all in this one",
+		strings.Repeat("é", 20), strings.Repeat("日本語", 9), strings.Repeat("🙂x", 11),
+		"line\n" + strings.Repeat("ü", 13) + "\nend", strings.Repeat("\n", 30),
+	}
+	for _, in := range inputs {
+		for _, size := range []int{4, 5, 7, 16, 1024} {
+			var wire bytes.Buffer
+			if err := sendData(&wire, 9, strings.NewReader(in), make([]byte, size)); err != nil {
+				t.Fatal(err)
+			}
+			var got strings.Builder
+			for wire.Len() > 0 {
+				var r reply
+				if err := readFrame(&wire, &r, maxReplyFrame); err != nil {
+					t.Fatal(err)
+				}
+				if r.ID != 9 || len(r.Data) == 0 || len(r.Data) > size || r.Data != strings.ToValidUTF8(r.Data, "?") {
+					t.Fatalf("%q in frames of %d: frame %+v", in, size, r)
+				}
+				got.WriteString(r.Data)
+			}
+			if got.String() != in {
+				t.Errorf("%q in frames of %d: the frames add up to %q", in, size, got.String())
+			}
+		}
+	}
+	// Bytes that are not UTF-8 still all go out (as JSON can carry them).
+	var wire bytes.Buffer
+	if err := sendData(&wire, 1, bytes.NewReader(bytes.Repeat([]byte{0xff, 0xfe, 'a'}, 10)), make([]byte, 4)); err != nil {
+		t.Fatal(err)
+	}
+	frames := 0
+	for wire.Len() > 0 {
+		var r reply
+		if err := readFrame(&wire, &r, maxReplyFrame); err != nil {
+			t.Fatal(err)
+		}
+		frames++
+	}
+	if frames < 8 {
+		t.Errorf("30 bytes that are not UTF-8 in frames of 4: %d frames", frames)
+	}
+}
