@@ -6,6 +6,7 @@ package main
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"strconv"
@@ -237,5 +238,49 @@ func TestLookupTCPSocketGone(t *testing.T) {
 	_, err := lookupTCPSocket(&net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 1}, &net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 2})
 	if !errors.Is(err, errNoSuchSocket) {
 		t.Errorf("lookup of a 4-tuple nobody uses: %v; want errNoSuchSocket", err)
+	}
+}
+
+// BenchmarkLoopbackPeerUID: one lookup of a peer's owner, with few and with
+// thousands of other TCP sockets open: the cost does not grow with them
+// (main read and split all of /proc/net/tcp{,6} per connection).
+func BenchmarkLoopbackPeerUID(b *testing.B) {
+	for _, others := range []int{10, 3000} {
+		b.Run(fmt.Sprintf("sockets=%d", 2*others), func(b *testing.B) {
+			l, err := net.Listen("tcp4", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.Close()
+			accepted := make(chan net.Conn, others+1)
+			go func() { // ends when l is closed
+				for {
+					c, err := l.Accept()
+					if err != nil {
+						return
+					}
+					accepted <- c
+				}
+			}()
+			var conns []net.Conn
+			defer func() {
+				for _, c := range conns {
+					c.Close()
+				}
+			}()
+			for range others + 1 {
+				c, err := net.Dial("tcp4", l.Addr().String())
+				if err != nil {
+					b.Fatal(err)
+				}
+				conns = append(conns, c, <-accepted)
+			}
+			conn := conns[len(conns)-1].(*net.TCPConn)
+			for b.Loop() {
+				if _, err := loopbackPeerUID(conn); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
