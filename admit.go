@@ -24,8 +24,8 @@ const (
 	// maxConnsPerPeer bounds the connections of one uid (or, for a peer
 	// whose uid cannot be known, one remote address).
 	maxConnsPerPeer = 64
-	// acceptBackoffMax is the longest pause after failed accepts; the pause
-	// starts at acceptBackoffMin and doubles while accept keeps failing.
+	// After a failed accept the listener pauses acceptBackoffMin, doubling
+	// up to acceptBackoffMax while accept keeps failing.
 	acceptBackoffMin = 5 * time.Millisecond
 	acceptBackoffMax = time.Second
 	// streakWindow is how long a streak of refusals or errors is summed up

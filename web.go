@@ -244,15 +244,16 @@ func (w *webUI) statusList() ([]programStatus, error) {
 }
 
 // ServeHTTP is the frontend's router: headers, the Host, /healthz, who may
-// ask (password or uid), then the pages and the API.
+// ask (password or uid), then the pages and the API. Every write of the
+// answer gets a deadline (timedWriter).
 func (w *webUI) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	rw = timedWriter{ResponseWriter: rw, rc: http.NewResponseController(rw), timeout: webWriteTimeout}
 	h := rw.Header()
 	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
-	http.NewResponseController(rw).SetWriteDeadline(time.Now().Add(webWriteTimeout))
 	w.logf(LevelDebug, "%s: %s %s from %s", w.pc.Name, r.Method, r.URL.Path, r.RemoteAddr)
 	if !w.hostServed(r) {
 		w.streaks.event("host", LevelWarning, fmt.Sprintf("%s: refused %s %s from %s: Host %q is not a name this frontend serves", w.pc.Name, r.Method, r.URL.Path, r.RemoteAddr, r.Host))
@@ -306,6 +307,28 @@ func (w *webUI) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// timedWriter gives each write of an answer a deadline of timeout from
+// then: a client that stops reading is dropped, and a handler that waits
+// long for the server (a start) still has the whole time to answer.
+type timedWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (t timedWriter) WriteHeader(code int) {
+	t.rc.SetWriteDeadline(time.Now().Add(t.timeout))
+	t.ResponseWriter.WriteHeader(code)
+}
+
+func (t timedWriter) Write(p []byte) (int, error) {
+	t.rc.SetWriteDeadline(time.Now().Add(t.timeout))
+	return t.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (t timedWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+
 // hostServed: the request's Host is a name this frontend serves: a loopback
 // name or address, a host of its listen addresses, a hostname= value, or
 // the IP address the request came in on. Anything else may be a name an
@@ -356,7 +379,7 @@ func (w *webUI) sameUser(r *http.Request) error {
 	default:
 		return nil
 	}
-	w.streaks.event("uid "+wp.peer.key, LevelWarning, fmt.Sprintf("%s: refused %s %s from %s: %v", w.pc.Name, r.Method, r.URL.Path, wp.peer.desc(), err))
+	w.streaks.event("same-uid "+wp.peer.key, LevelWarning, fmt.Sprintf("%s: refused %s %s from %s: %v", w.pc.Name, r.Method, r.URL.Path, wp.peer.desc(), err))
 	return err
 }
 
@@ -590,7 +613,6 @@ func (w *webUI) apiTail(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, err.Error(), http.StatusBadRequest)
 		return
 	}
-	rc := http.NewResponseController(rw)
 	started := false
 	rep, err := w.call(req, func(rp reply) {
 		if rp.Progress != "" && !started {
@@ -604,7 +626,6 @@ func (w *webUI) apiTail(rw http.ResponseWriter, r *http.Request) {
 			rw.WriteHeader(http.StatusOK)
 			started = true
 		}
-		rc.SetWriteDeadline(time.Now().Add(webWriteTimeout))
 		io.WriteString(rw, rp.Data)
 	}, webCallTimeout)
 	switch {
@@ -640,17 +661,25 @@ func (w *webUI) apiFollow(rw http.ResponseWriter, r *http.Request) {
 		cl.close()
 	}()
 	rc := http.NewResponseController(rw)
-	rc.SetReadDeadline(time.Time{}) // the stream outlives the server's ReadTimeout
 	rw.Header().Set("Content-Type", "text/event-stream")
 	rw.WriteHeader(http.StatusOK)
+	failed := false
 	send := func(event string, v string) {
-		data, _ := json.Marshal(v)
-		rc.SetWriteDeadline(time.Now().Add(webWriteTimeout))
-		if event != "" {
-			fmt.Fprintf(rw, "event: %s\n", event)
+		if failed {
+			return
 		}
-		fmt.Fprintf(rw, "data: %s\n\n", data)
-		if err := rc.Flush(); err != nil {
+		data, _ := json.Marshal(v)
+		var b strings.Builder
+		if event != "" {
+			fmt.Fprintf(&b, "event: %s\n", event)
+		}
+		fmt.Fprintf(&b, "data: %s\n\n", data)
+		_, werr := io.WriteString(rw, b.String())
+		if werr == nil {
+			werr = rc.Flush()
+		}
+		if werr != nil {
+			failed = true
 			cl.close() // ends call: the browser does not read
 		}
 	}

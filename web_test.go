@@ -9,10 +9,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -471,5 +473,47 @@ func TestWebFrontendUsage(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, stderr, exitUsage, c.want)
 		}
+	}
+}
+
+// TestTimedWriter: each write of an answer has its own deadline: a handler
+// that answers after longer than the deadline is still heard, and writes to
+// a client that does not read fail after about the deadline.
+func TestTimedWriter(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	writeErr := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		tw := timedWriter{ResponseWriter: rw, rc: http.NewResponseController(rw), timeout: timeout}
+		if r.URL.Path == "/late" {
+			time.Sleep(3 * timeout) // a start that waits for its program
+			io.WriteString(tw, "late answer")
+			return
+		}
+		chunk := strings.Repeat("x", 64<<10)
+		for { // to a client that never reads: the socket buffers fill up
+			if _, err := io.WriteString(tw, chunk); err != nil {
+				writeErr <- err
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	resp := webDo(t, nil, "GET", srv.URL+"/late", "")
+	if resp.code != 200 || resp.body != "late answer" {
+		t.Errorf("an answer written after %v: %d %q", 3*timeout, resp.code, resp.body)
+	}
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET /flood HTTP/1.1\r\nHost: x\r\n\r\n")
+	select {
+	case err := <-writeErr:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("writing to a client that does not read: %v; want the deadline", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("writing to a client that does not read did not fail")
 	}
 }
