@@ -85,8 +85,8 @@ const helperLongSleep = time.Hour
 //	                  FILE and exits 0
 //	ctl-burst ADDR N PROG  N tcp connections to ADDR, each sending hello and `stop PROG` at
 //	                  once and closing unread; stdout "burst: N sent\n" (attacker_test.go)
-//	ctl-flood ADDR N  N tcp connections to ADDR, each sending hello; stdout "flood: N open,
-//	                  M failed\n"; holds them until stdin ends
+//	ctl-flood ADDR N [silent]  N tcp connections to ADDR, each sending hello (none when
+//	                  silent); stdout "flood: N open, M failed\n"; holds them until stdin ends
 //	http-req METHOD URL [HEADER...]  one HTTP request ("Key: value" headers; a POST sends
 //	                  name=one); stdout "HTTP CODE\n" and the body
 //
@@ -337,10 +337,14 @@ func runTestHelper(name string, args []string) int {
 
 	case "ctl-flood":
 		n := a.int(1)
-		if !a.ok(2, 2) {
+		silent := len(a.args) == 3 && a.args[2] == "silent"
+		if len(a.args) == 3 && !silent {
+			a.fail(fmt.Errorf("unknown argument %q", a.args[2]))
+		}
+		if !a.ok(2, 3) {
 			return helperUsage
 		}
-		return ctlFlood(a.args[0], n)
+		return ctlFlood(a.args[0], n, silent)
 
 	case "http-req":
 		if !a.ok(2, 100) {
