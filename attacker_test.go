@@ -20,7 +20,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -33,49 +32,21 @@ type localUser struct {
 	bin      string // a copy of the test binary that this user may run
 }
 
-var throwawayUsers atomic.Int64
-
-// newThrowawayUser creates a system user with its own group, no home and no
-// shell, and a copy of the test binary it may execute; both are removed at
-// the end of the test (after the test's processes, whose cleanups run first
-// when they are registered later). Without root the test is skipped.
+// newThrowawayUser creates a user that owns nothing of the server's
+// (newUnprivilegedUser) and a copy of the test binary it may execute; both
+// are removed at the end of the test (after the test's processes, whose
+// cleanups run first when they are registered later). Without root the test
+// is skipped.
 func newThrowawayUser(t *testing.T) localUser {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the test creates a throwaway user with useradd and attacks as that user")
 	}
-	useradd := needPeer(t, "useradd", "passwd")
-	userdel := needPeer(t, "userdel", "passwd")
-	name := fmt.Sprintf("rmn%d-%d", os.Getpid(), throwawayUsers.Add(1))
-	// useradd fails while another process holds the lock of /etc/passwd
-	// (other tests on this machine add users too): try again.
-	var out []byte
-	var err error
-	for try := 0; try < 50; try++ {
-		out, err = exec.Command(useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", name).CombinedOutput()
-		if err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("useradd %s: %v\n%s", name, err, out)
-	}
-	t.Cleanup(func() {
-		for try := 0; try < 50; try++ {
-			if out, err = exec.Command(userdel, name).CombinedOutput(); err == nil {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Errorf("userdel %s: %v\n%s", name, err, out)
-	})
-	u, err := user.Lookup(name)
+	uid, gid := newUnprivilegedUser(t, "rmn")
+	u, err := user.LookupId(strconv.Itoa(int(uid)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
 	dir, err := os.MkdirTemp("", "ramona-attacker-")
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +57,7 @@ func newThrowawayUser(t *testing.T) localUser {
 	}
 	bin := filepath.Join(dir, "ramona.test")
 	copyFile(t, testBinary(t), bin, 0o755)
-	return localUser{name: name, uid: uid, gid: gid, bin: bin}
+	return localUser{name: u.Username, uid: int(uid), gid: int(gid), bin: bin}
 }
 
 // command is the test binary as helper name, run as u with RAMONA_TEST_ID=id,
