@@ -255,10 +255,11 @@ type ProgramConfig struct {
 	LogBanners     bool
 
 	// The web frontend's own keys (command=<httpfend>).
-	Listen   []SocketURI
-	Username string
-	Password Secret
-	LogLevel LogLevel
+	Listen    []SocketURI
+	Hostnames []string // lower case, without a final dot: the Host names it answers besides loopback and listen
+	Username  string
+	Password  Secret
+	LogLevel  LogLevel
 }
 
 // ToolConfig is one [tool:NAME] section.
@@ -720,7 +721,17 @@ var programKeys = append(instanceKeys[:len(instanceKeys):len(instanceKeys)], []k
 		if p.HTTPFrontend && (p.Username == "") != (v == "") {
 			return errors.New("username and password go together; set both or neither")
 		}
-		return nil
+		if !p.HTTPFrontend {
+			return nil
+		}
+		return checkPasswordHash(v)
+	}},
+	{"hostname", "", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
+		if !p.HTTPFrontend {
+			return nil
+		}
+		p.Hostnames, err = parseHostnames(v)
+		return err
 	}},
 	// listen after username and password: a listen address reachable from
 	// elsewhere needs them.
@@ -745,7 +756,7 @@ var programKeys = append(instanceKeys[:len(instanceKeys):len(instanceKeys)], []k
 }...)
 
 // frontendOnlyKeys are program keys that mean something only with <httpfend>.
-var frontendOnlyKeys = map[string]bool{"listen": true, "username": true, "password": true, "loglevel": true}
+var frontendOnlyKeys = map[string]bool{"listen": true, "hostname": true, "username": true, "password": true, "loglevel": true}
 
 var toolKeys = []keySpec[*ToolConfig]{
 	{"command", "", func(r *sectionReader, t *ToolConfig, v string) error {

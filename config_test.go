@@ -339,6 +339,16 @@ var configErrorCases = []errCase{
 		want: "$DIR/app.conf:3: [program:web] listen: tcp://0.0.0.0:8080 is not a loopback address: the web frontend there needs username= and password="},
 	{name: "httpfend listen on every address without username", prog: "web", conf: "[program:web]\ncommand=<httpfend>\nlisten=tcp://:8080\n",
 		want: "$DIR/app.conf:3: [program:web] listen: tcp://:8080 is not a loopback address: the web frontend there needs username= and password="},
+	{name: "httpfend {SHA256} password not hex", prog: "web", conf: "[program:web]\ncommand=<httpfend>\nusername=admin\npassword={SHA256}not-hex\n",
+		want: "$DIR/app.conf:4: [program:web] password: a {SHA256} password is 64 hexadecimal digits (printf %s PASSWORD | sha256sum), and this one is not (the value is not shown)"},
+	{name: "httpfend {SHA256} password too short", prog: "web", conf: "[program:web]\ncommand=<httpfend>\nusername=admin\npassword={SHA256}abcdef\n",
+		want: "$DIR/app.conf:4: [program:web] password: a {SHA256} password is 64 hexadecimal digits (printf %s PASSWORD | sha256sum), and this one is not (the value is not shown)"},
+	{name: "httpfend {SHA} password", prog: "web", conf: "[program:web]\ncommand=<httpfend>\nusername=admin\npassword={SHA}2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b\n",
+		want: "$DIR/app.conf:4: [program:web] password: a {SHA} password is 40 hexadecimal digits (printf %s PASSWORD | sha1sum), and this one is not (the value is not shown)"},
+	{name: "httpfend hostname with a port", prog: "web", conf: "[program:web]\ncommand=<httpfend>\nhostname=ramona.example, ops.example:5588\n",
+		want: "$DIR/app.conf:3: [program:web] hostname: \"ops.example:5588\" is not a host name; write names or IP addresses without scheme or port, comma-separated, e.g. hostname=ramona.example.com, 192.0.2.7"},
+	{name: "httpfend hostname URL", prog: "web", conf: "[program:web]\ncommand=<httpfend>\nhostname=https://ramona.example/\n",
+		want: "$DIR/app.conf:3: [program:web] hostname: \"https://ramona.example/\" is not a host name; write names or IP addresses without scheme or port, comma-separated, e.g. hostname=ramona.example.com, 192.0.2.7"},
 	{name: "program loglevel", prog: "web", conf: "[program:web]\ncommand=<httpfend>\nloglevel=chatty\n",
 		want: "$DIR/app.conf:3: [program:web] loglevel: \"chatty\" is not a log level; use DEBUG, INFO, WARNING, ERROR or CRITICAL"},
 	{name: "several errors in one program", prog: "a", conf: "[program:a]\nstarttimeout=x\nautostart=x\n",
@@ -907,11 +917,12 @@ var configValueCases = []valueCase{
 		},
 		want: "daily:boss@example.com daily:boss@example.com <none> now"},
 	{name: "httpfend keys",
-		conf: "[program:web]\ncommand=<httpfend>\nlisten=tcp://localhost:4455, tcp://[::1]:5588\nusername=admin\npassword={SHA}abc\nloglevel=debug\n",
+		conf: "[program:web]\ncommand=<httpfend>\nlisten=tcp://localhost:4455, tcp://[::1]:5588\nusername=admin\npassword={SHA}E5E9FA1BA31ECD1AE84F75CAAA474F3A663F05F4\nloglevel=debug\n" +
+			"hostname=Ramona.Example., [2001:db8::7], ,192.0.2.7\n",
 		get: prog("web", func(p *ProgramConfig) any {
-			return fmt.Sprintf("%v %v %s %v %s %v", p.HTTPFrontend, p.Listen, p.Username, p.Password, string(p.Password), p.LogLevel)
+			return fmt.Sprintf("%v %v %s %v %s %v %q", p.HTTPFrontend, p.Listen, p.Username, p.Password, string(p.Password), p.LogLevel, p.Hostnames)
 		}),
-		want: "true [tcp://localhost:4455 tcp://[::1]:5588] admin *** {SHA}abc DEBUG"},
+		want: `true [tcp://localhost:4455 tcp://[::1]:5588] admin *** {SHA}E5E9FA1BA31ECD1AE84F75CAAA474F3A663F05F4 DEBUG ["ramona.example" "2001:db8::7" "192.0.2.7"]`},
 	{name: "httpfend keys on another program are warnings",
 		conf: "[program:a]\ncommand=x\nlisten=tcp://localhost:1\n",
 		get:  warnings, want: "$DIR/app.conf:3: [program:a] listen: only used with command=<httpfend>, ignored"},

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -842,4 +843,44 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// checkPasswordHash checks a web password written as a digest: {SHA} needs
+// 40 hexadecimal digits, {SHA256} 64. A plain password is anything. The
+// message never shows the value.
+func checkPasswordHash(v string) error {
+	for _, h := range []struct {
+		prefix, tool string
+		digits       int
+	}{{"{SHA256}", "sha256sum", 64}, {"{SHA}", "sha1sum", 40}} {
+		digest, ok := strings.CutPrefix(v, h.prefix)
+		if !ok {
+			continue
+		}
+		if _, err := hex.DecodeString(digest); err != nil || len(digest) != h.digits {
+			return fmt.Errorf("a %s password is %d hexadecimal digits (printf %%s PASSWORD | %s), and this one is not (the value is not shown)",
+				h.prefix, h.digits, h.tool)
+		}
+		return nil
+	}
+	return nil
+}
+
+// parseHostnames reads hostname=: comma-separated host names or IP
+// addresses, without scheme or port; they are kept in lower case without a
+// final dot, as Host headers are compared.
+func parseHostnames(v string) ([]string, error) {
+	var names []string
+	for _, h := range strings.Split(v, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		name := strings.TrimSuffix(strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")), ".")
+		if net.ParseIP(name) == nil && (name == "" || strings.ContainsAny(name, "/:@?#[] \t")) {
+			return nil, fmt.Errorf("%q is not a host name; write names or IP addresses without scheme or port, comma-separated, e.g. hostname=ramona.example.com, 192.0.2.7", h)
+		}
+		names = append(names, name)
+	}
+	return names, nil
 }

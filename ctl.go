@@ -1,46 +1,78 @@
 // Both ends of the control channel: the server's listeners (unix sockets
-// with a mode and a peer uid check, stale-socket recovery, loopback tcp),
-// one goroutine per connection that reads requests and writes replies, the
-// request handlers that run on the supervisor's loop, and the client the
-// command line uses. Frames and the handshake are in ctlwire.go.
+// with a mode, stale-socket recovery, loopback tcp, tls; admission and the
+// peer's identity in admit.go), one goroutine per connection that checks the
+// peer, reads requests and writes replies under deadlines, the request
+// handlers that run on the supervisor's loop, and the client the command
+// line uses. Frames and the handshake are in ctlwire.go.
 package main
 
 import (
+	"bytes"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"reflect"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 const (
 	handshakeTimeout = 10 * time.Second
 	dialTimeout      = 5 * time.Second
 	sinkMaxItems     = 10000 // progress lines kept for a client that does not read
+	// refusalTimeout is how long a refused peer's hello is awaited, so that
+	// the refusal reaches it (closing with its hello unread would reset).
+	refusalTimeout = time.Second
+	// replyWriteTimeout bounds every write to a client: one that does not
+	// read its replies or its tail -f stream is dropped.
+	replyWriteTimeout = 30 * time.Second
+	// idleTimeout bounds the wait for a client's next request.
+	idleTimeout = 5 * time.Minute
+	// tailFrameBytes is the most output one tail frame carries.
+	tailFrameBytes = 64 << 10
 )
 
-// listenControl opens one control listener.
-func listenControl(u SocketURI) (net.Listener, error) {
+// listenControl opens one control listener; its connections are admitted
+// (identified, counted, refused beyond the limits) by an admitListener.
+func listenControl(u SocketURI, streaks *logStreaks) (net.Listener, error) {
+	var l net.Listener
+	var err error
 	switch u.Scheme {
 	case "unix":
-		return listenUnix(u)
+		l, err = listenUnix(u)
 	case "tcp":
-		return net.Listen("tcp", u.Addr)
+		l, err = net.Listen("tcp", u.Addr)
 	case "tls":
-		cfg, err := serverTLSConfig(u)
-		if err != nil {
+		cfg, cerr := serverTLSConfig(u)
+		if cerr != nil {
+			return nil, cerr
+		}
+		if l, err = net.Listen("tcp", u.Addr); err != nil {
 			return nil, err
 		}
-		return tls.Listen("tcp", u.Addr, cfg)
+		// Below TLS a refusal can only close: the client expects a handshake.
+		return tls.NewListener(newAdmitListener(l, u.String(), streaks, nil), cfg), nil
+	default:
+		return nil, fmt.Errorf("%s: unknown scheme", u)
 	}
-	return nil, fmt.Errorf("%s: unknown scheme", u)
+	if err != nil {
+		return nil, err
+	}
+	return newAdmitListener(l, u.String(), streaks, refuseWithHello), nil
+}
+
+// refuseWithHello tells a client why it is refused, in the hello it waits for.
+func refuseWithHello(conn net.Conn, why string) {
+	refuseClient(conn, hello{Magic: helloMagic, Version: protocolVersion}, errors.New("the server refused this connection: "+why))
 }
 
 // listenUnix binds a unix socket, replacing the file of a crashed server
@@ -96,60 +128,53 @@ type clientConn struct {
 }
 
 // peerCheck accepts a unix or loopback tcp peer only with the server's uid
-// or root, a TLS peer only with a client certificate the CA signed; it
-// describes the peer for `who`.
+// or root, as the kernel identified it when the connection was accepted (a
+// peer it could not identify is refused), and a TLS peer only with a client
+// certificate the CA signed; it describes the peer for `who`.
 func peerCheck(conn net.Conn) (string, error) {
-	switch c := conn.(type) {
-	case *tls.Conn:
+	if c, ok := conn.(*tls.Conn); ok {
 		return tlsPeer(c)
-	case *net.TCPConn:
-		uid, err := loopbackPeerUID(c)
-		if err != nil {
-			return "", err
-		}
-		if uid != 0 && uid != os.Geteuid() {
-			return "", fmt.Errorf("peer %s has uid %d, neither root nor the server's uid %d", c.RemoteAddr(), uid, os.Geteuid())
-		}
-		return fmt.Sprintf("%s uid %d", c.RemoteAddr(), uid), nil
-	case *net.UnixConn:
-		raw, err := c.SyscallConn()
-		if err != nil {
-			return "", err
-		}
-		var cred *syscall.Ucred
-		var cerr error
-		raw.Control(func(fd uintptr) {
-			cred, cerr = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
-		})
-		if cerr != nil {
-			return "", cerr
-		}
-		if cred.Uid != 0 && int(cred.Uid) != os.Geteuid() {
-			return "", fmt.Errorf("peer uid %d (pid %d) is neither root nor the server's uid %d", cred.Uid, cred.Pid, os.Geteuid())
-		}
-		return fmt.Sprintf("pid %d uid %d", cred.Pid, cred.Uid), nil
 	}
-	return "", fmt.Errorf("unexpected connection type %T", conn)
+	peer, ok := connPeer(conn)
+	switch {
+	case !ok:
+		return "", fmt.Errorf("unexpected connection type %T", conn)
+	case peer.err != nil:
+		return "", peer.err
+	case !peer.trusted():
+		return "", fmt.Errorf("peer %s has uid %d, neither root nor the server's uid %d", peer.where, peer.uid, os.Geteuid())
+	}
+	return peer.desc(), nil
 }
 
 // ctlServer accepts and serves control connections.
 type ctlServer struct {
-	s         *Supervisor
-	version   string
-	listeners []net.Listener
-	mu        sync.Mutex // guards conns and nextID
-	conns     map[net.Conn]bool
-	nextID    int
-	wg        sync.WaitGroup
+	s            *Supervisor
+	version      string
+	listeners    []net.Listener
+	streaks      *logStreaks   // refusals and accept errors, logged once per streak
+	writeTimeout time.Duration // replyWriteTimeout; tests shorten it
+	idleTimeout  time.Duration // idleTimeout; tests shorten it
+	closing      atomic.Bool   // set by close before it wakes the connections
+	mu           sync.Mutex    // guards conns and nextID
+	conns        map[net.Conn]bool
+	nextID       int
+	wg           sync.WaitGroup
 }
 
-// serve accepts connections on l until l is closed.
+func newCtlServer(version string, log *serverLog) *ctlServer {
+	return &ctlServer{version: version, conns: map[net.Conn]bool{}, streaks: newLogStreaks(log.logf),
+		writeTimeout: replyWriteTimeout, idleTimeout: idleTimeout}
+}
+
+// serve accepts connections on l (an admitting listener, which rides out
+// accept errors itself) until l is closed.
 func (cs *ctlServer) serve(l net.Listener, transport string) {
 	for {
 		conn, err := l.Accept()
 		if err != nil {
 			if !errors.Is(err, net.ErrClosed) {
-				cs.s.log.Errorf("server: accept on %s: %v", l.Addr(), err)
+				cs.s.log.Errorf("server: accept on %s: %v; this listener stops", l.Addr(), err)
 			}
 			return
 		}
@@ -166,6 +191,7 @@ func (cs *ctlServer) serve(l net.Listener, transport string) {
 // close stops accepting, wakes connections waiting for a request, and
 // waits (bounded) for the others to deliver their last replies.
 func (cs *ctlServer) close() {
+	cs.closing.Store(true)
 	for _, l := range cs.listeners {
 		l.Close()
 	}
@@ -193,10 +219,11 @@ func (cs *ctlServer) serveConn(conn net.Conn, transport string, id int) {
 	s := cs.s
 	peer, err := peerCheck(conn)
 	if err != nil {
-		s.log.Warnf("server: refused a %s connection: %v", transport, err)
+		key, _ := connPeer(conn)
+		cs.streaks.event("refuse "+transport+" "+key.key, LevelWarning, fmt.Sprintf("server: refused a %s connection: %v", transport, err))
 		// Tell the client why, in the hello it waits for; read its own
 		// hello first so that closing does not reset the connection.
-		conn.SetDeadline(time.Now().Add(handshakeTimeout))
+		conn.SetDeadline(time.Now().Add(refusalTimeout))
 		var theirs hello
 		readFrame(conn, &theirs, maxRequestFrame)
 		refuseClient(conn, hello{Magic: helloMagic, Version: protocolVersion, Server: cs.version}, fmt.Errorf("the server refused this connection: %v", err))
@@ -208,21 +235,43 @@ func (cs *ctlServer) serveConn(conn net.Conn, transport string, id int) {
 		return
 	}
 	conn.SetDeadline(time.Time{})
+	client := deadlineConn{Conn: conn, timeout: cs.writeTimeout}
 	c := &clientConn{id: id, transport: transport, peer: peer, since: time.Now()}
 	s.post(func() { s.clients[c] = true })
 	defer s.post(func() { delete(s.clients, c) })
 	for {
 		var req request
-		if err := readFrame(conn, &req, maxRequestFrame); err != nil {
+		client.SetReadDeadline(time.Now().Add(cs.idleTimeout))
+		if cs.closing.Load() { // close set its deadline before ours
+			return
+		}
+		if err := readFrame(client, &req, maxRequestFrame); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) && !cs.closing.Load() {
+				s.log.Debugf("server: %s (%s) sent no request for %v, closing", transport, peer, cs.idleTimeout)
+			}
 			if isFrameFormatError(err) {
 				s.log.Warnf("server: bad request from %s (%s), closing: %v", transport, peer, err)
 			}
 			return
 		}
-		if !cs.handle(conn, c, req) {
+		client.SetReadDeadline(time.Time{})
+		if !cs.handle(client, c, req) {
 			return
 		}
 	}
+}
+
+// deadlineConn gives every write to a client a deadline: a client that stops
+// reading is dropped after timeout instead of holding its connection's
+// goroutine, and what it was to be sent, forever.
+type deadlineConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c deadlineConn) Write(p []byte) (int, error) {
+	c.SetWriteDeadline(time.Now().Add(c.timeout))
+	return c.Conn.Write(p)
 }
 
 // handle runs one request and writes its replies; false ends the connection.
@@ -647,10 +696,24 @@ func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 	}
 	var follower *Follower
 	if req.Flags["follow"] {
-		follower = f.out.follow(1024) // attached before reading the tail: nothing falls between
+		follower = f.out.follow(followerMaxBytes) // attached before reading the tail: nothing falls between
 		defer follower.Close()
 	}
-	if err := writeFrame(conn, reply{ID: req.ID, Data: string(f.out.tail(n))}, maxReplyFrame); err != nil {
+	text, cut := f.out.tailReader(n)
+	if cut {
+		note := fmt.Sprintf("tail: the last %d lines reach further back than %d MiB: this shows the last %d MiB, from a line start", n, tailMaxBytes>>20, tailMaxBytes>>20)
+		if f.out.file != nil {
+			note += "; the whole log is " + f.out.file.Path()
+		}
+		if err := writeFrame(conn, reply{ID: req.ID, Progress: note}, maxReplyFrame); err != nil {
+			text.Close()
+			return false
+		}
+	}
+	buf := make([]byte, tailFrameBytes) // one for the whole session
+	err := sendData(conn, req.ID, text, buf)
+	text.Close()
+	if err != nil {
 		return false
 	}
 	if follower == nil {
@@ -665,19 +728,22 @@ func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 	}()
 	for {
 		select {
-		case chunk, ok := <-follower.C():
-			if !ok {
+		case <-follower.Ready():
+			chunks, open := follower.Take()
+			for _, chunk := range chunks {
+				if err := sendData(conn, req.ID, bytes.NewReader(chunk), buf); err != nil {
+					return false
+				}
+			}
+			if !open {
 				msg, exit := "tail -f: stream closed", 1
 				switch {
 				case follower.Dropped():
-					msg = "tail -f: dropped because this client did not keep up with the output"
+					msg = fmt.Sprintf("tail -f: dropped: this client fell more than %d MiB behind the output", followerMaxBytes>>20)
 				case s.stopping(): // the server closes every log before it exits
 					msg, exit = "the server stopped", 4
 				}
 				writeFrame(conn, reply{ID: req.ID, Done: true, Exit: exit, Error: msg}, maxReplyFrame)
-				return false
-			}
-			if err := writeFrame(conn, reply{ID: req.ID, Data: string(chunk)}, maxReplyFrame); err != nil {
 				return false
 			}
 		case <-hangup:
@@ -685,6 +751,51 @@ func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 		case <-s.done:
 			writeFrame(conn, reply{ID: req.ID, Done: true, Exit: 4, Error: "the server stopped"}, maxReplyFrame)
 			return false
+		}
+	}
+}
+
+// utf8Cut is where to end a piece of b so that it does not end inside a
+// UTF-8 sequence: len(b), or the start of an incomplete last sequence.
+func utf8Cut(b []byte) int {
+	for i := len(b) - 1; i > 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if utf8.FullRune(b[i:]) {
+				return len(b)
+			}
+			return i
+		}
+	}
+	return len(b) // not UTF-8 there: any cut will do
+}
+
+// sendData sends what r holds as Data frames of at most len(buf) bytes, each
+// cut after a newline where the piece has one, else before a UTF-8
+// sequence, so that no character is split between two frames (a frame's
+// data is a JSON string).
+func sendData(w io.Writer, id int64, r io.Reader, buf []byte) error {
+	fill := 0
+	for {
+		n, err := io.ReadFull(r, buf[fill:])
+		fill += n
+		last := err != nil // EOF, or the end of what can be read
+		if fill == 0 {
+			return nil
+		}
+		cut := fill
+		if !last {
+			if i := bytes.LastIndexByte(buf[:fill], '\n'); i >= 0 {
+				cut = i + 1
+			} else {
+				cut = utf8Cut(buf[:fill])
+			}
+		}
+		if err := writeFrame(w, reply{ID: id, Data: string(buf[:cut])}, maxReplyFrame); err != nil {
+			return err
+		}
+		fill = copy(buf, buf[cut:fill])
+		if last && fill == 0 {
+			return nil
 		}
 	}
 }

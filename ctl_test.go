@@ -14,7 +14,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -216,43 +215,18 @@ func TestSocketPathIsRegularFile(t *testing.T) {
 // TestPeerCheck: with a socket everyone may open, a client of another uid
 // is refused, and told so.
 func TestPeerCheck(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run a client as another uid")
-	}
-	const nobody = 65534
-	r := newTestRamona(t, progSection("one", helperCommand(t, "sleep", "1h")))
+	u := newThrowawayUser(t)
+	r := newTestRamona(t, "")
 	r.writeWithURI("unix://r.sock?mode=0666", progSection("one", helperCommand(t, "sleep", "1h")))
-	// The client (a copy of this binary as ramona) must reach the socket
-	// and read the configuration.
-	for _, d := range []string{filepath.Dir(r.dir), r.dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exe := filepath.Join(r.dir, "ramona-copy")
-	copyFile(t, testBinary(t), exe, 0o755)
 	r.start()
 	r.waitState("one", "RUNNING", 10*time.Second)
-
-	var out bytes.Buffer
-	cmd := exec.Command(exe, "ramona-test-main", "-c", r.conf, "status")
-	cmd.Env = append(os.Environ(), "RAMONA_TEST_ID="+r.id)
-	cmd.Dir = r.dir
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		t.Fatalf("run as uid %d: %v", nobody, err)
-	}
-	code := cmd.ProcessState.ExitCode()
-	t.Logf("status as uid %d: exit %d\n%s", nobody, code, &out)
-	if code != exitNoServer || !strings.Contains(out.String(), fmt.Sprintf("uid %d", nobody)) || !strings.Contains(out.String(), "refused") {
+	code, out := u.ramona(t, r, "status")
+	if code != exitNoServer || !strings.Contains(out, fmt.Sprintf("uid %d", u.uid)) || !strings.Contains(out, "refused") {
 		t.Errorf("status as uid %d: exit %d, output %q; want exit %d and a message that the server refused uid %d",
-			nobody, code, &out, exitNoServer, nobody)
+			u.uid, code, out, exitNoServer, u.uid)
 	}
-	if log := r.serverLog(); !strings.Contains(log, "refused") || !strings.Contains(log, fmt.Sprintf("uid %d", nobody)) {
-		t.Errorf("server log has no refusal of uid %d:\n%s", nobody, log)
+	if log := r.serverLog(); !strings.Contains(log, "refused") || !strings.Contains(log, fmt.Sprintf("uid %d", u.uid)) {
+		t.Errorf("server log has no refusal of uid %d:\n%s", u.uid, log)
 	}
 	if code, _, _ := r.cli("status"); code != 0 {
 		t.Errorf("status as root after the refusal: exit %d, want 0", code)
@@ -496,6 +470,138 @@ func TestTailCommandFollowServerStops(t *testing.T) {
 	}
 }
 
+// TestTailFollowSlowClientDropped: a tail -f client that falls more than
+// followerMaxBytes behind is dropped, and when it reads again it gets the
+// output up to then and a notice that says why the stream ended.
+func TestTailFollowSlowClientDropped(t *testing.T) {
+	r := newTestRamona(t, spamSection(t, 32<<20))
+	r.start()
+	conn := r.startFollow("spam")
+	if code, _, _ := r.cli("start", "-i", "spam"); code != 0 {
+		t.Fatalf("start spam: exit %d", code)
+	}
+	waitFor(t, "16 MB in spam's log", 60*time.Second, func() bool {
+		fi, err := os.Stat(filepath.Join(r.dir, "log", "spam.log"))
+		return err == nil && fi.Size() >= 16<<20
+	})
+	conn.SetDeadline(time.Now().Add(60 * time.Second))
+	received := 0
+	for {
+		var rep reply
+		if err := readFrame(conn, &rep, maxReplyFrame); err != nil {
+			t.Fatalf("after %d bytes: %v", received, err)
+		}
+		received += len(rep.Data)
+		if rep.Done {
+			want := fmt.Sprintf("tail -f: dropped: this client fell more than %d MiB behind the output", followerMaxBytes>>20)
+			if rep.Error != want || rep.Exit != 1 {
+				t.Errorf("the last frame: exit %d, %q; want exit 1, %q", rep.Exit, rep.Error, want)
+			}
+			break
+		}
+	}
+	if received >= 16<<20 {
+		t.Errorf("the dropped client received %d bytes; want less than the 16 MB written before it read", received)
+	}
+	r.waitSpamDone()
+	r.stopAll()
+}
+
+// inProcessServer runs a Supervisor and a control server of this test
+// process on a unix socket in a temporary directory, for tests that need
+// shorter deadlines than a real server has; tune sets them. The programs
+// of sections are not started. Its log is returned.
+func inProcessServer(t *testing.T, sections string, tune func(*ctlServer)) (*ctlServer, SocketURI, *syncBuffer) {
+	t.Helper()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "r.conf")
+	if err := os.WriteFile(conf, []byte("[general]\nlogdir=./log\n\n"+sections), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig([]string{conf}, testEnviron)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(cfg.LogDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	logBuf := &syncBuffer{}
+	log := &serverLog{w: logBuf, level: LevelDebug}
+	cs := newCtlServer("test", log)
+	cs.s = newSupervisor(cfg, testEnviron, log, nil, "")
+	tune(cs)
+	u := SocketURI{Scheme: "unix", Path: filepath.Join(dir, "r.sock"), Mode: 0o600}
+	l, err := listenControl(u, cs.streaks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs.listeners = []net.Listener{l}
+	go cs.s.loop()         // ends once quitting is set (there is nothing to stop)
+	go cs.serve(l, "unix") // ends when cs.close closes the listener
+	t.Cleanup(func() {
+		cs.s.post(func() { cs.s.quitting = true })
+		<-cs.s.done
+		cs.close()
+	})
+	return cs, u, logBuf
+}
+
+// openConns is how many connections the control server has open.
+func (cs *ctlServer) openConns() int {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return len(cs.conns)
+}
+
+// TestIdleClientIsClosed: a client that sends no request within the idle
+// limit is disconnected; one that does is answered.
+func TestIdleClientIsClosed(t *testing.T) {
+	cs, u, log := inProcessServer(t, "", func(cs *ctlServer) { cs.idleTimeout = 300 * time.Millisecond })
+	cl, err := dialServer(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.close()
+	if rep, err := cl.call(request{Cmd: "who"}, nil); err != nil || rep.Exit != 0 {
+		t.Fatalf("who: %+v, %v", rep, err)
+	}
+	cl.conn.SetDeadline(time.Now().Add(20 * time.Second))
+	if data, err := readUntilClosed(cl.conn); err != nil || len(data) != 0 {
+		t.Fatalf("an idle client: %v, %q; want the server to close the connection", err, data)
+	}
+	waitFor(t, "the server to forget the idle client", 10*time.Second, func() bool { return cs.openConns() == 0 })
+	if !strings.Contains(log.String(), "sent no request for 300ms, closing") {
+		t.Errorf("the server log does not say why it closed:\n%s", log)
+	}
+}
+
+// TestReplyWriteDeadline: a client that asks for a big tail and does not
+// read it is dropped after the write deadline; its connection does not
+// stay open.
+func TestReplyWriteDeadline(t *testing.T) {
+	cs, u, _ := inProcessServer(t, "[program:big]\ncommand=/bin/true\nautostart=no\n", func(cs *ctlServer) {
+		cs.writeTimeout = 300 * time.Millisecond
+	})
+	content := spamContent(8 << 20)
+	if err := os.WriteFile(filepath.Join(filepath.Dir(u.Path), "log", "big.log"), content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := dialServer(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.close()
+	if err := writeFrame(cl.conn, request{ID: 1, Cmd: "tail", Names: []string{"big"}, N: 1 << 30}, maxRequestFrame); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the server to drop the client that does not read", 20*time.Second, func() bool { return cs.openConns() == 0 })
+	cl.conn.SetDeadline(time.Now().Add(20 * time.Second))
+	data, _ := io.ReadAll(cl.conn)
+	if len(data) >= len(content) {
+		t.Errorf("the dropped client still got %d bytes; want less than the %d of the tail", len(data), len(content))
+	}
+}
+
 func TestReload(t *testing.T) {
 	sleep := helperCommand(t, "sleep", "1h")
 	r := newTestRamona(t, progSection("keep", sleep)+progSection("change", sleep)+progSection("drop", sleep))
@@ -609,5 +715,54 @@ func TestReloadDuringShutdown(t *testing.T) {
 	syscall.Kill(slow.PID, syscall.SIGKILL)
 	if code, err := r.server.wait(20 * time.Second); err != nil || code != 0 {
 		t.Errorf("server: exit %d, %v; want it to exit 0 once slow is gone", code, err)
+	}
+}
+
+// TestSendData: output goes out in frames of at most the buffer's size, cut
+// after a newline or else between UTF-8 sequences, so that every frame's
+// text is valid and the frames add up to the input.
+func TestSendData(t *testing.T) {
+	inputs := []string{
+		"", "a", "abc\ndef\nghijklmnopqrstuvwxyz\n", "no newline at all in this one",
+		strings.Repeat("é", 20), strings.Repeat("日本語", 9), strings.Repeat("🙂x", 11),
+		"line\n" + strings.Repeat("ü", 13) + "\nend", strings.Repeat("\n", 30),
+	}
+	for _, in := range inputs {
+		for _, size := range []int{4, 5, 7, 16, 1024} {
+			var wire bytes.Buffer
+			if err := sendData(&wire, 9, strings.NewReader(in), make([]byte, size)); err != nil {
+				t.Fatal(err)
+			}
+			var got strings.Builder
+			for wire.Len() > 0 {
+				var r reply
+				if err := readFrame(&wire, &r, maxReplyFrame); err != nil {
+					t.Fatal(err)
+				}
+				if r.ID != 9 || len(r.Data) == 0 || len(r.Data) > size || r.Data != strings.ToValidUTF8(r.Data, "?") {
+					t.Fatalf("%q in frames of %d: frame %+v", in, size, r)
+				}
+				got.WriteString(r.Data)
+			}
+			if got.String() != in {
+				t.Errorf("%q in frames of %d: the frames add up to %q", in, size, got.String())
+			}
+		}
+	}
+	// Bytes that are not UTF-8 still all go out (as JSON can carry them).
+	var wire bytes.Buffer
+	if err := sendData(&wire, 1, bytes.NewReader(bytes.Repeat([]byte{0xff, 0xfe, 'a'}, 10)), make([]byte, 4)); err != nil {
+		t.Fatal(err)
+	}
+	frames := 0
+	for wire.Len() > 0 {
+		var r reply
+		if err := readFrame(&wire, &r, maxReplyFrame); err != nil {
+			t.Fatal(err)
+		}
+		frames++
+	}
+	if frames < 8 {
+		t.Errorf("30 bytes that are not UTF-8 in frames of 4: %d frames", frames)
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -30,6 +29,12 @@ const (
 	// tailBlockSize is how much Tail reads per step when walking a file
 	// backwards.
 	tailBlockSize = 64 << 10
+	// tailMaxBytes bounds one tail: the last n lines, but never more than
+	// this many bytes from the end.
+	tailMaxBytes = 10 << 20
+	// followerMaxBytes is how far behind the output a follower (tail -f,
+	// the web frontend's follow) may fall before it is dropped.
+	followerMaxBytes = 4 << 20
 	// logFileMode is the mode of created log files, before the umask.
 	logFileMode = 0o644
 )
@@ -492,23 +497,27 @@ func gzipTo(name string, source io.Reader) error {
 	return err
 }
 
-// Tail returns the last n lines of the log, reading the current file
+// TailReader returns the last n lines of the log, reading the current file
 // backwards and continuing into F.1 when the current file holds fewer than n
-// lines. Gzipped backups are not read. A last line without '\n' counts.
-func (l *LogFile) Tail(n int) []byte {
+// lines, but never more than tailMaxBytes from the end; cut says that the n
+// lines reached further back (see tailStart). The reader reads the files as
+// they are now (a rotation meanwhile does not disturb it); close it when
+// done. Gzipped backups are not read. A last line without '\n' counts.
+func (l *LogFile) TailReader(n int) (r io.ReadCloser, cut bool) {
 	if n <= 0 {
-		return nil
+		return io.NopCloser(bytes.NewReader(nil)), false
 	}
 	// Open both names under mu so a rotation cannot slip between them; the
 	// size taken now bounds what is read from the current file.
 	l.mu.Lock()
 	var sources []tailSource
+	var files multiCloser
 	for _, name := range []string{l.path, l.backupName(1, false)} {
 		f, err := os.Open(name)
 		if err != nil {
 			continue
 		}
-		defer f.Close()
+		files = append(files, f)
 		info, err := f.Stat()
 		if err != nil {
 			continue
@@ -516,17 +525,40 @@ func (l *LogFile) Tail(n int) []byte {
 		sources = append(sources, tailSource{f, info.Size()})
 	}
 	l.mu.Unlock()
-	return lastLines(sources, n, tailBlockSize)
+	start, cut := tailStart(sources, n, tailMaxBytes, tailBlockSize)
+	return struct {
+		io.Reader
+		io.Closer
+	}{tailFrom(sources, start), files}, cut
+}
+
+// Tail is TailReader read into memory.
+func (l *LogFile) Tail(n int) []byte {
+	r, _ := l.TailReader(n)
+	defer r.Close()
+	data, _ := io.ReadAll(r)
+	return data
+}
+
+// multiCloser closes every file it holds.
+type multiCloser []*os.File
+
+func (m multiCloser) Close() error {
+	for _, f := range m {
+		f.Close()
+	}
+	return nil
 }
 
 // Follow attaches a follower that receives a copy of every chunk written from
-// now on; see Follower. After Close the follower's channel is already closed.
-func (l *LogFile) Follow(buffer int) *Follower {
+// now on, until it falls maxBytes behind; see Follower. After Close the
+// follower has already ended.
+func (l *LogFile) Follow(maxBytes int) *Follower {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	f := newFollower(&l.mu, &l.follow, buffer)
+	f := newFollower(&l.mu, &l.follow, maxBytes)
 	if l.closed {
-		close(f.ch)
+		f.end()
 	} else {
 		l.follow.list = append(l.follow.list, f)
 	}
@@ -539,28 +571,40 @@ type tailSource struct {
 	size int64
 }
 
-// lastLines returns the last n lines of the stream whose pieces are sources,
-// newest first. It reads backwards in blocks of blockSize, so memory is the
-// result plus one block.
-func lastLines(sources []tailSource, n int, blockSize int) []byte {
-	if n <= 0 {
-		return nil
+// tailPos is a place in a stream made of tailSources: a byte of one of them.
+type tailPos struct {
+	source int // index in the sources, newest first
+	offset int64
+}
+
+// tailStart finds where the last n lines of the stream begin; sources are its
+// pieces, newest first. It reads backwards in blocks of blockSize, so memory
+// is one block, and never further than maxBytes from the end (and the byte
+// before, which tells whether they start at a line): when the n lines reach
+// further back, the start is the first line that begins within maxBytes of
+// the end, or exactly maxBytes back (mid-line) when no line begins there,
+// and cut is true. A last line without '\n' counts.
+func tailStart(sources []tailSource, n int, maxBytes int64, blockSize int) (start tailPos, cut bool) {
+	if len(sources) == 0 {
+		return tailPos{}, false
 	}
-	var pieces [][]byte // newest first
-	total := 0
+	if n <= 0 {
+		return tailPos{source: 0, offset: sources[0].size}, false // nothing: from the end
+	}
+	limit := maxBytes + 1
 	newlines := 0
-	atEnd := true // the next byte seen is the very last of the stream
+	var back int64         // bytes examined, from the end
+	var lineStart *tailPos // the earliest line start seen
+	atEnd := true          // the next byte examined is the very last of the stream
 	buf := make([]byte, blockSize)
-	for _, src := range sources {
+	for i, src := range sources {
 		end := src.size
-		for end > 0 {
-			start := max(end-int64(blockSize), 0)
-			block := buf[:end-start]
-			if _, err := src.r.ReadAt(block, start); err != nil && err != io.EOF {
-				return joinReversed(pieces, total)
+		for end > 0 && back < limit {
+			begin := max(end-int64(blockSize), 0, end-(limit-back))
+			block := buf[:end-begin]
+			if _, err := src.r.ReadAt(block, begin); err != nil && err != io.EOF {
+				return tailPos{source: i, offset: end}, false // what could be read so far
 			}
-			end = start
-			keep := 0 // block[keep:] belongs to the result
 			rest := block
 			if atEnd {
 				atEnd = false
@@ -568,38 +612,64 @@ func lastLines(sources []tailSource, n int, blockSize int) []byte {
 					rest = rest[:len(rest)-1] // ends the last line, starts none
 				}
 			}
-			done := false
 			for {
-				i := bytes.LastIndexByte(rest, '\n')
-				if i < 0 {
+				j := bytes.LastIndexByte(rest, '\n')
+				if j < 0 {
 					break
 				}
 				newlines++
+				lineStart = &tailPos{source: i, offset: begin + int64(j) + 1}
 				if newlines == n {
-					keep = i + 1
-					done = true
-					break
+					return *lineStart, false
 				}
-				rest = rest[:i]
+				rest = rest[:j]
 			}
-			piece := bytes.Clone(block[keep:])
-			pieces = append(pieces, piece)
-			total += len(piece)
-			if done {
-				return joinReversed(pieces, total)
-			}
+			back += end - begin
+			end = begin
+		}
+		if back >= limit {
+			break
 		}
 	}
-	return joinReversed(pieces, total)
+	switch {
+	case back <= maxBytes: // the whole stream fits
+		return tailPos{source: len(sources) - 1}, false
+	case lineStart != nil:
+		return *lineStart, true
+	}
+	return tailPosAt(sources, maxBytes), true
 }
 
-// joinReversed concatenates pieces given newest first.
-func joinReversed(pieces [][]byte, total int) []byte {
-	out := make([]byte, 0, total)
-	for i := len(pieces) - 1; i >= 0; i-- {
-		out = append(out, pieces[i]...)
+// tailPosAt is the place dist bytes before the end of the stream.
+func tailPosAt(sources []tailSource, dist int64) tailPos {
+	for i, src := range sources {
+		if dist <= src.size {
+			return tailPos{source: i, offset: src.size - dist}
+		}
+		dist -= src.size
 	}
-	return out
+	return tailPos{source: len(sources) - 1}
+}
+
+// tailFrom reads the stream from start to its end.
+func tailFrom(sources []tailSource, start tailPos) io.Reader {
+	var readers []io.Reader
+	for i := min(start.source, len(sources)-1); i >= 0; i-- {
+		var from int64
+		if i == start.source {
+			from = start.offset
+		}
+		readers = append(readers, io.NewSectionReader(sources[i].r, from, sources[i].size-from))
+	}
+	return io.MultiReader(readers...)
+}
+
+// lastLines returns the last n lines (at most tailMaxBytes) of the stream
+// whose pieces are sources, newest first.
+func lastLines(sources []tailSource, n int, blockSize int) []byte {
+	start, _ := tailStart(sources, n, tailMaxBytes, blockSize)
+	data, _ := io.ReadAll(tailFrom(sources, start))
+	return data
 }
 
 // Ring keeps the last bytes of a stream that has no log file. When it must
@@ -682,50 +752,117 @@ func (r *Ring) Tail(n int) []byte {
 	return lastLines([]tailSource{{bytes.NewReader(live), int64(len(live))}}, n, len(live)+1)
 }
 
+// TailReader is Tail as a reader; a Ring never holds more than tailMaxBytes.
+func (r *Ring) TailReader(n int) (io.ReadCloser, bool) {
+	return io.NopCloser(bytes.NewReader(r.Tail(n))), false
+}
+
 // Follow attaches a follower that receives a copy of every chunk written from
-// now on; see Follower.
-func (r *Ring) Follow(buffer int) *Follower {
+// now on, until it falls maxBytes behind; see Follower.
+func (r *Ring) Follow(maxBytes int) *Follower {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	f := newFollower(&r.mu, &r.follow, buffer)
+	f := newFollower(&r.mu, &r.follow, maxBytes)
 	r.follow.list = append(r.follow.list, f)
 	return f
 }
 
 // Follower receives every chunk written to a LogFile or Ring after Follow.
 // It is attached to the writer object, so it survives rotation and Reopen.
-// A follower whose channel is full is dropped at once rather than slowing the
-// writer: its channel is closed and Dropped reports true. The channel is also
-// closed by Close (of the follower or of the LogFile).
+// Chunks wait in its queue until the reader takes them (Ready, Take). A
+// follower that falls more than maxBytes behind (its queue's bytes, plus
+// followerChunkCost per chunk so that tiny writes count too) is dropped at
+// once rather than slowing the writer or growing: its queue is emptied,
+// Dropped reports true, and Take says it ended. Close (of the follower or of
+// the writer) ends it too, after the chunks already queued.
 type Follower struct {
-	ch      chan []byte
-	owner   *sync.Mutex  // the writer's mutex; guards set and closing ch
-	set     *followerSet // the writer's followers
-	dropped atomic.Bool
+	owner    *sync.Mutex  // the writer's mutex; guards set
+	set      *followerSet // the writer's followers
+	maxBytes int
+	ready    chan struct{} // holds a token when Take has something to say
+
+	mu      sync.Mutex // guards the fields below; taken after owner, never before
+	queue   [][]byte
+	queued  int // bytes in queue, plus followerChunkCost per chunk
+	ended   bool
+	dropped bool
 }
+
+// followerChunkCost is what one queued chunk costs beyond its bytes (its
+// slice and allocation), counted against a follower's maxBytes.
+const followerChunkCost = 64
 
 // followerSet is the followers of one writer, guarded by the writer's mutex.
 type followerSet struct {
 	list []*Follower
 }
 
-func newFollower(owner *sync.Mutex, set *followerSet, buffer int) *Follower {
-	return &Follower{ch: make(chan []byte, max(buffer, 1)), owner: owner, set: set}
+func newFollower(owner *sync.Mutex, set *followerSet, maxBytes int) *Follower {
+	return &Follower{owner: owner, set: set, maxBytes: max(maxBytes, 1), ready: make(chan struct{}, 1)}
 }
 
-// C returns the channel of chunks; it is closed when the follower ends.
-func (f *Follower) C() <-chan []byte { return f.ch }
+// Ready has a value whenever Take has chunks or news of the end.
+func (f *Follower) Ready() <-chan struct{} { return f.ready }
+
+// Take returns the chunks queued so far, oldest first; open is false once
+// the follower has ended (these are then its last chunks, if any).
+func (f *Follower) Take() (chunks [][]byte, open bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	chunks, f.queue, f.queued = f.queue, nil, 0
+	return chunks, !f.ended
+}
 
 // Dropped reports whether the follower was dropped for reading too slowly.
-func (f *Follower) Dropped() bool { return f.dropped.Load() }
+func (f *Follower) Dropped() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dropped
+}
 
-// Close detaches the follower and closes its channel; it is safe to call
-// more than once and after the follower was dropped.
+// Close detaches the follower and ends it; it is safe to call more than
+// once and after the follower was dropped.
 func (f *Follower) Close() {
 	f.owner.Lock()
 	defer f.owner.Unlock()
 	if f.set.remove(f) {
-		close(f.ch)
+		f.end()
+	}
+}
+
+// push queues chunk, or drops the follower when that would put it more than
+// maxBytes behind (a chunk into an empty queue always fits); false when the
+// follower has ended and must leave the set.
+func (f *Follower) push(chunk []byte) bool {
+	f.mu.Lock()
+	defer f.wake()
+	defer f.mu.Unlock()
+	if f.ended {
+		return false
+	}
+	cost := len(chunk) + followerChunkCost
+	if f.queued > 0 && f.queued+cost > f.maxBytes {
+		f.queue, f.queued = nil, 0
+		f.dropped, f.ended = true, true
+		return false
+	}
+	f.queue = append(f.queue, chunk)
+	f.queued += cost
+	return true
+}
+
+// end marks the follower ended and wakes its reader.
+func (f *Follower) end() {
+	f.mu.Lock()
+	f.ended = true
+	f.mu.Unlock()
+	f.wake()
+}
+
+func (f *Follower) wake() {
+	select {
+	case f.ready <- struct{}{}:
+	default:
 	}
 }
 
@@ -739,25 +876,17 @@ func (s *followerSet) remove(f *Follower) bool {
 	return true
 }
 
-// broadcast sends a copy of p to every follower, dropping the full ones.
-// The writer's mutex is held and only the writer sends, so a channel with
-// room cannot fill up before the send.
+// broadcast queues one copy of p, shared by every follower, and drops those
+// that fell too far behind. The writer's mutex is held.
 func (s *followerSet) broadcast(p []byte) {
-	s.list = slices.DeleteFunc(s.list, func(f *Follower) bool {
-		if len(f.ch) == cap(f.ch) {
-			f.dropped.Store(true)
-			close(f.ch)
-			return true
-		}
-		f.ch <- bytes.Clone(p)
-		return false
-	})
+	chunk := bytes.Clone(p) // the followers only read it
+	s.list = slices.DeleteFunc(s.list, func(f *Follower) bool { return !f.push(chunk) })
 }
 
-// closeAll closes every follower's channel and empties the set.
+// closeAll ends every follower and empties the set.
 func (s *followerSet) closeAll() {
 	for _, f := range s.list {
-		close(f.ch)
+		f.end()
 	}
 	s.list = nil
 }

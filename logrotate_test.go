@@ -559,6 +559,53 @@ func TestRetryIsPaced(t *testing.T) {
 
 // naiveTail is the reference: split into lines, a last line without '\n'
 // counts, keep the last n.
+// TestTailStartBound: with a byte bound, the tail is what naiveTail says when
+// that fits, else the first line that starts within the bound (or the bound
+// itself, mid-line), and it says that it cut; for every split of the stream
+// between F.1 and F and every block size.
+func TestTailStartBound(t *testing.T) {
+	inputs := []string{
+		"", "a", "\n", "a\n", "\n\n\n", "a\nb", "a\nb\n", "one\n\ntwo\nthree\n",
+		"long line without newline", "x\nlong line number two\nshort\n\n", "ab\ncd\nef\ngh\n",
+	}
+	reference := func(data []byte, n int, bound int) ([]byte, bool) {
+		full := naiveTail(data, n)
+		if len(full) <= bound {
+			return full, false
+		}
+		from := len(data) - bound
+		for i := from; i < len(data); i++ {
+			if i > 0 && data[i-1] == '\n' {
+				return data[i:], true
+			}
+		}
+		return data[from:], true
+	}
+	for _, in := range inputs {
+		data := []byte(in)
+		for split := 0; split <= len(data); split++ {
+			older, newer := data[:split], data[split:]
+			sources := []tailSource{
+				{bytes.NewReader(newer), int64(len(newer))},
+				{bytes.NewReader(older), int64(len(older))},
+			}
+			for _, block := range []int{1, 2, 3, 64} {
+				for n := 1; n <= 6; n++ {
+					for bound := 0; bound <= len(data)+1; bound++ {
+						start, cut := tailStart(sources, n, int64(bound), block)
+						got, _ := io.ReadAll(tailFrom(sources, start))
+						want, wantCut := reference(data, n, bound)
+						if !bytes.Equal(got, want) || cut != wantCut {
+							t.Fatalf("%q split %d block %d n %d bound %d: got %q (cut %v), want %q (cut %v)",
+								in, split, block, n, bound, got, cut, want, wantCut)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 func naiveTail(data []byte, n int) []byte {
 	if n <= 0 {
 		return nil
@@ -737,20 +784,11 @@ func TestRingMatchesModel(t *testing.T) {
 	}
 }
 
-// drain returns the chunks waiting in a follower's channel and whether the
-// channel is closed. It never blocks.
+// drain returns the chunks waiting in a follower's queue and whether the
+// follower has ended. It never blocks.
 func drain(f *Follower) (chunks [][]byte, closed bool) {
-	for {
-		select {
-		case c, ok := <-f.C():
-			if !ok {
-				return chunks, true
-			}
-			chunks = append(chunks, c)
-		default:
-			return chunks, false
-		}
-	}
+	chunks, open := f.Take()
+	return chunks, !open
 }
 
 func TestFollowersAcrossRotationAndReopen(t *testing.T) {
@@ -758,7 +796,7 @@ func TestFollowersAcrossRotationAndReopen(t *testing.T) {
 	path := filepath.Join(dir, "app.log")
 	l, _ := newTestLog(t, path, LogPolicy{MaxSize: 100, Backups: 2, Compress: true})
 	l.Write([]byte("before follow\n"))
-	a, b := l.Follow(1000), l.Follow(1000)
+	a, b := l.Follow(1<<20), l.Follow(1<<20)
 	var want [][]byte
 	for i := range 50 {
 		p := line(i)
@@ -784,7 +822,7 @@ func TestFollowersAcrossRotationAndReopen(t *testing.T) {
 		t.Fatalf("a: %d chunks, closed %v, dropped %v", len(gotA), closedA, a.Dropped())
 	}
 	if c := l.Follow(1); !isClosed(c) {
-		t.Fatalf("Follow after Close should give a closed channel")
+		t.Fatalf("Follow after Close should give an ended follower")
 	}
 }
 
@@ -793,8 +831,9 @@ func isClosed(f *Follower) bool {
 	return closed
 }
 
-// A follower that never reads is dropped when its buffer is full, without
-// slowing the writer; a reading follower is unaffected.
+// A follower that never reads is dropped when its queue would exceed its
+// byte budget, without slowing the writer; its queue is freed at once. A
+// reading follower is unaffected.
 func TestSlowFollowerIsDropped(t *testing.T) {
 	dir := t.TempDir()
 	l, _ := newTestLog(t, filepath.Join(dir, "app.log"), LogPolicy{MaxSize: 1000, Backups: 1})
@@ -803,8 +842,9 @@ func TestSlowFollowerIsDropped(t *testing.T) {
 		io.Writer
 		Follow(int) *Follower
 	}{l, r} {
-		slow := w.Follow(2)
-		fast := w.Follow(1)
+		chunkCost := len(line(0)) + followerChunkCost
+		slow := w.Follow(3 * chunkCost) // three chunks fit, the fourth drops it
+		fast := w.Follow(1)             // one chunk always fits into an empty queue
 		var fastGot [][]byte
 		for i := range 1000 { // would block forever if the writer waited
 			w.Write(line(i))
@@ -817,9 +857,8 @@ func TestSlowFollowerIsDropped(t *testing.T) {
 		if !slow.Dropped() || fast.Dropped() {
 			t.Fatalf("slow dropped %v, fast dropped %v", slow.Dropped(), fast.Dropped())
 		}
-		got, closed := drain(slow)
-		if !closed || !slices.EqualFunc(got, [][]byte{line(0), line(1)}, bytes.Equal) {
-			t.Fatalf("slow follower: %q, closed %v", got, closed)
+		if got, closed := drain(slow); !closed || len(got) != 0 {
+			t.Fatalf("slow follower: %q, closed %v; want ended with its queue freed", got, closed)
 		}
 		if len(fastGot) != 1000 || !bytes.Equal(fastGot[999], line(999)) {
 			t.Fatalf("fast follower got %d chunks", len(fastGot))
@@ -832,12 +871,52 @@ func TestSlowFollowerIsDropped(t *testing.T) {
 	}
 }
 
+// TestFollowerByteBound: the bound is in bytes, not chunks: big chunks drop a
+// follower after a few MB, tiny ones count their own cost, and a follower
+// that reads in time never falls behind.
+func TestFollowerByteBound(t *testing.T) {
+	r := newRing(1 << 20)
+	big := bytes.Repeat([]byte("x"), 64<<10)
+	f := r.Follow(followerMaxBytes)
+	fits := followerMaxBytes / (len(big) + followerChunkCost)
+	for range fits {
+		r.Write(big)
+	}
+	if f.Dropped() {
+		t.Fatalf("dropped after %d chunks of 64 KiB; %d fit into %d bytes", fits, fits, followerMaxBytes)
+	}
+	r.Write(big)
+	if !f.Dropped() {
+		t.Fatalf("not dropped after %d chunks of 64 KiB (%d MiB behind)", fits+1, (fits+1)*len(big)>>20)
+	}
+	tiny := r.Follow(100 * (1 + followerChunkCost))
+	for range 100 {
+		r.Write([]byte("y"))
+	}
+	r.Write([]byte("y"))
+	if !tiny.Dropped() {
+		t.Fatalf("101 one-byte chunks fit into a budget of 100 chunk costs")
+	}
+	reader := r.Follow(len(big) + followerChunkCost)
+	for range 100 {
+		r.Write(big)
+		if chunks, open := reader.Take(); !open || len(chunks) != 1 {
+			t.Fatalf("a follower that reads after every write: %d chunks, open %v", len(chunks), open)
+		}
+	}
+	select {
+	case <-reader.Ready():
+	default:
+		t.Fatalf("Ready has no token although chunks were queued")
+	}
+}
+
 // Writers, followers, Tail and rotation with compression, all at once; run
 // with -race.
 func TestConcurrentUse(t *testing.T) {
 	dir := t.TempDir()
 	l, errs := newTestLog(t, filepath.Join(dir, "app.log"), LogPolicy{MaxSize: 500, Backups: 3, Compress: true})
-	f := l.Follow(1 << 16)
+	f := l.Follow(1 << 20)
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {

@@ -538,6 +538,9 @@ func (c *cmdline) tail(args []string) int {
 		return exitUsage
 	}
 	_, code := c.call(request{Cmd: "tail", Names: names, N: *n, Stream: *stream, Flags: map[string]bool{"follow": *follow}}, func(r reply) {
+		if r.Progress != "" { // a note, such as that the output was cut: not part of the log
+			c.errorf("%s", r.Progress)
+		}
 		io.WriteString(c.stdout, r.Data)
 	})
 	return code

@@ -83,6 +83,12 @@ const helperLongSleep = time.Hour
 //	                  process group; stdout "signals: ROLE ready\n", then at the first of SIGHUP,
 //	                  SIGINT, SIGQUIT, SIGTERM, SIGUSR1 or SIGUSR2 appends "ROLE SIGNAME\n" to
 //	                  FILE and exits 0
+//	ctl-burst ADDR N PROG  N tcp connections to ADDR, each sending hello and `stop PROG` at
+//	                  once and closing unread; stdout "burst: N sent\n" (attacker_test.go)
+//	ctl-flood ADDR N [silent]  N tcp connections to ADDR, each sending hello (none when
+//	                  silent); stdout "flood: N open, M failed\n"; holds them until stdin ends
+//	http-req METHOD URL [HEADER...]  one HTTP request ("Key: value" headers; a POST sends
+//	                  name=one); stdout "HTTP CODE\n" and the body
 //
 // The ignore-term processes started by grandchild and orphan-maker inherit the
 // environment, stdout and stderr, and the process group.
@@ -321,6 +327,30 @@ func runTestHelper(name string, args []string) int {
 		}
 		fmt.Printf("core=%s\n", rlimitString(lim.Cur))
 		return sleepUnless(once)
+
+	case "ctl-burst":
+		n := a.int(1)
+		if !a.ok(3, 3) {
+			return helperUsage
+		}
+		return ctlBurst(a.args[0], n, a.args[2])
+
+	case "ctl-flood":
+		n := a.int(1)
+		silent := len(a.args) == 3 && a.args[2] == "silent"
+		if len(a.args) == 3 && !silent {
+			a.fail(fmt.Errorf("unknown argument %q", a.args[2]))
+		}
+		if !a.ok(2, 3) {
+			return helperUsage
+		}
+		return ctlFlood(a.args[0], n, silent)
+
+	case "http-req":
+		if !a.ok(2, 100) {
+			return helperUsage
+		}
+		return httpRequest(a.args[0], a.args[1], a.args[2:])
 	}
 	fmt.Fprintf(os.Stderr, "ramona-test-helper: unknown helper %q\n", name)
 	return helperUnknown

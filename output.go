@@ -43,11 +43,19 @@ func (o *outputStream) tail(n int) []byte {
 	return o.ring.Tail(n)
 }
 
-func (o *outputStream) follow(buffer int) *Follower {
+// tailReader is the last n lines of the stream; cut: bounded by tailMaxBytes.
+func (o *outputStream) tailReader(n int) (io.ReadCloser, bool) {
 	if o.file != nil {
-		return o.file.Follow(buffer)
+		return o.file.TailReader(n)
 	}
-	return o.ring.Follow(buffer)
+	return o.ring.TailReader(n)
+}
+
+func (o *outputStream) follow(maxBytes int) *Follower {
+	if o.file != nil {
+		return o.file.Follow(maxBytes)
+	}
+	return o.ring.Follow(maxBytes)
 }
 
 func (o *outputStream) lost() int64 {

@@ -9,7 +9,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -86,9 +85,9 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("cannot find my own executable: %v", err)
 	}
-	cs := &ctlServer{version: version, conns: map[net.Conn]bool{}}
+	cs := newCtlServer(version, log)
 	for _, u := range cfg.Server.ConsoleURIs {
-		l, err := listenControl(u)
+		l, err := listenControl(u, cs.streaks)
 		if err != nil {
 			for _, l := range cs.listeners {
 				l.Close()

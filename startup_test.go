@@ -16,6 +16,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -299,19 +300,32 @@ func TestStartRefusesAServerLogLinkPlantedByAUser(t *testing.T) {
 	}
 }
 
-// newUnprivilegedUser creates a user for this test only (prefix plus this
-// process's pid, so tests running at once do not share one), removed at
-// the end, and returns its uid and gid.
+// newUnprivilegedUser creates a user for this test only (prefix, this
+// process's pid and a counter, so tests running at once never share one),
+// removed at the end, and returns its uid and gid. useradd and userdel fail
+// while another process holds the lock of /etc/passwd (other tests on the
+// machine add users too): they are tried again.
 func newUnprivilegedUser(t *testing.T, prefix string) (uid, gid uint32) {
 	t.Helper()
 	useradd := needPeer(t, "useradd", "passwd")
 	userdel := needPeer(t, "userdel", "passwd")
-	name := fmt.Sprintf("%s%d", prefix, os.Getpid())
-	if out, err := exec.Command(useradd, "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", name).CombinedOutput(); err != nil {
+	name := fmt.Sprintf("%s%d-%d", prefix, os.Getpid(), unprivilegedUsers.Add(1))
+	retry := func(args ...string) ([]byte, error) {
+		var out []byte
+		var err error
+		for try := 0; try < 50; try++ {
+			if out, err = exec.Command(args[0], args[1:]...).CombinedOutput(); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		return out, err
+	}
+	if out, err := retry(useradd, "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", name); err != nil {
 		t.Fatalf("useradd %s: %v %s", name, err, out)
 	}
 	t.Cleanup(func() {
-		if out, err := exec.Command(userdel, name).CombinedOutput(); err != nil {
+		if out, err := retry(userdel, name); err != nil {
 			t.Errorf("userdel %s: %v %s", name, err, out)
 		}
 	})
@@ -323,3 +337,5 @@ func newUnprivilegedUser(t *testing.T, prefix string) (uid, gid uint32) {
 	fmt.Sscan(u.Gid, &gid)
 	return uid, gid
 }
+
+var unprivilegedUsers atomic.Int64

@@ -1,7 +1,7 @@
 // TLS for the control channel: the server's and the client's tls.Config
 // (mutual TLS, client certificates required, TLS 1.2 or newer), `ramona tls
 // init DIR` which writes a CA, a server and a client certificate with their
-// keys, and the uid check of loopback tcp:// peers through /proc/net/tcp.
+// keys.
 package main
 
 import (
@@ -11,16 +11,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/hex"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -93,56 +89,6 @@ func tlsPeer(conn *tls.Conn) (string, error) {
 		name = certs[0].Subject.CommonName
 	}
 	return fmt.Sprintf("%s cert %q", conn.RemoteAddr(), name), nil
-}
-
-// loopbackPeerUID finds the uid owning the other end of a loopback TCP
-// connection in /proc/net/tcp{,6}, so that plain tcp:// gets the same
-// "same uid or root" rule as unix sockets.
-func loopbackPeerUID(conn net.Conn) (int, error) {
-	local, ok1 := conn.LocalAddr().(*net.TCPAddr)
-	remote, ok2 := conn.RemoteAddr().(*net.TCPAddr)
-	if !ok1 || !ok2 {
-		return -1, errors.New("not a TCP connection")
-	}
-	// The peer's socket has our remote address as its local one; an IPv4
-	// address may also appear v4-mapped in /proc/net/tcp6.
-	var wants []string
-	for _, r := range procNetAddrs(remote) {
-		for _, l := range procNetAddrs(local) {
-			wants = append(wants, r+" "+l)
-		}
-	}
-	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		data, err := os.ReadFile(table)
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(data), "\n")[1:] {
-			f := strings.Fields(line)
-			if len(f) < 8 || !contains(wants, f[1]+" "+f[2]) {
-				continue
-			}
-			return strconv.Atoi(f[7])
-		}
-	}
-	return -1, fmt.Errorf("the peer %s is not a local socket", remote)
-}
-
-// procNetAddrs writes an address as /proc/net/tcp{,6} do: the IP as 32-bit
-// words in host byte order, in hex, then ":PORT"; an IPv4 address both as
-// such and v4-mapped.
-func procNetAddrs(a *net.TCPAddr) []string {
-	encode := func(ip net.IP) string {
-		var b strings.Builder
-		for i := 0; i+4 <= len(ip); i += 4 {
-			b.WriteString(strings.ToUpper(hex.EncodeToString([]byte{ip[i+3], ip[i+2], ip[i+1], ip[i]})))
-		}
-		return fmt.Sprintf("%s:%04X", b.String(), a.Port)
-	}
-	if ip4 := a.IP.To4(); ip4 != nil {
-		return []string{encode(ip4), encode(a.IP.To16())}
-	}
-	return []string{encode(a.IP.To16())}
 }
 
 // tlsInit writes ca.pem, server.pem, server-key.pem, client.pem and

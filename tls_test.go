@@ -7,13 +7,11 @@ package main
 import (
 	"bytes"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -120,26 +118,12 @@ command=%s
 		t.Errorf("who over tcp: exit %d, %q: the peer's uid is not known", code, who)
 	}
 	if os.Geteuid() == 0 {
-		// Another uid on the same machine is refused, as on a unix socket: a
-		// copy of this binary runs `status` as nobody.
-		const nobody = 65534
-		for _, d := range []string{filepath.Dir(r.dir), r.dir} {
-			os.Chmod(d, 0o755)
+		// Another uid on the same machine is refused, as on a unix socket.
+		u := newThrowawayUser(t)
+		if code, out := u.ramona(t, r, "status"); code != exitNoServer || !strings.Contains(out, "refused") {
+			t.Errorf("status as uid %d over tcp: exit %d, %q; want a refusal", u.uid, code, out)
 		}
-		exe := filepath.Join(r.dir, "ramona-copy")
-		copyFile(t, testBinary(t), exe, 0o755)
-		cmd := exec.Command(exe, "ramona-test-main", "-c", r.conf, "status")
-		cmd.Env = append(os.Environ(), "RAMONA_TEST_ID="+r.id)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
-		out, err := cmd.CombinedOutput()
-		var ee *exec.ExitError
-		if err != nil && !errors.As(err, &ee) {
-			t.Fatalf("status as uid %d: %v", nobody, err)
-		}
-		if code := cmd.ProcessState.ExitCode(); code != exitNoServer || !strings.Contains(string(out), "refused") {
-			t.Errorf("status as uid %d over tcp: exit %d, %q; want a refusal", nobody, code, out)
-		}
-		if !strings.Contains(r.serverLog(), fmt.Sprintf("has uid %d", nobody)) {
+		if !strings.Contains(r.serverLog(), fmt.Sprintf("has uid %d", u.uid)) {
 			t.Errorf("the server log does not name the refused uid")
 		}
 	}

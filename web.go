@@ -1,9 +1,11 @@
 // The web frontend (command=<httpfend>): `ramona httpfend NAME` serves one
 // page, its script and style, a JSON API, /metrics and /healthz on every
 // listen address of [program:NAME], and talks to the server over the control
-// channel (a fresh connection per request). Its rules: Basic auth when
-// username is set (except /healthz), state changes only by POST from the
-// same origin, and a GET never changes anything.
+// channel (a fresh connection per request). Its rules: only Host names it
+// serves; Basic auth when username is set (except /healthz), else on loopback
+// tcp only the frontend's own uid and root; state changes only by POST that
+// passes CrossOriginProtection; a GET never changes anything; every
+// connection admitted, every write under a deadline.
 package main
 
 import (
@@ -19,7 +21,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"sort"
@@ -30,11 +31,53 @@ import (
 	"time"
 )
 
+const (
+	// webWriteTimeout bounds each write of an answer (each event of a
+	// follow stream): a client that does not read is dropped.
+	webWriteTimeout = 30 * time.Second
+	// webCallTimeout bounds a status or tail call to the server.
+	webCallTimeout = 30 * time.Second
+	// healthzCacheTime is how long one answer of the server serves /healthz,
+	// which needs no password: a flood of probes is one call a second.
+	healthzCacheTime = time.Second
+)
+
 // webUI is one frontend process: its section and the server it talks to.
 type webUI struct {
-	pc     *ProgramConfig
-	server SocketURI
-	logf   func(level LogLevel, format string, args ...any)
+	pc      *ProgramConfig
+	server  SocketURI
+	logf    func(level LogLevel, format string, args ...any)
+	streaks *logStreaks // refusals, logged once per streak
+	names   map[string]bool
+	csrf    *http.CrossOriginProtection
+
+	healthMu sync.Mutex // guards healthAt and healthOK; held while asking the server
+	healthAt time.Time
+	healthOK bool
+}
+
+// webPeer is what the frontend knows of a connection's peer.
+type webPeer struct {
+	peer peerIdentity
+	tcp  bool // a tcp:// listener: the uid rule applies when there is no password
+}
+
+type webPeerKey struct{}
+
+// newWebUI prepares the frontend of pc: the Host names it answers (loopback
+// names are always in) and its cross-origin check.
+func newWebUI(pc *ProgramConfig, server SocketURI, logf func(level LogLevel, format string, args ...any)) *webUI {
+	w := &webUI{pc: pc, server: server, logf: logf, streaks: newLogStreaks(logf), names: map[string]bool{"localhost": true},
+		csrf: http.NewCrossOriginProtection()}
+	for _, h := range pc.Hostnames {
+		w.names[h] = true
+	}
+	for _, u := range pc.Listen {
+		if host, _, err := net.SplitHostPort(u.Addr); err == nil && u.Scheme == "tcp" && host != "" {
+			w.names[strings.TrimSuffix(strings.ToLower(host), ".")] = true
+		}
+	}
+	return w
 }
 
 // runWebFrontend is `ramona httpfend NAME`; it returns when SIGTERM or
@@ -62,17 +105,17 @@ func runWebFrontend(cfg *Config, args []string, stderr io.Writer) int {
 		return exitUsage
 	}
 	var mu sync.Mutex
-	w := &webUI{pc: pc, server: cfg.Console.ServerURI, logf: func(level LogLevel, format string, args ...any) {
+	w := newWebUI(pc, cfg.Console.ServerURI, func(level LogLevel, format string, args ...any) {
 		if level < pc.LogLevel {
 			return
 		}
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintf(stderr, "%s %s %s\n", time.Now().Format("2006-01-02 15:04:05"), level, fmt.Sprintf(format, args...))
-	}}
+	})
 	var listeners []net.Listener
 	for _, u := range pc.Listen {
-		l, err := listenWeb(u)
+		l, err := listenWeb(u, pc.Name, w.streaks)
 		if err != nil {
 			for _, l := range listeners {
 				l.Close()
@@ -82,7 +125,21 @@ func runWebFrontend(cfg *Config, args []string, stderr io.Writer) int {
 		}
 		listeners = append(listeners, l)
 	}
-	srv := &http.Server{Handler: w, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	srv := &http.Server{
+		Handler:           w,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second, // a request's body too; follow streams lift it
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			wp := webPeer{peer: peerIdentity{uid: -1, err: errors.New("not an admitted connection")}, tcp: true}
+			if ac, ok := c.(*admittedConn); ok {
+				_, wp.tcp = ac.Conn.(*net.TCPConn)
+				wp.peer = ac.peer
+			}
+			return context.WithValue(ctx, webPeerKey{}, wp)
+		},
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	failed := make(chan error, len(listeners))
@@ -111,8 +168,25 @@ func runWebFrontend(cfg *Config, args []string, stderr io.Writer) int {
 }
 
 // listenWeb opens one listen address: tcp://HOST:PORT or unix://PATH (a stale
-// socket file is replaced; the file gets the address's mode).
-func listenWeb(u SocketURI) (net.Listener, error) {
+// socket file is replaced; the file gets the address's mode). Its
+// connections are admitted (identified, counted) as the control channel's.
+func listenWeb(u SocketURI, name string, streaks *logStreaks) (net.Listener, error) {
+	l, err := listenWebSocket(u)
+	if err != nil {
+		return nil, err
+	}
+	al := newAdmitListener(l, u.String(), streaks, refuseHTTP)
+	al.logPrefix = name
+	return al, nil
+}
+
+// refuseHTTP answers a connection refused at admission.
+func refuseHTTP(conn net.Conn, why string) {
+	body := "service unavailable: " + why + "\n"
+	fmt.Fprintf(conn, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+}
+
+func listenWebSocket(u SocketURI) (net.Listener, error) {
 	switch u.Scheme {
 	case "tcp":
 		return net.Listen("tcp", u.Addr)
@@ -139,19 +213,23 @@ func listenWeb(u SocketURI) (net.Listener, error) {
 	return nil, fmt.Errorf("%s: the web frontend listens on tcp:// or unix:// only", u)
 }
 
-// call sends one request to the server on a fresh connection.
-func (w *webUI) call(req request, each func(reply)) (reply, error) {
+// call sends one request to the server on a fresh connection; a timeout
+// other than 0 bounds the whole exchange.
+func (w *webUI) call(req request, each func(reply), timeout time.Duration) (reply, error) {
 	cl, err := dialServer(w.server)
 	if err != nil {
 		return reply{}, err
 	}
 	defer cl.close()
+	if timeout > 0 {
+		cl.conn.SetDeadline(time.Now().Add(timeout))
+	}
 	return cl.call(req, each)
 }
 
 // statusList is the server's status of every program.
 func (w *webUI) statusList() ([]programStatus, error) {
-	r, err := w.call(request{Cmd: "status"}, nil)
+	r, err := w.call(request{Cmd: "status"}, nil, webCallTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -165,9 +243,11 @@ func (w *webUI) statusList() ([]programStatus, error) {
 	return list, nil
 }
 
-// ServeHTTP is the frontend's router: headers, /healthz, auth, then the
-// pages and the API.
+// ServeHTTP is the frontend's router: headers, the Host, /healthz, who may
+// ask (password or uid), then the pages and the API. Every write of the
+// answer gets a deadline (timedWriter).
 func (w *webUI) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	rw = timedWriter{ResponseWriter: rw, rc: http.NewResponseController(rw), timeout: webWriteTimeout}
 	h := rw.Header()
 	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -175,9 +255,20 @@ func (w *webUI) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
 	w.logf(LevelDebug, "%s: %s %s from %s", w.pc.Name, r.Method, r.URL.Path, r.RemoteAddr)
+	if !w.hostServed(r) {
+		w.streaks.event("host", LevelWarning, fmt.Sprintf("%s: refused %s %s from %s: Host %q is not a name this frontend serves", w.pc.Name, r.Method, r.URL.Path, r.RemoteAddr, r.Host))
+		http.Error(rw, fmt.Sprintf("forbidden: Host %q is not a name this frontend serves (loopback names, its listen addresses, or hostname= of [program:%s])", r.Host, w.pc.Name), http.StatusForbidden)
+		return
+	}
 	if r.URL.Path == "/healthz" { // no auth, so that probes need no password
 		w.healthz(rw, r)
 		return
+	}
+	if w.pc.Username == "" {
+		if err := w.sameUser(r); err != nil {
+			http.Error(rw, "forbidden: "+err.Error(), http.StatusForbidden)
+			return
+		}
 	}
 	if !w.authorized(r) {
 		h.Set("WWW-Authenticate", `Basic realm="Ramona", charset="UTF-8"`)
@@ -214,6 +305,82 @@ func (w *webUI) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(rw, r)
 	}
+}
+
+// timedWriter gives each write of an answer a deadline of timeout from
+// then: a client that stops reading is dropped, and a handler that waits
+// long for the server (a start) still has the whole time to answer.
+type timedWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (t timedWriter) WriteHeader(code int) {
+	t.rc.SetWriteDeadline(time.Now().Add(t.timeout))
+	t.ResponseWriter.WriteHeader(code)
+}
+
+func (t timedWriter) Write(p []byte) (int, error) {
+	t.rc.SetWriteDeadline(time.Now().Add(t.timeout))
+	return t.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (t timedWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+
+// hostServed: the request's Host is a name this frontend serves: a loopback
+// name or address, a host of its listen addresses, a hostname= value, or
+// the IP address the request came in on. Anything else may be a name an
+// attacker rebound to this machine (DNS rebinding). On a unix:// address,
+// which no browser reaches by a name, any Host is served (a proxy in front
+// of it decides which names it answers).
+func (w *webUI) hostServed(r *http.Request) bool {
+	if wp, _ := r.Context().Value(webPeerKey{}).(webPeer); !wp.tcp {
+		return true
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")), ".")
+	if host == "" {
+		return false
+	}
+	if w.names[host] {
+		return true
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return false
+	}
+	if ip.IsLoopback() {
+		return true
+	}
+	local, _ := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr)
+	return local != nil && local.IP.Equal(ip)
+}
+
+// sameUser applies the control channel's rule to a frontend without a
+// password on a tcp:// address: only its own uid and root, as the kernel
+// identified the peer when it connected. A unix:// address is guarded by
+// its file mode instead.
+func (w *webUI) sameUser(r *http.Request) error {
+	wp, _ := r.Context().Value(webPeerKey{}).(webPeer)
+	if !wp.tcp {
+		return nil
+	}
+	var err error
+	switch {
+	case wp.peer.err != nil:
+		err = fmt.Errorf("this frontend has no password, so it serves only its own uid (%d) and root, and cannot tell who you are: %v", os.Geteuid(), wp.peer.err)
+	case !wp.peer.trusted():
+		err = fmt.Errorf("this frontend has no password, so it serves only its own uid (%d) and root; you are uid %d", os.Geteuid(), wp.peer.uid)
+	default:
+		return nil
+	}
+	w.streaks.event("same-uid "+wp.peer.key, LevelWarning, fmt.Sprintf("%s: refused %s %s from %s: %v", w.pc.Name, r.Method, r.URL.Path, wp.peer.desc(), err))
+	return err
 }
 
 // authorized checks HTTP Basic auth when username is set; the password is
@@ -259,22 +426,21 @@ func onlyGet(rw http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// stateChangeAllowed admits a POST whose Origin (or, without one, Referer)
-// is this very host: a page elsewhere cannot make the browser act here.
+// stateChangeAllowed admits a POST that net/http's CrossOriginProtection
+// passes: a browser's Sec-Fetch-Site, or else its Origin, must say that the
+// request comes from this very origin (whose Host hostServed checked). A
+// request with neither is not from a browser, so no page can have made it;
+// it proves who it is by the password or, without one, by its uid.
 func (w *webUI) stateChangeAllowed(rw http.ResponseWriter, r *http.Request) bool {
 	if r.Method != http.MethodPost {
 		rw.Header().Set("Allow", "POST")
 		http.Error(rw, "method not allowed: state changes need POST", http.StatusMethodNotAllowed)
 		return false
 	}
-	src := r.Header.Get("Origin")
-	if src == "" {
-		src = r.Header.Get("Referer")
-	}
-	u, err := url.Parse(src)
-	if src == "" || err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) || (u.Scheme != "http" && u.Scheme != "https") {
-		w.logf(LevelWarning, "%s: refused %s %s from %s: origin %q is not this host %q", w.pc.Name, r.Method, r.URL.Path, r.RemoteAddr, src, r.Host)
-		http.Error(rw, "forbidden: the request must come from this page (Origin or Referer must match the host)", http.StatusForbidden)
+	if err := w.csrf.Check(r); err != nil {
+		w.streaks.event("origin", LevelWarning, fmt.Sprintf("%s: refused %s %s from %s: %v (Origin %q, Sec-Fetch-Site %q, Host %q)", w.pc.Name,
+			r.Method, r.URL.Path, r.RemoteAddr, err, r.Header.Get("Origin"), r.Header.Get("Sec-Fetch-Site"), r.Host))
+		http.Error(rw, "forbidden: a cross-origin request; state changes must come from this page", http.StatusForbidden)
 		return false
 	}
 	return true
@@ -294,14 +460,33 @@ func writeJSON(rw http.ResponseWriter, code int, v any) {
 	json.NewEncoder(rw).Encode(v)
 }
 
+// healthz answers ok or unavailable, nothing else (it needs no password);
+// why the server does not answer goes to the frontend's log.
 func (w *webUI) healthz(rw http.ResponseWriter, r *http.Request) {
 	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if _, err := w.statusList(); err != nil {
+	if !w.serverAnswers() {
 		rw.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintf(rw, "the server does not answer: %v\n", err)
+		io.WriteString(rw, "unavailable\n")
 		return
 	}
 	io.WriteString(rw, "ok\n")
+}
+
+// serverAnswers asks the server for its status at most once per
+// healthzCacheTime, whatever the number of probes; concurrent probes wait
+// for the one question.
+func (w *webUI) serverAnswers() bool {
+	w.healthMu.Lock()
+	defer w.healthMu.Unlock()
+	if time.Since(w.healthAt) < healthzCacheTime {
+		return w.healthOK
+	}
+	_, err := w.statusList()
+	w.healthAt, w.healthOK = time.Now(), err == nil
+	if err != nil {
+		w.streaks.event("healthz", LevelWarning, fmt.Sprintf("%s: /healthz: unavailable: %v", w.pc.Name, err))
+	}
+	return w.healthOK
 }
 
 func (w *webUI) apiStatus(rw http.ResponseWriter) {
@@ -385,7 +570,7 @@ func (w *webUI) apiControl(rw http.ResponseWriter, r *http.Request, cmd string) 
 		if rp.Progress != "" {
 			res.Progress = append(res.Progress, rp.Progress)
 		}
-	})
+	}, 0) // a start waits for its programs, as long as they take
 	if err != nil {
 		res.Exit, res.Error = exitNoServer, err.Error()
 		writeJSON(rw, http.StatusBadGateway, res)
@@ -419,30 +604,46 @@ func tailRequest(r *http.Request, follow bool) (request, error) {
 	return request{Cmd: "tail", Names: []string{name}, N: n, Stream: stream, Flags: map[string]bool{"follow": follow}}, nil
 }
 
-// apiTail is the last n lines of a program's log as text.
+// apiTail is the last n lines of a program's log as text, passed on as the
+// server sends it; a note of the server (the output was cut) is the
+// X-Ramona-Notice header.
 func (w *webUI) apiTail(rw http.ResponseWriter, r *http.Request) {
 	req, err := tailRequest(r, false)
 	if err != nil {
 		http.Error(rw, err.Error(), http.StatusBadRequest)
 		return
 	}
-	var b strings.Builder
-	rep, err := w.call(req, func(rp reply) { b.WriteString(rp.Data) })
-	if err != nil {
+	started := false
+	rep, err := w.call(req, func(rp reply) {
+		if rp.Progress != "" && !started {
+			rw.Header().Set("X-Ramona-Notice", rp.Progress)
+		}
+		if rp.Data == "" {
+			return
+		}
+		if !started {
+			rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			rw.WriteHeader(http.StatusOK)
+			started = true
+		}
+		io.WriteString(rw, rp.Data)
+	}, webCallTimeout)
+	switch {
+	case started: // an error now can only end the body early
+	case err != nil:
 		http.Error(rw, err.Error(), http.StatusBadGateway)
-		return
-	}
-	if rep.Error != "" {
+	case rep.Error != "":
 		http.Error(rw, rep.Error, http.StatusNotFound)
-		return
+	default:
+		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	}
-	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	io.WriteString(rw, b.String())
 }
 
 // apiFollow streams a program's log as Server-Sent Events: each event's data
 // is a JSON string (the chunk, so any byte survives the line-based format);
-// an "end" event carries the reason the stream ended.
+// a "notice" event carries a note of the server, an "end" event the reason
+// the stream ended. Each event is written under a deadline: a browser that
+// stops reading is dropped (and so the server drops the follow, bounded).
 func (w *webUI) apiFollow(rw http.ResponseWriter, r *http.Request) {
 	req, err := tailRequest(r, true)
 	if err != nil {
@@ -459,21 +660,34 @@ func (w *webUI) apiFollow(rw http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done()
 		cl.close()
 	}()
-	flusher, _ := rw.(http.Flusher)
+	rc := http.NewResponseController(rw)
 	rw.Header().Set("Content-Type", "text/event-stream")
 	rw.WriteHeader(http.StatusOK)
+	failed := false
 	send := func(event string, v string) {
-		data, _ := json.Marshal(v)
-		if event != "" {
-			fmt.Fprintf(rw, "event: %s\n", event)
+		if failed {
+			return
 		}
-		fmt.Fprintf(rw, "data: %s\n\n", data)
-		if flusher != nil {
-			flusher.Flush()
+		data, _ := json.Marshal(v)
+		var b strings.Builder
+		if event != "" {
+			fmt.Fprintf(&b, "event: %s\n", event)
+		}
+		fmt.Fprintf(&b, "data: %s\n\n", data)
+		_, werr := io.WriteString(rw, b.String())
+		if werr == nil {
+			werr = rc.Flush()
+		}
+		if werr != nil {
+			failed = true
+			cl.close() // ends call: the browser does not read
 		}
 	}
 	send("", "") // the headers go out at once
 	rep, err := cl.call(req, func(rp reply) {
+		if rp.Progress != "" {
+			send("notice", rp.Progress)
+		}
 		if rp.Data != "" {
 			send("", rp.Data)
 		}
@@ -732,6 +946,9 @@ const webAppJS = `"use strict";
       if (logText.textContent.length > 400000) logText.textContent = logText.textContent.slice(-200000);
       if (atEnd) logText.scrollTop = logText.scrollHeight;
     };
+    source.addEventListener("notice", function (ev) {
+      logText.textContent += "-- " + JSON.parse(ev.data) + " --\n";
+    });
     source.addEventListener("end", function (ev) {
       var why = JSON.parse(ev.data);
       logText.textContent += "\n-- " + (why || "end of stream") + " --\n";

@@ -9,10 +9,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,6 +53,10 @@ func webTry(client *http.Client, method, url, body string, headers ...string) (w
 	}
 	for _, h := range headers {
 		k, v, _ := strings.Cut(h, ": ")
+		if k == "Host" { // net/http takes the Host header from here only
+			req.Host = v
+			continue
+		}
 		if k == "Authorization" {
 			user, pass, _ := strings.Cut(v, ":")
 			req.SetBasicAuth(user, pass)
@@ -120,18 +126,20 @@ starttimeout=0.2
 		}
 	}
 
-	// State changes: POST only, same origin only.
+	// State changes: POST only, and never cross-origin from a browser.
 	if resp := webDo(t, nil, "GET", base+"/api/stop?name=one", ""); resp.code != 405 {
 		t.Errorf("GET /api/stop: %d, want 405", resp.code)
 	}
-	if resp := webDo(t, nil, "POST", base+"/api/stop", "name=one"); resp.code != 403 {
-		t.Errorf("POST /api/stop without Origin: %d, want 403", resp.code)
-	}
-	if resp := webDo(t, nil, "POST", base+"/api/stop", "name=one", "Origin: http://evil.example"); resp.code != 403 {
-		t.Errorf("POST /api/stop from another origin: %d, want 403", resp.code)
-	}
-	if resp := webDo(t, nil, "POST", base+"/api/stop", "name=one", "Referer: http://evil.example/x"); resp.code != 403 {
-		t.Errorf("POST /api/stop with a foreign Referer: %d, want 403", resp.code)
+	for _, headers := range [][]string{
+		{"Origin: http://evil.example"},
+		{"Origin: http://evil.example", "Sec-Fetch-Site: cross-site"},
+		{"Sec-Fetch-Site: cross-site"},
+		{"Sec-Fetch-Site: same-site"},
+		{"Origin: " + fmt.Sprintf("http://127.0.0.1:%d", port+1)},
+	} {
+		if resp := webDo(t, nil, "POST", base+"/api/stop", "name=one", headers...); resp.code != 403 {
+			t.Errorf("POST /api/stop with %q: %d, want 403", headers, resp.code)
+		}
 	}
 	if st := r.status()["one"]; st.State != "RUNNING" {
 		t.Fatalf("one is %s after refused requests, want RUNNING", st.State)
@@ -434,6 +442,9 @@ autostart=no
 	}
 	r.stopAll()
 	waitHealthz(t, base, 503)
+	if resp := webDo(t, nil, "GET", base+"/healthz", ""); resp.body != "unavailable\n" {
+		t.Errorf("/healthz without a server: %q; want only unavailable (the reason is in the frontend's log)", resp.body)
+	}
 	resp := webDo(t, nil, "GET", base+"/metrics", "")
 	if resp.code != 200 || !strings.Contains(resp.body, "\nramona_server_up 0\n") {
 		t.Errorf("/metrics without a server: %d %q", resp.code, resp.body)
@@ -462,5 +473,47 @@ func TestWebFrontendUsage(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, stderr, exitUsage, c.want)
 		}
+	}
+}
+
+// TestTimedWriter: each write of an answer has its own deadline: a handler
+// that answers after longer than the deadline is still heard, and writes to
+// a client that does not read fail after about the deadline.
+func TestTimedWriter(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	writeErr := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		tw := timedWriter{ResponseWriter: rw, rc: http.NewResponseController(rw), timeout: timeout}
+		if r.URL.Path == "/late" {
+			time.Sleep(3 * timeout) // a start that waits for its program
+			io.WriteString(tw, "late answer")
+			return
+		}
+		chunk := strings.Repeat("x", 64<<10)
+		for { // to a client that never reads: the socket buffers fill up
+			if _, err := io.WriteString(tw, chunk); err != nil {
+				writeErr <- err
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	resp := webDo(t, nil, "GET", srv.URL+"/late", "")
+	if resp.code != 200 || resp.body != "late answer" {
+		t.Errorf("an answer written after %v: %d %q", 3*timeout, resp.code, resp.body)
+	}
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET /flood HTTP/1.1\r\nHost: x\r\n\r\n")
+	select {
+	case err := <-writeErr:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("writing to a client that does not read: %v; want the deadline", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("writing to a client that does not read did not fail")
 	}
 }
