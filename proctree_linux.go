@@ -1,0 +1,205 @@
+// Process trees from /proc on Linux, for when cgroups do not hold them (or
+// lack a controller): the CPU time and resident memory of a program's known
+// processes, the processes reparented to the server (its subreaper duty at
+// exit), and the processes that carry a server's marker in their
+// environment (what the guard kills when the server was killed). Everything
+// here reads /proc and runs off the supervisor's loop.
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat times: 100 on every
+// Linux architecture's user interface.
+const clockTicks = 100
+
+// procInfo is what /proc/PID/stat says of one process.
+type procInfo struct {
+	pid, ppid, pgrp int
+	state           byte
+	cpuTicks        int64 // utime+stime+cutime+cstime: its own and its reaped children's
+	rssPages        int64
+}
+
+// readProcInfo parses /proc/PID/stat ("pid (comm) state ppid pgrp ...").
+func readProcInfo(pid int) (procInfo, bool) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procInfo{}, false
+	}
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return procInfo{}, false
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 22 || len(f[0]) != 1 {
+		return procInfo{}, false
+	}
+	num := func(k int) int64 { n, _ := strconv.ParseInt(f[k], 10, 64); return n }
+	return procInfo{
+		pid: pid, state: f[0][0], ppid: int(num(1)), pgrp: int(num(2)),
+		cpuTicks: num(11) + num(12) + num(13) + num(14), // utime stime cutime cstime
+		rssPages: num(21),
+	}, true
+}
+
+// allProcesses reads every process's stat (zombies included).
+func allProcesses() []procInfo {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	out := make([]procInfo, 0, len(entries))
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if pi, ok := readProcInfo(pid); ok {
+			out = append(out, pi)
+		}
+	}
+	return out
+}
+
+// residentBytes is a process's resident set (0 when it is gone).
+func residentBytes(pid int, pageSize int64) int64 {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * pageSize
+}
+
+// readUsage answers each query: from the program's cgroup when it has one,
+// else from /proc, where a program's known processes are its main process,
+// its process group, and their descendants; /proc is read once for all.
+func readUsage(qs []usageQuery) []usage {
+	out := make([]usage, len(qs))
+	pageSize := int64(os.Getpagesize())
+	var procs []procInfo
+	scanned := false
+	for i, q := range qs {
+		if q.cgroup != "" {
+			out[i] = readCgroupUsage(q.cgroup, pageSize)
+			continue
+		}
+		if q.pid <= 0 && q.pgid <= 0 {
+			continue
+		}
+		if !scanned {
+			procs, scanned = allProcesses(), true
+		}
+		out[i] = treeUsage(procs, q.pid, q.pgid, pageSize)
+	}
+	return out
+}
+
+// treeUsage sums CPU and resident memory over pid, the members of pgid,
+// and every descendant of those.
+func treeUsage(procs []procInfo, pid, pgid int, pageSize int64) usage {
+	children := map[int][]int{}
+	byPid := map[int]procInfo{}
+	var queue []int
+	for _, p := range procs {
+		children[p.ppid] = append(children[p.ppid], p.pid)
+		byPid[p.pid] = p
+		if p.pid == pid || (pgid > 0 && p.pgrp == pgid) {
+			queue = append(queue, p.pid)
+		}
+	}
+	seen := map[int]bool{}
+	var ticks, pages int64
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		pi := byPid[p]
+		ticks += pi.cpuTicks
+		if pi.state != 'Z' {
+			pages += pi.rssPages
+		}
+		queue = append(queue, children[p]...)
+	}
+	return usage{cpuSeconds: float64(ticks) / clockTicks, memoryBytes: pages * pageSize}
+}
+
+// adoptedOrphans lists the live processes whose parent is this server,
+// other than except: without cgroups, what programs left behind that was
+// reparented here (the server is their subreaper, or PID 1).
+func adoptedOrphans(except map[int]bool) []int {
+	self := os.Getpid()
+	var pids []int
+	for _, p := range allProcesses() {
+		if p.ppid == self && p.state != 'Z' && !except[p.pid] {
+			pids = append(pids, p.pid)
+		}
+	}
+	return pids
+}
+
+// describeProcess is "PID (command line)" for the server log.
+func describeProcess(pid int) string {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	cmd := strings.TrimSpace(string(bytes.ReplaceAll(data, []byte{0}, []byte{' '})))
+	if err != nil || cmd == "" {
+		return strconv.Itoa(pid)
+	}
+	if len(cmd) > 80 {
+		cmd = cmd[:77] + "..."
+	}
+	return fmt.Sprintf("%d (%s)", pid, cmd)
+}
+
+// killMarked sends SIGKILL to every process whose initial environment
+// holds marker (NAME=VALUE), until a pass finds none (bounded): the guard's
+// last resort without cgroups, for processes that left their group.
+func killMarked(marker string) {
+	want := []byte(marker)
+	self := os.Getpid()
+	for range 20 {
+		found := 0
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil || pid == self {
+				continue
+			}
+			env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+			if err != nil || !hasEnvEntry(env, want) {
+				continue
+			}
+			if pi, ok := readProcInfo(pid); ok && pi.state != 'Z' {
+				syscall.Kill(pid, syscall.SIGKILL)
+				found++
+			}
+		}
+		if found == 0 {
+			return
+		}
+	}
+}
+
+// hasEnvEntry reports whether a NUL-separated environment holds entry exactly.
+func hasEnvEntry(env, entry []byte) bool {
+	for _, e := range bytes.Split(env, []byte{0}) {
+		if bytes.Equal(e, entry) {
+			return true
+		}
+	}
+	return false
+}
