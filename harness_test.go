@@ -288,6 +288,40 @@ func TestHelperDoubleFork(t *testing.T) {
 	}
 }
 
+func TestHelperEscape(t *testing.T) {
+	id := newLeftoverCheck(t)
+	h := startHelper(t, newHelperCmd(t, id, "escape", "1h"))
+	pid := h.cmd.Process.Pid
+	epid := reportedPid(t, h, "escape")
+	waitFor(t, "the escapee's ignore-term: ready", 10*time.Second, func() bool {
+		return strings.Contains(h.stdout.String(), "ignore-term: ready\n")
+	})
+	st, err := readProcStat(epid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.state == 'Z' || st.ppid == pid || st.pgrp != epid {
+		t.Errorf("escapee %d: %+v; want alive, not a child of %d, leading its own group", epid, st, pid)
+	}
+	// The cleanup kills the helper's group only: the escapee is this test's to kill.
+	t.Cleanup(func() { syscall.Kill(epid, syscall.SIGKILL) })
+}
+
+func TestHelperHog(t *testing.T) {
+	id := newLeftoverCheck(t)
+	h := startHelper(t, newHelperCmd(t, id, "hog", "16"))
+	child := reportedPid(t, h, "hog")
+	t.Cleanup(func() { syscall.Kill(child, syscall.SIGKILL) })
+	waitFor(t, "hog-child: ready", 10*time.Second, func() bool { return strings.Contains(h.stdout.String(), "hog-child: ready\n") })
+	st, err := readProcStat(child)
+	if err != nil || st.pgrp != child || st.ppid != h.cmd.Process.Pid {
+		t.Errorf("hog-child %d: %+v %v; want a child of the hog leading its own group", child, st, err)
+	}
+	if rss := residentBytes(child, int64(os.Getpagesize())); rss < 16<<20 {
+		t.Errorf("hog-child resident set %d bytes; want at least the 16 MiB it wrote", rss)
+	}
+}
+
 func TestSpamContent(t *testing.T) {
 	if n := len(fmt.Sprintf("line %08d %s\n", 0, spamFill)); n != spamLineLen {
 		t.Fatalf("a spam line is %d bytes; want %d", n, spamLineLen)
