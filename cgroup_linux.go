@@ -618,10 +618,11 @@ func (w *cgroupWatcher) close() {
 
 // readCgroupUsage reads a program cgroup's CPU time (cpu.stat usage_usec,
 // there without any controller) and memory: memory.current where the
-// memory controller is on, else the sum of its processes' resident sets.
-func readCgroupUsage(dir string, pageSize int64) usage {
+// memory controller is on, else the sum of the resident sets of the
+// processes in its spawns' cgroups.
+func readCgroupUsage(q usageQuery, pageSize int64) usage {
 	var u usage
-	if data, err := os.ReadFile(filepath.Join(dir, "cpu.stat")); err == nil {
+	if data, err := os.ReadFile(filepath.Join(q.cgroup, "cpu.stat")); err == nil {
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		for sc.Scan() {
 			if v, ok := strings.CutPrefix(sc.Text(), "usage_usec "); ok {
@@ -630,12 +631,19 @@ func readCgroupUsage(dir string, pageSize int64) usage {
 			}
 		}
 	}
-	if data, err := os.ReadFile(filepath.Join(dir, "memory.current")); err == nil {
-		u.memoryBytes, _ = strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
-		return u
+	if q.memoryCur {
+		if data, err := os.ReadFile(filepath.Join(q.cgroup, "memory.current")); err == nil {
+			u.memoryBytes, _ = strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+			return u
+		}
 	}
-	for _, pid := range cgroupPids(dir) {
-		u.memoryBytes += residentBytes(pid, pageSize)
+	for _, dir := range q.spawns {
+		data, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		for _, f := range strings.Fields(string(data)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				u.memoryBytes += residentBytes(pid, pageSize)
+			}
+		}
 	}
 	return u
 }

@@ -10,6 +10,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,7 +20,7 @@ import (
 // programCgroup is BASE/NAME: every process of one program, all spawns.
 type programCgroup struct {
 	dir  string
-	live int // instance cgroups that still have processes
+	live []*instanceCgroup // the spawns' cgroups that still have processes
 }
 
 // instanceCgroup is BASE/NAME/N: the processes of one spawn.
@@ -47,7 +48,7 @@ type killTarget struct {
 func (s *Supervisor) stopTarget(p *Program) killTarget {
 	t := killTarget{name: p.cfg.Name, group: p.cfg.ProcessGroup, pid: p.pid(), pgid: p.pgid}
 	if p.cg != nil {
-		t.cgroup, t.cgAlive = p.cg.dir, p.cg.live > 0
+		t.cgroup, t.cgAlive = p.cg.dir, len(p.cg.live) > 0
 	}
 	return t
 }
@@ -81,7 +82,7 @@ func (lo *leftovers) target() killTarget {
 // cgroup has processes, or (without cgroups) its process group does.
 func (s *Supervisor) treeAlive(p *Program) bool {
 	if p.cg != nil {
-		return p.cg.live > 0
+		return len(p.cg.live) > 0
 	}
 	return p.cfg.ProcessGroup && groupAlive(p.pgid)
 }
@@ -124,7 +125,7 @@ func (s *Supervisor) signal(t killTarget, sig syscall.Signal) {
 // or a processgroup=no program's children) gets the signal the group got,
 // now rather than at the next step.
 func (s *Supervisor) stopEscapees(p *Program) {
-	if p.cg == nil || p.cg.live == 0 || p.kill == nil || p.kill.last == 0 || (p.cfg.ProcessGroup && groupAlive(p.pgid)) {
+	if p.cg == nil || len(p.cg.live) == 0 || p.kill == nil || p.kill.last == 0 || (p.cfg.ProcessGroup && groupAlive(p.pgid)) {
 		return
 	}
 	t := s.stopTarget(p)
@@ -195,7 +196,7 @@ func (s *Supervisor) warnLimitsOff(p *Program) {
 // spawned: the process runs inside ic.
 func (ic *instanceCgroup) spawned() {
 	ic.populated = true
-	ic.pcg.live++
+	ic.pcg.live = append(ic.pcg.live, ic)
 }
 
 // abandon removes the cgroup of a spawn that failed.
@@ -210,7 +211,7 @@ func (s *Supervisor) cgroupEmptied(ic *instanceCgroup) {
 		return
 	}
 	ic.populated = false
-	ic.pcg.live--
+	ic.pcg.live = slices.DeleteFunc(ic.pcg.live, func(x *instanceCgroup) bool { return x == ic })
 	if err := removeCgroupTree(ic.dir); err != nil {
 		s.log.Debugf("%s: %v", ic.prog.cfg.Name, err)
 	}
@@ -220,7 +221,7 @@ func (s *Supervisor) cgroupEmptied(ic *instanceCgroup) {
 // releaseCgroup removes p's program cgroup once nothing of p runs and
 // nothing is about to: the next start makes a fresh one.
 func (s *Supervisor) releaseCgroup(p *Program) {
-	if p.cg == nil || p.cg.live > 0 || p.inst != nil || p.state.running() {
+	if p.cg == nil || len(p.cg.live) > 0 || p.inst != nil || p.state.running() {
 		return
 	}
 	if err := removeCgroupTree(p.cg.dir); err != nil {
@@ -281,9 +282,11 @@ func (s *Supervisor) handleLeftovers(p *Program, inst *instance) {
 
 // usageQuery says where to read one program's CPU and memory.
 type usageQuery struct {
-	cgroup string // its program cgroup; "" without one
-	pid    int    // its main process, 0 when none
-	pgid   int    // its process group, 0 when none
+	cgroup    string   // its program cgroup; "" without one
+	spawns    []string // the cgroups of its spawns that have processes
+	memoryCur bool     // the cgroup has memory.current
+	pid       int      // its main process, 0 when none
+	pgid      int      // its process group, 0 when none
 }
 
 // usage is a program tree's CPU seconds (cumulative) and memory (now).
@@ -297,7 +300,10 @@ type usage struct {
 func (s *Supervisor) usageQuery(p *Program) usageQuery {
 	q := usageQuery{pid: p.pid()}
 	if p.cg != nil {
-		q.cgroup = p.cg.dir
+		q.cgroup, q.memoryCur = p.cg.dir, s.cg.controllers["memory"]
+		for _, ic := range p.cg.live {
+			q.spawns = append(q.spawns, ic.dir)
+		}
 	} else if p.cfg.ProcessGroup && p.state.running() {
 		q.pgid = p.pgid
 	}

@@ -535,11 +535,12 @@ func TestTreeUsage(t *testing.T) {
 		{pid: 14, ppid: 13, pgrp: 13, state: 'Z', cpuTicks: 5, rssPages: 0},
 		{pid: 20, ppid: 1, pgrp: 20, cpuTicks: 1000, rssPages: 1000}, // someone else
 	}
-	u := treeUsage(procs, 10, 10, 4096)
+	tree := newProcTree(procs)
+	u := tree.usage(10, 10, 4096)
 	if u.cpuSeconds != 1.9 || u.memoryBytes != 18*4096 {
 		t.Errorf("group program: %+v; want 1.9 s and 18 pages", u)
 	}
-	u = treeUsage(procs, 11, 0, 4096)
+	u = tree.usage(11, 0, 4096)
 	if u.cpuSeconds != 0.65 || u.memoryBytes != 7*4096 {
 		t.Errorf("processgroup=no program: %+v; want 0.65 s and 7 pages", u)
 	}

@@ -88,36 +88,49 @@ func residentBytes(pid int, pageSize int64) int64 {
 func readUsage(qs []usageQuery) []usage {
 	out := make([]usage, len(qs))
 	pageSize := int64(os.Getpagesize())
-	var procs []procInfo
-	scanned := false
+	var tree *procTree
 	for i, q := range qs {
 		if q.cgroup != "" {
-			out[i] = readCgroupUsage(q.cgroup, pageSize)
+			out[i] = readCgroupUsage(q, pageSize)
 			continue
 		}
 		if q.pid <= 0 && q.pgid <= 0 {
 			continue
 		}
-		if !scanned {
-			procs, scanned = allProcesses(), true
+		if tree == nil {
+			tree = newProcTree(allProcesses())
 		}
-		out[i] = treeUsage(procs, q.pid, q.pgid, pageSize)
+		out[i] = tree.usage(q.pid, q.pgid, pageSize)
 	}
 	return out
 }
 
-// treeUsage sums CPU and resident memory over pid, the members of pgid,
-// and every descendant of those.
-func treeUsage(procs []procInfo, pid, pgid int, pageSize int64) usage {
-	children := map[int][]int{}
-	byPid := map[int]procInfo{}
-	var queue []int
+// procTree indexes one reading of /proc by pid, parent and process group.
+type procTree struct {
+	byPid    map[int]procInfo
+	children map[int][]int
+	groups   map[int][]int
+}
+
+func newProcTree(procs []procInfo) *procTree {
+	t := &procTree{byPid: make(map[int]procInfo, len(procs)), children: map[int][]int{}, groups: map[int][]int{}}
 	for _, p := range procs {
-		children[p.ppid] = append(children[p.ppid], p.pid)
-		byPid[p.pid] = p
-		if p.pid == pid || (pgid > 0 && p.pgrp == pgid) {
-			queue = append(queue, p.pid)
-		}
+		t.byPid[p.pid] = p
+		t.children[p.ppid] = append(t.children[p.ppid], p.pid)
+		t.groups[p.pgrp] = append(t.groups[p.pgrp], p.pid)
+	}
+	return t
+}
+
+// usage sums CPU and resident memory over pid, the members of pgid, and
+// every descendant of those; zombies add CPU but no memory.
+func (t *procTree) usage(pid, pgid int, pageSize int64) usage {
+	var queue []int
+	if _, ok := t.byPid[pid]; ok {
+		queue = append(queue, pid)
+	}
+	if pgid > 0 {
+		queue = append(queue, t.groups[pgid]...)
 	}
 	seen := map[int]bool{}
 	var ticks, pages int64
@@ -128,12 +141,12 @@ func treeUsage(procs []procInfo, pid, pgid int, pageSize int64) usage {
 			continue
 		}
 		seen[p] = true
-		pi := byPid[p]
+		pi := t.byPid[p]
 		ticks += pi.cpuTicks
 		if pi.state != 'Z' {
 			pages += pi.rssPages
 		}
-		queue = append(queue, children[p]...)
+		queue = append(queue, t.children[p]...)
 	}
 	return usage{cpuSeconds: float64(ticks) / clockTicks, memoryBytes: pages * pageSize}
 }
