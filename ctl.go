@@ -584,7 +584,7 @@ func (s *Supervisor) reload(cfg *Config, sink *replySink) {
 	added, removed, changed := diff(s.cfg, cfg)
 	logConfigSources(s.log, cfg)
 	if !sameServerSettings(s.cfg, cfg) {
-		s.log.Warnf("server: [ramona:server] changes (consoleuri, pidfile, log) take effect at the next server start")
+		s.log.Warnf("server: [ramona:server] changes (consoleuri, pidfile, log, cgroup) take effect at the next server start")
 	}
 	for _, w := range cfg.Warnings {
 		s.log.Warnf("config: %s", w)
