@@ -106,35 +106,45 @@ stoptimeout=0.5
 		if st, err := readProcStat(escapee); err != nil || st.pgrp == main || st.ppid != srv.cmd.Process.Pid {
 			t.Fatalf("escapee %d: %+v %v; want it outside group %d, reparented to the server", escapee, st, err, main)
 		}
-		if code, _, _ := r.cli("stop", "daemon"); code != 0 {
-			t.Fatalf("stop daemon: exit %d", code)
+		stopOutsider(t, m, r, "daemon", escapee, "daemon: sending SIGTERM to process group")
+	})
+}
+
+// stopOutsider stops program, one of whose processes, pid, is outside its
+// process group. With cgroups pid is gone once the stop returns, after
+// first (a log line) and the signals to the cgroup; without, it outlives
+// the stop (README: what the fallback cannot reach) and the server stops
+// it when it exits.
+func stopOutsider(t *testing.T, m containmentMode, r *testRamona, program string, pid int, first string) {
+	t.Helper()
+	if code, _, _ := r.cli("stop", program); code != 0 {
+		t.Fatalf("stop %s: exit %d", program, code)
+	}
+	if m.base != "" {
+		if !gone(pid) {
+			t.Errorf("pid %d outlived `stop %s`", pid, program)
 		}
-		if m.base != "" {
-			if !gone(escapee) {
-				t.Errorf("escapee %d outlived `stop daemon`", escapee)
-			}
-			inOrder(t, "server log", r.serverLog(), "daemon: sending SIGTERM to process group",
-				"daemon: sending SIGTERM to the processes left in cgroup "+m.base+"/daemon",
-				"daemon: killing every process in cgroup "+m.base+"/daemon", "daemon: STOPPING -> STOPPED")
-			if _, err := os.Stat(filepath.Join(m.base, "daemon")); err == nil {
-				t.Errorf("the program's cgroup is still there after it STOPPED")
-			}
-			r.stopAll()
-			return
-		}
-		// Without cgroups `stop PROG` cannot reach it (README); the server's exit does.
-		if gone(escapee) {
-			t.Fatalf("escapee %d gone after stop without cgroups: the test does not test the fallback", escapee)
+		dir := filepath.Join(m.base, program)
+		inOrder(t, "server log", r.serverLog(), first,
+			program+": sending SIGTERM to the processes left in cgroup "+dir,
+			program+": killing every process in cgroup "+dir, program+": STOPPING -> STOPPED")
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("the program's cgroup is still there after it STOPPED")
 		}
 		r.stopAll()
-		if !gone(escapee) {
-			t.Errorf("escapee %d outlived the server", escapee)
-		}
-		inOrder(t, "server log", r.serverLog(), "daemon: STOPPING -> STOPPED",
-			fmt.Sprintf("server: sending SIGTERM to 1 process(es) that programs left behind (reparented to the server): %d (", escapee),
-			fmt.Sprintf("server: sending SIGKILL to 1 process(es) that programs left behind (reparented to the server): %d (", escapee),
-			"server: all programs stopped; exiting with status 0")
-	})
+		return
+	}
+	if gone(pid) {
+		t.Fatalf("pid %d gone after `stop %s` without cgroups: the test does not test the fallback", pid, program)
+	}
+	r.stopAll()
+	if !gone(pid) {
+		t.Errorf("pid %d outlived the server", pid)
+	}
+	inOrder(t, "server log", r.serverLog(), program+": STOPPING -> STOPPED",
+		fmt.Sprintf("server: sending SIGTERM to 1 process(es) that programs left behind (reparented to the server): %d (", pid),
+		fmt.Sprintf("server: sending SIGKILL to 1 process(es) that programs left behind (reparented to the server): %d (", pid),
+		"server: all programs stopped; exiting with status 0")
 }
 
 // TestContainmentProcessGroupNoChild: with processgroup=no the kill
@@ -154,29 +164,7 @@ stoptimeout=0.5
 		r.start()
 		r.waitState("loose", "RUNNING", lcWait)
 		child := r.pidOf("loose", "grandchild", "ignore-term: ready")
-		if code, _, _ := r.cli("stop", "loose"); code != 0 {
-			t.Fatalf("stop loose: exit %d", code)
-		}
-		if m.base != "" {
-			if !gone(child) {
-				t.Errorf("child %d outlived `stop loose`", child)
-			}
-			inOrder(t, "server log", r.serverLog(), "loose: sending SIGTERM to pid",
-				"loose: sending SIGTERM to the processes left in cgroup "+m.base+"/loose",
-				"loose: killing every process in cgroup "+m.base+"/loose", "loose: STOPPING -> STOPPED")
-			r.stopAll()
-			return
-		}
-		if gone(child) {
-			t.Fatalf("child %d gone after stop without cgroups: the test does not test the fallback", child)
-		}
-		r.stopAll()
-		if !gone(child) {
-			t.Errorf("child %d outlived the server", child)
-		}
-		if !strings.Contains(r.serverLog(), fmt.Sprintf("left behind (reparented to the server): %d (", child)) {
-			t.Errorf("the server log does not name %d as left behind", child)
-		}
+		stopOutsider(t, m, r, "loose", child, "loose: sending SIGTERM to pid")
 	})
 }
 
