@@ -35,12 +35,12 @@ type instanceCgroup struct {
 // pid), and with cgroups the cgroup around them, whose processes get the
 // signal when the group is gone and cgroup.kill with SIGKILL.
 type killTarget struct {
-	name    string
-	group   bool
-	pid     int
-	pgid    int
-	cgroup  string // "" without cgroups
-	cgAlive bool   // the cgroup still has processes
+	name   string
+	group  bool
+	pid    int
+	pgid   int
+	cgroup string   // "" without cgroups
+	spawns []string // the cgroups below it that still have processes
 }
 
 // stopTarget is the target of p's stop: its group or pid, and its whole
@@ -48,7 +48,10 @@ type killTarget struct {
 func (s *Supervisor) stopTarget(p *Program) killTarget {
 	t := killTarget{name: p.cfg.Name, group: p.cfg.ProcessGroup, pid: p.pid(), pgid: p.pgid}
 	if p.cg != nil {
-		t.cgroup, t.cgAlive = p.cg.dir, len(p.cg.live) > 0
+		t.cgroup = p.cg.dir
+		for _, ic := range p.cg.live {
+			t.spawns = append(t.spawns, ic.dir)
+		}
 	}
 	return t
 }
@@ -73,16 +76,20 @@ func (lo *leftovers) alive() bool {
 func (lo *leftovers) target() killTarget {
 	t := killTarget{name: lo.name, group: lo.pgid > 0, pgid: lo.pgid}
 	if lo.cg != nil {
-		t.cgroup, t.cgAlive = lo.cg.dir, lo.cg.populated
+		t.cgroup = lo.cg.dir
+		if lo.cg.populated {
+			t.spawns = []string{lo.cg.dir}
+		}
 	}
 	return t
 }
 
 // treeAlive: something of p's may still run after its main process: its
-// cgroup has processes, or (without cgroups) its process group does.
+// cgroup has processes, or its process group has members (zombies too: a
+// stopped program's group has been reaped).
 func (s *Supervisor) treeAlive(p *Program) bool {
-	if p.cg != nil {
-		return len(p.cg.live) > 0
+	if p.cg != nil && len(p.cg.live) > 0 {
+		return true
 	}
 	return p.cfg.ProcessGroup && groupAlive(p.pgid)
 }
@@ -108,7 +115,7 @@ func (s *Supervisor) signal(t killTarget, sig syscall.Signal) {
 		s.log.Errorf("%s: cannot send %s: %v", t.name, signalName(sig), err)
 	}
 	switch {
-	case t.cgroup == "" || !t.cgAlive:
+	case len(t.spawns) == 0:
 	case sig == syscall.SIGKILL:
 		s.log.Infof("%s: killing every process in cgroup %s", t.name, t.cgroup)
 		if err := killCgroup(t.cgroup); err != nil {
@@ -116,7 +123,11 @@ func (s *Supervisor) signal(t killTarget, sig syscall.Signal) {
 		}
 	case !reached:
 		s.log.Infof("%s: sending %s to the processes left in cgroup %s", t.name, signalName(sig), t.cgroup)
-		go signalCgroup(t.cgroup, sig) // reads cgroup.procs off the loop; ends after one pass
+		go func() { // reads cgroup.procs off the loop; ends after one pass
+			for _, dir := range t.spawns { // only these: a later spawn of the program is not theirs
+				signalCgroup(dir, sig)
+			}
+		}()
 	}
 }
 
@@ -150,7 +161,8 @@ func (s *Supervisor) newInstanceCgroup(p *Program) (*instanceCgroup, int, error)
 		}
 	}
 	ic := &instanceCgroup{prog: p, pcg: p.cg}
-	dir, fd, err := s.cg.makeInstance(p.cg, p.launches+1, func() {
+	s.spawns++ // numbers no cgroup of this server had: a late signal to an old one cannot reach a new one
+	dir, fd, err := s.cg.makeInstance(p.cg, s.spawns, func() {
 		s.post(func() { s.cgroupEmptied(ic) })
 	})
 	if err != nil {

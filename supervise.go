@@ -154,6 +154,7 @@ type Supervisor struct {
 	cgOff    string        // why cgroups are off
 	sweep    *orphanSweep  // without cgroups, the last stop of reparented processes
 	serverID string        // RAMONA_SERVER_ID of every program: PID-NONCE of this server
+	spawns   int           // spawns into cgroups so far: each one's cgroup number
 	mailer   *Mailer       // mail and webhooks; nil in tests that notify nothing
 	self     *selfNotifier // the service manager that started us, if any
 }
