@@ -88,6 +88,11 @@ func openCgroups(cfg *Config, log *serverLog) (t *cgroupTree, off string, err er
 			tried = append(tried, err.Error())
 			continue
 		}
+		if why := foreignContent(base); why != "" {
+			lock.Close()
+			tried = append(tried, fmt.Sprintf("cannot use cgroup %s: %s; name a new directory", base, why))
+			continue
+		}
 		if base != dir {
 			log.Warnf("server: cgroup %s belongs to another running Ramona server; using %s", dir, base)
 		}
@@ -238,27 +243,55 @@ func lockCgroupDir(dir string) (*os.File, error) {
 	return nil, fmt.Errorf("%s keeps disappearing", dir)
 }
 
+// foreignContent says why an existing base cannot be one a Ramona server
+// left: processes of its own, or a child that is not a program's cgroup
+// (one with processes of its own, or with a child not named by a number).
+// "" when it can be. Nothing in a foreign cgroup is ever killed.
+func foreignContent(base string) string {
+	if pids := strings.Fields(readFileText(filepath.Join(base, "cgroup.procs"))); len(pids) > 0 {
+		return fmt.Sprintf("it holds processes of its own (pid %s), which Ramona never puts there", pids[0])
+	}
+	programs, _ := os.ReadDir(base)
+	for _, p := range programs {
+		if !p.IsDir() {
+			continue
+		}
+		dir := filepath.Join(base, p.Name())
+		if pids := strings.Fields(readFileText(filepath.Join(dir, "cgroup.procs"))); len(pids) > 0 {
+			return fmt.Sprintf("%s holds processes of its own (pid %s), which Ramona never puts there", dir, pids[0])
+		}
+		spawns, _ := os.ReadDir(dir)
+		for _, sp := range spawns {
+			if _, err := strconv.Atoi(sp.Name()); sp.IsDir() && err != nil {
+				return fmt.Sprintf("%s is no cgroup Ramona makes", filepath.Join(dir, sp.Name()))
+			}
+		}
+	}
+	return ""
+}
+
+func readFileText(path string) string {
+	data, _ := os.ReadFile(path)
+	return string(data)
+}
+
 // clearLeftovers kills what an earlier server of this base left (it was
 // killed and its guard could not finish) and removes its cgroups.
 func (t *cgroupTree) clearLeftovers() {
-	entries, _ := os.ReadDir(t.base)
-	stale := false
-	for _, e := range entries {
-		stale = stale || e.IsDir()
-	}
-	if populated, _ := cgroupPopulated(t.base); populated {
-		t.log.Warnf("server: cgroup %s still holds processes of an earlier server; killing them", t.base)
-		killCgroup(t.base)
-		if !waitCgroupEmpty(t.base, cgroupEmptyWait) {
-			t.log.Errorf("server: cgroup %s is not empty %s after cgroup.kill", t.base, cgroupEmptyWait)
+	programs, _ := os.ReadDir(t.base)
+	for _, p := range programs {
+		if !p.IsDir() {
+			continue
 		}
-	}
-	if stale {
-		for _, e := range entries {
-			if e.IsDir() {
-				removeCgroupTree(filepath.Join(t.base, e.Name()))
+		dir := filepath.Join(t.base, p.Name())
+		if populated, _ := cgroupPopulated(dir); populated {
+			t.log.Warnf("server: cgroup %s still holds processes of an earlier server; killing them", dir)
+			killCgroup(dir)
+			if !waitCgroupEmpty(dir, cgroupEmptyWait) {
+				t.log.Errorf("server: cgroup %s is not empty %s after cgroup.kill", dir, cgroupEmptyWait)
 			}
 		}
+		removeCgroupTree(dir)
 	}
 }
 
@@ -292,7 +325,7 @@ func (t *cgroupTree) enable(names ...string) {
 	}
 	if len(missing) > 0 {
 		err := writeSubtreeControl(parent, missing)
-		if errors.Is(err, syscall.EBUSY) && parent == t.ownDir {
+		if errors.Is(err, syscall.EBUSY) && parent == t.ownDir && onlySelf(parent) {
 			if merr := t.moveSelfToLeaf(); merr != nil {
 				t.log.Warnf("server: cannot move into a leaf cgroup beside %s: %v", t.base, merr)
 			} else {
@@ -323,6 +356,12 @@ func writeSubtreeControl(dir string, names []string) error {
 		}
 	}
 	return nil
+}
+
+// onlySelf: the server is the only process of cgroup dir, so that moving
+// it out leaves dir without processes (else moving would gain nothing).
+func onlySelf(dir string) bool {
+	return slices.Equal(strings.Fields(readFileText(filepath.Join(dir, "cgroup.procs"))), []string{strconv.Itoa(os.Getpid())})
 }
 
 // moveSelfToLeaf moves the server (all its threads) into ownDir/supervisor.

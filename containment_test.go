@@ -22,7 +22,7 @@ import (
 
 // cgroupMount is this machine's cgroup2 mount, or "" with the reason.
 func cgroupMount() (string, error) {
-	mount, _ := parseCgroup2(readFileString("/proc/self/mountinfo"), readFileString("/proc/self/cgroup"))
+	mount, _ := parseCgroup2(readFileText("/proc/self/mountinfo"), readFileText("/proc/self/cgroup"))
 	if mount == "" {
 		return "", errors.New("no cgroup2 file system in /proc/self/mountinfo")
 	}
@@ -266,7 +266,7 @@ starttimeout=0.2
 	if st.Cgroup != dir {
 		t.Errorf("status cgroup %q; want %s", st.Cgroup, dir)
 	}
-	if procs := readFileString(filepath.Join(dir, "1", "cgroup.procs")); procs != fmt.Sprintf("%d\n", st.PID) {
+	if procs := readFileText(filepath.Join(dir, "1", "cgroup.procs")); procs != fmt.Sprintf("%d\n", st.PID) {
 		t.Errorf("%s/1/cgroup.procs = %q; want the main pid %d", dir, procs, st.PID)
 	}
 	if !strings.Contains(r.serverLog(), "server: each program runs in its own cgroup below "+base) {
@@ -298,7 +298,7 @@ func TestCgroupAutoAndBusy(t *testing.T) {
 	t.Parallel()
 	mount := needCgroups(t)
 	app := "t" + strings.ReplaceAll(newTestID(), "-", "x")
-	_, own := parseCgroup2(readFileString("/proc/self/mountinfo"), readFileString("/proc/self/cgroup"))
+	_, own := parseCgroup2(readFileText("/proc/self/mountinfo"), readFileText("/proc/self/cgroup"))
 	if own == "" {
 		own = mount
 	}
@@ -371,7 +371,7 @@ autorestart=yes
 `, base, helperCommand(t, "exit", "1", "0.3s")))
 	r.start()
 	r.waitStatus("capped", "a second launch", func(st programStatus) bool { return st.Launches >= 2 })
-	line := slices.Index(strings.Split(readFileString(r.conf), "\n"), "memorymax=256MiB") + 1
+	line := slices.Index(strings.Split(readFileText(r.conf), "\n"), "memorymax=256MiB") + 1
 	want := fmt.Sprintf("capped: memorymax (%s:%d) not applied: the memory controller is not available in cgroup %s", r.conf, line, base)
 	if n := strings.Count(r.serverLog(), want); n != 1 {
 		t.Errorf("server log has %d times %q; want once", n, want)
@@ -446,20 +446,43 @@ func testUser(t *testing.T) string {
 	return name
 }
 
-// TestCgroupPathOutsideHierarchy: an explicit cgroup path that is not in
-// the cgroup2 file system stops the server from starting, with a message
-// that says what to do.
-func TestCgroupPathOutsideHierarchy(t *testing.T) {
+// TestCgroupPathErrors: an explicit cgroup that is not in the cgroup2 file
+// system, or one that holds processes no Ramona server put there, stops the
+// server from starting, with a message that says what to do; the foreign
+// process is left alone.
+func TestCgroupPathErrors(t *testing.T) {
 	t.Parallel()
 	mount := needCgroups(t)
-	r := newTestRamona(t, "[ramona:server]\ncgroup=/tmp/not-a-cgroup\n")
-	srv := startRamonaProcess(t, filepath.Join(r.dir, "server.log"), []string{"RAMONA_TEST_ID=" + r.id}, "-c", r.conf, "daemon")
-	if code, err := srv.wait(lcWait); err != nil || code != 1 {
-		t.Errorf("server: exit %d, %v; want 1", code, err)
+	foreign := filepath.Join(mount, "ramona-test-"+newTestID())
+	if err := os.MkdirAll(filepath.Join(foreign, "someone"), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	want := fmt.Sprintf("cgroup=/tmp/not-a-cgroup is not below the cgroup2 file system mounted at %s; name a directory there, or set cgroup=auto or no", mount)
-	if !strings.Contains(r.serverLog(), want) {
-		t.Errorf("server log lacks %q:\n%s", want, r.serverLog())
+	t.Cleanup(func() { killCgroup(foreign); waitCgroupEmpty(foreign, cgroupEmptyWait); removeCgroupTree(foreign) })
+	id := newLeftoverCheck(t)
+	other := newHelperCmd(t, id, "sleep", "1h")
+	fd, err := syscall.Open(filepath.Join(foreign, "someone"), syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.SysProcAttr.UseCgroupFD, other.SysProcAttr.CgroupFD = true, fd
+	h := startHelper(t, other)
+	syscall.Close(fd)
+	for path, want := range map[string]string{
+		"/tmp/not-a-cgroup": fmt.Sprintf("cgroup=/tmp/not-a-cgroup is not below the cgroup2 file system mounted at %s; name a directory there, or set cgroup=auto or no", mount),
+		foreign: fmt.Sprintf("cgroup=%[1]s: cannot use cgroup %[1]s: %[1]s/someone holds processes of its own (pid %[2]d), which Ramona never puts there; name a new directory",
+			foreign, h.cmd.Process.Pid),
+	} {
+		r := newTestRamona(t, "[ramona:server]\ncgroup="+path+"\n")
+		srv := startRamonaProcess(t, filepath.Join(r.dir, "server.log"), []string{"RAMONA_TEST_ID=" + r.id}, "-c", r.conf, "daemon")
+		if code, err := srv.wait(lcWait); err != nil || code != 1 {
+			t.Errorf("cgroup=%s: server exit %d, %v; want 1", path, code, err)
+		}
+		if !strings.Contains(r.serverLog(), want) {
+			t.Errorf("cgroup=%s: server log lacks %q:\n%s", path, want, r.serverLog())
+		}
+	}
+	if gone(h.cmd.Process.Pid) {
+		t.Errorf("the process in the foreign cgroup was killed")
 	}
 }
 
@@ -562,11 +585,11 @@ func TestCgroupEnableMovesServerIntoLeaf(t *testing.T) {
 			if !moved {
 				return syscall.EBUSY
 			}
-			os.WriteFile(filepath.Join(base, "cgroup.controllers"), []byte(strings.TrimSpace(readFileString(filepath.Join(base, "cgroup.controllers"))+" "+value[1:])), 0o644)
+			os.WriteFile(filepath.Join(base, "cgroup.controllers"), []byte(strings.TrimSpace(readFileText(filepath.Join(base, "cgroup.controllers"))+" "+value[1:])), 0o644)
 		case "supervisor/cgroup.procs":
 			moved = value == strconv.Itoa(os.Getpid())
 		case "ramona-app/cgroup.subtree_control":
-			os.WriteFile(path, []byte(strings.TrimSpace(readFileString(path)+" "+value[1:])), 0o644)
+			os.WriteFile(path, []byte(strings.TrimSpace(readFileText(path)+" "+value[1:])), 0o644)
 		}
 		return nil
 	}
@@ -587,6 +610,16 @@ func TestCgroupEnableMovesServerIntoLeaf(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), "server: moved into cgroup "+own+"/supervisor") {
 		t.Errorf("log: %q", logged.String())
+	}
+	// Another process lives in the server's cgroup: moving would not empty it.
+	moved, writes = false, nil
+	os.WriteFile(filepath.Join(own, "cgroup.procs"), []byte(fmt.Sprintf("%d\n1\n", os.Getpid())), 0o644)
+	os.WriteFile(filepath.Join(base, "cgroup.controllers"), nil, 0o644)
+	os.WriteFile(filepath.Join(base, "cgroup.subtree_control"), nil, 0o644)
+	tree = &cgroupTree{base: base, ownDir: own, log: &serverLog{w: &logged, level: LevelInfo}}
+	tree.enable("memory")
+	if len(tree.controllers) != 0 || !slices.Equal(writes, []string{"cgroup.subtree_control +memory"}) {
+		t.Errorf("with another process beside the server: controllers %v, writes %q; want none and no move", tree.controllers, writes)
 	}
 	// The server is elsewhere: the base's parent is not its to empty.
 	moved, writes = false, nil

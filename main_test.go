@@ -256,7 +256,7 @@ func runTestHelper(name string, args []string) int {
 			time.Sleep(helperLongSleep)
 			return 0
 		}
-		mount, _ := parseCgroup2(readFileString("/proc/self/mountinfo"), string(self))
+		mount, _ := parseCgroup2(readFileText("/proc/self/mountinfo"), string(self))
 		err := os.WriteFile(filepath.Join(mount, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0)
 		if err != nil {
 			fmt.Printf("cgroup-escape: refused: %v\n", err)
@@ -543,12 +543,6 @@ func startSelfAttr(files []*os.File, sys *syscall.SysProcAttr, name string, args
 	}
 	argv := append([]string{exe, "ramona-test-helper", name}, args...)
 	return os.StartProcess(exe, argv, &os.ProcAttr{Files: files, Sys: sys})
-}
-
-// readFileString is a file's content, "" when it cannot be read.
-func readFileString(path string) string {
-	data, _ := os.ReadFile(path)
-	return string(data)
 }
 
 // doubleFork runs "orphan-maker d 3" with a pipe as its fd 3, waits for it
