@@ -1,7 +1,8 @@
-// Spawning a program: its environment ([env] plus RAMONA_CONFIG and
-// RAMONA_SECTION), $VAR expansion of command and directory, PATH lookup,
-// pipes, process group and session, user switch, parent-death signal, and
-// the exec shim that sets umask and the core-dump limit before exec.
+// Spawning a program: its environment ([env] plus RAMONA_CONFIG,
+// RAMONA_SECTION and RAMONA_SERVER_ID), $VAR expansion of command and
+// directory, PATH lookup, pipes, process group and session, its cgroup,
+// user switch, parent-death signal, and the exec shim that sets umask and
+// the core-dump limit before exec.
 package main
 
 import (
