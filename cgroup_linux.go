@@ -7,8 +7,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -655,32 +653,31 @@ func (w *cgroupWatcher) close() {
 	}
 }
 
-// readCgroupUsage reads a program cgroup's CPU time (cpu.stat usage_usec,
+// cgroupUsage reads a program cgroup's CPU time (cpu.stat usage_usec,
 // there without any controller) and memory: memory.current where the
 // memory controller is on, else the sum of the resident sets of the
 // processes in its spawns' cgroups.
-func readCgroupUsage(q usageQuery, pageSize int64) usage {
+func (k *kernelFiles) cgroupUsage(q usageQuery, pageSize int64) usage {
 	var u usage
-	if data, err := os.ReadFile(filepath.Join(q.cgroup, "cpu.stat")); err == nil {
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "usage_usec "); ok {
+	if data, err := k.read(q.cgroup + "/cpu.stat"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "usage_usec "); ok {
 				usec, _ := strconv.ParseInt(v, 10, 64)
 				u.cpuSeconds = float64(usec) / 1e6
 			}
 		}
 	}
 	if q.memoryCur {
-		if data, err := os.ReadFile(filepath.Join(q.cgroup, "memory.current")); err == nil {
+		if data, err := k.read(q.cgroup + "/memory.current"); err == nil {
 			u.memoryBytes, _ = strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
 			return u
 		}
 	}
 	for _, dir := range q.spawns {
-		data, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		data, _ := k.read(dir + "/cgroup.procs")
 		for _, f := range strings.Fields(string(data)) {
 			if pid, err := strconv.Atoi(f); err == nil {
-				u.memoryBytes += residentBytes(pid, pageSize)
+				u.memoryBytes += k.residentBytes(pid, pageSize)
 			}
 		}
 	}

@@ -305,7 +305,7 @@ func TestHelperHog(t *testing.T) {
 	if err != nil || st.pgrp != child || st.ppid != h.cmd.Process.Pid {
 		t.Errorf("hog-child %d: %+v %v; want a child of the hog leading its own group", child, st, err)
 	}
-	if rss := residentBytes(child, int64(os.Getpagesize())); rss < 16<<20 {
+	if rss := new(kernelFiles).residentBytes(child, int64(os.Getpagesize())); rss < 16<<20 {
 		t.Errorf("hog-child resident set %d bytes; want at least the 16 MiB it wrote", rss)
 	}
 }
