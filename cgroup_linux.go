@@ -29,6 +29,7 @@ type cgroupTree struct {
 	ownDir      string          // the server's own cgroup when base is its child, else ""
 	controllers map[string]bool // enabled in the base's cgroup.subtree_control
 	triedCPU    bool            // cpu was asked for once (cpuweight), whatever came of it
+	noClone3    bool            // clone3 is missing: processes are moved in right after they start
 	watch       *cgroupWatcher
 	log         *serverLog
 }
@@ -445,6 +446,20 @@ func (t *cgroupTree) makeInstance(pcg *programCgroup, n int, emptied func()) (st
 // intoCgroup makes a spawn start inside the cgroup fd refers to.
 func intoCgroup(sys *syscall.SysProcAttr, fd int) {
 	sys.UseCgroupFD, sys.CgroupFD = true, fd
+}
+
+// clone3Missing: a spawn into a cgroup failed with ENOSYS (a kernel before
+// 5.7, or an emulator such as qemu-user). From now on processes start as
+// before and move into their cgroup at once: what they fork in between
+// stays outside.
+func (t *cgroupTree) clone3Missing() {
+	t.noClone3 = true
+	t.log.Warnf("server: clone3 is not available (ENOSYS), so processes cannot start inside their cgroup; each moves into it right after it starts, and what it forks before that stays outside")
+}
+
+// moveIntoCgroup moves the process pid into the cgroup dir.
+func moveIntoCgroup(dir string, pid int) error {
+	return cgroupWriteFile(filepath.Join(dir, "cgroup.procs"), strconv.Itoa(pid))
 }
 
 // killAll kills every process below the base (the server's exit).

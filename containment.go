@@ -205,6 +205,18 @@ func (s *Supervisor) warnLimitsOff(p *Program) {
 	}
 }
 
+// enterCgroup moves a process that started outside its spawn's cgroup
+// (no clone3) into it; nil, and the cgroup removed, when it cannot: the
+// program then runs as without cgroups.
+func (s *Supervisor) enterCgroup(p *Program, ic *instanceCgroup, pid int) *instanceCgroup {
+	if err := moveIntoCgroup(ic.dir, pid); err != nil {
+		s.log.Errorf("%s: cannot move pid %d into cgroup %s: %v; it runs outside", p.cfg.Name, pid, ic.dir, err)
+		ic.abandon()
+		return nil
+	}
+	return ic
+}
+
 // spawned: the process runs inside ic.
 func (ic *instanceCgroup) spawned() {
 	ic.populated = true

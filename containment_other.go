@@ -15,6 +15,7 @@ import (
 type cgroupTree struct {
 	base        string
 	controllers map[string]bool
+	noClone3    bool
 }
 
 const cgroupEmptyWait = 10 * time.Second
@@ -32,6 +33,7 @@ func (t *cgroupTree) makeInstance(pcg *programCgroup, n int, emptied func()) (st
 }
 
 func (t *cgroupTree) killAll() error { return errNoCgroups }
+func (t *cgroupTree) clone3Missing() {}
 func (t *cgroupTree) close()         {}
 
 var errNoCgroups = syscall.ENOSYS
@@ -45,3 +47,4 @@ func readUsage(qs []usageQuery) []usage                      { return make([]usa
 func adoptedOrphans(except map[int]bool) []int               { return nil }
 func describeProcess(pid int) string                         { return strconv.Itoa(pid) }
 func killMarked(marker string)                               {}
+func moveIntoCgroup(dir string, pid int) error               { return errNoCgroups }

@@ -206,7 +206,9 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 			return nil, err
 		}
 		defer syscall.Close(fd)
-		intoCgroup(sys, fd)
+		if !s.cg.noClone3 {
+			intoCgroup(sys, fd)
+		}
 		cg = ic
 	} else {
 		s.warnLimitsOff(p)
@@ -236,12 +238,18 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 	if pc.LogBanners {
 		p.logs.banner(fmt.Sprintf("-=[ %s STARTING by Ramona on %s ]=-\n", pc.Name, time.Now().Format("2006-01-02 15:04:05")))
 	}
-	pid, err := syscall.ForkExec(execPath, argv, &syscall.ProcAttr{
+	attr := &syscall.ProcAttr{
 		Dir:   dir,
 		Env:   env,
 		Files: []uintptr{stdin.Fd(), uintptr(outW), uintptr(errW)},
 		Sys:   sys,
-	})
+	}
+	pid, err := syscall.ForkExec(execPath, argv, attr)
+	if err == syscall.ENOSYS && sys.UseCgroupFD { // no clone3: a kernel before 5.7, or qemu-user
+		s.cg.clone3Missing()
+		sys.UseCgroupFD = false
+		pid, err = syscall.ForkExec(execPath, argv, attr)
+	}
 	syscall.Close(outW)
 	if errW != outW {
 		syscall.Close(errW)
@@ -252,6 +260,9 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 			errR.Close()
 		}
 		return fail(fmt.Errorf("cannot start %s: %v", path, err))
+	}
+	if cg != nil && !sys.UseCgroupFD {
+		cg = s.enterCgroup(p, cg, pid)
 	}
 	inst := &instance{prog: p, pid: pid, started: time.Now(), cg: cg}
 	if cg != nil {
