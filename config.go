@@ -107,6 +107,7 @@ type ServerConfig struct {
 	LogLevel    LogLevel
 	Umask       int    // the server's umask, which programs inherit; -1 keeps the one it was started with
 	MinFDs      uint64 // raise the open-files limit to at least this; 0 leaves it alone
+	Cgroup      string // "auto", "no", or the absolute directory of the programs' base cgroup
 }
 
 // ConsoleConfig is [ramona:console].
@@ -254,6 +255,13 @@ type ProgramConfig struct {
 	LogTimestamp   bool
 	LogBanners     bool
 
+	// Limits of the program's cgroup where the controller exists (0: none),
+	// and where each was set, for the warning when it cannot be applied.
+	MemoryMax int64 // bytes
+	CPUWeight int   // 1-10000
+	PidsMax   int
+	LimitsAt  map[string]string // key -> "file:line"
+
 	// The web frontend's own keys (command=<httpfend>).
 	Listen    []SocketURI
 	Hostnames []string // lower case, without a final dot: the Host names it answers besides loopback and listen
@@ -380,6 +388,17 @@ var serverKeys = []keySpec[*Config]{
 		n, err := parseInt(v, 0, 1<<30)
 		c.Server.MinFDs = uint64(n)
 		return err
+	}},
+	{"cgroup", "auto", func(r *sectionReader, c *Config, v string) error {
+		if b, err := parseBool(v); err == nil && !b {
+			c.Server.Cgroup = "no"
+			return nil
+		}
+		if v != "auto" && !filepath.IsAbs(v) {
+			return fmt.Errorf("%q is neither auto, no, nor an absolute directory in the cgroup2 file system (e.g. /sys/fs/cgroup/ramona)", v)
+		}
+		c.Server.Cgroup = filepath.Clean(v)
+		return nil
 	}},
 }
 
@@ -712,6 +731,36 @@ var programKeys = append(instanceKeys[:len(instanceKeys):len(instanceKeys)], []k
 		p.LogBanners, err = parseBool(v)
 		return err
 	}},
+	{"memorymax", "", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
+		if v == "" {
+			return nil
+		}
+		if p.MemoryMax, err = parseSize(v); err == nil && p.MemoryMax < 4096 {
+			err = fmt.Errorf("%q is less than a page; give the most memory the program's processes may use together, e.g. 512MiB", v)
+		}
+		r.limitAt(p, "memorymax")
+		return err
+	}},
+	{"cpuweight", "", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
+		if v == "" {
+			return nil
+		}
+		if p.CPUWeight, err = parseInt(v, 1, 10000); err != nil {
+			err = fmt.Errorf("%w (the cgroup's share of CPU time against the others; 100 is the default)", err)
+		}
+		r.limitAt(p, "cpuweight")
+		return err
+	}},
+	{"pidsmax", "", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
+		if v == "" {
+			return nil
+		}
+		if p.PidsMax, err = parseInt(v, 1, 1<<22); err != nil {
+			err = fmt.Errorf("%w (the most processes and threads the program may have at once)", err)
+		}
+		r.limitAt(p, "pidsmax")
+		return err
+	}},
 	{"username", "", func(r *sectionReader, p *ProgramConfig, v string) error {
 		p.Username = v
 		return nil
@@ -845,6 +894,7 @@ func diff(old, new *Config) (added, removed, changed []string) {
 func (p *ProgramConfig) sameAs(q *ProgramConfig) bool {
 	a, b := *p, *q
 	a.File, a.Line, b.File, b.Line = "", 0, "", 0
+	a.LimitsAt, b.LimitsAt = nil, nil
 	if (a.Err == nil) != (b.Err == nil) || (a.Err != nil && a.Err.Error() != b.Err.Error()) {
 		return false
 	}

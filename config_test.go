@@ -1214,7 +1214,7 @@ func TestDefaults(t *testing.T) {
 		AppName: "ramona",
 		LogDir:  dir,
 		Log:     LogPolicy{MaxSize: 512 << 20, Backups: 3, Compress: true},
-		Server:  ServerConfig{ConsoleURIs: []SocketURI{sock}, Log: dir + "/ramona.log", LogLevel: LevelInfo, Umask: -1},
+		Server:  ServerConfig{ConsoleURIs: []SocketURI{sock}, Log: dir + "/ramona.log", LogLevel: LevelInfo, Umask: -1, Cgroup: "auto"},
 		Console: ConsoleConfig{ServerURI: sock},
 		Notify: NotifyConfig{
 			Sender:        defaultSender(),

@@ -759,6 +759,7 @@ func (ld *loader) program(sec *iniSection, template *ProgramConfig, num int) *Pr
 			}
 		}
 	}
+	ld.limitWarnings(sec, p)
 	if p.Stdout.Kind == OutMerged && p.Stderr.Kind == OutMerged {
 		r.at = ld.doc.get(sec, "stdout") // fail reports the line of r.at
 		r.fail("stdout", errors.New("stdout=<stderr> and stderr=<stdout> send each stream to the other; send one of them to a file, <logdir>, <console> or <null>"))
@@ -773,6 +774,38 @@ func (ld *loader) program(sec *iniSection, template *ProgramConfig, num int) *Pr
 		p.Err = ConfigErrors(r.errs)
 	}
 	return p
+}
+
+// limitAt remembers where a cgroup limit key of p was set.
+func (r *sectionReader) limitAt(p *ProgramConfig, key string) {
+	if r.at == nil {
+		return
+	}
+	if p.LimitsAt == nil {
+		p.LimitsAt = map[string]string{}
+	}
+	p.LimitsAt[key] = fmt.Sprintf("%s:%d", r.at.file, r.at.line)
+}
+
+// limitWarnings: a cgroup limit that cannot apply whatever the machine
+// offers (cgroups off, or not Linux) is a warning at load; one that needs a
+// controller the server's cgroup lacks is warned about at spawn.
+func (ld *loader) limitWarnings(sec *iniSection, p *ProgramConfig) {
+	why := ""
+	switch {
+	case currentPlatform != "linux":
+		why = "cgroups exist only on Linux"
+	case ld.cfg.Server.Cgroup == "no":
+		why = "[ramona:server] cgroup=no turns cgroups off"
+	default:
+		return
+	}
+	for _, key := range []string{"memorymax", "cpuweight", "pidsmax"} {
+		if v := ld.doc.get(sec, key); v != nil && v.value != "" {
+			ld.cfg.Warnings = append(ld.cfg.Warnings, &ConfigError{File: v.file, Line: v.line, Section: sec.name, Key: key,
+				Msg: "not applied: " + why})
+		}
+	}
 }
 
 func (ld *loader) tool(sec *iniSection, name string) *ToolConfig {

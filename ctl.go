@@ -387,6 +387,12 @@ type programStatus struct {
 	Error      string  `json:"error,omitempty"`
 	Priority   int     `json:"priority"`
 	LostBytes  int64   `json:"lost_bytes"`
+	// The program's process tree (containment.go): CPU seconds since its
+	// cgroup was made (without cgroups: of the processes alive now), and
+	// resident memory now.
+	CPUSeconds  float64 `json:"cpu_seconds"`
+	MemoryBytes int64   `json:"memory_bytes"`
+	Cgroup      string  `json:"cgroup,omitempty"`
 }
 
 func (s *Supervisor) status(p *Program) programStatus {
@@ -406,6 +412,9 @@ func (s *Supervisor) status(p *Program) programStatus {
 	}
 	if p.state == StateFatal || p.state == StateCfgError || p.state == StateBackoff {
 		st.Error = p.lastError
+	}
+	if p.cg != nil {
+		st.Cgroup = p.cg.dir
 	}
 	return st
 }
@@ -456,15 +465,21 @@ func (s *Supervisor) handle(c *clientConn, req request, sink *replySink) {
 			progs = s.order
 		}
 		list := make([]programStatus, 0, len(progs))
+		queries := make([]usageQuery, 0, len(progs))
 		exit := 0
 		for _, p := range progs {
 			list = append(list, s.status(p))
+			queries = append(queries, s.usageQuery(p))
 			if p.state != StateRunning && (!all || s.shouldRun(p)) {
 				exit = 3
 			}
 		}
-		data, _ := json.Marshal(list)
-		sink.done(reply{Exit: exit, Result: data})
+		// CPU and memory come from /proc and cgroup files: read off the loop.
+		go func() { // ends once the files are read and the reply is queued
+			fillUsage(list, readUsage(queries))
+			data, _ := json.Marshal(list)
+			sink.done(reply{Exit: exit, Result: data})
+		}()
 	case "start", "restart":
 		if all {
 			progs = nil
@@ -569,7 +584,7 @@ func (s *Supervisor) reload(cfg *Config, sink *replySink) {
 	added, removed, changed := diff(s.cfg, cfg)
 	logConfigSources(s.log, cfg)
 	if !sameServerSettings(s.cfg, cfg) {
-		s.log.Warnf("server: [ramona:server] changes (consoleuri, pidfile, log) take effect at the next server start")
+		s.log.Warnf("server: [ramona:server] changes (consoleuri, pidfile, log, cgroup) take effect at the next server start")
 	}
 	for _, w := range cfg.Warnings {
 		s.log.Warnf("config: %s", w)

@@ -1,8 +1,9 @@
 // The group guard: programs get SIGKILL as their parent-death signal, but
 // the kernel sends it only to the server's direct children. So the server
 // starts `ramona exec-guard`, a small process in its own session that learns
-// every program's process group through a pipe; if the pipe closes without
-// "exit" (the server was killed), it sends SIGKILL to every group it knows.
+// every program's process group, and the programs' base cgroup (or without
+// cgroups the marker in their environment), through a pipe; if the pipe
+// closes without "exit" (the server was killed), it kills them all.
 package main
 
 import (
@@ -18,8 +19,9 @@ import (
 // groupGuard is the server's end of the guard's pipe. It is used only on the
 // supervisor's loop.
 type groupGuard struct {
-	w     *os.File
-	known map[int]bool
+	w      *os.File
+	known  map[int]bool
+	procID int // the guard process
 }
 
 // startGroupGuard starts the guard process; nil and an error when it cannot.
@@ -36,7 +38,7 @@ func startGroupGuard(selfExe string) (*groupGuard, error) {
 	}
 	defer devnull.Close()
 	argv := append(append([]string{selfExe}, reexecPrefix...), "exec-guard")
-	_, err = syscall.ForkExec(selfExe, argv, &syscall.ProcAttr{
+	pid, err := syscall.ForkExec(selfExe, argv, &syscall.ProcAttr{
 		Env:   os.Environ(),
 		Files: []uintptr{r.Fd(), devnull.Fd(), devnull.Fd()},
 		Sys:   &syscall.SysProcAttr{Setsid: true}, // survives a kill of the server's process group
@@ -45,7 +47,7 @@ func startGroupGuard(selfExe string) (*groupGuard, error) {
 		w.Close()
 		return nil, fmt.Errorf("group guard: %v", err)
 	}
-	return &groupGuard{w: w, known: map[int]bool{}}, nil
+	return &groupGuard{w: w, known: map[int]bool{}, procID: pid}, nil
 }
 
 func (g *groupGuard) add(pgid int) {
@@ -54,6 +56,14 @@ func (g *groupGuard) add(pgid int) {
 	}
 	g.known[pgid] = true
 	fmt.Fprintf(g.w, "+%d\n", pgid)
+}
+
+// pid is the guard process's pid; 0 without a guard.
+func (g *groupGuard) pid() int {
+	if g == nil {
+		return 0
+	}
+	return g.procID
 }
 
 // remove forgets a group that has gone, so that a later process reusing
@@ -66,6 +76,22 @@ func (g *groupGuard) remove(pgid int) {
 	fmt.Fprintf(g.w, "-%d\n", pgid)
 }
 
+// watchCgroup tells the guard the programs' base cgroup: all of it dies
+// with the server.
+func (g *groupGuard) watchCgroup(dir string) {
+	if g != nil {
+		fmt.Fprintf(g.w, "c%s\n", dir)
+	}
+}
+
+// watchMarker tells the guard the NAME=VALUE every program's environment
+// holds: without cgroups, how it finds processes that left their group.
+func (g *groupGuard) watchMarker(marker string) {
+	if g != nil {
+		fmt.Fprintf(g.w, "e%s\n", marker)
+	}
+}
+
 // close lets the guard go without killing anything: the server stopped
 // every program itself.
 func (g *groupGuard) close() {
@@ -76,18 +102,30 @@ func (g *groupGuard) close() {
 	g.w.Close()
 }
 
-// runExecGuard is `ramona exec-guard`: it reads +PGID / -PGID / exit lines
-// on stdin; at end of input without "exit" it kills every group it holds.
+// runExecGuard is `ramona exec-guard`: it reads +PGID / -PGID / cDIR /
+// eNAME=VALUE / exit lines on stdin; at end of input without "exit" it
+// kills every group it holds, every process of the cgroup (then removes
+// it), and every process whose environment holds the marker.
 func runExecGuard() int {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGPIPE)
 	groups := map[int]bool{}
+	var cgroup, marker string
 	in := bufio.NewScanner(os.Stdin)
+	in.Buffer(make([]byte, 4096), 64<<10)
 	for in.Scan() {
 		line := strings.TrimSpace(in.Text())
 		if line == "exit" {
 			return 0
 		}
 		if len(line) < 2 {
+			continue
+		}
+		switch line[0] {
+		case 'c':
+			cgroup = line[1:]
+			continue
+		case 'e':
+			marker = line[1:]
 			continue
 		}
 		n, err := strconv.Atoi(line[1:])
@@ -102,6 +140,14 @@ func runExecGuard() int {
 	}
 	for pgid := range groups {
 		syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+	if cgroup != "" {
+		killCgroup(cgroup)
+		waitCgroupEmpty(cgroup, cgroupEmptyWait)
+		removeCgroupTree(cgroup)
+	}
+	if marker != "" {
+		killMarked(marker)
 	}
 	return 0
 }

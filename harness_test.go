@@ -268,23 +268,45 @@ func TestHelperGrandchild(t *testing.T) {
 	// The cleanup kills the group, so the grandchild too.
 }
 
+// TestHelperDoubleFork: double-fork's orphan stays in the helper's group;
+// escape's leads a session of its own.
 func TestHelperDoubleFork(t *testing.T) {
+	for _, name := range []string{"double-fork", "escape"} {
+		id := newLeftoverCheck(t)
+		h := startHelper(t, newHelperCmd(t, id, name, "1h"))
+		pid := h.cmd.Process.Pid
+		opid := reportedPid(t, h, name)
+		// The helper's cleanup kills its group, which an escapee has left.
+		t.Cleanup(func() { syscall.Kill(opid, syscall.SIGKILL) })
+		waitFor(t, "the orphan's ignore-term: ready", 10*time.Second, func() bool {
+			return strings.Contains(h.stdout.String(), "ignore-term: ready\n")
+		})
+		st, err := readProcStat(opid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		group := map[string]int{"double-fork": pid, "escape": opid}[name]
+		if st.state == 'Z' || st.ppid == pid || st.pgrp != group {
+			t.Errorf("%s: orphan %d: %+v; want alive, not a child of %d, pgrp %d", name, opid, st, pid, group)
+		}
+		if got := leftoverProcesses(id); !slices.Contains(got, opid) || !slices.Contains(got, pid) || len(got) != 2 {
+			t.Errorf("%s: leftoverProcesses = %v; want exactly the helper %d and the orphan %d (orphan-maker gone)", name, got, pid, opid)
+		}
+	}
+}
+
+func TestHelperHog(t *testing.T) {
 	id := newLeftoverCheck(t)
-	h := startHelper(t, newHelperCmd(t, id, "double-fork", "1h"))
-	pid := h.cmd.Process.Pid
-	opid := reportedPid(t, h, "double-fork")
-	waitFor(t, "the orphan's ignore-term: ready", 10*time.Second, func() bool {
-		return strings.Contains(h.stdout.String(), "ignore-term: ready\n")
-	})
-	st, err := readProcStat(opid)
-	if err != nil {
-		t.Fatal(err)
+	h := startHelper(t, newHelperCmd(t, id, "hog", "16"))
+	child := reportedPid(t, h, "hog")
+	t.Cleanup(func() { syscall.Kill(child, syscall.SIGKILL) })
+	waitFor(t, "hog-child: ready", 10*time.Second, func() bool { return strings.Contains(h.stdout.String(), "hog-child: ready\n") })
+	st, err := readProcStat(child)
+	if err != nil || st.pgrp != child || st.ppid != h.cmd.Process.Pid {
+		t.Errorf("hog-child %d: %+v %v; want a child of the hog leading its own group", child, st, err)
 	}
-	if st.state == 'Z' || st.ppid == pid || st.pgrp != pid {
-		t.Errorf("orphan %d: %+v; want alive, not a child of %d, pgrp %d", opid, st, pid, pid)
-	}
-	if got := leftoverProcesses(id); !slices.Contains(got, opid) || !slices.Contains(got, pid) || len(got) != 2 {
-		t.Errorf("leftoverProcesses = %v; want exactly the helper %d and the orphan %d (orphan-maker gone)", got, pid, opid)
+	if rss := new(kernelFiles).residentBytes(child, int64(os.Getpagesize())); rss < 16<<20 {
+		t.Errorf("hog-child resident set %d bytes; want at least the 16 MiB it wrote", rss)
 	}
 }
 

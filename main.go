@@ -480,10 +480,11 @@ func (c *cmdline) status(args []string) int {
 }
 
 // printStatus writes the status table: name, state, pid, uptime or exit
-// status, launches, restarts, and the STATUS= text or the error.
+// status, CPU time and memory of its process tree, launches, restarts, and
+// the STATUS= text or the error.
 func printStatus(w io.Writer, list []programStatus) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSTATE\tPID\tUPTIME/EXIT\tLAUNCHES\tRESTARTS\tSTATUS")
+	fmt.Fprintln(tw, "NAME\tSTATE\tPID\tUPTIME/EXIT\tCPU\tMEM\tLAUNCHES\tRESTARTS\tSTATUS")
 	for _, st := range list {
 		pid, up := "-", "-"
 		if st.PID > 0 {
@@ -499,7 +500,8 @@ func printStatus(w io.Writer, list []programStatus) {
 		if st.LostBytes > 0 {
 			text = strings.TrimSpace(fmt.Sprintf("%s (log: %d bytes lost)", text, st.LostBytes))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", st.Name, st.State, pid, up, st.Launches, st.Restarts, text)
+		cpu, mem := st.usageCells()
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", st.Name, st.State, pid, up, cpu, mem, st.Launches, st.Restarts, text)
 	}
 	tw.Flush()
 }
@@ -589,7 +591,7 @@ func (c *cmdline) tool(t *ToolConfig, args []string) int {
 		return exitUsage
 	}
 	pc := &ProgramConfig{Name: t.Name, Env: t.Env, Umask: -1}
-	env := programEnv(pc, c.cfg, os.Environ(), "")
+	env := programEnv(pc, c.cfg, os.Environ(), "", "")
 	env = append(env, "RAMONA_SECTION=tool:"+t.Name)
 	lookup := envLookup(env)
 	argv, err := splitCommand(t.Command, lookup)

@@ -70,8 +70,17 @@ const helperLongSleep = time.Hour
 //	                  stdout "grandchild: pid=N" (N: the grandchild), sleeps D
 //	double-fork D     runs "orphan-maker D 3", which starts "ignore-term D" and exits at once;
 //	                  stdout "double-fork: pid=N" (N: the orphan), sleeps D
-//	orphan-maker D [FD]  starts "ignore-term D" (stdout: this stdout), reports
-//	                  "orphan-maker: pid=N\n" on fd FD (default 1), exits 0 without waiting
+//	escape D          double-fork, but the orphan calls setsid first (a new session and
+//	                  group, as daemons do); stdout "escape: pid=N", sleeps D
+//	orphan-maker D [FD [setsid]]  starts "ignore-term D" (stdout: this stdout; in a new
+//	                  session with setsid), reports "orphan-maker: pid=N\n" on fd FD
+//	                  (default 1), exits 0 without waiting
+//	hog MIB           starts "hog-child MIB" in a new session and sleeps 1h; stdout "hog: pid=N"
+//	hog-child MIB     allocates MIB MiB and writes to every page, stdout "hog-child: ready",
+//	                  then burns CPU until killed
+//	cgroup-escape [stay]  stdout "cgroup-escape: in CG" (its cgroup v2 path, read first
+//	                  thing), then unless stay tries to move itself to the hierarchy root:
+//	                  "cgroup-escape: moved" or "cgroup-escape: refused: ERR"; sleeps 1h
 //	env [once]        stdout: the environment sorted, one VAR=value a line; sleeps 1h unless once
 //	pwd-umask [once]  stdout "cwd=DIR umask=0022\n"; sleeps 1h unless once
 //	stamp FILE        appends "PID UNIXNANO\n" (its start time) to FILE, sleeps 1h
@@ -157,7 +166,11 @@ func runTestHelper(name string, args []string) int {
 		if len(a.args) > 1 {
 			fd = a.int(1)
 		}
-		if !a.ok(1, 2) {
+		setsid := len(a.args) > 2 && a.args[2] == "setsid"
+		if len(a.args) > 2 && !setsid {
+			a.fail(fmt.Errorf("unknown argument %q", a.args[2]))
+		}
+		if !a.ok(1, 3) {
 			return helperUsage
 		}
 		if fd > 2 {
@@ -165,7 +178,7 @@ func runTestHelper(name string, args []string) int {
 			// the reader never sees EOF.
 			syscall.CloseOnExec(fd)
 		}
-		p, err := startIgnoreTerm(a.args[0], os.Stdout)
+		p, err := startSelfAttr([]*os.File{nil, os.Stdout, os.Stderr}, &syscall.SysProcAttr{Setsid: setsid}, "ignore-term", a.args[0])
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "orphan-maker:", err)
 			return 1
@@ -175,18 +188,82 @@ func runTestHelper(name string, args []string) int {
 		p.Release()
 		return 0
 
-	case "double-fork":
+	case "double-fork", "escape":
 		d := a.duration(0)
 		if !a.ok(1, 1) {
 			return helperUsage
 		}
-		pid, err := doubleFork(a.args[0])
+		pid, err := doubleFork(a.args[0], name == "escape")
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "double-fork:", err)
+			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 			return 1
 		}
-		fmt.Printf("double-fork: pid=%d\n", pid)
+		fmt.Printf("%s: pid=%d\n", name, pid)
 		time.Sleep(d)
+		return 0
+
+	case "hog":
+		a.int(0)
+		if !a.ok(1, 1) {
+			return helperUsage
+		}
+		p, err := startSelfAttr([]*os.File{nil, os.Stdout, os.Stderr}, &syscall.SysProcAttr{Setsid: true}, "hog-child", a.args[0])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "hog:", err)
+			return 1
+		}
+		fmt.Printf("hog: pid=%d\n", p.Pid)
+		time.Sleep(helperLongSleep)
+		return 0
+
+	case "hog-child":
+		mib := a.int(0)
+		if !a.ok(1, 1) {
+			return helperUsage
+		}
+		// Mapped outside the Go heap, so that the race detector keeps no
+		// shadow of it: the resident set is the MiB asked for, plus the runtime.
+		mem, err := syscall.Mmap(-1, 0, mib<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "hog-child:", err)
+			return 1
+		}
+		for i := 0; i < len(mem); i += os.Getpagesize() {
+			mem[i] = 1 // every page written: resident
+		}
+		fmt.Println("hog-child: ready")
+		for n := 0; ; n++ {
+			mem[n%len(mem)]++
+		}
+
+	case "cgroup-escape":
+		stay := len(a.args) == 1 && a.args[0] == "stay"
+		if len(a.args) == 1 && !stay {
+			a.fail(fmt.Errorf("unknown argument %q", a.args[0]))
+		}
+		if !a.ok(0, 1) {
+			return helperUsage
+		}
+		self, _ := os.ReadFile("/proc/self/cgroup")
+		cg := ""
+		for _, line := range strings.Split(string(self), "\n") {
+			if p, ok := strings.CutPrefix(line, "0::"); ok {
+				cg = p
+			}
+		}
+		fmt.Printf("cgroup-escape: in %s\n", cg)
+		if stay {
+			time.Sleep(helperLongSleep)
+			return 0
+		}
+		mount, _ := parseCgroup2(readFileText("/proc/self/mountinfo"), string(self))
+		err := os.WriteFile(filepath.Join(mount, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0)
+		if err != nil {
+			fmt.Printf("cgroup-escape: refused: %v\n", err)
+		} else {
+			fmt.Println("cgroup-escape: moved")
+		}
+		time.Sleep(helperLongSleep)
 		return 0
 
 	case "env":
@@ -446,6 +523,11 @@ func startIgnoreTerm(d string, stdout *os.File) (*os.Process, error) {
 
 // startSelf starts this binary as a helper; a nil files[0] becomes /dev/null.
 func startSelf(files []*os.File, name string, args ...string) (*os.Process, error) {
+	return startSelfAttr(files, nil, name, args...)
+}
+
+// startSelfAttr is startSelf with system attributes (a new session).
+func startSelfAttr(files []*os.File, sys *syscall.SysProcAttr, name string, args ...string) (*os.Process, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -460,18 +542,23 @@ func startSelf(files []*os.File, name string, args ...string) (*os.Process, erro
 		files[0] = devnull
 	}
 	argv := append([]string{exe, "ramona-test-helper", name}, args...)
-	return os.StartProcess(exe, argv, &os.ProcAttr{Files: files})
+	return os.StartProcess(exe, argv, &os.ProcAttr{Files: files, Sys: sys})
 }
 
 // doubleFork runs "orphan-maker d 3" with a pipe as its fd 3, waits for it
-// (it exits at once) and returns the pid of the orphan it reported.
-func doubleFork(d string) (int, error) {
+// (it exits at once) and returns the pid of the orphan it reported; with
+// setsid the orphan has its own session.
+func doubleFork(d string, setsid bool) (int, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return 0, err
 	}
 	defer r.Close()
-	p, err := startSelf([]*os.File{nil, os.Stdout, os.Stderr, w}, "orphan-maker", d, "3")
+	args := []string{d, "3"}
+	if setsid {
+		args = append(args, "setsid")
+	}
+	p, err := startSelf([]*os.File{nil, os.Stdout, os.Stderr, w}, "orphan-maker", args...)
 	w.Close()
 	if err != nil {
 		return 0, err

@@ -7,6 +7,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -110,6 +112,27 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 
 	s := newSupervisor(cfg, environ, log, console, selfExe)
 	cs.s = s
+	s.serverID = newServerID()
+	// Before the guard or any program is forked: the server may have to
+	// move itself into a leaf cgroup (cgroup_linux.go).
+	if s.cg, s.cgOff, err = openCgroups(cfg, log); err != nil {
+		for _, l := range cs.listeners {
+			l.Close()
+		}
+		removePidFile(cfg.Server.PidFile)
+		return fail("%v", err)
+	}
+	if s.cg != nil {
+		ctl := strings.Join(sortedKeys(s.cg.controllers), " ")
+		if ctl == "" {
+			ctl = "none: CPU from cpu.stat, memory from the processes' resident sets, no limits"
+		}
+		log.Infof("server: each program runs in its own cgroup below %s (controllers: %s)", s.cg.base, ctl)
+	} else if cfg.Server.Cgroup == "no" {
+		log.Infof("server: cgroups are off ([ramona:server] cgroup=no)")
+	} else {
+		log.Warnf("server: cgroups are off (%s); processes that leave a program's process group are stopped only when the server exits", s.cgOff)
+	}
 	s.mailer = newMailer(cfg, log) // also without delivery or webhooks: a reload may add them
 	s.mailer.start()               // ends in s.mailer.close, after the loop
 	if ns, err := openNotifySocket(); err != nil {
@@ -123,6 +146,11 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 		log.Warnf("server: %v; if the server is killed, processes its programs started may outlive it", err)
 	} else {
 		s.guard = g
+		if s.cg != nil {
+			g.watchCgroup(s.cg.base)
+		} else {
+			g.watchMarker("RAMONA_SERVER_ID=" + s.serverID)
+		}
 	}
 	s.self = newSelfNotifier(environ)
 	s.self.keepAlive(environ)
@@ -146,6 +174,9 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 	s.post(func() { s.initialStart(opts) })
 	<-s.done
 	stopSignals()
+	if s.cg != nil {
+		s.cg.close()
+	}
 	// Before cs.close: `ramona stop` returns when its connection closes,
 	// and then the pidfile (like the socket) must be gone.
 	removePidFile(cfg.Server.PidFile)
@@ -385,4 +416,12 @@ func markInheritedFDsCloseOnExec() {
 	for _, fd := range inheritedFDs() {
 		syscall.CloseOnExec(fd)
 	}
+}
+
+// newServerID is PID-NONCE: unique to this server process, for the
+// RAMONA_SERVER_ID marker of its programs.
+func newServerID() string {
+	var nonce [8]byte
+	rand.Read(nonce[:])
+	return fmt.Sprintf("%d-%s", os.Getpid(), hex.EncodeToString(nonce[:]))
 }

@@ -1,7 +1,8 @@
-// Spawning a program: its environment ([env] plus RAMONA_CONFIG and
-// RAMONA_SECTION), $VAR expansion of command and directory, PATH lookup,
-// pipes, process group and session, user switch, parent-death signal, and
-// the exec shim that sets umask and the core-dump limit before exec.
+// Spawning a program: its environment ([env] plus RAMONA_CONFIG,
+// RAMONA_SECTION and RAMONA_SERVER_ID), $VAR expansion of command and
+// directory, PATH lookup, pipes, process group and session, its cgroup,
+// user switch, parent-death signal, and the exec shim that sets umask and
+// the core-dump limit before exec.
 package main
 
 import (
@@ -20,8 +21,10 @@ import (
 // then Ramona's own. With
 // a notify address, NOTIFY_SOCKET is the server's socket and the watchdog
 // variables are the program's own (WATCHDOG_PID "self" is filled in by the
-// exec shim, which knows the pid).
-func programEnv(pc *ProgramConfig, cfg *Config, environ []string, notifyAddr string) []string {
+// exec shim, which knows the pid). serverID, when set, marks every process
+// the program starts as this server's (the guard's last resort without
+// cgroups).
+func programEnv(pc *ProgramConfig, cfg *Config, environ []string, notifyAddr, serverID string) []string {
 	env := map[string]string{}
 	var order []string
 	set := func(k, v string) {
@@ -54,6 +57,9 @@ func programEnv(pc *ProgramConfig, cfg *Config, environ []string, notifyAddr str
 	}
 	set("RAMONA_CONFIG", strings.Join(cfg.Files, ":"))
 	set("RAMONA_SECTION", "program:"+pc.Name)
+	if serverID != "" {
+		set("RAMONA_SERVER_ID", serverID)
+	}
 	if notifyAddr != "" {
 		set("NOTIFY_SOCKET", notifyAddr)
 		delete(env, "WATCHDOG_USEC")
@@ -132,7 +138,7 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 	if s.notify != nil {
 		notifyAddr = s.notify.addr
 	}
-	env := programEnv(pc, s.cfg, s.environ, notifyAddr)
+	env := programEnv(pc, s.cfg, s.environ, notifyAddr, s.serverID)
 	lookup := envLookup(env)
 	var argv []string
 	if pc.HTTPFrontend {
@@ -191,31 +197,59 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 		argv = append(append(append([]string{s.selfExe}, reexecPrefix...), "exec-shim", umask, core, path), argv...)
 	}
 
+	// With cgroups the process starts inside its spawn's cgroup (clone3
+	// CLONE_INTO_CGROUP): there is no moment at which it runs outside.
+	var cg *instanceCgroup
+	if s.cg != nil {
+		ic, fd, err := s.newInstanceCgroup(p)
+		if err != nil {
+			return nil, err
+		}
+		defer syscall.Close(fd)
+		if !s.cg.noClone3 {
+			intoCgroup(sys, fd)
+		}
+		cg = ic
+	} else {
+		s.warnLimitsOff(p)
+	}
+	fail := func(err error) (*instance, error) {
+		if cg != nil {
+			cg.abandon()
+		}
+		return nil, err
+	}
 	stdin, err := devNull()
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	outR, outW, err := outputPipe()
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	errR, errW := outR, outW
 	if !p.logs.merged() {
 		if errR, errW, err = outputPipe(); err != nil {
 			outR.Close()
 			syscall.Close(outW)
-			return nil, err
+			return fail(err)
 		}
 	}
 	if pc.LogBanners {
 		p.logs.banner(fmt.Sprintf("-=[ %s STARTING by Ramona on %s ]=-\n", pc.Name, time.Now().Format("2006-01-02 15:04:05")))
 	}
-	pid, err := syscall.ForkExec(execPath, argv, &syscall.ProcAttr{
+	attr := &syscall.ProcAttr{
 		Dir:   dir,
 		Env:   env,
 		Files: []uintptr{stdin.Fd(), uintptr(outW), uintptr(errW)},
 		Sys:   sys,
-	})
+	}
+	pid, err := syscall.ForkExec(execPath, argv, attr)
+	if err == syscall.ENOSYS && sys.UseCgroupFD { // no clone3: a kernel before 5.7, or qemu-user
+		s.cg.clone3Missing()
+		sys.UseCgroupFD = false
+		pid, err = syscall.ForkExec(execPath, argv, attr)
+	}
 	syscall.Close(outW)
 	if errW != outW {
 		syscall.Close(errW)
@@ -225,9 +259,15 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 		if errR != outR {
 			errR.Close()
 		}
-		return nil, fmt.Errorf("cannot start %s: %v", path, err)
+		return fail(fmt.Errorf("cannot start %s: %v", path, err))
 	}
-	inst := &instance{prog: p, pid: pid, started: time.Now()}
+	if cg != nil && !sys.UseCgroupFD {
+		cg = s.enterCgroup(p, cg, pid)
+	}
+	inst := &instance{prog: p, pid: pid, started: time.Now(), cg: cg}
+	if cg != nil {
+		cg.spawned()
+	}
 	if pc.ProcessGroup {
 		inst.pgid = pid
 		s.guard.add(pid)

@@ -73,6 +73,8 @@ type Program struct {
 	removed         bool // removed by reload: forget it once stopped
 	restartAs       *ProgramConfig
 	logs            *programLogs
+	cg              *programCgroup // its cgroup while it has one (containment.go); nil without cgroups
+	limitsWarned    *ProgramConfig // the configuration whose unusable limits were logged
 }
 
 // exitStatus is how a process ended.
@@ -113,23 +115,17 @@ type instance struct {
 	status    *exitStatus // set when the reaper collected it
 	finished  bool
 	drainWait *time.Timer
+	cg        *instanceCgroup // the cgroup it was spawned into; nil without cgroups
 }
 
-// killSequence sends a program's (or a leftover group's) kill signals, one
+// killSequence sends a program's (or its leftovers') kill signals, one
 // every stoptimeout, then SIGKILL until it is gone.
 type killSequence struct {
 	signals []syscall.Signal
 	step    time.Duration
 	timer   *time.Timer
 	gen     int
-}
-
-// leftoverGroup is the process group of a program whose main process exited
-// while other members still run; they get the kill sequence too.
-type leftoverGroup struct {
-	name string
-	pgid int
-	kill *killSequence
+	last    syscall.Signal // the signal sent last
 }
 
 // Supervisor is the server's state: configuration, programs, clients.
@@ -142,7 +138,7 @@ type Supervisor struct {
 	order    []*Program // configuration order
 	byPid    map[int]*instance
 	seqs     []*sequence
-	left     []*leftoverGroup
+	left     []*leftovers
 	clients  map[*clientConn]bool
 	log      *serverLog
 	console  *consoleOutput
@@ -154,6 +150,11 @@ type Supervisor struct {
 	done     chan struct{} // closed when the loop has finished
 	notify   *notifySocket // NOTIFY_SOCKET of the programs; nil in unit tests
 	guard    *groupGuard   // kills the programs' groups if the server is killed; nil-safe
+	cg       *cgroupTree   // the programs' base cgroup; nil when cgroups are off
+	cgOff    string        // why cgroups are off
+	sweep    *orphanSweep  // without cgroups, the last stop of reparented processes
+	serverID string        // RAMONA_SERVER_ID of every program: PID-NONCE of this server
+	spawns   int           // spawns into cgroups so far: each one's cgroup number
 	mailer   *Mailer       // mail and webhooks; nil in tests that notify nothing
 	self     *selfNotifier // the service manager that started us, if any
 }
@@ -203,7 +204,7 @@ func (s *Supervisor) loop() {
 	defer close(s.done)
 	for ev := range s.events {
 		ev()
-		if s.quitting && s.allQuiet() {
+		if s.quitting && s.allQuiet() && s.sweepOrphans() {
 			s.finishShutdown()
 			return
 		}
@@ -237,6 +238,9 @@ func (s *Supervisor) setState(p *Program, st State, detail string) {
 	}
 	if st == StateFatal && old != StateFatal {
 		s.notifyFatal(p, old, detail)
+	}
+	if !st.running() {
+		s.releaseCgroup(p)
 	}
 	for _, q := range slices.Clone(s.seqs) { // a sequence that finishes removes itself from s.seqs
 		q.changed(s, p, detail)
@@ -326,6 +330,10 @@ func (s *Supervisor) startTimedOut(p *Program) {
 func (s *Supervisor) stopProgram(p *Program, core bool) {
 	switch p.state {
 	case StateBackoff:
+		if s.treeAlive(p) { // the last spawn's leftovers: stopped is when they are gone
+			s.beginKill(p, core)
+			return
+		}
 		s.stopTimer(p)
 		s.setState(p, StateStopped, "stopped while waiting to retry")
 		s.afterStopped(p)
@@ -344,18 +352,27 @@ func (s *Supervisor) beginKill(p *Program, core bool) {
 	if s.forced {
 		sigs = nil
 	}
-	p.kill = &killSequence{signals: sigs, step: p.cfg.StopTimeout}
+	k := &killSequence{signals: sigs, step: p.cfg.StopTimeout}
+	p.kill = k
 	s.setState(p, StateStopping, "")
-	s.killStep(p.cfg.Name, p.kill, p.cfg.ProcessGroup, p.pid(), p.pgid, func() bool { return p.state == StateStopping && p.kill != nil })
+	s.stopStep(p, k)
 }
 
-// killStep sends the next signal of k and arms the timer for the one after.
-func (s *Supervisor) killStep(name string, k *killSequence, group bool, pid, pgid int, still func() bool) {
+// stopStep is the next step of k, p's stop sequence.
+func (s *Supervisor) stopStep(p *Program, k *killSequence) {
+	s.killStep(k, func() killTarget { return s.stopTarget(p) }, func() bool { return p.state == StateStopping && p.kill == k })
+}
+
+// killStep sends the next signal of k to target and arms the timer for the
+// one after, while still holds.
+func (s *Supervisor) killStep(k *killSequence, target func() killTarget, still func() bool) {
 	sig := syscall.SIGKILL
 	if len(k.signals) > 0 {
 		sig, k.signals = k.signals[0], k.signals[1:]
 	}
-	s.signal(name, group, pid, pgid, sig)
+	k.last = sig
+	t := target()
+	s.signal(t, sig)
 	k.gen++
 	gen := k.gen
 	if k.timer != nil {
@@ -363,28 +380,13 @@ func (s *Supervisor) killStep(name string, k *killSequence, group bool, pid, pgi
 	}
 	k.timer = time.AfterFunc(k.step, func() {
 		s.post(func() {
-			s.checkGroups() // a group may have emptied without a reap of ours
+			s.checkTrees() // a group may have emptied without a reap of ours
 			if k.gen == gen && still() {
-				s.log.Warnf("%s: still running %s after %s", name, k.step, signalName(sig))
-				s.killStep(name, k, group, pid, pgid, still)
+				s.log.Warnf("%s: still running %s after %s", t.name, k.step, signalName(sig))
+				s.killStep(k, target, still)
 			}
 		})
 	})
-}
-
-// signal sends sig to the program's process group (or its pid), and logs it.
-func (s *Supervisor) signal(name string, group bool, pid, pgid int, sig syscall.Signal) {
-	var err error
-	if group && pgid > 0 {
-		s.log.Infof("%s: sending %s to process group %d", name, signalName(sig), pgid)
-		err = syscall.Kill(-pgid, sig)
-	} else if pid > 0 {
-		s.log.Infof("%s: sending %s to pid %d", name, signalName(sig), pid)
-		err = syscall.Kill(pid, sig)
-	}
-	if err != nil && err != syscall.ESRCH {
-		s.log.Errorf("%s: cannot send %s: %v", name, signalName(sig), err)
-	}
 }
 
 func (p *Program) pid() int {
@@ -404,7 +406,7 @@ func (s *Supervisor) reaped(pid int, ws syscall.WaitStatus) {
 	inst := s.byPid[pid]
 	if inst == nil {
 		s.log.Debugf("reaped pid %d (%s), not a program's main process", pid, describeWait(ws))
-		s.checkGroups()
+		s.checkTrees()
 		return
 	}
 	delete(s.byPid, pid)
@@ -415,6 +417,9 @@ func (s *Supervisor) reaped(pid int, ws syscall.WaitStatus) {
 		st.code = ws.ExitStatus()
 	}
 	inst.status = st
+	if p := inst.prog; p.inst == inst && p.state == StateStopping {
+		s.stopEscapees(p)
+	}
 	if inst.readers == 0 {
 		s.finishInstance(inst)
 		return
@@ -454,7 +459,7 @@ func (s *Supervisor) finishInstance(inst *instance) {
 	}
 	p.inst = nil
 	p.lastExit = st
-	s.afterExit(p, st)
+	s.afterExit(p, inst, st)
 }
 
 func bannerStatus(st *exitStatus) string {
@@ -464,8 +469,8 @@ func bannerStatus(st *exitStatus) string {
 	return fmt.Sprint(st.code)
 }
 
-// afterExit is the state machine's answer to a main process exit.
-func (s *Supervisor) afterExit(p *Program, st *exitStatus) {
+// afterExit is the state machine's answer to the exit of inst, p's main process.
+func (s *Supervisor) afterExit(p *Program, inst *instance, st *exitStatus) {
 	name := p.cfg.Name
 	s.disarmWatchdog(p)
 	if !groupAlive(p.pgid) {
@@ -474,21 +479,26 @@ func (s *Supervisor) afterExit(p *Program, st *exitStatus) {
 	desc := fmt.Sprintf("%s after %s", st, roundDuration(st.uptime))
 	switch p.state {
 	case StateStopping:
-		if p.cfg.ProcessGroup && groupAlive(p.pgid) {
-			s.log.Infof("%s: main process exited (%s); waiting for the rest of its process group %d", name, st, p.pgid)
-			return // the kill sequence goes on; checkGroups finishes it
+		if !s.treeAlive(p) {
+			s.finishStop(p, desc)
+			return
 		}
-		s.finishStop(p, desc)
+		// The kill sequence goes on; checkTrees finishes it.
+		if p.cg == nil {
+			s.log.Infof("%s: main process exited (%s); waiting for the rest of its process group %d", name, st, p.pgid)
+			return
+		}
+		s.log.Infof("%s: main process exited (%s); waiting for the rest of its cgroup %s", name, st, p.cg.dir)
 	case StateStarting:
 		s.stopTimer(p)
-		s.handleLeftovers(p)
+		s.handleLeftovers(p, inst)
 		if p.lastError == "" {
 			p.lastError = "exited too quickly: " + desc
 		}
 		s.failedStart(p)
 	case StateRunning:
 		s.stopTimer(p)
-		s.handleLeftovers(p)
+		s.handleLeftovers(p, inst)
 		expected := p.cfg.exitExpected(st)
 		restart := p.cfg.AutoRestart == RestartYes || (p.cfg.AutoRestart == RestartUnexpected && !expected)
 		if s.quitting {
@@ -587,41 +597,6 @@ func (s *Supervisor) afterStopped(p *Program) {
 	}
 }
 
-// handleLeftovers: the main process is gone but its group still has
-// members; they get the program's kill sequence (as systemd does).
-func (s *Supervisor) handleLeftovers(p *Program) {
-	if !p.cfg.ProcessGroup || !groupAlive(p.pgid) {
-		return
-	}
-	s.log.Warnf("%s: processes of its group %d outlived the main process; stopping them", p.cfg.Name, p.pgid)
-	lg := &leftoverGroup{name: p.cfg.Name, pgid: p.pgid, kill: &killSequence{signals: append([]syscall.Signal(nil), p.cfg.KillBy...), step: p.cfg.StopTimeout}}
-	s.left = append(s.left, lg)
-	s.killStep(lg.name, lg.kill, true, 0, lg.pgid, func() bool { return groupAlive(lg.pgid) })
-}
-
-// checkGroups finishes stop sequences and leftover groups whose last
-// process has gone; called whenever an orphan was reaped.
-func (s *Supervisor) checkGroups() {
-	for _, p := range s.order {
-		if p.state == StateStopping && p.inst == nil && !groupAlive(p.pgid) {
-			s.guard.remove(p.pgid)
-			s.finishStop(p, "process group gone")
-		}
-	}
-	kept := s.left[:0]
-	for _, lg := range s.left {
-		if groupAlive(lg.pgid) {
-			kept = append(kept, lg)
-			continue
-		}
-		s.guard.remove(lg.pgid)
-		if lg.kill.timer != nil {
-			lg.kill.timer.Stop()
-		}
-	}
-	s.left = kept
-}
-
 func backoffDelay(n int) time.Duration {
 	d := backoffFirst
 	for i := 1; i < n && d < backoffMax; i++ {
@@ -678,14 +653,18 @@ func (s *Supervisor) escalate() {
 	s.log.Warnf("server: asked again to stop; sending SIGKILL to every program")
 	for _, p := range s.order {
 		if p.state == StateStopping || p.state == StateRunning || p.state == StateStarting {
-			s.signal(p.cfg.Name, p.cfg.ProcessGroup, p.pid(), p.pgid, syscall.SIGKILL)
+			s.signal(s.stopTarget(p), syscall.SIGKILL)
 		}
 		if p.state == StateBackoff {
 			s.stopProgram(p, false)
 		}
 	}
-	for _, lg := range s.left {
-		s.signal(lg.name, true, 0, lg.pgid, syscall.SIGKILL)
+	for _, lo := range s.left {
+		s.signal(lo.target(), syscall.SIGKILL)
+	}
+	if s.sweep != nil && !s.sweep.late {
+		s.sweep.late = true
+		s.sweep.relist(s)
 	}
 }
 
@@ -702,16 +681,22 @@ func (s *Supervisor) allQuiet() bool {
 	return true
 }
 
-// finishShutdown kills whatever is left of the programs' groups and every
-// orphan this server adopted, then closes the logs.
+// finishShutdown kills whatever is left of the programs' groups and
+// cgroups (without cgroups, sweepOrphans stopped what was reparented here),
+// then closes the logs.
 func (s *Supervisor) finishShutdown() {
 	for _, p := range s.order {
 		if groupAlive(p.pgid) {
-			s.signal(p.cfg.Name, true, 0, p.pgid, syscall.SIGKILL)
+			s.signal(killTarget{name: p.cfg.Name, group: true, pgid: p.pgid}, syscall.SIGKILL)
 		}
 	}
-	for _, lg := range s.left {
-		s.signal(lg.name, true, 0, lg.pgid, syscall.SIGKILL)
+	for _, lo := range s.left {
+		s.signal(lo.target(), syscall.SIGKILL)
+	}
+	if s.cg != nil {
+		if err := s.cg.killAll(); err != nil {
+			s.log.Errorf("server: cannot kill what is left in cgroup %s: %v", s.cg.base, err)
+		}
 	}
 	s.guard.close()
 	for _, p := range s.order {

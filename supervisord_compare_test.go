@@ -119,7 +119,7 @@ var comparedFiles = []string{"env.log", "worker_0.log", "worker_1.log", "cwd.log
 var pidNumbers = regexp.MustCompile(`pid=\d+`)
 
 // notComparedEnv are the variables each supervisor adds for itself.
-var notComparedEnv = regexp.MustCompile(`(?m)^(SUPERVISOR_(ENABLED|SERVER_URL|PROCESS_NAME|GROUP_NAME)|RAMONA_CONFIG|RAMONA_SECTION|NOTIFY_SOCKET)=.*\n`)
+var notComparedEnv = regexp.MustCompile(`(?m)^(SUPERVISOR_(ENABLED|SERVER_URL|PROCESS_NAME|GROUP_NAME)|RAMONA_CONFIG|RAMONA_SECTION|RAMONA_SERVER_ID|NOTIFY_SOCKET)=.*\n`)
 
 // expectedRunning is what both must run once started.
 var expectedRunning = []string{"both", "cwd", "first", "grp:envdump", "grp:third", "second", "split", "stopper", "worker:worker_0", "worker:worker_1"}

@@ -317,7 +317,7 @@ func (s *Supervisor) extendKill(p *Program, d time.Duration) {
 	k.timer = time.AfterFunc(d, func() {
 		s.post(func() {
 			if k.gen == gen && p.state == StateStopping && p.kill == k {
-				s.killStep(p.cfg.Name, k, p.cfg.ProcessGroup, p.pid(), p.pgid, func() bool { return p.state == StateStopping && p.kill == k })
+				s.stopStep(p, k)
 			}
 		})
 	})

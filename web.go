@@ -750,6 +750,12 @@ func (w *webUI) metrics(rw http.ResponseWriter) {
 	})
 	each("ramona_program_pid", "gauge", "The process id of the running process; 0 when none runs.", func(st programStatus) string { return strconv.Itoa(st.PID) })
 	each("ramona_log_lost_bytes_total", "counter", "Bytes of the program's output that could not be written to its log.", func(st programStatus) string { return strconv.FormatInt(st.LostBytes, 10) })
+	each("ramona_program_cpu_seconds_total", "counter", "CPU time used by the program's process tree (its cgroup since it was made; without cgroups, its live processes).", func(st programStatus) string {
+		return strconv.FormatFloat(st.CPUSeconds, 'f', 3, 64)
+	})
+	each("ramona_program_memory_bytes", "gauge", "Memory the program's process tree uses now (memory.current, else the sum of resident sets).", func(st programStatus) string {
+		return strconv.FormatInt(st.MemoryBytes, 10)
+	})
 	io.WriteString(rw, b.String())
 }
 
@@ -784,6 +790,8 @@ func (w *webUI) page(rw http.ResponseWriter, r *http.Request) {
 }
 
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
+	"cpu": func(st programStatus) string { cpu, _ := st.usageCells(); return cpu },
+	"mem": func(st programStatus) string { _, mem := st.usageCells(); return mem },
 	"uptime": func(st programStatus) string {
 		if st.PID > 0 {
 			return formatUptime(time.Duration(st.Uptime * float64(time.Second)))
@@ -816,9 +824,9 @@ const webPageHTML = `<!DOCTYPE html>
 </header>
 <p id="error" class="error">{{.Error}}</p>
 <table id="programs">
-<thead><tr><th>name</th><th>state</th><th>pid</th><th>uptime / exit</th><th>launches</th><th>restarts</th><th>status</th><th></th></tr></thead>
+<thead><tr><th>name</th><th>state</th><th>pid</th><th>uptime / exit</th><th>cpu</th><th>mem</th><th>launches</th><th>restarts</th><th>status</th><th></th></tr></thead>
 <tbody>
-{{range .Programs}}<tr data-name="{{.Name}}"><td class="name">{{.Name}}</td><td class="state state-{{.State}}">{{.State}}</td><td>{{if .PID}}{{.PID}}{{else}}-{{end}}</td><td>{{uptime .}}</td><td>{{.Launches}}</td><td>{{.Restarts}}</td><td class="text">{{if .Error}}{{.Error}}{{else}}{{.StatusText}}{{end}}</td><td></td></tr>
+{{range .Programs}}<tr data-name="{{.Name}}"><td class="name">{{.Name}}</td><td class="state state-{{.State}}">{{.State}}</td><td>{{if .PID}}{{.PID}}{{else}}-{{end}}</td><td>{{uptime .}}</td><td class="cpu">{{cpu .}}</td><td class="mem">{{mem .}}</td><td>{{.Launches}}</td><td>{{.Restarts}}</td><td class="text">{{if .Error}}{{.Error}}{{else}}{{.StatusText}}{{end}}</td><td></td></tr>
 {{end}}</tbody>
 </table>
 <section id="log">
@@ -869,6 +877,23 @@ const webAppJS = `"use strict";
     if (st.exit !== null && st.exit !== undefined) return "exit " + st.exit;
     return "-";
   }
+  // cpu and mem: the same units as the status table (formatCPU, formatBytes).
+  function used(st) { return st.pid > 0 || st.cpu_seconds > 0 || st.memory_bytes > 0; }
+  function cpu(st) {
+    if (!used(st)) return "-";
+    var s = st.cpu_seconds;
+    if (s < 10) return s.toFixed(2) + "s";
+    if (s < 60) return s.toFixed(1) + "s";
+    var n = Math.floor(s), pad = function (x) { return (x < 10 ? "0" : "") + x; };
+    if (s < 3600) return Math.floor(n / 60) + "m" + pad(n % 60) + "s";
+    return Math.floor(n / 3600) + "h" + pad(Math.floor(n / 60) % 60) + "m";
+  }
+  function mem(st) {
+    if (!used(st)) return "-";
+    var units = ["B", "K", "M", "G", "T", "P"], v = st.memory_bytes, i = 0;
+    while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+    return (i === 0 || v >= 10 ? String(Math.round(v)) : v.toFixed(1)) + units[i];
+  }
   function cell(tr, text, cls) {
     var td = document.createElement("td");
     td.textContent = text;
@@ -893,6 +918,8 @@ const webAppJS = `"use strict";
       cell(tr, st.state, "state state-" + st.state);
       cell(tr, st.pid > 0 ? String(st.pid) : "-");
       cell(tr, uptime(st));
+      cell(tr, cpu(st), "cpu");
+      cell(tr, mem(st), "mem");
       cell(tr, String(st.launches));
       cell(tr, String(st.restarts));
       var text = st.error ? st.error : st.status_text;

@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -179,9 +180,10 @@ starttimeout=0.2
 		t.Errorf("the page's script did not refresh the table:\n%s", dom)
 	}
 	for _, name := range []string{"web", "one", "two"} {
-		row := regexp.MustCompile(`<tr data-name="` + name + `"><td class="name">` + name + `</td><td class="state state-RUNNING">RUNNING</td>`)
+		row := regexp.MustCompile(`<tr data-name="` + name + `"><td class="name">` + name + `</td><td class="state state-RUNNING">RUNNING</td>` +
+			`<td>\d+</td><td>[0-9:d]+</td><td class="cpu">\d+\.\d\ds</td><td class="mem">\d+(\.\d)?[KMG]</td>`)
 		if !row.MatchString(dom) {
-			t.Errorf("the page has no RUNNING row for %s:\n%s", name, dom)
+			t.Errorf("the page has no RUNNING row with CPU and MEM for %s:\n%s", name, dom)
 		}
 	}
 	png := filepath.Join(t.TempDir(), "page.png")
@@ -288,6 +290,13 @@ func checkMetrics(t *testing.T, base string) {
 	}
 	if _, ok := values[`ramona_program_uptime_seconds{name="two"}`]; !ok {
 		t.Errorf("/metrics: no uptime for two")
+	}
+	// A running program's tree has memory; its CPU time is a counter.
+	if v, err := strconv.ParseInt(values[`ramona_program_memory_bytes{name="two"}`], 10, 64); err != nil || v <= 0 {
+		t.Errorf("/metrics: ramona_program_memory_bytes of two = %q; want a positive number", values[`ramona_program_memory_bytes{name="two"}`])
+	}
+	if _, err := strconv.ParseFloat(values[`ramona_program_cpu_seconds_total{name="two"}`], 64); err != nil {
+		t.Errorf("/metrics: ramona_program_cpu_seconds_total of two = %q", values[`ramona_program_cpu_seconds_total{name="two"}`])
 	}
 }
 

@@ -5,7 +5,9 @@
 # Prints one markdown table: metric | N | ramona | supervisord | ratio.
 # Usage: bench/compare.sh [-sizes 10,100,1000] [-idle 30s] [-samples 20]
 #                         [-servers ramona,supervisord] [-no-restart] ...
-# (every flag goes to testdata/bench/compare.go; see the top of that file). Installs
+# (every flag goes to testdata/bench/compare.go; see the top of that file).
+# -servers ramona,ramona-nocgroup measures what cgroups cost: the same
+# binary with a cgroup per program and with cgroup=no, in the same run. Installs
 # Debian's supervisor package if it is missing. About 6 minutes with the
 # defaults on 2 cores; -sizes 100 -idle 10s takes about one.
 set -euo pipefail

@@ -27,6 +27,10 @@
 // minus the time just before the kill. The floor of that number (this program
 // starting the stamp itself) is printed below the table.
 //
+// -servers ramona,ramona-nocgroup compares Ramona with itself: the same
+// binary with cgroups (one per program, as it runs by default where cgroup v2
+// is writable) and with [ramona:server] cgroup=no, i.e. what containment costs.
+//
 // Every child a server leaves behind is reported and killed by pid.
 package main
 
@@ -165,7 +169,9 @@ type prog struct{ name, command string }
 func newServer(name string) server {
 	switch name {
 	case "ramona":
-		return &ramonaServer{bin: *ramonaBin}
+		return &ramonaServer{bin: *ramonaBin, label: name}
+	case "ramona-nocgroup":
+		return &ramonaServer{bin: *ramonaBin, label: name, extra: "cgroup=no\n"}
 	case "supervisord":
 		return &supervisordServer{}
 	}
@@ -202,13 +208,14 @@ func (l *logScan) lines() []string {
 	return strings.Split(string(data[:i]), "\n")
 }
 
-type ramonaServer struct{ bin string }
+// ramonaServer is Ramona, with extra [ramona:server] lines.
+type ramonaServer struct{ bin, label, extra string }
 
-func (r *ramonaServer) name() string { return "ramona" }
+func (r *ramonaServer) name() string { return r.label }
 
 func (r *ramonaServer) writeConfig(dir string, progs []prog) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "[general]\nlogdir=%s/log\n[ramona:server]\nconsoleuri=unix://%s/r.sock\n", dir, dir)
+	fmt.Fprintf(&b, "[general]\nlogdir=%s/log\n[ramona:server]\nconsoleuri=unix://%s/r.sock\n%s", dir, dir, r.extra)
 	for _, p := range progs {
 		fmt.Fprintf(&b, "[program:%s]\ncommand=%s\nstarttimeout=1\nautorestart=yes\n", p.name, p.command)
 	}
@@ -377,7 +384,7 @@ type running struct {
 // program is RUNNING; it returns the run and the time that took (0 and a
 // note when it did not get there).
 func launch(srv server, tag string, progs []prog, work string) (*running, time.Duration, string) {
-	dir := filepath.Join(work, srv.name()[:1]+tag)
+	dir := filepath.Join(work, srv.name()+"-"+tag)
 	os.RemoveAll(dir)
 	must(os.MkdirAll(filepath.Join(dir, "log"), 0o755))
 	conf := srv.writeConfig(dir, progs)
@@ -549,7 +556,7 @@ func measureSize(srv server, n int) {
 func measureRestart(srv server, count int) {
 	name := srv.name()
 	work := workDir
-	stamps := filepath.Join(work, name[:1]+"stamps")
+	stamps := filepath.Join(work, name+"-stamps")
 	os.RemoveAll(stamps)
 	must(os.MkdirAll(stamps, 0o755))
 	progs := make([]prog, count)
