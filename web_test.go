@@ -18,10 +18,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -516,6 +518,290 @@ func TestTimedWriter(t *testing.T) {
 	}
 }
 
+// browser is a real headless Chromium driven over the DevTools protocol on a
+// pipe (--remote-debugging-pipe: it reads commands on fd 3 and writes
+// answers and events on fd 4, each a JSON message ended by a NUL byte).
+// It answers every dialog (confirm, alert) with acceptDialogs and records
+// its text, and records what went wrong in a page: uncaught exceptions,
+// console errors, Content-Security-Policy violations.
+type browser struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	out   *os.File // its fd 3
+	write sync.Mutex
+
+	mu            sync.Mutex // guards the fields below
+	nextID        int
+	waiting       map[int]chan cdpMessage
+	loads         map[string]int // load events per session
+	dialogs       []string
+	problems      []string
+	acceptDialogs bool
+	gone          chan struct{} // closed when its pipe ends
+}
+
+// cdpMessage is a DevTools message: a command's answer (ID) or an event
+// (Method).
+type cdpMessage struct {
+	ID        int             `json:"id,omitempty"`
+	Method    string          `json:"method,omitempty"`
+	Params    json.RawMessage `json:"params,omitempty"`
+	Result    json.RawMessage `json:"result,omitempty"`
+	Error     *cdpError       `json:"error,omitempty"`
+	SessionID string          `json:"sessionId,omitempty"`
+}
+
+type cdpError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// newBrowser starts Chromium (RAMONA_TEST_ID=id in its environment, so
+// the leftover check sees it); its whole process group is killed when the
+// test ends.
+func newBrowser(t *testing.T, id string) *browser {
+	t.Helper()
+	bin := needPeer(t, "chromium", "chromium")
+	cmdR, cmdW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	evR, evW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
+		"--remote-debugging-pipe", "--user-data-dir="+t.TempDir(), "about:blank")
+	cmd.Env = append(os.Environ(), "RAMONA_TEST_ID="+id)
+	cmd.ExtraFiles = []*os.File{cmdR, evW}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cmdR.Close()
+	evW.Close()
+	b := &browser{t: t, cmd: cmd, out: cmdW, waiting: map[int]chan cdpMessage{}, loads: map[string]int{}, gone: make(chan struct{})}
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // its helpers too
+		cmd.Wait()
+		cmdW.Close()
+		evR.Close()
+		if t.Failed() {
+			t.Logf("chromium's stderr:\n%s", stderr.String())
+		}
+	})
+	go b.read(evR) // ends when Chromium is gone
+	return b
+}
+
+// read takes Chromium's messages: answers go to their callers, events are
+// recorded.
+func (b *browser) read(r io.Reader) {
+	defer close(b.gone)
+	br := bufio.NewReader(r)
+	for {
+		frame, err := br.ReadBytes(0)
+		if err != nil {
+			return
+		}
+		var m cdpMessage
+		if json.Unmarshal(frame[:len(frame)-1], &m) != nil {
+			continue
+		}
+		b.mu.Lock()
+		if ch := b.waiting[m.ID]; m.ID != 0 && ch != nil {
+			delete(b.waiting, m.ID)
+			ch <- m
+		}
+		switch m.Method {
+		case "Page.loadEventFired":
+			b.loads[m.SessionID]++
+		case "Page.javascriptDialogOpening":
+			var p struct{ Message string }
+			json.Unmarshal(m.Params, &p)
+			b.dialogs = append(b.dialogs, p.Message)
+			// Answered without waiting: the click that opened it waits for it.
+			go b.send(m.SessionID, "Page.handleJavaScriptDialog", map[string]any{"accept": b.acceptDialogs})
+		case "Runtime.exceptionThrown":
+			b.problems = append(b.problems, "exception: "+string(m.Params))
+		case "Log.entryAdded":
+			var p struct {
+				Entry struct{ Level, Source, Text, URL string }
+			}
+			json.Unmarshal(m.Params, &p)
+			if p.Entry.Level == "error" {
+				b.problems = append(b.problems, fmt.Sprintf("%s error: %s (%s)", p.Entry.Source, p.Entry.Text, p.Entry.URL))
+			}
+		case "Runtime.consoleAPICalled":
+			var p struct{ Type string }
+			json.Unmarshal(m.Params, &p)
+			if p.Type == "error" || p.Type == "warning" {
+				b.problems = append(b.problems, "console: "+string(m.Params))
+			}
+		}
+		b.mu.Unlock()
+	}
+}
+
+// send posts a command and returns the channel its answer comes on.
+func (b *browser) send(session, method string, params any) chan cdpMessage {
+	ch := make(chan cdpMessage, 1)
+	b.mu.Lock()
+	b.nextID++
+	id := b.nextID
+	b.waiting[id] = ch
+	b.mu.Unlock()
+	m := map[string]any{"id": id, "method": method, "params": params}
+	if session != "" {
+		m["sessionId"] = session
+	}
+	msg, _ := json.Marshal(m)
+	b.write.Lock()
+	defer b.write.Unlock()
+	b.out.Write(append(msg, 0))
+	return ch
+}
+
+// call runs a command and decodes its result into out (if not nil).
+func (b *browser) call(session, method string, params any, out any) {
+	b.t.Helper()
+	select {
+	case m := <-b.send(session, method, params):
+		if m.Error != nil {
+			b.t.Fatalf("chromium %s: %s", method, m.Error.Message)
+		}
+		if out != nil {
+			if err := json.Unmarshal(m.Result, out); err != nil {
+				b.t.Fatalf("chromium %s: %v in %s", method, err, m.Result)
+			}
+		}
+	case <-b.gone:
+		b.t.Fatalf("chromium %s: chromium is gone", method)
+	case <-time.After(60 * time.Second):
+		b.t.Fatalf("chromium %s: no answer in 60 s", method)
+	}
+}
+
+// takeProblems returns what went wrong in pages since the last call.
+func (b *browser) takeProblems() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.problems
+	b.problems = nil
+	return p
+}
+
+func (b *browser) takeDialogs() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	d := b.dialogs
+	b.dialogs = nil
+	return d
+}
+
+// browserTab is one page of the browser with a viewport of its own.
+type browserTab struct {
+	b       *browser
+	session string
+}
+
+// newTab opens a page width x height CSS pixels wide; mobile emulates a
+// phone (the viewport meta tag counts); without scripts the page's own
+// script does not run (the test's evaluations still do).
+func (b *browser) newTab(width, height int, mobile, scripts bool) *browserTab {
+	b.t.Helper()
+	var target struct{ TargetID string }
+	b.call("", "Target.createTarget", map[string]any{"url": "about:blank"}, &target)
+	var att struct{ SessionID string }
+	b.call("", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att)
+	tb := &browserTab{b: b, session: att.SessionID}
+	for _, domain := range []string{"Page.enable", "Runtime.enable", "Log.enable", "DOM.enable"} {
+		b.call(tb.session, domain, map[string]any{}, nil)
+	}
+	b.call(tb.session, "Emulation.setDeviceMetricsOverride", map[string]any{"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}, nil)
+	if !scripts {
+		b.call(tb.session, "Emulation.setScriptExecutionDisabled", map[string]any{"value": true}, nil)
+	}
+	return tb
+}
+
+func (tb *browserTab) loads() int {
+	tb.b.mu.Lock()
+	defer tb.b.mu.Unlock()
+	return tb.b.loads[tb.session]
+}
+
+// navigate loads url and waits for its load event.
+func (tb *browserTab) navigate(url string) {
+	tb.b.t.Helper()
+	before := tb.loads()
+	tb.b.call(tb.session, "Page.navigate", map[string]any{"url": url}, nil)
+	waitFor(tb.b.t, "the page "+url+" to load", 30*time.Second, func() bool { return tb.loads() > before })
+}
+
+// eval evaluates a JavaScript expression in the page (a promise is
+// awaited) and decodes its value into out.
+func (tb *browserTab) eval(expr string, out any) {
+	tb.b.t.Helper()
+	var res struct {
+		Result           struct{ Value json.RawMessage }
+		ExceptionDetails json.RawMessage
+	}
+	tb.b.call(tb.session, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true, "awaitPromise": true}, &res)
+	if res.ExceptionDetails != nil {
+		tb.b.t.Fatalf("evaluating %s: %s", expr, res.ExceptionDetails)
+	}
+	if out != nil {
+		if err := json.Unmarshal(res.Result.Value, out); err != nil {
+			tb.b.t.Fatalf("evaluating %s: %v in %s", expr, err, res.Result.Value)
+		}
+	}
+}
+
+// waitTrue waits until a JavaScript expression is true in the page.
+func (tb *browserTab) waitTrue(what, expr string) {
+	tb.b.t.Helper()
+	waitFor(tb.b.t, what, 30*time.Second, func() bool {
+		var ok bool
+		tb.eval("Boolean("+expr+")", &ok)
+		return ok
+	})
+}
+
+// click clicks the middle of the element selector names with the mouse,
+// as a person does (it works without the page's script too).
+func (tb *browserTab) click(selector string) {
+	tb.b.t.Helper()
+	var doc struct{ Root struct{ NodeID int } }
+	tb.b.call(tb.session, "DOM.getDocument", map[string]any{}, &doc)
+	var node struct{ NodeID int }
+	tb.b.call(tb.session, "DOM.querySelector", map[string]any{"nodeId": doc.Root.NodeID, "selector": selector}, &node)
+	if node.NodeID == 0 {
+		tb.b.t.Fatalf("click: no element %s in the page", selector)
+	}
+	tb.b.call(tb.session, "DOM.scrollIntoViewIfNeeded", map[string]any{"nodeId": node.NodeID}, nil)
+	var box struct{ Model struct{ Content []float64 } }
+	tb.b.call(tb.session, "DOM.getBoxModel", map[string]any{"nodeId": node.NodeID}, &box)
+	q := box.Model.Content // x1,y1 .. x4,y4
+	x, y := (q[0]+q[4])/2, (q[1]+q[5])/2
+	for _, typ := range []string{"mousePressed", "mouseReleased"} {
+		tb.b.call(tb.session, "Input.dispatchMouseEvent", map[string]any{"type": typ, "x": x, "y": y, "button": "left", "clickCount": 1}, nil)
+	}
+}
+
+// screenshot saves what the viewport shows as a PNG file.
+func (tb *browserTab) screenshot(path string) {
+	tb.b.t.Helper()
+	var shot struct{ Data []byte } // base64 in JSON
+	tb.b.call(tb.session, "Page.captureScreenshot", map[string]any{"format": "png"}, &shot)
+	if err := os.WriteFile(path, shot.Data, 0o644); err != nil {
+		tb.b.t.Fatal(err)
+	}
+}
+
 // TestWebPageMarkup renders the page with a row in every state, a
 // confirmation and an outcome, and checks it: well-formed (it parses as
 // XML, which its polyglot markup is), APPNAME @ HOST as its title and
@@ -712,6 +998,232 @@ func TestWebResults(t *testing.T) {
 	if _, ok := rs.take(first); ok {
 		t.Errorf("the oldest outcome was not dropped")
 	}
+}
+
+// webPageConfig has a program in nearly every state, a long status text
+// (CFGERROR) and a frontend of its own at port.
+func webPageConfig(t *testing.T, port int) string {
+	return fmt.Sprintf(`
+[general]
+appname=demo-web
+
+[program:web]
+command=<httpfend>
+listen=tcp://127.0.0.1:%d
+starttimeout=0.2
+
+[program:one]
+command=%s
+starttimeout=0.2
+
+[program:manual]
+command=%s
+autostart=no
+
+[program:slow]
+command=%s
+starttimeout=1h
+
+[program:crashing]
+command=%s
+autorestart=yes
+startretries=1000
+starttimeout=1
+
+[program:broken]
+command=%s
+autorestart=no
+starttimeout=0.2
+
+[program:off]
+command=%s
+disabled=yes
+
+[program:misconfigured_with_a_long_name]
+command=%s
+starttimeout=5x
+`, port, helperCommand(t, "sleep", "1h"), helperCommand(t, "sleep", "1h"), helperCommand(t, "sleep", "1h"),
+		helperCommand(t, "exit", "1"), helperCommand(t, "exit", "1"), helperCommand(t, "sleep", "1h"), helperCommand(t, "sleep", "1h"))
+}
+
+// pageRowFacts is what the page's script-free DOM says of one row, as
+// measured in the browser.
+type pageRowFacts struct {
+	Name, State string
+	Buttons     []string // labels, in order, "log" last
+	Height      float64
+	Left, Right float64 // the leftmost and rightmost edge of its cells' content
+}
+
+// pageFacts is measured in the page by one script: the title, the heading,
+// the rows, the header row's height and the page's widths.
+type pageFacts struct {
+	Title, Heading  string
+	Rows            []pageRowFacts
+	HeaderHeight    float64
+	ScrollWidth     int
+	ViewportWidth   int
+	Live            string
+	Message, Errors string
+}
+
+const pageFactsJS = `(() => {
+  const rect = el => el.getBoundingClientRect();
+  const rows = Array.from(document.querySelectorAll("#programs tbody tr")).map(tr => {
+    const boxes = Array.from(tr.querySelectorAll("td, td *")).filter(e => e.getClientRects().length > 0).map(rect);
+    return {Name: tr.dataset.name, State: tr.dataset.state,
+      Buttons: Array.from(tr.querySelectorAll("button, a")).map(b => b.textContent),
+      Height: rect(tr).height,
+      Left: Math.min(...boxes.map(b => b.left)), Right: Math.max(...boxes.map(b => b.right))};
+  });
+  return {Title: document.title, Heading: document.querySelector("h1").textContent, Rows: rows,
+    HeaderHeight: rect(document.querySelector("#programs thead tr")).height,
+    ScrollWidth: document.documentElement.scrollWidth, ViewportWidth: document.documentElement.clientWidth,
+    Live: document.getElementById("updated").dataset.live,
+    Message: document.getElementById("message").textContent, Errors: document.getElementById("error").textContent};
+})()`
+
+// webButtonsByState are the buttons a row shows in each state (besides
+// "log", which every row has).
+var webButtonsByState = map[string]string{
+	"STOPPED": "start", "STARTING": "stop restart", "RUNNING": "stop restart", "BACKOFF": "start stop",
+	"STOPPING": "", "FATAL": "force start", "DISABLED": "", "CFGERROR": "",
+}
+
+// checkPageFacts checks what every width must show: APPNAME @ HOST, a row
+// per program with the buttons of its state, nothing wider than the
+// viewport.
+func checkPageFacts(t *testing.T, width string, f pageFacts, states map[string]string) {
+	t.Helper()
+	host, _ := os.Hostname()
+	if want := "demo-web @ " + host; f.Title != want || f.Heading != want {
+		t.Errorf("%s: title %q, heading %q; want %q", width, f.Title, f.Heading, want)
+	}
+	if len(f.Rows) != len(states) {
+		t.Errorf("%s: %d rows, want %d", width, len(f.Rows), len(states))
+	}
+	for _, row := range f.Rows {
+		if want := states[row.Name]; row.State != want {
+			t.Errorf("%s: %s is %s on the page, want %s", width, row.Name, row.State, want)
+		}
+		want := strings.TrimSpace(webButtonsByState[row.State] + " log")
+		if got := strings.Join(row.Buttons, " "); got != want {
+			t.Errorf("%s: %s (%s) has buttons %q, want %q", width, row.Name, row.State, got, want)
+		}
+		if row.Left < 0 || row.Right > float64(f.ViewportWidth)+0.5 {
+			t.Errorf("%s: %s's row reaches from %.0f to %.0f px, outside the viewport (%d px)", width, row.Name, row.Left, row.Right, f.ViewportWidth)
+		}
+	}
+	if f.ScrollWidth > f.ViewportWidth {
+		t.Errorf("%s: the page is %d px wide in a %d px viewport: it scrolls sideways", width, f.ScrollWidth, f.ViewportWidth)
+	}
+}
+
+// TestWebPageInBrowser loads the page in a real headless Chromium at
+// 1280 px and at 400 px (a phone), with and without its script, and checks
+// the DOM it shows: APPNAME @ HOST, the buttons each state gets, one line
+// per row at 1280 px, nothing wider than the screen at 400 px, no error in
+// the page (an exception, a CSP violation, a console error); then clicks as
+// a person would: the frontend's own stop asks first, stop and log with the
+// script, start and the frontend's own stop (confirmed on a page of its own)
+// without it. Screenshots land in the test's artifact directory (go test
+// -artifacts -outputdir DIR keeps them).
+func TestWebPageInBrowser(t *testing.T) {
+	port := freePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	r := newTestRamona(t, webPageConfig(t, port))
+	r.start()
+	states := map[string]string{"web": "RUNNING", "one": "RUNNING", "manual": "STOPPED", "slow": "STARTING", "crashing": "BACKOFF",
+		"broken": "FATAL", "off": "DISABLED", "misconfigured_with_a_long_name": "CFGERROR"}
+	for name, state := range states {
+		r.waitState(name, state, 20*time.Second)
+	}
+	waitHealthz(t, base, 200)
+	b := newBrowser(t, r.id)
+	shots := t.ArtifactDir()
+
+	// 1280 px with the script: one line per row.
+	wide := b.newTab(1280, 900, false, true)
+	wide.navigate(base + "/")
+	wide.waitTrue("the script to refresh the table", `document.getElementById("updated").dataset.live === "yes"`)
+	wide.waitTrue("crashing to show BACKOFF", `document.querySelector('tr[data-name="crashing"]').dataset.state === "BACKOFF"`)
+	var f pageFacts
+	wide.eval(pageFactsJS, &f)
+	wide.screenshot(filepath.Join(shots, "page-1280.png"))
+	checkPageFacts(t, "1280 px", f, states)
+	for _, row := range f.Rows {
+		if row.Height != f.Rows[0].Height || row.Height > 1.6*f.HeaderHeight {
+			t.Errorf("1280 px: %s's row is %.1f px high (the first %.1f, the header %.1f): not one line", row.Name, row.Height, f.Rows[0].Height, f.HeaderHeight)
+		}
+	}
+	if p := b.takeProblems(); len(p) > 0 {
+		t.Errorf("errors in the page at 1280 px:\n%s", strings.Join(p, "\n"))
+	}
+
+	// 400 px, a phone: every row usable, nothing sideways.
+	narrow := b.newTab(400, 1400, true, true)
+	narrow.navigate(base + "/")
+	narrow.waitTrue("the script to refresh the table", `document.getElementById("updated").dataset.live === "yes"`)
+	narrow.eval(pageFactsJS, &f)
+	narrow.screenshot(filepath.Join(shots, "page-400.png"))
+	checkPageFacts(t, "400 px", f, states)
+
+	// The frontend's own stop asks first; dismissed, nothing is sent.
+	narrow.click(`tr[data-name="web"] button[data-cmd="stop"]`)
+	if d := b.takeDialogs(); len(d) != 1 || !strings.Contains(d[0], "web is the web frontend that serves this page") {
+		t.Errorf("the frontend's own stop asked %q, want one question about the frontend", d)
+	}
+	var msg string
+	narrow.eval(`document.getElementById("message").textContent`, &msg)
+	if msg != "" {
+		t.Errorf("a dismissed stop of the frontend sent a request: %q", msg)
+	}
+	// Another program's stop does not ask, and the script follows a log.
+	narrow.click(`tr[data-name="one"] button[data-cmd="stop"]`)
+	narrow.waitTrue("the stop's outcome on the page", `document.getElementById("message").textContent.startsWith("stop one: ")`)
+	narrow.waitTrue("one to show STOPPED", `document.querySelector('tr[data-name="one"]').dataset.state === "STOPPED"`)
+	if d := b.takeDialogs(); len(d) != 0 {
+		t.Errorf("stop of one asked %q", d)
+	}
+	if st := r.status(); st["one"].State != "STOPPED" || st["web"].State != "RUNNING" {
+		t.Errorf("after stop one from the page: one %s, web %s; want STOPPED, RUNNING", st["one"].State, st["web"].State)
+	}
+	narrow.click(`tr[data-name="manual"] a.log`)
+	narrow.waitTrue("the log of manual to show", `document.getElementById("logname").textContent === "manual"`)
+	narrow.click(`tr[data-name="one"] a.log`)
+	narrow.waitTrue("the log of one to follow", `document.getElementById("logtext").textContent.includes("sleep: started pid=")`)
+	if p := b.takeProblems(); len(p) > 0 {
+		t.Errorf("errors in the page at 400 px:\n%s", strings.Join(p, "\n"))
+	}
+
+	// Without the script: the server's page has the same rows and buttons,
+	// and its forms work: the browser posts (with its own Origin and
+	// Sec-Fetch-Site) and is sent back to the page, which says what happened.
+	states["one"] = "STOPPED"
+	plain := b.newTab(1280, 900, false, false)
+	plain.navigate(base + "/")
+	plain.eval(pageFactsJS, &f)
+	if f.Live != "no" {
+		t.Errorf("the page's script ran in a tab without scripts")
+	}
+	checkPageFacts(t, "1280 px without the script", f, states)
+	plain.click(`tr[data-name="manual"] button[data-cmd="start"]`)
+	plain.waitTrue("the page after start manual", `location.pathname === "/" && location.search.startsWith("?result=") && document.readyState === "complete"`)
+	plain.eval(pageFactsJS, &f)
+	if !strings.HasPrefix(f.Message, "start manual: ") {
+		t.Errorf("the page after start manual says %q", f.Message)
+	}
+	plain.screenshot(filepath.Join(shots, "page-no-script.png"))
+	r.waitState("manual", "RUNNING", 20*time.Second)
+	plain.click(`tr[data-name="web"] button[data-cmd="stop"]`)
+	plain.waitTrue("the question before the frontend stops itself", `document.getElementById("confirm") !== null`)
+	plain.screenshot(filepath.Join(shots, "page-confirm.png"))
+	if st := r.status()["web"]; st.State != "RUNNING" {
+		t.Errorf("web is %s while its page asks whether to stop it", st.State)
+	}
+	plain.click(`#confirm button`)
+	r.waitState("web", "STOPPED", 20*time.Second)
+	r.stopAll()
 }
 
 // TestWebFormsWithoutScript posts the page's forms as a browser without
