@@ -169,6 +169,8 @@ var configErrorCases = []errCase{
 		want: "$DIR/app.conf:2: [program:a] command: %(...)s references nest deeper than 10 levels; refer to the values more directly"},
 	{name: "references that multiply a value", prog: "a", conf: "[program:a]\ncommand=%(k1)s\n" + multiplyingReferences,
 		want: "$DIR/app.conf:2: [program:a] command: %(...)s references make the value longer than 1048576 bytes"},
+	{name: "a key met again deeper than 10 levels", prog: "a", conf: "[program:a]\ncommand=%(a1)s %(k1)s\n" + deepChain(8, "a1") + "a1=%(a2)s\na2=%(a3)s\na3=end\n",
+		want: "$DIR/app.conf:2: [program:a] command: %(...)s references nest deeper than 10 levels; refer to the values more directly"},
 	{name: "ENV_ reference to a variable the server does not have", prog: "a", conf: "[program:a]\ncommand=%(ENV_NO_SUCH_VAR)s/run\n",
 		want: "$DIR/app.conf:2: [program:a] command: %(ENV_NO_SUCH_VAR)s: the server's environment has no NO_SUCH_VAR; set it before starting ramona, or write the value here"},
 	{name: "interpolation error in a global section", conf: "[general]\nappname=x%\n",
@@ -421,16 +423,34 @@ var configErrorCases = []errCase{
 		want: "$DIR/app.conf:2: [ramona:server] minfds: \"many\" is not a whole number between 0 and 1073741824"},
 }
 
-// multiplyingReferences is 9 keys, each with 10 references to the next: the
-// first would expand to 10^9 bytes.
-var multiplyingReferences = func() string {
+// chainedReferences is keys k1..k9, each of the first eight with refs
+// references to the next, and k9=last.
+func chainedReferences(refs int, last string) string {
 	var b strings.Builder
 	for i := 1; i < 9; i++ {
-		fmt.Fprintf(&b, "k%d=%s\n", i, strings.Repeat(fmt.Sprintf("%%(k%d)s", i+1), 10))
+		fmt.Fprintf(&b, "k%d=%s\n", i, strings.Repeat(fmt.Sprintf("%%(k%d)s", i+1), refs))
 	}
-	b.WriteString("k9=xxxxxxxxxx\n")
+	fmt.Fprintf(&b, "k9=%s\n", last)
 	return b.String()
-}()
+}
+
+// multiplyingReferences: the first key would expand to 10^9 bytes.
+var multiplyingReferences = chainedReferences(10, "xxxxxxxxxx")
+
+// repeatedEmptyReferences: the value stays empty however often it is
+// repeated, so only the work grows, 20^8 expansions of k9 without
+// memoizing (hours; 10 references per key took 84 s).
+var repeatedEmptyReferences = chainedReferences(20, "")
+
+// deepChain is n keys k1..kn, each referring to the next, the last to end.
+func deepChain(n int, end string) string {
+	var b strings.Builder
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&b, "k%d=%%(k%d)s\n", i, i+1)
+	}
+	fmt.Fprintf(&b, "k%d=%%(%s)s\n", n, end)
+	return b.String()
+}
 
 func TestConfigErrors(t *testing.T) {
 	for _, tc := range configErrorCases {
@@ -587,6 +607,12 @@ var configValueCases = []valueCase{
 	{name: "reference in the same section",
 		conf: "[program:a]\nbase=/opt/app\ncommand=%(base)s/bin/run --home=%(base)s\n",
 		get:  command("a"), want: "/opt/app/bin/run --home=/opt/app"},
+	{name: "references that repeat an empty value 20^8 times",
+		conf: "[program:a]\ncommand=run %(k1)s.\n" + repeatedEmptyReferences,
+		get:  command("a"), want: "run ."},
+	{name: "a key met again exactly 10 levels deep",
+		conf: "[program:a]\ncommand=%(a1)s %(k1)s\n" + deepChain(7, "a1") + "a1=%(a2)s\na2=%(a3)s\na3=end\n",
+		get:  command("a"), want: "end end"},
 	{name: "double percent",
 		conf: "[program:a]\ncommand=printf 100%%\n",
 		get:  command("a"), want: "printf 100%"},
