@@ -186,7 +186,7 @@ func takeStartPipe() *os.File {
 // where a Go panic would go. It never follows a symlink: the server runs as
 // root, and a planted link would make it append to any file.
 func openServerStderr(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, logFileMode)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, defaultLogMode)
 	if errors.Is(err, syscall.ELOOP) {
 		return nil, fmt.Errorf("the server log %s is a symlink; Ramona does not write through symlinks: set [ramona:server] log= to the file itself", path)
 	}

@@ -374,6 +374,8 @@ func (r *replySink) wait(serverDone <-chan struct{}) ([]reply, bool) {
 }
 
 // programStatus is one line of `status` and one object of `status --json`.
+// Error is the program's error and what keeps its logs from working (a
+// refused file), one per line.
 type programStatus struct {
 	Name       string  `json:"name"`
 	Group      string  `json:"group"`
@@ -416,6 +418,7 @@ func (s *Supervisor) status(p *Program) programStatus {
 	if p.cg != nil {
 		st.Cgroup = p.cg.dir
 	}
+	st.Error = joinLines(st.Error, p.logs.problem())
 	return st
 }
 

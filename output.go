@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -65,6 +66,13 @@ func (o *outputStream) lost() int64 {
 	return 0
 }
 
+func (o *outputStream) problem() string {
+	if o.file != nil {
+		return o.file.Problem()
+	}
+	return ""
+}
+
 func (o *outputStream) close() {
 	if o.file != nil {
 		o.file.Close()
@@ -85,8 +93,8 @@ func (s *Supervisor) openProgramLogs(pc *ProgramConfig) *programLogs {
 		switch t.Kind {
 		case OutFile:
 			path := t.Path
-			return &outputStream{file: openLogFile(path, pc.Log, func(err error) {
-				s.log.Errorf("%s: log file %s: %v; output is counted as lost until writing works again", pc.Name, path, err)
+			return &outputStream{file: openLogFile(path, pc.Log, programOwners(pc), func(err error) {
+				s.log.Errorf("%s: log file %s: %v", pc.Name, path, err)
 			})}
 		case OutConsole:
 			return &outputStream{ring: newRing(ringSize), console: s.console.writer(pc.Name, consoleErr)}
@@ -106,6 +114,15 @@ func (s *Supervisor) openProgramLogs(pc *ProgramConfig) *programLogs {
 		l.stderr = open(pc.Stderr, true)
 	}
 	return l
+}
+
+// programOwners is who besides root and the server may own the program's
+// log files: its user=, who may have created them before.
+func programOwners(pc *ProgramConfig) []int {
+	if pc.User == "" {
+		return nil
+	}
+	return []int{int(pc.UID)}
 }
 
 func (l *programLogs) banner(text string) {
@@ -132,6 +149,30 @@ func (l *programLogs) lost() int64 {
 		n += l.stdout.lost()
 	}
 	return n
+}
+
+// problem describes what keeps the program's log files from working, one
+// line per file, or returns "".
+func (l *programLogs) problem() string {
+	if l == nil {
+		return ""
+	}
+	text := l.stderr.problem()
+	if !l.merged() {
+		text = joinLines(l.stdout.problem(), text)
+	}
+	return text
+}
+
+// joinLines joins the non-empty texts with newlines.
+func joinLines(texts ...string) string {
+	var lines []string
+	for _, t := range texts {
+		if t != "" {
+			lines = append(lines, t)
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (l *programLogs) reopen() {

@@ -52,7 +52,7 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 				return 1
 			}
 			panicLog = f
-			logFile = openLogFile(cfg.Server.Log, cfg.Log, func(err error) {
+			logFile = openLogFile(cfg.Server.Log, cfg.Log, nil, func(err error) {
 				fmt.Fprintf(os.Stderr, "ramona: server log %s: %v\n", cfg.Server.Log, err)
 			})
 			log.w = logFile
