@@ -20,7 +20,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unicode/utf8"
 )
@@ -101,20 +100,11 @@ func listenUnix(u SocketURI) (net.Listener, error) {
 			}
 		}
 	}
-	// Bind with a strict umask so the socket never exists with looser
-	// permissions than asked (listeners are made before any other goroutine
-	// of the server creates files).
-	old := syscall.Umask(0o177)
-	l, err := net.Listen("unix", path)
-	syscall.Umask(old)
+	// Listeners are made before any other goroutine of the server creates
+	// files, as listenUnixMode needs.
+	l, err := listenUnixMode(path, u.Mode)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", u, err)
-	}
-	if !strings.HasPrefix(path, "@") {
-		if err := os.Chmod(path, u.Mode); err != nil {
-			l.Close()
-			return nil, fmt.Errorf("%s: cannot set mode %04o: %v", u, u.Mode, err)
-		}
 	}
 	return l, nil
 }

@@ -8,6 +8,7 @@ package main
 
 import (
 	"errors"
+	"net"
 	"os"
 	"syscall"
 )
@@ -58,4 +59,16 @@ func refuseExisting(path string) *refusedFileError {
 		uid, links = int(st.Uid), int(st.Nlink)
 	}
 	return refuseOpened(fi, uid, links, nil)
+}
+
+// listenUnixMode binds a unix socket at path that has mode from its first
+// moment: the umask during the bind gives it, so no chmod by name (which
+// would follow a link swapped in after the bind) is needed. An abstract
+// address (@name) has no file and no mode. Only call it before other
+// goroutines create files: the umask is the process's.
+func listenUnixMode(path string, mode os.FileMode) (net.Listener, error) {
+	old := syscall.Umask(int(0o777 &^ mode.Perm()))
+	l, err := net.Listen("unix", path)
+	syscall.Umask(old)
+	return l, err
 }
