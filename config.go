@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // LogPolicy says how a log file is created and when and how it rotates.
@@ -878,7 +879,7 @@ func checkName(name string) error {
 		return errors.New("the section needs a name after the colon, e.g. [program:web]")
 	}
 	for _, c := range name {
-		if c <= ' ' || c == '/' || c == ',' || c == 0x7f {
+		if c <= ' ' || c == '/' || c == ',' || c == 0x7f || c >= 0x80 && c <= 0x9f || c == utf8.RuneError {
 			return fmt.Errorf("name %q contains %q; use letters, digits, '.', '-' or '_'", name, c)
 		}
 	}

@@ -144,6 +144,8 @@ var configErrorCases = []errCase{
 		want: "$DIR/app.conf:3: [ramona:httpfend] \"junk line\" is not a key=value line; write key=value, or start a comment with # or ;"},
 	{name: "invalid program name", prog: "a b", conf: "[program:a b]\ncommand=x\n",
 		want: "$DIR/app.conf:1: [program:a b] name \"a b\" contains ' '; use letters, digits, '.', '-' or '_'"},
+	{name: "C1 control in a program name", prog: "a\u009bb", conf: "[program:a\u009bb]\ncommand=x\n",
+		want: "$DIR/app.conf:1: [program:a\u009bb] name \"a\\u009bb\" contains '\\u009b'; use letters, digits, '.', '-' or '_'"},
 	{name: "program without name", noName: true, conf: "[program:]\ncommand=x\n",
 		want: "$DIR/app.conf:1: [program:] the section needs a name after the colon, e.g. [program:web]"},
 	{name: "env without name", conf: "[env:]\nA=1\n",

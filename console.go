@@ -83,7 +83,7 @@ func (c *cmdline) consoleLine(line string, history *[]string, last int) (code in
 			return exitUsage, false
 		}
 		line = (*history)[i-1]
-		fmt.Fprintln(c.stdout, line)
+		fmt.Fprintln(c.stdout, escapeControls(line, false))
 	}
 	if line == "" || strings.HasPrefix(line, "#") {
 		return last, false
@@ -111,7 +111,7 @@ func (c *cmdline) consoleLine(line string, history *[]string, last int) (code in
 		return exitOK, false
 	case "history":
 		for i, h := range *history {
-			fmt.Fprintf(c.stdout, "%4d  %s\n", i+1, h)
+			fmt.Fprintf(c.stdout, "%4d  %s\n", i+1, escapeControls(h, false))
 		}
 		return exitOK, false
 	case "console", "daemon", "server":

@@ -365,7 +365,8 @@ func (r *replySink) wait(serverDone <-chan struct{}) ([]reply, bool) {
 
 // programStatus is one line of `status` and one object of `status --json`.
 // Error is the program's error and what keeps its logs from working (a
-// refused file), one per line.
+// refused file), one per line; it and StatusText are capped at
+// statusTextMax.
 type programStatus struct {
 	Name       string  `json:"name"`
 	Group      string  `json:"group"`
@@ -408,7 +409,8 @@ func (s *Supervisor) status(p *Program) programStatus {
 	if p.cg != nil {
 		st.Cgroup = p.cg.dir
 	}
-	st.Error = joinLines(st.Error, p.logs.problem())
+	st.Error = capText(joinLines(st.Error, p.logs.problem()), statusTextMax)
+	st.StatusText = capText(st.StatusText, statusTextMax)
 	return st
 }
 

@@ -1,7 +1,8 @@
 // Output capture: where each program's stdout and stderr go (a rotating
 // LogFile, the server's console with a "NAME | " prefix, or nowhere but an
 // in-memory tail), the STARTING/EXITED banners, the pipe readers that copy
-// output in large chunks with pooled buffers, and the server's own log.
+// output in large chunks with pooled buffers, and the server's own log
+// (control characters of its lines escaped).
 package main
 
 import (
@@ -386,7 +387,8 @@ func (l *serverLog) logf(level LogLevel, format string, args ...any) {
 	if l == nil || level < l.level {
 		return
 	}
-	line := fmt.Sprintf("%s %-7s %s\n", time.Now().Format("2006-01-02 15:04:05.000"), level, fmt.Sprintf(format, args...))
+	msg := escapeControls(fmt.Sprintf(format, args...), true) // names and texts of programs: no terminal escapes
+	line := fmt.Sprintf("%s %-7s %s\n", time.Now().Format("2006-01-02 15:04:05.000"), level, msg)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	io.WriteString(l.w, line)
