@@ -1599,7 +1599,8 @@ func TestCompatTestConf(t *testing.T) {
 // t.TempDir per input cost more than the loading (a mkdir and an rmdir,
 // which waits for the disk's discard here), and the fuzzer's minimizing of a
 // 1 KB input runs the target hundreds of thousands of times; at several ms
-// each, it reported 0 execs/s for a minute at a time.
+// each, it reported 0 execs/s for a minute at a time (TestMain also bounds
+// minimizing: limitFuzzMinimizing).
 func FuzzLoadConfig(f *testing.F) {
 	// More seeds, the compat fixtures among them, are in testdata/fuzz/FuzzLoadConfig.
 	f.Add("[program:a]\ncommand=x %(y)s\ny=%(a)s\n")
