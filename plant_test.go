@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -31,46 +30,19 @@ type planter struct {
 	uid, gid int
 }
 
-var planterCount atomic.Int64
-
-// newPlanter creates a system user with its own group, no home and no shell,
-// removed at the end of the test. Without root the test is skipped.
+// newPlanter creates a throwaway user (newUnprivilegedUser), removed at the
+// end of the test. Without root the test is skipped.
 func newPlanter(t *testing.T) *planter {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the test creates a throwaway user with useradd and plants files as that user")
 	}
-	useradd := needPeer(t, "useradd", "passwd")
-	userdel := needPeer(t, "userdel", "passwd")
-	name := fmt.Sprintf("rmf%d-%d", os.Getpid(), planterCount.Add(1))
-	// useradd and userdel fail while another process holds the lock of
-	// /etc/passwd (other tests on this machine add users too): try again.
-	retry := func(argv ...string) ([]byte, error) {
-		var out []byte
-		var err error
-		for try := 0; try < 50; try++ {
-			if out, err = exec.Command(argv[0], argv[1:]...).CombinedOutput(); err == nil {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		return out, err
-	}
-	if out, err := retry(useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", name); err != nil {
-		t.Fatalf("useradd %s: %v\n%s", name, err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := retry(userdel, name); err != nil {
-			t.Errorf("userdel %s: %v\n%s", name, err, out)
-		}
-	})
-	u, err := user.Lookup(name)
+	uid, gid := newUnprivilegedUser(t, "rmf")
+	u, err := user.LookupId(strconv.Itoa(int(uid)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return &planter{t: t, name: name, uid: uid, gid: gid}
+	return &planter{t: t, name: u.Username, uid: int(uid), gid: int(gid)}
 }
 
 // run runs argv as the planter (no supplementary groups) and fails the
