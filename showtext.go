@@ -7,6 +7,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
 )
@@ -51,6 +52,17 @@ func escapeControls(s string, keepLines bool) string {
 		i += size
 	}
 	return b.String()
+}
+
+// controlEscaper passes every write through escapeControls (newlines and
+// tabs kept), for output made of many writes of whole lines (ramona check).
+type controlEscaper struct{ w io.Writer }
+
+func (e controlEscaper) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(e.w, escapeControls(string(p), true)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // capText returns s, or its first max bytes (cut at a character boundary)

@@ -6,6 +6,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -63,6 +65,16 @@ func TestPrintStatusEscapes(t *testing.T) {
 	}
 	if n := strings.Count(text, "\n"); n != 3 {
 		t.Errorf("status table has %d lines; want a header and one line per program:\n%s", n, text)
+	}
+}
+
+// ramona check shows keys and values of the files: escaped too.
+func TestCheckEscapes(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "app.conf")
+	must(t, os.WriteFile(conf, []byte("[ramona:server]\nconsoleuri=unix://"+filepath.Join(filepath.Dir(conf), "r.sock")+"\n[program:a]\ncommand=x\nbad\x1b[2Jkey=1\n"), 0o644))
+	_, out, _ := cli(t, conf, "check")
+	if strings.ContainsRune(out, 0x1b) || !strings.Contains(out, `bad\x1b[2Jkey`) {
+		t.Errorf("check output %q; want the key with its escape sequence escaped", out)
 	}
 }
 
