@@ -171,7 +171,7 @@ func (c *cmdline) check(files []string, origin string, args []string) int {
 	}
 	cfg, loadErr := loadConfigReport(files, os.Environ())
 	cfg.Origin = origin
-	out := c.stdout
+	out := controlEscaper{c.stdout} // keys and values of the files, the server's answers
 	section := func(title string, lines []string) {
 		if len(lines) == 0 {
 			return

@@ -20,7 +20,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unicode/utf8"
 )
@@ -101,20 +100,11 @@ func listenUnix(u SocketURI) (net.Listener, error) {
 			}
 		}
 	}
-	// Bind with a strict umask so the socket never exists with looser
-	// permissions than asked (listeners are made before any other goroutine
-	// of the server creates files).
-	old := syscall.Umask(0o177)
-	l, err := net.Listen("unix", path)
-	syscall.Umask(old)
+	// Listeners are made before any other goroutine of the server creates
+	// files, as listenUnixMode needs.
+	l, err := listenUnixMode(path, u.Mode)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", u, err)
-	}
-	if !strings.HasPrefix(path, "@") {
-		if err := os.Chmod(path, u.Mode); err != nil {
-			l.Close()
-			return nil, fmt.Errorf("%s: cannot set mode %04o: %v", u, u.Mode, err)
-		}
 	}
 	return l, nil
 }
@@ -374,6 +364,9 @@ func (r *replySink) wait(serverDone <-chan struct{}) ([]reply, bool) {
 }
 
 // programStatus is one line of `status` and one object of `status --json`.
+// Error is the program's error and what keeps its logs from working (a
+// refused file), one per line; it and StatusText are capped at
+// statusTextMax.
 type programStatus struct {
 	Name       string  `json:"name"`
 	Group      string  `json:"group"`
@@ -416,6 +409,8 @@ func (s *Supervisor) status(p *Program) programStatus {
 	if p.cg != nil {
 		st.Cgroup = p.cg.dir
 	}
+	st.Error = capText(joinLines(st.Error, p.logs.problem()), statusTextMax)
+	st.StatusText = capText(st.StatusText, statusTextMax)
 	return st
 }
 

@@ -292,22 +292,45 @@ const (
 // extra returns errNotExtra for a name it does not provide, or another error
 // that explains why the name has no value.
 func (d *iniDoc) interpolate(sec *iniSection, v *iniValue, extra func(string) (string, error)) (string, error) {
-	return d.interpolateChain(sec, v.value, extra, []string{v.key})
+	in := &interpolation{doc: d, sec: sec, extra: extra, done: map[string]expansion{}}
+	s, _, err := in.expand(v.value, []string{v.key})
+	return s, err
 }
 
-// interpolateChain expands s, which is the value of the last key of chain;
-// chain is the keys whose references led here, outermost first.
-func (d *iniDoc) interpolateChain(sec *iniSection, s string, extra func(string) (string, error), chain []string) (string, error) {
+// interpolation is the expansion of one value. Every key it meets is
+// expanded once and remembered: a key referred to k times on each of 10
+// levels would otherwise be expanded k^10 times, which the length limit does
+// not stop when the values are empty (the fuzzer found such an input).
+type interpolation struct {
+	doc   *iniDoc
+	sec   *iniSection
+	extra func(string) (string, error)
+	done  map[string]expansion
+}
+
+// expansion is a key's expanded value and the number of levels of
+// references below it that hold a '%' (-1 when its own value holds none),
+// so that a key met again deeper down fails the depth limit exactly when
+// expanding it anew there would.
+type expansion struct {
+	value  string
+	height int
+}
+
+// expand expands s, which is the value of the last key of chain; chain is
+// the keys whose references led here, outermost first.
+func (in *interpolation) expand(s string, chain []string) (string, int, error) {
 	if !strings.Contains(s, "%") {
-		return s, nil
+		return s, -1, nil
 	}
 	if len(chain) > maxInterpolationDepth {
-		return "", fmt.Errorf("%%(...)s references nest deeper than %d levels; refer to the values more directly", maxInterpolationDepth)
+		return "", 0, errTooDeep
 	}
+	height := 0
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if b.Len() > maxInterpolatedLen {
-			return "", fmt.Errorf("%%(...)s references make the value longer than %d bytes", maxInterpolatedLen)
+			return "", 0, errTooLong
 		}
 		c := s[i]
 		if c != '%' {
@@ -320,18 +343,18 @@ func (d *iniDoc) interpolateChain(sec *iniSection, s string, extra func(string) 
 			continue
 		}
 		if i+1 >= len(s) || s[i+1] != '(' {
-			return "", fmt.Errorf("a lone %% at offset %d; write %%%% for a literal percent sign or %%(name)s for a reference", i)
+			return "", 0, fmt.Errorf("a lone %% at offset %d; write %%%% for a literal percent sign or %%(name)s for a reference", i)
 		}
 		end := strings.IndexByte(s[i:], ')')
 		if end < 0 {
-			return "", &quotingError{fmt.Sprintf("unfinished reference %q; write %%(name)s", s[i:])}
+			return "", 0, &quotingError{fmt.Sprintf("unfinished reference %q; write %%(name)s", s[i:])}
 		}
 		name := s[i+2 : i+end]
 		conv, convLen := readConversion(s[i+end+1:])
 		if convLen == 0 {
-			return "", &quotingError{fmt.Sprintf("unfinished reference %q; write %%(name)s, or %%(name)d / %%(name)02d for a number", s[i:min(len(s), i+end+2)])}
+			return "", 0, &quotingError{fmt.Sprintf("unfinished reference %q; write %%(name)s, or %%(name)d / %%(name)02d for a number", s[i:min(len(s), i+end+2)])}
 		}
-		ref, ok := d.lookup(sec, name)
+		ref, ok := in.doc.lookup(in.sec, name)
 		var val string
 		if ok {
 			if contains(chain, name) {
@@ -339,36 +362,51 @@ func (d *iniDoc) interpolateChain(sec *iniSection, s string, extra func(string) 
 				for _, k := range append(chain, name) {
 					refs = append(refs, "%("+k+")s")
 				}
-				return "", fmt.Errorf("reference loop %s; a value cannot refer to itself", strings.Join(refs, " -> "))
+				return "", 0, fmt.Errorf("reference loop %s; a value cannot refer to itself", strings.Join(refs, " -> "))
 			}
-			sub, err := d.interpolateChain(sec, ref, extra, append(chain[:len(chain):len(chain)], name))
-			if err != nil {
-				return "", err
+			sub, seen := in.done[name]
+			if !seen {
+				var err error
+				sub.value, sub.height, err = in.expand(ref, append(chain[:len(chain):len(chain)], name))
+				if err != nil {
+					return "", 0, err
+				}
+				in.done[name] = sub
+			} else if sub.height >= 0 && len(chain)+1+sub.height > maxInterpolationDepth {
+				return "", 0, errTooDeep
 			}
-			val = sub
-		} else if extra != nil {
+			if sub.height >= 0 {
+				height = max(height, sub.height+1)
+			}
+			val = sub.value
+		} else if in.extra != nil {
 			var err error
-			val, err = extra(name)
+			val, err = in.extra(name)
 			if err != nil && err != errNotExtra {
-				return "", fmt.Errorf("%%(%s)s: %w", name, err)
+				return "", 0, fmt.Errorf("%%(%s)s: %w", name, err)
 			}
 			ok = err == nil
 		}
 		if !ok {
-			return "", &quotingError{fmt.Sprintf("%%(%s)s refers to %s, which is set neither in [%s] nor in [DEFAULT]", name, name, sec.name)}
+			return "", 0, &quotingError{fmt.Sprintf("%%(%s)s refers to %s, which is set neither in [%s] nor in [DEFAULT]", name, name, in.sec.name)}
 		}
 		formatted, err := conv.format(val)
 		if err != nil {
-			return "", fmt.Errorf("%%(%s)%s: %w", name, conv.text, err)
+			return "", 0, fmt.Errorf("%%(%s)%s: %w", name, conv.text, err)
 		}
 		b.WriteString(formatted)
 		i += end + convLen
 	}
 	if b.Len() > maxInterpolatedLen {
-		return "", fmt.Errorf("%%(...)s references make the value longer than %d bytes", maxInterpolatedLen)
+		return "", 0, errTooLong
 	}
-	return b.String(), nil
+	return b.String(), height, nil
 }
+
+var (
+	errTooDeep = fmt.Errorf("%%(...)s references nest deeper than %d levels; refer to the values more directly", maxInterpolationDepth)
+	errTooLong = fmt.Errorf("%%(...)s references make the value longer than %d bytes", maxInterpolatedLen)
+)
 
 // conversion is what follows %(name) in a reference: Python's printf-style
 // flags, width, precision and type, as supervisord's %(process_num)02d.

@@ -120,14 +120,17 @@ type cmdline struct {
 	inConsole      bool // commands come from the console, which has its own help
 }
 
+// say and errorf print every message of the command line and the console;
+// what the server or the configuration says may hold control characters,
+// which are escaped (escapeControls) so they never reach the terminal.
 func (c *cmdline) say(format string, args ...any) {
 	if !c.silent {
-		fmt.Fprintf(c.stdout, format+"\n", args...)
+		io.WriteString(c.stdout, escapeControls(fmt.Sprintf(format, args...), true)+"\n")
 	}
 }
 
 func (c *cmdline) errorf(format string, args ...any) {
-	fmt.Fprintf(c.stderr, "ramona: "+format+"\n", args...)
+	io.WriteString(c.stderr, "ramona: "+escapeControls(fmt.Sprintf(format, args...), true)+"\n")
 }
 
 // run is the whole command line; it returns the process exit code.
@@ -412,7 +415,7 @@ func (c *cmdline) start(command string, args []string) int {
 		return exitUsage
 	}
 	for _, w := range c.cfg.Warnings {
-		fmt.Fprintf(c.stderr, "ramona: warning: %s\n", w)
+		c.errorf("warning: %s", w)
 	}
 	if !c.knownPrograms(names) {
 		return exitUsage
@@ -481,7 +484,8 @@ func (c *cmdline) status(args []string) int {
 
 // printStatus writes the status table: name, state, pid, uptime or exit
 // status, CPU time and memory of its process tree, launches, restarts, and
-// the STATUS= text or the error.
+// the STATUS= text or the first line of the error, every text with its
+// control characters escaped.
 func printStatus(w io.Writer, list []programStatus) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSTATE\tPID\tUPTIME/EXIT\tCPU\tMEM\tLAUNCHES\tRESTARTS\tSTATUS")
@@ -501,7 +505,8 @@ func printStatus(w io.Writer, list []programStatus) {
 			text = strings.TrimSpace(fmt.Sprintf("%s (log: %d bytes lost)", text, st.LostBytes))
 		}
 		cpu, mem := st.usageCells()
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", st.Name, st.State, pid, up, cpu, mem, st.Launches, st.Restarts, text)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", escapeControls(st.Name, false), escapeControls(st.State, false),
+			pid, up, cpu, mem, st.Launches, st.Restarts, escapeControls(text, false))
 	}
 	tw.Flush()
 }
@@ -557,7 +562,7 @@ func (c *cmdline) who(args []string) int {
 	var lines []string
 	json.Unmarshal(r.Result, &lines)
 	for _, l := range lines {
-		fmt.Fprintln(c.stdout, l)
+		fmt.Fprintln(c.stdout, escapeControls(l, false))
 	}
 	return code
 }
