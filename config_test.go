@@ -944,6 +944,24 @@ var configValueCases = []valueCase{
 		want: "$DIR/app.conf:2: [program:a] comand: unknown key, ignored (did you mean command?)\n" +
 			"$DIR/app.conf:4: [program:a] StartTimeout: unknown key, ignored (did you mean starttimeout?)\n" +
 			"$DIR/app.conf:5: [program:a] frobnicate: unknown key, ignored"},
+	{name: "cmd, as the original's manual wrote it: did you mean command",
+		conf: "[program:a]\ncommand=x\n[program:ping]\ncmd=/sbin/ping\ncmd@windows=ping.exe\n[program:b]\ncommand=y\ncwd=/tmp\n",
+		get:  warnings,
+		want: "$DIR/app.conf:4: [program:ping] cmd: unknown key, ignored (did you mean command?)\n" +
+			"$DIR/app.conf:8: [program:b] cwd: unknown key, ignored (did you mean directory?)"},
+	{name: "[DEFAULT] keys are not exported into [env]: a warning where the original did",
+		conf: "[DEFAULT]\nPYTHONPATH=/opt/lib\nstoptimeout=10\nappname=x\n[env]\nA=1\n[program:a]\ncommand=x\n",
+		get: func(t *testing.T, c *Config) any {
+			return warnings(t, c).(string) + "\n" + envStr(findProgram(t, c, "a").Env)
+		},
+		want: "$DIR/app.conf:2: [DEFAULT] PYTHONPATH: not exported into the programs' environment (the Python original added every [DEFAULT] key to each [env] set); to export it, write PYTHONPATH=%(PYTHONPATH)s in [env] or [env:NAME]\n" +
+			"A=1"},
+	{name: "[DEFAULT] and only an [env:NAME] set: a warning too",
+		conf: "[DEFAULT]\nbase=/opt\n[env:other]\nA=1\n[program:a]\ncommand=x\nenv=other\n",
+		get:  warnings, want: "$DIR/app.conf:2: [DEFAULT] base: not exported into the programs' environment (the Python original added every [DEFAULT] key to each [env] set); to export it, write base=%(base)s in [env] or [env:NAME]"},
+	{name: "[DEFAULT] without an [env] section: nothing would have been exported",
+		conf: "[DEFAULT]\nPYTHONPATH=/opt/lib\n[program:a]\ncommand=x\n",
+		get:  warnings, want: ""},
 	{name: "unknown key in [general]",
 		conf: "[general]\nappname=x\nlogmaxsise=1MB\n",
 		get:  warnings, want: "$DIR/app.conf:3: [general] logmaxsise: unknown key, ignored (did you mean logmaxsize?)"},
