@@ -828,6 +828,7 @@ stoptimeout=30
 	r.waitProgramLog("stubborn", "ignore-term: ready")
 	srv.signal(syscall.SIGTERM)
 	r.waitServerLog("stubborn: sending SIGTERM to process group")
+	waitStopSignalWindow(t, time.Now()) // one within it would count as the same request
 	srv.signal(syscall.SIGTERM)
 	// Well before stoptimeout=30s would send the next signal.
 	if code, err := srv.wait(lcWait); err != nil {
