@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -471,28 +472,57 @@ func TestCLITool(t *testing.T) {
 	}
 }
 
-// TestDemoConfig runs examples/demo.conf as the README's quick start does.
-func TestDemoConfig(t *testing.T) {
-	needShell(t) // the demo's programs are sh -c scripts
-	id := newLeftoverCheck(t)
-	t.Setenv("RAMONA_TEST_ID", id)
-	dir := t.TempDir()
-	data, err := os.ReadFile(filepath.Join("examples", "demo.conf"))
+// quickStartCommand is the first line of README's quick start: the command
+// a new operator runs first.
+func quickStartCommand(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := strings.Replace(string(data), "\n[env]\n", "\n[env]\nRAMONA_TEST_ID="+id+"\n", 1)
-	if text == string(data) {
-		t.Fatal("demo.conf has no [env] section")
+	_, section, _ := strings.Cut(string(data), "\n## Quick start\n")
+	_, block, ok := strings.Cut(section, "\n```sh\n")
+	if !ok {
+		t.Fatal("README's quick start has no sh block")
 	}
-	conf := filepath.Join(dir, "demo.conf")
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
+	line, _, _ := strings.Cut(block, "\n")
+	return line
+}
+
+// TestDemoConfig runs the README's quick start: its first command exactly
+// as written (go build, then the real binary's start of examples/demo.conf,
+// in a copy of the source tree) must exit 0; then the demo's programs are
+// where README says, `start flaky` shows a program failing for good, and
+// stop leaves nothing behind.
+func TestDemoConfig(t *testing.T) {
+	needShell(t) // the demo's programs are sh -c scripts
+	goTool := needPeer(t, "go", "golang-go")
+	id := newLeftoverCheck(t)
+	first := quickStartCommand(t)
+	if !strings.HasPrefix(first, "go build -o ramona . && ./ramona -c examples/demo.conf start") {
+		t.Fatalf("README's first command is %q; this test knows how to run the go build and start of examples/demo.conf", first)
 	}
-	sock := filepath.Join(dir, ".ramona.sock")
+	dir := t.TempDir()
+	var sources []string
+	for _, pattern := range []string{"go.mod", "*.go", "examples/*"} {
+		m, _ := filepath.Glob(pattern)
+		sources = append(sources, m...)
+	}
+	for _, f := range sources {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFiles(t, dir, map[string]string{f: string(data)})
+	}
+	conf := filepath.Join(dir, "examples", "demo.conf")
+	sock := filepath.Join(dir, "examples", ".ramona.sock")
 	t.Cleanup(func() {
 		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(dir, "log", "ramona.log"))
+			log, _ := os.ReadFile(filepath.Join(dir, "examples", "log", "ramona.log"))
 			t.Logf("server log:\n%s", log)
 		}
 		if cl, err := dialServer(SocketURI{Scheme: "unix", Path: sock}); err == nil {
@@ -500,6 +530,18 @@ func TestDemoConfig(t *testing.T) {
 			cli(t, conf, "stop")
 		}
 	})
+
+	sh := exec.Command("sh", "-c", first)
+	sh.Dir = dir
+	// The server it starts, and the demo's programs, carry the test's id.
+	// -trimpath lets the build cache serve every copy of the tree.
+	sh.Env = append(os.Environ(), "RAMONA_TEST_ID="+id, "GOFLAGS=-trimpath "+os.Getenv("GOFLAGS"), "PATH="+filepath.Dir(goTool)+":"+os.Getenv("PATH"))
+	out, err := sh.CombinedOutput()
+	t.Logf("%s\n%s", first, out)
+	if err != nil || !strings.Contains(string(out), "database: RUNNING") || !strings.Contains(string(out), "web: RUNNING") {
+		t.Fatalf("the quick start's first command: %v; want exit 0 with database and web RUNNING", err)
+	}
+
 	status := func() map[string]programStatus {
 		_, out, _ := cli(t, conf, "-s", "status", "--json")
 		var list []programStatus
@@ -512,34 +554,43 @@ func TestDemoConfig(t *testing.T) {
 		}
 		return m
 	}
-
-	// flaky ends FATAL: start reports it with exit 1, the others start.
-	code, out, _ := cli(t, conf, "start")
-	if code != exitFailed || !strings.Contains(out, "database: RUNNING") || !strings.Contains(out, "flaky: FATAL") {
-		t.Errorf("start: exit %d, %q; want 1, database RUNNING, flaky FATAL", code, out)
-	}
 	var st map[string]programStatus
 	waitFor(t, "worker to finish its job", 20*time.Second, func() bool {
 		st = status()
 		return st["worker"].State == "STOPPED"
 	})
-	want := map[string]string{"database": "RUNNING", "web": "RUNNING", "worker": "STOPPED", "flaky": "FATAL", "manual": "STOPPED"}
+	want := map[string]string{"database": "RUNNING", "web": "RUNNING", "worker": "STOPPED", "flaky": "STOPPED", "manual": "STOPPED"}
 	for name, state := range want {
 		if st[name].State != state {
 			t.Errorf("%s: %+v; want %s", name, st[name], state)
 		}
 	}
-	if st["worker"].Exit != float64(0) || st["flaky"].Exit != float64(3) || st["manual"].Launches != 0 {
-		t.Errorf("worker exit %v, flaky exit %v, manual launches %d; want 0, 3, 0", st["worker"].Exit, st["flaky"].Exit, st["manual"].Launches)
+	if st["worker"].Exit != float64(0) || st["flaky"].Launches != 0 || st["manual"].Launches != 0 {
+		t.Errorf("worker exit %v, flaky launches %d, manual launches %d; want 0, 0, 0", st["worker"].Exit, st["flaky"].Launches, st["manual"].Launches)
+	}
+	if code, _, _ := cli(t, conf, "status"); code != 0 {
+		t.Errorf("status after the quick start: exit %d; want 0", code)
 	}
 	waitFor(t, "web's greeting in its log", 20*time.Second, func() bool {
 		_, out, _ := cli(t, conf, "tail", "web")
 		return strings.Contains(out, "hello from Ramona: serving at")
 	})
+
+	// flaky, on request: backs off, ends FATAL, start says so with exit 1.
+	code, out2, _ := cli(t, conf, "start", "flaky")
+	if code != exitFailed || !strings.Contains(out2, "flaky: BACKOFF") || !strings.Contains(out2, "flaky: FATAL") {
+		t.Errorf("start flaky: exit %d, %q; want 1, BACKOFF and FATAL", code, out2)
+	}
+	if st := status()["flaky"]; st.State != "FATAL" || st.Exit != float64(3) {
+		t.Errorf("flaky: %+v; want FATAL, exit 3", st)
+	}
+	if code, _, _ := cli(t, conf, "status"); code != exitNotAll {
+		t.Errorf("status with flaky FATAL: exit %d; want %d", code, exitNotAll)
+	}
 	if code, out, _ := cli(t, conf, "stop"); code != 0 || !strings.Contains(out, "server stopped") {
 		t.Errorf("stop: exit %d, %q", code, out)
 	}
-	for _, f := range []string{sock, filepath.Join(dir, "log", "ramona.pid")} {
+	for _, f := range []string{sock, filepath.Join(dir, "examples", "log", "ramona.pid")} {
 		if _, err := os.Lstat(f); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s after stop: %v; want it gone", f, err)
 		}
