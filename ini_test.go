@@ -93,3 +93,36 @@ func TestINIOneErrorPerBrokenLine(t *testing.T) {
 		})
 	}
 }
+
+// TestINIDeliberateDifferences: what README lists as read differently from
+// Python 2's ConfigParser, beyond the inline comments above.
+func TestINIDeliberateDifferences(t *testing.T) {
+	d := newINIDoc()
+	d.parse("app.conf", []byte("\ufeff[ env ]\nA = one\n  two ;cut\n  ; a comment, not a value line\n  #another\nrem = kept\nrem a DOS comment\nA = again\n"))
+	env := d.sections["env"]
+	if env == nil {
+		t.Fatalf("sections %v; want [ env ] read as env, the BOM skipped", d.order)
+	}
+	if got := env.values["A"].value; got != "again" {
+		t.Errorf("A = %q; want the later value", got)
+	}
+	if got := env.values["rem"]; got == nil || got.value != "kept" {
+		t.Errorf("rem = %+v; want a key (Python 2 skipped the line)", got)
+	}
+	var errs []string
+	for _, e := range env.errs {
+		errs = append(errs, e.Error())
+	}
+	if want := `app.conf:7: [env] "rem a DOS comment" is not a key=value line; write key=value, or start a comment with # or ;`; strings.Join(errs, "\n") != want {
+		t.Errorf("errors %q; want %q", errs, want)
+	}
+	if len(d.warnings) != 1 || !strings.Contains(d.warnings[0].Error(), "app.conf:8: [env] A: set again (first at line 2)") {
+		t.Errorf("warnings %v; want one for A set twice", d.warnings)
+	}
+
+	d = newINIDoc()
+	d.parse("app.conf", []byte("[s]\nK = one\n  two ;cut\n  ; a comment\n  three\n"))
+	if got := d.sections["s"].values["K"].value; got != "one\ntwo\nthree" {
+		t.Errorf("continued value %q; want the continuation's comment and the indented comment line dropped", got)
+	}
+}
