@@ -177,11 +177,7 @@ func TestCLIBrokenConfigReachesTheServer(t *testing.T) {
 	r.write(programs + "[general]\nlogmaxsize=lots\n")
 	want := fmt.Sprintf("%s:%d: [general] logmaxsize:", r.conf, lineOf(t, r.conf, "logmaxsize=lots"))
 	warning := "ramona: warning: the configuration has errors; asking the server at unix://" + r.sock() + " all the same:\n    " + want
-	for _, tc := range []struct {
-		args []string
-		code int
-		out  string
-	}{
+	for _, tc := range []cliCase{
 		{[]string{"status"}, 0, "RUNNING"},
 		{[]string{"status", "one"}, 0, "RUNNING"},
 		{[]string{"who"}, 0, "*"},
@@ -193,8 +189,8 @@ func TestCLIBrokenConfigReachesTheServer(t *testing.T) {
 		{[]string{"start", "nosuch"}, exitUsage, "unknown program nosuch"},
 	} {
 		code, out, errOut := r.cli(tc.args...)
-		if code != tc.code || !strings.Contains(out+errOut, tc.out) || !strings.HasPrefix(errOut, warning) {
-			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit %d, %q, and first the warning %q", tc.args, code, out, errOut, tc.code, tc.out, warning)
+		if code != tc.code || !strings.Contains(out+errOut, tc.want) || !strings.HasPrefix(errOut, warning) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit %d, %q, and first the warning %q", tc.args, code, out, errOut, tc.code, tc.want, warning)
 		}
 	}
 	for _, args := range [][]string{{"reload"}, {"notify", "hi"}} {

@@ -66,7 +66,8 @@ func TestServerCountsStopSignalsWithinOneSecondOnce(t *testing.T) {
 		t.Errorf("server after a later SIGTERM: exit %d, %v", code, err)
 	}
 	inOrder(t, "server log", r.serverLog(), "counted as the same request", "server: got SIGTERM\n",
-		"server: asked again to stop; sending SIGKILL to every program", "stubborn: sending SIGKILL to process group")
+		"server: asked again to stop; sending SIGKILL to every program", "stubborn: sending SIGKILL to process group",
+		"stubborn: STOPPING -> STOPPED")
 	if !gone(st.PID) {
 		t.Errorf("pid %d outlived the server", st.PID)
 	}
