@@ -1,10 +1,10 @@
-// The INI dialect of Python's ConfigParser, as Ramona reads it: sections,
-// case-preserving keys, `key=value` / `key: value`, comment lines, inline
-// ` ;` comments, indented continuation lines, `%(name)s` interpolation with
-// Python's conversions (`%(n)02d`), `key@platform` overrides, and merging of
-// several files key by key; supervisord's variant (` #` comments too,
-// lower-case keys). It knows nothing of Ramona's keys; config.go gives them
-// meaning.
+// The INI dialect of Python 2's ConfigParser (the original's), as Ramona
+// reads it: sections, case-preserving keys, `key=value` / `key: value`,
+// comment lines, inline comments at a value's first ` ;`, indented
+// continuation lines, `%(name)s` interpolation with Python's conversions
+// (`%(n)02d`), `key@platform` overrides, and merging of several files key by
+// key; supervisord's variant (Python 3's: ` ;` or ` #` anywhere, lower-case
+// keys). It knows nothing of Ramona's keys; config.go gives them meaning.
 package main
 
 import (
