@@ -75,9 +75,11 @@ func TestServerCountsStopSignalsWithinOneSecondOnce(t *testing.T) {
 
 // TestServerUnderCoreutilsTimeout: `timeout 8 ramona daemon`. When its time
 // is up, timeout sends SIGTERM to ramona and then to its own process group,
-// ramona included: the same signal twice within a millisecond, one request
-// to stop. The program that ignores SIGTERM is then still stopping, not
-// killed; a SIGTERM after the window ends it with SIGKILL.
+// ramona included: the same signal twice within microseconds, one request
+// to stop. (When the second arrives while the first is still pending, the
+// kernel merges them and the server sees one; the test above sends distinct
+// signals, which never merge.) The program that ignores SIGTERM is then
+// still stopping, not killed; a SIGTERM after the window ends it with SIGKILL.
 func TestServerUnderCoreutilsTimeout(t *testing.T) {
 	t.Parallel()
 	timeout := needPeer(t, "timeout", "coreutils")
@@ -98,12 +100,15 @@ func TestServerUnderCoreutilsTimeout(t *testing.T) {
 	ramona := cl.server.PID
 	cl.close()
 
-	// timeout's 8 s are up.
-	r.waitServerLog("after the first stop signal; counted as the same request")
-	seen := time.Now()
+	// timeout's 8 s are up. Its two kill calls follow each other at once:
+	// once the window has passed, the second has been handled too.
+	r.waitServerLog("server: got SIGTERM")
+	waitStopSignalWindow(t, time.Now())
 	log := r.serverLog()
-	if n := strings.Count(log, "server: got SIGTERM"); n != 2 {
-		t.Errorf("the server got SIGTERM %d times; want 2 (timeout: to ramona, then to its process group)", n)
+	got, same := strings.Count(log, "server: got SIGTERM"), strings.Count(log, "after the first stop signal; counted as the same request")
+	t.Logf("timeout's two SIGTERMs reached the server as %d signal(s)", got)
+	if got < 1 || got > 2 || same != got-1 {
+		t.Errorf("the server got SIGTERM %d times, %d of them counted as the first; want 1 or 2 (timeout: to ramona, then to its process group), the second counted as the first", got, same)
 	}
 	if strings.Contains(log, "sending SIGKILL") || !alive(st.PID) {
 		t.Fatalf("timeout's double SIGTERM escalated to SIGKILL:\n%s", log)
@@ -111,7 +116,6 @@ func TestServerUnderCoreutilsTimeout(t *testing.T) {
 	if got := r.status()["stubborn"].State; got != "STOPPING" {
 		t.Errorf("stubborn is %s; want STOPPING", got)
 	}
-	waitStopSignalWindow(t, seen)
 	if err := syscall.Kill(ramona, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
