@@ -266,12 +266,16 @@ func (c *cmdline) reachDespite(err error, onlyIfRunning bool) bool {
 		}
 		cl.close()
 	}
-	c.cfg.Console.ServerURI, c.cfgErr, c.guessedAddress = uri, err, addressMayBeHidden(err)
-	at := "at " + uri.String()
-	if c.guessedAddress {
-		at = "at the default address " + uri.String() + ", since the errors may hide the configured one"
+	c.cfgErr, c.guessedAddress = err, addressMayBeHidden(err)
+	at := uri.String() + " all the same"
+	switch {
+	case c.cfg.Console.ServerURI.Scheme == "":
+		at = "the default address " + at
+	case c.guessedAddress:
+		at += " (the errors may hide another address)"
 	}
-	fmt.Fprintf(c.stderr, "ramona: warning: the configuration has errors; asking the server %s all the same:\n%s\n", at, indent(err.Error()))
+	c.cfg.Console.ServerURI = uri
+	fmt.Fprintf(c.stderr, "ramona: warning: the configuration has errors; asking the server at %s:\n%s\n", at, indent(err.Error()))
 	return true
 }
 
