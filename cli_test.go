@@ -213,6 +213,13 @@ func TestCLIBrokenConfigReachesTheServer(t *testing.T) {
 	if !r.answers() {
 		t.Fatal("the server went away")
 	}
+	// A broken header may hide keys under it: the address the file gives
+	// is used, and the warning says it may not be the whole story.
+	r.write(programs + "[program:new\n")
+	code, out, errOut := r.cli("status", "one")
+	if code != 0 || !strings.Contains(out, "RUNNING") || !strings.Contains(errOut, "asking the server at unix://"+r.sock()+" all the same (the errors may hide another address)") {
+		t.Errorf("status with a broken header: exit %d, %q %q; want 0, RUNNING and the warning", code, out, errOut)
+	}
 	r.write(programs)
 	r.stopAll()
 }
