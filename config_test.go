@@ -124,10 +124,13 @@ var configErrorCases = []errCase{
 	{name: "key before section", conf: "appname=x\n[general]\n",
 		want: "$DIR/app.conf:1: appname: key before any [section] header; put it under a section such as [general]"},
 	{name: "header without ]", conf: "[general\nappname=x\n",
-		want: "$DIR/app.conf:1: section header \"[general\" has no closing ]\n" +
-			"$DIR/app.conf:2: appname: key before any [section] header; put it under a section such as [general]"},
+		want: "$DIR/app.conf:1: section header \"[general\" has no closing ]"},
 	{name: "text after header", conf: "[general] x\n",
-		want: "$DIR/app.conf:1: unexpected \"x\" after section header [general]"},
+		want: "$DIR/app.conf:1: [general] unexpected \"x\" after the section header; put it on a line of its own, or start a comment with ; or #"},
+	{name: "text after an [env] header, then its keys", conf: "[env] trailing\nFOO=bar\nBAR=baz\n",
+		want: "$DIR/app.conf:1: [env] unexpected \"trailing\" after the section header; put it on a line of its own, or start a comment with ; or #"},
+	{name: "text after a program's header", prog: "a", conf: "[program:a] x\ncommand=/bin/true\n",
+		want: "$DIR/app.conf:1: [program:a] unexpected \"x\" after the section header; put it on a line of its own, or start a comment with ; or #"},
 	{name: "empty header", conf: "[]\n",
 		want: "$DIR/app.conf:1: empty section name []"},
 	{name: "indented line continuing nothing", conf: "  stray\n[general]\n",
@@ -715,8 +718,18 @@ var configValueCases = []valueCase{
 		conf: "[program:a]\ncommand=run\n\n# a comment\n  --flag\n; another\n  --other ;cut here\n",
 		get:  command("a"), want: "run\n--flag\n--other"},
 	{name: "inline comment needs a space before ;",
-		conf: "[program:a]\ncommand=echo a;b ;comment\nstarttimeout=2s\t; tab before it\n",
-		get:  prog("a", func(p *ProgramConfig) any { return p.Command + " " + p.StartTimeout.String() }), want: "echo a;b 2s"},
+		conf: "[program:a]\ncommand=echo a ;comment\nstarttimeout=2s\t; tab before it\n",
+		get:  prog("a", func(p *ProgramConfig) any { return p.Command + " " + p.StartTimeout.String() }), want: "echo a 2s"},
+	{name: "only the first ; of a value can start a comment, as in Python 2: a later one is kept with a warning",
+		conf: "[program:a]\ncommand=echo a;b ;comment\n",
+		get: func(t *testing.T, c *Config) any {
+			return command("a")(t, c).(string) + "\n" + warnings(t, c).(string)
+		},
+		want: "echo a;b ;comment\n" +
+			"$DIR/app.conf:2: [program:a] command: the \" ;\" in this value is part of it, not a comment: as in Python 2's ConfigParser, only a value's first \";\" can start one; put the comment on a line of its own"},
+	{name: "a value that starts with ; keeps it (Python 2)",
+		conf: "[env]\nPASSWORD = ;abc\nEMPTY = ; \n[program:a]\ncommand=x\n",
+		get:  prog("a", func(p *ProgramConfig) any { return envStr(p.Env) }), want: "PASSWORD=;abc EMPTY=;"},
 	{name: "# inside a value is not a comment",
 		conf: "[program:a]\ncommand=echo a #b\n",
 		get:  command("a"), want: "echo a #b"},
@@ -968,6 +981,24 @@ var configValueCases = []valueCase{
 		want: "$DIR/app.conf:2: [program:a] comand: unknown key, ignored (did you mean command?)\n" +
 			"$DIR/app.conf:4: [program:a] StartTimeout: unknown key, ignored (did you mean starttimeout?)\n" +
 			"$DIR/app.conf:5: [program:a] frobnicate: unknown key, ignored"},
+	{name: "cmd, as the original's manual wrote it: did you mean command",
+		conf: "[program:a]\ncommand=x\n[program:ping]\ncmd=/sbin/ping\ncmd@windows=ping.exe\n[program:b]\ncommand=y\ncwd=/tmp\n",
+		get:  warnings,
+		want: "$DIR/app.conf:4: [program:ping] cmd: unknown key, ignored (did you mean command?)\n" +
+			"$DIR/app.conf:8: [program:b] cwd: unknown key, ignored (did you mean directory?)"},
+	{name: "[DEFAULT] keys are not exported into [env]: a warning where the original did",
+		conf: "[DEFAULT]\nPYTHONPATH=/opt/lib\nstoptimeout=10\nappname=x\n[env]\nA=1\n[program:a]\ncommand=x\n",
+		get: func(t *testing.T, c *Config) any {
+			return warnings(t, c).(string) + "\n" + envStr(findProgram(t, c, "a").Env)
+		},
+		want: "$DIR/app.conf:2: [DEFAULT] PYTHONPATH: not exported into the programs' environment (the Python original added every [DEFAULT] key to each [env] set); to export it, write PYTHONPATH=%(PYTHONPATH)s in [env] or [env:NAME]\n" +
+			"A=1"},
+	{name: "[DEFAULT] and only an [env:NAME] set: a warning too",
+		conf: "[DEFAULT]\nbase=/opt\n[env:other]\nA=1\n[program:a]\ncommand=x\nenv=other\n",
+		get:  warnings, want: "$DIR/app.conf:2: [DEFAULT] base: not exported into the programs' environment (the Python original added every [DEFAULT] key to each [env] set); to export it, write base=%(base)s in [env] or [env:NAME]"},
+	{name: "[DEFAULT] without an [env] section: nothing would have been exported",
+		conf: "[DEFAULT]\nPYTHONPATH=/opt/lib\n[program:a]\ncommand=x\n",
+		get:  warnings, want: ""},
 	{name: "unknown key in [general]",
 		conf: "[general]\nappname=x\nlogmaxsise=1MB\n",
 		get:  warnings, want: "$DIR/app.conf:3: [general] logmaxsise: unknown key, ignored (did you mean logmaxsize?)"},

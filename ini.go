@@ -1,10 +1,10 @@
-// The INI dialect of Python's ConfigParser, as Ramona reads it: sections,
-// case-preserving keys, `key=value` / `key: value`, comment lines, inline
-// ` ;` comments, indented continuation lines, `%(name)s` interpolation with
-// Python's conversions (`%(n)02d`), `key@platform` overrides, and merging of
-// several files key by key; supervisord's variant (` #` comments too,
-// lower-case keys). It knows nothing of Ramona's keys; config.go gives them
-// meaning.
+// The INI dialect of Python 2's ConfigParser (the original's), as Ramona
+// reads it: sections, case-preserving keys, `key=value` / `key: value`,
+// comment lines, inline comments at a value's first ` ;`, indented
+// continuation lines, `%(name)s` interpolation with Python's conversions
+// (`%(n)02d`), `key@platform` overrides, and merging of several files key by
+// key; supervisord's variant (Python 3's: ` ;` or ` #` anywhere, lower-case
+// keys). It knows nothing of Ramona's keys; config.go gives them meaning.
 package main
 
 import (
@@ -88,6 +88,7 @@ func (d *iniDoc) parse(file string, text []byte) {
 	src := strings.TrimPrefix(string(text), "\ufeff")
 	var sec *iniSection
 	var cur *iniValue // the value that an indented line continues
+	lost := false     // under a header too broken to name its section: its lines are skipped
 	d.parses++
 	fail := func(line int, format string, args ...any) {
 		e := &ConfigError{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
@@ -106,36 +107,45 @@ func (d *iniDoc) parse(file string, text []byte) {
 			continue // blank and comment lines do not end a continued value
 		}
 		if line[0] == ' ' || line[0] == '\t' {
+			if lost {
+				continue
+			}
 			if cur == nil {
 				fail(lineNo, "indented line %q continues no key; remove the indentation or put it under a key", trimmed)
 				continue
 			}
-			if part := d.stripInlineComment(trimmed); part != "" {
+			if part := d.inlineComment(file, lineNo, sec.name, cur.key, trimmed); part != "" {
 				cur.value += "\n" + part
 			}
 			continue
 		}
 		cur = nil
 		if trimmed[0] == '[' {
+			// One error per broken header: the lines under it belong to it
+			// and are not reported again as keys outside any section.
 			end := strings.IndexByte(trimmed, ']')
-			if end < 0 {
-				sec = nil
+			name := ""
+			if end > 0 {
+				name = strings.TrimSpace(trimmed[1:end])
+			}
+			sec, lost = nil, true
+			switch {
+			case end < 0:
 				fail(lineNo, "section header %q has no closing ]", trimmed)
-				continue
-			}
-			name := strings.TrimSpace(trimmed[1:end])
-			rest := strings.TrimSpace(trimmed[end+1:])
-			if rest != "" && rest[0] != ';' && rest[0] != '#' {
-				sec = nil
-				fail(lineNo, "unexpected %q after section header [%s]", rest, name)
-				continue
-			}
-			if name == "" {
-				sec = nil
+			case name == "":
 				fail(lineNo, "empty section name []")
-				continue
+			default:
+				sec, lost = d.section(name, file, lineNo), false
+				// Python's ConfigParser ignores the rest of the line; a
+				// misplaced value there would be lost, so it is an error of
+				// this section.
+				if rest := strings.TrimSpace(trimmed[end+1:]); rest != "" && rest[0] != ';' && rest[0] != '#' {
+					fail(lineNo, "unexpected %q after the section header; put it on a line of its own, or start a comment with ; or #", rest)
+				}
 			}
-			sec = d.section(name, file, lineNo)
+			continue
+		}
+		if lost {
 			continue
 		}
 		sep := strings.IndexAny(line, "=:")
@@ -151,13 +161,13 @@ func (d *iniDoc) parse(file string, text []byte) {
 		if d.foldKeys {
 			key = strings.ToLower(key)
 		}
-		value := strings.TrimSpace(d.stripInlineComment(line[sep+1:]))
-		if value == `""` {
-			value = "" // ConfigParser reads "" as the empty string
-		}
 		if sec == nil {
 			fail(lineNo, "%s: key before any [section] header; put it under a section such as [general]", key)
 			continue
+		}
+		value := d.inlineComment(file, lineNo, sec.name, key, line[sep+1:])
+		if value == `""` {
+			value = "" // ConfigParser reads "" as the empty string
 		}
 		cur = &iniValue{key: key, value: value, file: file, line: lineNo, parse: d.parses}
 		if prev := sec.values[key]; prev != nil && prev.parse == d.parses { // set before in this file
@@ -191,16 +201,50 @@ func (d *iniDoc) merge(other *iniDoc) {
 	d.warnings = append(d.warnings, other.warnings...)
 }
 
-// stripInlineComment cuts a value at the first ";" (or, with hashComments,
-// "#") that follows whitespace, the ConfigParser rule for inline comments.
-func (d *iniDoc) stripInlineComment(s string) string {
-	for i := 1; i < len(s); i++ {
-		if (s[i] == ';' || s[i] == '#' && d.hashComments) && (s[i-1] == ' ' || s[i-1] == '\t') {
-			return strings.TrimRight(s[:i], " \t")
+// inlineComment returns a value (the text after "=" or ":", or a
+// continuation line) without its inline comment, trimmed.
+//
+// Ramona's dialect follows Python 2's ConfigParser, the original's: only
+// the value's first ";" can start a comment, and only when whitespace
+// precedes it, so `PASSWORD = ;abc` is ";abc" and `a;b ;c` stays whole
+// (with a warning, since the " ;c" looks like a comment). Python 2 checks
+// the value's last character instead when the ";" comes first, emptying
+// ";abc " with a trailing blank; Ramona keeps ";abc".
+//
+// supervisord's dialect follows Python 3's RawConfigParser as supervisord
+// sets it up: the first ";" or "#" that follows whitespace, anywhere.
+func (d *iniDoc) inlineComment(file string, line int, section, key, s string) string {
+	if d.hashComments {
+		for i := 1; i < len(s); i++ {
+			if (s[i] == ';' || s[i] == '#') && isPythonSpace(s[i-1]) {
+				return strings.Trim(s[:i], pythonSpace)
+			}
+		}
+		return strings.Trim(s, pythonSpace)
+	}
+	s = strings.TrimLeft(s, pythonSpace)
+	i := strings.IndexByte(s, ';')
+	if i > 0 && isPythonSpace(s[i-1]) {
+		return strings.TrimRight(s[:i], pythonSpace)
+	}
+	if i >= 0 {
+		for j := i + 2; j < len(s); j++ {
+			if s[j] == ';' && isPythonSpace(s[j-1]) {
+				// The value is not quoted: it may be a password.
+				d.warnings = append(d.warnings, &ConfigError{File: file, Line: line, Section: section, Key: key,
+					Msg: `the " ;" in this value is part of it, not a comment: as in Python 2's ConfigParser, only a value's first ";" can start one; put the comment on a line of its own`})
+				break
+			}
 		}
 	}
-	return s
+	return strings.TrimRight(s, pythonSpace)
 }
+
+// pythonSpace is what Python's str.isspace and str.strip take for
+// whitespace in ASCII.
+const pythonSpace = " \t\n\r\v\f"
+
+func isPythonSpace(c byte) bool { return strings.IndexByte(pythonSpace, c) >= 0 }
 
 // knownPlatforms are the selectors accepted after "@" in a key; "posix"
 // matches every Unix.

@@ -1,9 +1,10 @@
 // The server process: `ramona daemon` in the foreground and the background
 // server that `ramona start` launches. It registers as child subreaper,
 // reaps every child with one wait4(-1) loop, turns signals into loop events
-// (TERM/INT/QUIT: stop everything and exit, a second one: SIGKILL; HUP:
-// reload and reopen logs), owns the listeners and the pidfile (replaced
-// through an unpredictable temporary name), and never exits before every
+// (TERM/INT/QUIT: stop everything and exit; more of them within a second of
+// the first: the same request; a later one: SIGKILL; HUP: reload and reopen
+// logs), owns the listeners and the pidfile (replaced through an
+// unpredictable temporary name), and never exits before every
 // program has stopped.
 package main
 
@@ -18,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 type serverOptions struct {
@@ -310,12 +312,21 @@ func reapAll(s *Supervisor) {
 	}
 }
 
+// stopSignalWindow: stop signals (TERM, INT, QUIT) that arrive within this
+// time of the first are the same request to stop. coreutils timeout sends
+// its signal to the server and then to its process group, the server
+// included, and a terminal's Ctrl-C or a service manager may signal the
+// group as well as the main process; only a later signal is the operator
+// asking again, which sends SIGKILL.
+const stopSignalWindow = time.Second
+
 // handleSignals turns the server's signals into loop events.
 func handleSignals(s *Supervisor) func() {
 	ch := make(chan os.Signal, 8)
 	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGPIPE)
 	stop := make(chan struct{})
 	go func() { // ends when stop is closed
+		var firstStop time.Time // when the first stop signal came
 		for {
 			select {
 			case <-stop:
@@ -324,7 +335,16 @@ func handleSignals(s *Supervisor) func() {
 			case sig := <-ch:
 				switch sig {
 				case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
-					s.log.Infof("server: got %s", signalName(sig.(syscall.Signal)))
+					name := signalName(sig.(syscall.Signal))
+					if since := time.Since(firstStop); !firstStop.IsZero() && since < stopSignalWindow {
+						s.log.Infof("server: got %s %v after the first stop signal; counted as the same request (one more after %v sends SIGKILL)",
+							name, since.Round(time.Millisecond), stopSignalWindow)
+						continue
+					}
+					if firstStop.IsZero() {
+						firstStop = time.Now()
+					}
+					s.log.Infof("server: got %s", name)
 					s.post(func() {
 						if s.quitting {
 							s.escalate()
