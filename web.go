@@ -651,10 +651,7 @@ func controlMessage(cmd string, names []string, res controlResult) string {
 	default:
 		msg += "ok. " + strings.Join(res.Progress, "; ")
 	}
-	if len(msg) > webResultMax {
-		msg = strings.ToValidUTF8(msg[:webResultMax], "") + " ..."
-	}
-	return msg
+	return capText(msg, webResultMax)
 }
 
 // webResults keeps the outcomes of the page's forms for the page the

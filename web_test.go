@@ -89,29 +89,30 @@ func waitHealthz(t *testing.T, base string, want int) {
 	})
 }
 
-func TestWebFrontend(t *testing.T) {
-	port := freePort(t)
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	origin := "Origin: " + base
-	r := newTestRamona(t, fmt.Sprintf(`
-[program:web]
-command=<httpfend>
-listen=tcp://127.0.0.1:%d
-starttimeout=0.2
-
-[program:one]
-command=%s
-starttimeout=0.2
-
-[program:two]
-command=%s
-starttimeout=0.2
-`, port, helperCommand(t, "sleep", "1h"), helperCommand(t, "sleep", "1h")))
+// startWebRamona starts a server with a frontend "web" on a free loopback
+// port and a program that sleeps for each of sleepers, waits until they
+// all run and the frontend answers, and returns the server, the frontend's
+// URL and its port.
+func startWebRamona(t *testing.T, sleepers ...string) (r *testRamona, base string, port int) {
+	t.Helper()
+	port = freePort(t)
+	base = fmt.Sprintf("http://127.0.0.1:%d", port)
+	sections := fmt.Sprintf("[program:web]\ncommand=<httpfend>\nlisten=tcp://127.0.0.1:%d\nstarttimeout=0.2\n", port)
+	for _, name := range sleepers {
+		sections += fmt.Sprintf("\n[program:%s]\ncommand=%s\nstarttimeout=0.2\n", name, helperCommand(t, "sleep", "1h"))
+	}
+	r = newTestRamona(t, sections)
 	r.start()
-	r.waitState("web", "RUNNING", 10*time.Second)
-	r.waitState("one", "RUNNING", 10*time.Second)
-	r.waitState("two", "RUNNING", 10*time.Second)
+	for _, name := range append([]string{"web"}, sleepers...) {
+		r.waitState(name, "RUNNING", 10*time.Second)
+	}
 	waitHealthz(t, base, 200)
+	return r, base, port
+}
+
+func TestWebFrontend(t *testing.T) {
+	r, base, port := startWebRamona(t, "one", "two")
+	origin := "Origin: " + base
 
 	// The status API and the security headers.
 	resp := webDo(t, nil, "GET", base+"/api/status", "")
@@ -1233,23 +1234,8 @@ func TestWebPageInBrowser(t *testing.T) {
 // is first a question; confirmed, it is answered before the frontend
 // stops, as a restart of it over the API is.
 func TestWebFormsWithoutScript(t *testing.T) {
-	port := freePort(t)
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	r, base, _ := startWebRamona(t, "one")
 	origin := "Origin: " + base
-	r := newTestRamona(t, fmt.Sprintf(`
-[program:web]
-command=<httpfend>
-listen=tcp://127.0.0.1:%d
-starttimeout=0.2
-
-[program:one]
-command=%s
-starttimeout=0.2
-`, port, helperCommand(t, "sleep", "1h")))
-	r.start()
-	r.waitState("web", "RUNNING", 10*time.Second)
-	r.waitState("one", "RUNNING", 10*time.Second)
-	waitHealthz(t, base, 200)
 	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 	resp := webDo(t, noRedirects, "POST", base+"/api/stop", "name=one&back=1", origin, "Sec-Fetch-Site: same-origin")
