@@ -89,29 +89,10 @@ func waitHealthz(t *testing.T, base string, want int) {
 	})
 }
 
-// startWebRamona starts a server with a frontend "web" on a free loopback
-// port and a program that sleeps for each of sleepers, waits until they
-// all run and the frontend answers, and returns the server, the frontend's
-// URL and its port.
-func startWebRamona(t *testing.T, sleepers ...string) (r *testRamona, base string, port int) {
-	t.Helper()
-	port = freePort(t)
-	base = fmt.Sprintf("http://127.0.0.1:%d", port)
-	sections := fmt.Sprintf("[program:web]\ncommand=<httpfend>\nlisten=tcp://127.0.0.1:%d\nstarttimeout=0.2\n", port)
-	for _, name := range sleepers {
-		sections += fmt.Sprintf("\n[program:%s]\ncommand=%s\nstarttimeout=0.2\n", name, helperCommand(t, "sleep", "1h"))
-	}
-	r = newTestRamona(t, sections)
-	r.start()
-	for _, name := range append([]string{"web"}, sleepers...) {
-		r.waitState(name, "RUNNING", 10*time.Second)
-	}
-	waitHealthz(t, base, 200)
-	return r, base, port
-}
-
 func TestWebFrontend(t *testing.T) {
-	r, base, port := startWebRamona(t, "one", "two")
+	// A second program "two", in a section of its own after the frontend's.
+	r, base, port := webRamona(t, "\n"+progSection("two", helperCommand(t, "sleep", "1h")))
+	r.waitState("two", "RUNNING", 10*time.Second)
 	origin := "Origin: " + base
 
 	// The status API and the security headers.
@@ -120,7 +101,7 @@ func TestWebFrontend(t *testing.T) {
 	if err := json.Unmarshal([]byte(resp.body), &list); resp.code != 200 || err != nil || len(list) != 3 {
 		t.Fatalf("/api/status: %d %v %q", resp.code, err, resp.body)
 	}
-	for i, name := range []string{"web", "one", "two"} {
+	for i, name := range []string{"web", "two", "one"} {
 		if list[i].Name != name || list[i].State != "RUNNING" || list[i].PID == 0 {
 			t.Errorf("/api/status[%d] = %+v, want %s RUNNING", i, list[i], name)
 		}
@@ -327,7 +308,7 @@ starttimeout=0.2
 	r.start()
 	r.waitState("web", "RUNNING", 10*time.Second)
 	waitHealthz(t, base, 200) // no auth on /healthz
-	for _, path := range []string{"/", "/api/status", "/metrics", "/app.js"} {
+	for _, path := range []string{"/", "/rows", "/api/status", "/metrics", "/app.js", "/favicon.svg"} {
 		resp := webDo(t, nil, "GET", base+path, "")
 		if resp.code != 401 || !strings.HasPrefix(resp.header.Get("WWW-Authenticate"), "Basic ") {
 			t.Errorf("GET %s without auth: %d %q, want 401 with a Basic challenge", path, resp.code, resp.header.Get("WWW-Authenticate"))
@@ -340,6 +321,12 @@ starttimeout=0.2
 		}
 		if resp := webDo(t, nil, "GET", base+path, "", "Authorization: admin:s3cret"); resp.code != 200 {
 			t.Errorf("GET %s with auth: %d, want 200", path, resp.code)
+		}
+	}
+	// Who may ask comes before which paths and methods exist.
+	for _, c := range [][2]string{{"GET", "/nosuch"}, {"DELETE", "/api/status"}, {"GET", "/api/stop"}, {"POST", "/healthz"}} {
+		if resp := webDo(t, nil, c[0], base+c[1], ""); resp.code != 401 {
+			t.Errorf("%s %s without auth: %d, want 401", c[0], c[1], resp.code)
 		}
 	}
 	// The unix:// address serves the same, with the same rules.
@@ -1004,47 +991,15 @@ func TestWebResults(t *testing.T) {
 // webPageConfig has a program in nearly every state, a long status text
 // (CFGERROR) and a frontend of its own at port.
 func webPageConfig(t *testing.T, port int) string {
-	return fmt.Sprintf(`
-[general]
-appname=demo-web
-
-[program:web]
-command=<httpfend>
-listen=tcp://127.0.0.1:%d
-starttimeout=0.2
-
-[program:one]
-command=%s
-starttimeout=0.2
-
-[program:manual]
-command=%s
-autostart=no
-
-[program:slow]
-command=%s
-starttimeout=1h
-
-[program:crashing]
-command=%s
-autorestart=yes
-startretries=1000
-starttimeout=1
-
-[program:broken]
-command=%s
-autorestart=no
-starttimeout=0.2
-
-[program:off]
-command=%s
-disabled=yes
-
-[program:misconfigured_with_a_long_name]
-command=%s
-starttimeout=5x
-`, port, helperCommand(t, "sleep", "1h"), helperCommand(t, "sleep", "1h"), helperCommand(t, "sleep", "1h"),
-		helperCommand(t, "exit", "1"), helperCommand(t, "exit", "1"), helperCommand(t, "sleep", "1h"), helperCommand(t, "sleep", "1h"))
+	sleep, exit1 := helperCommand(t, "sleep", "1h"), helperCommand(t, "exit", "1")
+	return fmt.Sprintf("[general]\nappname=demo-web\n\n[program:web]\ncommand=<httpfend>\nlisten=tcp://127.0.0.1:%d\nstarttimeout=0.2\n\n", port) +
+		progSection("one", sleep) +
+		progSection("manual", sleep, "autostart=no") +
+		progSection("slow", sleep, "starttimeout=1h") +
+		progSection("crashing", exit1, "autorestart=yes", "startretries=1000", "starttimeout=1") +
+		progSection("broken", exit1, "autorestart=no") +
+		progSection("off", sleep, "disabled=yes") +
+		progSection("misconfigured_with_a_long_name", sleep, "starttimeout=5x")
 }
 
 // pageRowFacts is what the page's script-free DOM says of one row, as
@@ -1234,7 +1189,7 @@ func TestWebPageInBrowser(t *testing.T) {
 // is first a question; confirmed, it is answered before the frontend
 // stops, as a restart of it over the API is.
 func TestWebFormsWithoutScript(t *testing.T) {
-	r, base, _ := startWebRamona(t, "one")
+	r, base, _ := webRamona(t, "")
 	origin := "Origin: " + base
 	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
