@@ -1152,6 +1152,7 @@ func TestWebPageInBrowser(t *testing.T) {
 	narrow.waitTrue("the log of manual to show", `document.getElementById("logname").textContent === "manual"`)
 	narrow.click(`tr[data-name="one"] a.log`)
 	narrow.waitTrue("the log of one to follow", `document.getElementById("logtext").textContent.includes("sleep: started pid=")`)
+	narrow.screenshot(filepath.Join(shots, "page-400-after-stop-and-log.png"))
 	if p := b.takeProblems(); len(p) > 0 {
 		t.Errorf("errors in the page at 400 px:\n%s", strings.Join(p, "\n"))
 	}
