@@ -579,6 +579,7 @@ func newBrowser(t *testing.T, id string) *browser {
 		cmdW.Close()
 		evR.Close()
 		if t.Failed() {
+			t.Logf("errors in pages not reported yet:\n%s", strings.Join(b.takeProblems(), "\n"))
 			t.Logf("chromium's stderr:\n%s", stderr.String())
 		}
 	})
