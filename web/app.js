@@ -98,6 +98,11 @@
       logText.textContent += "\n-- " + (JSON.parse(ev.data) || "end of stream") + " --\n";
       source.close();
     });
+    // Not the browser's own reconnection, which would repeat the last lines.
+    source.onerror = function () {
+      logText.textContent += "\n-- lost the connection to the frontend; choose \"log\" again --\n";
+      source.close();
+    };
   }
   document.addEventListener("click", function (ev) {
     var a = ev.target.closest("a[data-follow]");
