@@ -14,11 +14,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -29,14 +27,12 @@ type serverOptions struct {
 	startPipe  *os.File // background: where to report that the server listens (background.go)
 }
 
-const prSetChildSubreaper = 36
-
 // runServer runs the server until it has stopped every program; it returns
 // the process exit code.
 func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 	environ := os.Environ()
 	if cfg.Server.Umask >= 0 { // before the first file is created
-		syscall.Umask(cfg.Server.Umask)
+		setServerUmask(cfg.Server.Umask)
 	}
 	log := &serverLog{w: stderr, level: cfg.Server.LogLevel}
 	console := &consoleOutput{out: stdout, err: stderr}
@@ -124,8 +120,8 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 			return fail("cannot write the pidfile %s: %v", cfg.Server.PidFile, err)
 		}
 	}
-	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
-		log.Warnf("server: cannot become child subreaper (%v); orphans of programs will not be reaped here", errno)
+	if err := becomeSubreaper(); err != nil {
+		log.Warnf("server: cannot become child subreaper (%v); orphans of programs will not be reaped here", err)
 	}
 
 	s := newSupervisor(cfg, environ, log, console, selfExe)
@@ -207,27 +203,6 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 	return s.exitCode
 }
 
-// raiseOpenFiles makes the open-files limit at least min ([ramona:server]
-// minfds), as supervisord does; the programs inherit it. Only root can raise
-// the hard limit.
-func raiseOpenFiles(min uint64) error {
-	if min == 0 {
-		return nil
-	}
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return fmt.Errorf("minfds: cannot read the open-files limit: %v", err)
-	}
-	if lim.Max < min {
-		lim.Max = min
-	}
-	lim.Cur = max(lim.Cur, min)
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return fmt.Errorf("minfds=%d: cannot raise the open-files limit that far (%v); lower minfds or raise the hard limit (ulimit -Hn, LimitNOFILE= in a systemd unit)", min, err)
-	}
-	return nil
-}
-
 // initialStart starts the programs the server was asked for, in priority order.
 func (s *Supervisor) initialStart(opts serverOptions) {
 	if opts.noStart {
@@ -276,42 +251,6 @@ func (s *Supervisor) tellServiceManager(msg string) {
 	go s.self.send(msg + "\n" + status) // ends after one send
 }
 
-// startReaper collects every child's exit with wait4(-1) on SIGCHLD and
-// hands it to the loop. The returned function stops it.
-func startReaper(s *Supervisor) func() {
-	sigchld := make(chan os.Signal, 1)
-	signal.Notify(sigchld, syscall.SIGCHLD)
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() { // ends when stop is closed
-		defer close(done)
-		for {
-			reapAll(s)
-			select {
-			case <-sigchld:
-			case <-stop:
-				signal.Stop(sigchld)
-				return
-			}
-		}
-	}()
-	return func() { close(stop); <-done }
-}
-
-func reapAll(s *Supervisor) {
-	for {
-		var ws syscall.WaitStatus
-		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
-		if err == syscall.EINTR {
-			continue
-		}
-		if pid <= 0 {
-			return
-		}
-		s.post(func() { s.reaped(pid, ws) })
-	}
-}
-
 // stopSignalWindow: stop signals (TERM, INT, QUIT) that arrive within this
 // time of the first are the same request to stop. coreutils timeout sends
 // its signal to the server and then to its process group, the server
@@ -319,52 +258,6 @@ func reapAll(s *Supervisor) {
 // group as well as the main process; only a later signal is the operator
 // asking again, which sends SIGKILL.
 const stopSignalWindow = time.Second
-
-// handleSignals turns the server's signals into loop events.
-func handleSignals(s *Supervisor) func() {
-	ch := make(chan os.Signal, 8)
-	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGPIPE)
-	stop := make(chan struct{})
-	go func() { // ends when stop is closed
-		var firstStop time.Time // when the first stop signal came
-		for {
-			select {
-			case <-stop:
-				signal.Stop(ch)
-				return
-			case sig := <-ch:
-				switch sig {
-				case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
-					name := signalName(sig.(syscall.Signal))
-					if since := time.Since(firstStop); !firstStop.IsZero() && since < stopSignalWindow {
-						s.log.Infof("server: got %s %v after the first stop signal; counted as the same request (one more after %v sends SIGKILL)",
-							name, since.Round(time.Millisecond), stopSignalWindow)
-						continue
-					}
-					if firstStop.IsZero() {
-						firstStop = time.Now()
-					}
-					s.log.Infof("server: got %s", name)
-					s.post(func() {
-						if s.quitting {
-							s.escalate()
-						} else {
-							s.shutdown(0)
-						}
-					})
-				case syscall.SIGHUP:
-					s.log.Infof("server: got SIGHUP; reloading the configuration and reopening logs")
-					go s.reloadFromDisk() // ends when the configuration is read
-				case syscall.SIGUSR1:
-					s.post(func() { s.reopenLogs() })
-				case syscall.SIGUSR2:
-					s.post(func() { s.logStatus() })
-				}
-			}
-		}
-	}()
-	return func() { close(stop) }
-}
 
 // reloadFromDisk reads the configuration off the loop and applies it there.
 func (s *Supervisor) reloadFromDisk() {
@@ -452,42 +345,6 @@ func sharedDirWarnings(cfg *Config) []string {
 		}
 	}
 	return warnings
-}
-
-// inheritedFDs lists open descriptors above 2 without close-on-exec: those
-// this process inherited (Go opens its own with close-on-exec).
-func inheritedFDs() []int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return nil
-	}
-	var fds []int
-	for _, e := range entries {
-		fd, err := strconv.Atoi(e.Name())
-		if err != nil || fd <= 2 {
-			continue
-		}
-		flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0)
-		if errno == 0 && flags&syscall.FD_CLOEXEC == 0 {
-			fds = append(fds, fd)
-		}
-	}
-	return fds
-}
-
-// closeInheritedFDs: a daemon holds nothing of the shell that started it.
-func closeInheritedFDs() {
-	for _, fd := range inheritedFDs() {
-		syscall.Close(fd)
-	}
-}
-
-// markInheritedFDsCloseOnExec keeps inherited descriptors from leaking
-// into programs.
-func markInheritedFDsCloseOnExec() {
-	for _, fd := range inheritedFDs() {
-		syscall.CloseOnExec(fd)
-	}
 }
 
 // newServerID is PID-NONCE: unique to this server process, for the
