@@ -12,7 +12,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -209,27 +208,6 @@ const (
 // holds one while data is ready, so idle programs hold none.
 var readBuffers = sync.Pool{New: func() any { b := make([]byte, readBufferSize); return &b }}
 
-// outputPipe makes the pipe of one program stream: the read end is the
-// server's (non-blocking, in the poller), the write end a plain blocking
-// descriptor for the child that the caller closes once it has forked. The
-// pipe asks for pipeSize; the kernel may refuse (the limit is
-// /proc/sys/fs/pipe-max-size for unprivileged servers), which only costs
-// speed. Raw descriptors spare each spawn the poller registration of the
-// write end and switching it back to blocking mode for the child.
-func outputPipe() (r *os.File, w int, err error) {
-	var fds [2]int
-	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
-		return nil, -1, os.NewSyscallError("pipe2", err)
-	}
-	if err := syscall.SetNonblock(fds[0], true); err != nil {
-		syscall.Close(fds[0])
-		syscall.Close(fds[1])
-		return nil, -1, os.NewSyscallError("fcntl", err)
-	}
-	syscall.Syscall(syscall.SYS_FCNTL, uintptr(fds[0]), syscall.F_SETPIPE_SZ, pipeSize)
-	return os.NewFile(uintptr(fds[0]), "|0"), fds[1], nil
-}
-
 // devNull is every program's stdin, opened once for the server's lifetime
 // (close-on-exec: each child gets it only as its descriptor 0).
 var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNull) })
@@ -250,34 +228,8 @@ func (s *Supervisor) readOutput(inst *instance, pipe *os.File, dst io.Writer, ti
 		pipe.Close()
 		s.post(func() { s.readerDone(inst) })
 	}()
-	raw, err := pipe.SyscallConn()
-	if err != nil {
+	if err := copyPipe(pipe, dst); err != nil {
 		s.log.Errorf("%s: cannot read output: %v", inst.prog.cfg.Name, err)
-		return
-	}
-	for {
-		var buf *[]byte
-		var n int
-		var rerr error
-		err := raw.Read(func(fd uintptr) bool {
-			buf = readBuffers.Get().(*[]byte)
-			n, rerr = syscall.Read(int(fd), *buf)
-			if rerr == syscall.EAGAIN {
-				readBuffers.Put(buf)
-				buf = nil
-				return false // wait until the pipe is readable, holding no buffer
-			}
-			return true
-		})
-		if n > 0 {
-			dst.Write((*buf)[:n])
-		}
-		if buf != nil {
-			readBuffers.Put(buf)
-		}
-		if err != nil || n <= 0 && rerr != syscall.EINTR {
-			return
-		}
 	}
 }
 

@@ -15,7 +15,7 @@ const (
 const rlimInfinity = 1<<63 - 1
 
 func becomeSubreaper() error {
-	if _, _, errno := syscall.RawSyscall6(syscall.SYS_PROCCTL, procctlPidType, 0, procReapAcquire, 0, 0, 0); errno != 0 {
+	if _, _, errno := syscall.RawSyscall6(syscall.SYS_PROCCTL, procctlPidType, uintptr(syscall.Getpid()), procReapAcquire, 0, 0, 0); errno != 0 {
 		return errno
 	}
 	return nil
