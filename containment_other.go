@@ -39,6 +39,8 @@ func (t *cgroupTree) close()         {}
 var errNoCgroups = syscall.ENOSYS
 
 func intoCgroup(sys *syscall.SysProcAttr, fd int)            {}
+func spawnsIntoCgroup(sys *syscall.SysProcAttr) bool         { return false }
+func notIntoCgroup(sys *syscall.SysProcAttr)                 {}
 func killCgroup(dir string) error                            { return errNoCgroups }
 func signalCgroup(dir string, sig syscall.Signal)            {}
 func removeCgroupTree(dir string) error                      { return nil }

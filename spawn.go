@@ -175,7 +175,7 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 			return nil, err
 		}
 	}
-	sys := &syscall.SysProcAttr{Setsid: pc.ProcessGroup, Pdeathsig: syscall.SIGKILL}
+	sys := programSysProcAttr(pc.ProcessGroup)
 	if pc.User != "" {
 		if euid := os.Geteuid(); euid == 0 {
 			sys.Credential = &syscall.Credential{Uid: pc.UID, Gid: pc.GID, Groups: pc.Groups}
@@ -245,9 +245,9 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 		Sys:   sys,
 	}
 	pid, err := syscall.ForkExec(execPath, argv, attr)
-	if err == syscall.ENOSYS && sys.UseCgroupFD { // no clone3: a kernel before 5.7, or qemu-user
+	if err == syscall.ENOSYS && spawnsIntoCgroup(sys) { // no clone3: a kernel before 5.7, or qemu-user
 		s.cg.clone3Missing()
-		sys.UseCgroupFD = false
+		notIntoCgroup(sys)
 		pid, err = syscall.ForkExec(execPath, argv, attr)
 	}
 	syscall.Close(outW)
@@ -261,7 +261,7 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 		}
 		return fail(fmt.Errorf("cannot start %s: %v", path, err))
 	}
-	if cg != nil && !sys.UseCgroupFD {
+	if cg != nil && !spawnsIntoCgroup(sys) {
 		cg = s.enterCgroup(p, cg, pid)
 	}
 	inst := &instance{prog: p, pid: pid, started: time.Now(), cg: cg}
