@@ -295,21 +295,6 @@ func TestHelperDoubleFork(t *testing.T) {
 	}
 }
 
-func TestHelperHog(t *testing.T) {
-	id := newLeftoverCheck(t)
-	h := startHelper(t, newHelperCmd(t, id, "hog", "16"))
-	child := reportedPid(t, h, "hog")
-	t.Cleanup(func() { syscall.Kill(child, syscall.SIGKILL) })
-	waitFor(t, "hog-child: ready", 10*time.Second, func() bool { return strings.Contains(h.stdout.String(), "hog-child: ready\n") })
-	st, err := readProcStat(child)
-	if err != nil || st.pgrp != child || st.ppid != h.cmd.Process.Pid {
-		t.Errorf("hog-child %d: %+v %v; want a child of the hog leading its own group", child, st, err)
-	}
-	if rss := new(kernelFiles).residentBytes(child, int64(os.Getpagesize())); rss < 16<<20 {
-		t.Errorf("hog-child resident set %d bytes; want at least the 16 MiB it wrote", rss)
-	}
-}
-
 func TestSpamContent(t *testing.T) {
 	if n := len(fmt.Sprintf("line %08d %s\n", 0, spamFill)); n != spamLineLen {
 		t.Fatalf("a spam line is %d bytes; want %d", n, spamLineLen)

@@ -618,7 +618,7 @@ func startPeerProcess(t *testing.T, name string, cmd *exec.Cmd) *peerProcess {
 	t.Helper()
 	p := &peerProcess{t: t, name: name, cmd: cmd, done: make(chan struct{}), out: &syncBuffer{}}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = peerSysProcAttr()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %v: %v", cmd.Args, err)
 	}

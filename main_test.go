@@ -277,8 +277,7 @@ func runTestHelper(name string, args []string) int {
 			time.Sleep(helperLongSleep)
 			return 0
 		}
-		mount, _ := parseCgroup2(readFileText("/proc/self/mountinfo"), string(self))
-		err := os.WriteFile(filepath.Join(mount, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0)
+		err := leaveCgroup(string(self))
 		if err != nil {
 			fmt.Printf("cgroup-escape: refused: %v\n", err)
 		} else {
@@ -528,11 +527,11 @@ func sleepUnless(once bool) int {
 	return 0
 }
 
-func rlimitString(v uint64) string {
-	if v == ^uint64(0) { // RLIM_INFINITY
+func rlimitString[T int64 | uint64](v T) string {
+	if uint64(v) == rlimInfinity { // RLIM_INFINITY
 		return "unlimited"
 	}
-	return strconv.FormatUint(v, 10)
+	return strconv.FormatUint(uint64(v), 10)
 }
 
 // startIgnoreTerm starts "ramona-test-helper ignore-term d" with stdin
