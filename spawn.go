@@ -12,8 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
 )
 
 // programEnv is the environment a program starts with: the server's, then
@@ -130,9 +128,20 @@ func checkExecutable(path string) error {
 	return nil
 }
 
-// spawn starts one process of p with its pipes and readers. Errors are
-// spawn failures (missing binary, bad directory, user switch impossible).
-func (s *Supervisor) spawn(p *Program) (*instance, error) {
+// spawnCommand is what a spawn runs, worked out the same way on every
+// platform: the executable, its arguments, environment and directory.
+type spawnCommand struct {
+	path       string // the executable, found in the program's PATH
+	argv       []string
+	env        []string
+	dir        string
+	notifyAddr string // NOTIFY_SOCKET, "" without a notify socket
+}
+
+// prepareSpawn works out p's command; errors are spawn failures (missing
+// binary, bad directory). The platform's spawn (spawn_unix.go,
+// spawn_windows.go) then starts it.
+func (s *Supervisor) prepareSpawn(p *Program) (*spawnCommand, error) {
 	pc := p.cfg
 	notifyAddr := ""
 	if s.notify != nil {
@@ -175,104 +184,14 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 			return nil, err
 		}
 	}
-	sys := programSysProcAttr(pc.ProcessGroup)
-	if pc.User != "" {
-		if euid := os.Geteuid(); euid == 0 {
-			sys.Credential = &syscall.Credential{Uid: pc.UID, Gid: pc.GID, Groups: pc.Groups}
-		} else if uint32(euid) != pc.UID {
-			return nil, fmt.Errorf("cannot run as user %s: the server runs as uid %d, and only root can switch users", pc.User, euid)
-		}
-	}
-	execPath := path
-	if pc.Umask >= 0 || pc.CoreDump || (pc.Watchdog > 0 && notifyAddr != "") {
-		umask := "-"
-		if pc.Umask >= 0 {
-			umask = fmt.Sprintf("%03o", pc.Umask)
-		}
-		core := "0"
-		if pc.CoreDump {
-			core = "1"
-		}
-		execPath = s.selfExe
-		argv = append(append(append([]string{s.selfExe}, reexecPrefix...), "exec-shim", umask, core, path), argv...)
-	}
+	return &spawnCommand{path: path, argv: argv, env: env, dir: dir, notifyAddr: notifyAddr}, nil
+}
 
-	// With cgroups the process starts inside its spawn's cgroup (clone3
-	// CLONE_INTO_CGROUP): there is no moment at which it runs outside.
-	var cg *instanceCgroup
-	if s.cg != nil {
-		ic, fd, err := s.newInstanceCgroup(p)
-		if err != nil {
-			return nil, err
-		}
-		defer syscall.Close(fd)
-		if !s.cg.noClone3 {
-			intoCgroup(sys, fd)
-		}
-		cg = ic
-	} else {
-		s.warnLimitsOff(p)
-	}
-	fail := func(err error) (*instance, error) {
-		if cg != nil {
-			cg.abandon()
-		}
-		return nil, err
-	}
-	stdin, err := devNull()
-	if err != nil {
-		return fail(err)
-	}
-	outR, outW, err := outputPipe()
-	if err != nil {
-		return fail(err)
-	}
-	errR, errW := outR, outW
-	if !p.logs.merged() {
-		if errR, errW, err = outputPipe(); err != nil {
-			outR.Close()
-			syscall.Close(outW)
-			return fail(err)
-		}
-	}
-	if pc.LogBanners {
-		p.logs.banner(fmt.Sprintf("-=[ %s STARTING by Ramona on %s ]=-\n", pc.Name, time.Now().Format("2006-01-02 15:04:05")))
-	}
-	attr := &syscall.ProcAttr{
-		Dir:   dir,
-		Env:   env,
-		Files: []uintptr{stdin.Fd(), uintptr(outW), uintptr(errW)},
-		Sys:   sys,
-	}
-	pid, err := syscall.ForkExec(execPath, argv, attr)
-	if err == syscall.ENOSYS && spawnsIntoCgroup(sys) { // no clone3: a kernel before 5.7, or qemu-user
-		s.cg.clone3Missing()
-		notIntoCgroup(sys)
-		pid, err = syscall.ForkExec(execPath, argv, attr)
-	}
-	syscall.Close(outW)
-	if errW != outW {
-		syscall.Close(errW)
-	}
-	if err != nil {
-		outR.Close()
-		if errR != outR {
-			errR.Close()
-		}
-		return fail(fmt.Errorf("cannot start %s: %v", path, err))
-	}
-	if cg != nil && !spawnsIntoCgroup(sys) {
-		cg = s.enterCgroup(p, cg, pid)
-	}
-	inst := &instance{prog: p, pid: pid, started: time.Now(), cg: cg}
-	if cg != nil {
-		cg.spawned()
-	}
-	if pc.ProcessGroup {
-		inst.pgid = pid
-		s.guard.add(pid)
-	}
-	s.byPid[pid] = inst
+// startReaders starts the goroutines that copy an instance's output pipes
+// (one when stdout and stderr are merged) into its logs.
+func (s *Supervisor) startReaders(inst *instance, outR, errR *os.File) {
+	pc := inst.prog.cfg
+	p := inst.prog
 	inst.readers = 1
 	outScan, errScan := s.logScanners(pc, errR == outR)
 	go s.readOutput(inst, outR, p.logs.stdout, pc.LogTimestamp, outScan) // ends at EOF: when every holder of the pipe closed it
@@ -280,5 +199,4 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 		inst.readers++
 		go s.readOutput(inst, errR, p.logs.stderr, pc.LogTimestamp, errScan) // ends at EOF, as above
 	}
-	return inst, nil
 }
