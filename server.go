@@ -259,6 +259,29 @@ func (s *Supervisor) tellServiceManager(msg string) {
 // asking again, which sends SIGKILL.
 const stopSignalWindow = time.Second
 
+// stopSignal handles a stop signal (or on Windows a console close, CTRL_C
+// or the service manager's STOP) named name: the first asks for a
+// shutdown, more within stopSignalWindow of firstStop are the same
+// request, a later one escalates to SIGKILL.
+func (s *Supervisor) stopSignal(name string, firstStop *time.Time) {
+	if since := time.Since(*firstStop); !firstStop.IsZero() && since < stopSignalWindow {
+		s.log.Infof("server: got %s %v after the first stop signal; counted as the same request (one more after %v sends SIGKILL)",
+			name, since.Round(time.Millisecond), stopSignalWindow)
+		return
+	}
+	if firstStop.IsZero() {
+		*firstStop = time.Now()
+	}
+	s.log.Infof("server: got %s", name)
+	s.post(func() {
+		if s.quitting {
+			s.escalate()
+		} else {
+			s.shutdown(0)
+		}
+	})
+}
+
 // reloadFromDisk reads the configuration off the loop and applies it there.
 func (s *Supervisor) reloadFromDisk() {
 	cfg, err := loadConfig(s.files, s.environ)

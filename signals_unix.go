@@ -63,23 +63,7 @@ func handleSignals(s *Supervisor) func() {
 			case sig := <-ch:
 				switch sig {
 				case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
-					name := signalName(sig.(syscall.Signal))
-					if since := time.Since(firstStop); !firstStop.IsZero() && since < stopSignalWindow {
-						s.log.Infof("server: got %s %v after the first stop signal; counted as the same request (one more after %v sends SIGKILL)",
-							name, since.Round(time.Millisecond), stopSignalWindow)
-						continue
-					}
-					if firstStop.IsZero() {
-						firstStop = time.Now()
-					}
-					s.log.Infof("server: got %s", name)
-					s.post(func() {
-						if s.quitting {
-							s.escalate()
-						} else {
-							s.shutdown(0)
-						}
-					})
+					s.stopSignal(signalName(sig.(syscall.Signal)), &firstStop)
 				case syscall.SIGHUP:
 					s.log.Infof("server: got SIGHUP; reloading the configuration and reopening logs")
 					go s.reloadFromDisk() // ends when the configuration is read
