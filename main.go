@@ -156,6 +156,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "exec-guard" {
 		return runExecGuard()
 	}
+	if len(args) > 0 && args[0] == "exec-ctrlc" {
+		return runExecCtrlC(args[1:])
+	}
 	fs := flag.NewFlagSet("ramona", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var configs stringList

@@ -1,0 +1,137 @@
+// killby on Windows. KILL is TerminateJobObject for a program's tree (its
+// job, jobobject_windows.go) or TerminateProcess for one pid. Every other
+// signal (TERM, INT, QUIT, HUP, ...) is a CTRL_C event to the program's
+// console: each program starts with a console of its own (hidden), and
+// `ramona exec-ctrlc PID...`, a short helper, leaves its own console,
+// attaches to the program's, ignores CTRL_C itself and generates the event
+// for every process on that console: the program and what it started.
+// CTRL_BREAK to a process group, the usual choice, does not reach programs
+// under Wine 8, and a service has no console to share; README explains.
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"unsafe"
+)
+
+var (
+	procFreeConsole              = kernel32.NewProc("FreeConsole")
+	procAttachConsole            = kernel32.NewProc("AttachConsole")
+	procSetConsoleCtrlHandler    = kernel32.NewProc("SetConsoleCtrlHandler")
+	procGenerateConsoleCtrlEvent = kernel32.NewProc("GenerateConsoleCtrlEvent")
+)
+
+const (
+	ctrlCEvent                    = 0
+	detachedProcess               = 0x00000008
+	jobObjectBasicProcessIDList   = 3
+	processTerminate              = 0x0001
+	processQueryLimitedInfomation = 0x1000
+	stillActive                   = 259
+)
+
+// signalGroup sends sig to the tree of the spawn whose main process is pgid.
+func signalGroup(pgid int, sig syscall.Signal) error {
+	j := jobOf(pgid)
+	if j == nil {
+		return syscall.ESRCH
+	}
+	switch sig {
+	case 0:
+		return nil
+	case syscall.SIGKILL:
+		return j.terminate()
+	}
+	return sendCtrlC(append([]int{pgid}, j.pids()...))
+}
+
+// signalProcess sends sig to one process (anything but KILL reaches every
+// process on its console).
+func signalProcess(pid int, sig syscall.Signal) error {
+	h, err := syscall.OpenProcess(processTerminate|processQueryLimitedInfomation, false, uint32(pid))
+	if err != nil {
+		return syscall.ESRCH
+	}
+	defer syscall.CloseHandle(h)
+	var code uint32
+	if syscall.GetExitCodeProcess(h, &code) == nil && code != stillActive {
+		return syscall.ESRCH
+	}
+	switch sig {
+	case 0:
+		return nil
+	case syscall.SIGKILL:
+		return syscall.TerminateProcess(h, 1)
+	}
+	return sendCtrlC([]int{pid})
+}
+
+// groupAlive reports whether any process of the spawn's job still runs.
+func groupAlive(pgid int) bool {
+	return pgid > 0 && jobOf(pgid) != nil
+}
+
+// pids lists the job's processes.
+func (j *processJob) pids() []int {
+	var list struct {
+		assigned, listed uint32
+		ids              [64]uintptr
+	}
+	r, _, _ := procQueryInformationJobObj.Call(uintptr(j.handle), jobObjectBasicProcessIDList, uintptr(unsafe.Pointer(&list)), unsafe.Sizeof(list), 0)
+	if r == 0 && list.listed == 0 {
+		return nil
+	}
+	pids := make([]int, 0, list.listed)
+	for _, id := range list.ids[:min(int(list.listed), len(list.ids))] {
+		pids = append(pids, int(id))
+	}
+	return pids
+}
+
+// sendCtrlC starts the exec-ctrlc helper for the console of the first of
+// pids that still has one, without waiting for it: the kill sequence's
+// next step follows if the event changes nothing.
+func sendCtrlC(pids []int) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	args := append(append([]string(nil), reexecPrefix...), "exec-ctrlc")
+	for _, pid := range pids {
+		args = append(args, strconv.Itoa(pid))
+	}
+	cmd := exec.Command(self, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: detachedProcess}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("cannot start the CTRL_C helper: %v", err)
+	}
+	go cmd.Wait() // ends when the helper has sent the event
+	return nil
+}
+
+// runExecCtrlC is `ramona exec-ctrlc PID...`: it attaches to the console of
+// the first PID that has one and sends CTRL_C to every process on it.
+func runExecCtrlC(args []string) int {
+	procFreeConsole.Call()
+	for _, a := range args {
+		pid, err := strconv.Atoi(a)
+		if err != nil {
+			continue
+		}
+		if r, _, _ := procAttachConsole.Call(uintptr(pid)); r == 0 {
+			continue
+		}
+		procSetConsoleCtrlHandler.Call(0, 1) // this helper ignores the event itself
+		if r, _, err := procGenerateConsoleCtrlEvent.Call(ctrlCEvent, 0); r == 0 {
+			fmt.Fprintf(os.Stderr, "ramona exec-ctrlc: GenerateConsoleCtrlEvent: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "ramona exec-ctrlc: none of %v has a console to attach to\n", args)
+	return 1
+}

@@ -1,0 +1,98 @@
+// Starting a program's process on Windows: pipes for stdout and stderr, a
+// console of its own (hidden) for CTRL_C (kill_windows.go), and a job object
+// for its whole tree (jobobject_windows.go): started suspended, assigned,
+// then resumed. A goroutine per spawn waits for its exit (signals_windows.go).
+// user=, umask= and coredump= do not apply on Windows.
+package main
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+)
+
+const (
+	createSuspended  = 0x00000004
+	createNewConsole = 0x00000010
+)
+
+// spawn starts one process of p with its pipes and readers. Errors are
+// spawn failures (missing binary, bad directory, user= given).
+func (s *Supervisor) spawn(p *Program) (*instance, error) {
+	pc := p.cfg
+	if pc.User != "" {
+		return nil, fmt.Errorf("user=%s: Windows cannot switch users for one program; run the server (its service) as that account, or a second server", pc.User)
+	}
+	cmd, err := s.prepareSpawn(p)
+	if err != nil {
+		return nil, err
+	}
+	s.warnLimitsOff(p)
+	stdin, err := devNull()
+	if err != nil {
+		return nil, err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	errR, errW := outR, outW
+	if !p.logs.merged() {
+		if errR, errW, err = os.Pipe(); err != nil {
+			outR.Close()
+			outW.Close()
+			return nil, err
+		}
+	}
+	closeWriters := func() {
+		outW.Close()
+		if errW != outW {
+			errW.Close()
+		}
+	}
+	closeReaders := func() {
+		outR.Close()
+		if errR != outR {
+			errR.Close()
+		}
+	}
+	job, err := newProcessJob()
+	if err != nil {
+		closeWriters()
+		closeReaders()
+		return nil, fmt.Errorf("cannot start %s: %v", cmd.path, err)
+	}
+	if pc.LogBanners {
+		p.logs.banner(fmt.Sprintf("-=[ %s STARTING by Ramona on %s ]=-\n", pc.Name, time.Now().Format("2006-01-02 15:04:05")))
+	}
+	attr := &syscall.ProcAttr{
+		Dir:   cmd.dir,
+		Env:   cmd.env,
+		Files: []uintptr{stdin.Fd(), outW.Fd(), errW.Fd()},
+		Sys:   &syscall.SysProcAttr{CreationFlags: createSuspended | createNewConsole, HideWindow: true},
+	}
+	pid, handle, err := syscall.StartProcess(cmd.path, cmd.argv, attr)
+	closeWriters()
+	if err == nil {
+		if aerr := job.assignAndResume(syscall.Handle(handle)); aerr != nil {
+			syscall.TerminateProcess(syscall.Handle(handle), 1)
+			syscall.CloseHandle(syscall.Handle(handle))
+			err = aerr
+		}
+	}
+	if err != nil {
+		job.close()
+		closeReaders()
+		return nil, fmt.Errorf("cannot start %s: %v", cmd.path, err)
+	}
+	registerJob(pid, job)
+	inst := &instance{prog: p, pid: pid, started: time.Now()}
+	if pc.ProcessGroup {
+		inst.pgid = pid
+	}
+	s.byPid[pid] = inst
+	go s.waitExit(pid, syscall.Handle(handle)) // ends when the process has exited
+	s.startReaders(inst, outR, errR)
+	return inst, nil
+}
