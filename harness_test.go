@@ -1,3 +1,5 @@
+//go:build unix
+
 // Self-tests of the test harness: every helper child program behaves as
 // main_test.go documents, and the leftover-process checks, quoting and
 // server utilities do what the end-to-end tests rely on.

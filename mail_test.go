@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of the Mailer. Unit tests run it with a fake clock and a fake send
 // (flood limits, the digest, retries, the stash, a full queue, secrets);
 // the others talk to a real SMTP server, Debian's python3-aiosmtpd, started

@@ -1,3 +1,5 @@
+//go:build unix
+
 // The test harness: TestMain lets the test binary act as the supervised child
 // programs ("ramona-test-helper NAME ARGS", see runTestHelper) and as the ramona
 // binary itself ("ramona-test-main ARGS"), so end-to-end tests need no go build.
