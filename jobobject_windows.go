@@ -10,20 +10,22 @@ package main
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"syscall"
 	"unsafe"
 )
 
 var (
-	kernel32                     = syscall.NewLazyDLL("kernel32.dll")
-	ntdll                        = syscall.NewLazyDLL("ntdll.dll")
-	procCreateJobObjectW         = kernel32.NewProc("CreateJobObjectW")
-	procSetInformationJobObject  = kernel32.NewProc("SetInformationJobObject")
-	procQueryInformationJobObj   = kernel32.NewProc("QueryInformationJobObject")
-	procAssignProcessToJobObject = kernel32.NewProc("AssignProcessToJobObject")
-	procTerminateJobObject       = kernel32.NewProc("TerminateJobObject")
-	procNtResumeProcess          = ntdll.NewProc("NtResumeProcess")
+	kernel32                       = syscall.NewLazyDLL("kernel32.dll")
+	ntdll                          = syscall.NewLazyDLL("ntdll.dll")
+	procCreateJobObjectW           = kernel32.NewProc("CreateJobObjectW")
+	procSetInformationJobObject    = kernel32.NewProc("SetInformationJobObject")
+	procQueryInformationJobObj     = kernel32.NewProc("QueryInformationJobObject")
+	procAssignProcessToJobObject   = kernel32.NewProc("AssignProcessToJobObject")
+	procTerminateJobObject         = kernel32.NewProc("TerminateJobObject")
+	procNtResumeProcess            = ntdll.NewProc("NtResumeProcess")
+	procQueryFullProcessImageNameW = kernel32.NewProc("QueryFullProcessImageNameW")
 )
 
 const (
@@ -109,6 +111,43 @@ func (j *processJob) active() int {
 	return int(acct.ActiveProcesses)
 }
 
+// running reports whether the job has a process other than the console
+// host of the program's console: Windows starts conhost.exe in the job of
+// the process that owns a new console, and it ends by itself once the last
+// process on the console has gone (or with the job's handle).
+func (j *processJob) running() bool {
+	n := j.active()
+	if n == 0 {
+		return false
+	}
+	pids := j.pids()
+	if len(pids) < n {
+		return true // more than one query lists
+	}
+	for _, pid := range pids {
+		if !isConsoleHost(pid) {
+			return true
+		}
+	}
+	return false
+}
+
+// isConsoleHost reports whether pid runs conhost.exe.
+func isConsoleHost(pid int) bool {
+	h, err := syscall.OpenProcess(processQueryLimitedInfomation, false, uint32(pid))
+	if err != nil {
+		return false
+	}
+	defer syscall.CloseHandle(h)
+	buf := make([]uint16, 1024)
+	size := uint32(len(buf))
+	if r, _, _ := procQueryFullProcessImageNameW.Call(uintptr(h), 0, uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&size))); r == 0 {
+		return false
+	}
+	name := syscall.UTF16ToString(buf[:size])
+	return strings.EqualFold(name[strings.LastIndexAny(name, `\/`)+1:], "conhost.exe")
+}
+
 // terminate kills every process of the job with exit code 1 (what
 // taskkill /F gives).
 func (j *processJob) terminate() error {
@@ -133,13 +172,13 @@ func registerJob(pid int, j *processJob) {
 }
 
 // jobOf is the job of the spawn whose main process is pid; nil once it is
-// gone. A job found empty is closed and forgotten, so its number can never
-// reach a later process.
+// gone. A job found empty (but for its console host) is closed and
+// forgotten, so its number can never reach a later process.
 func jobOf(pid int) *processJob {
 	jobs.Lock()
 	defer jobs.Unlock()
 	j := jobs.byPid[pid]
-	if j != nil && j.active() == 0 {
+	if j != nil && !j.running() {
 		j.close()
 		delete(jobs.byPid, pid)
 		return nil

@@ -16,3 +16,7 @@ func signalProcess(pid int, sig syscall.Signal) error { return syscall.Kill(pid,
 func groupAlive(pgid int) bool {
 	return pgid > 0 && syscall.Kill(-pgid, 0) == nil
 }
+
+// containmentWithoutCgroups: without cgroups a program's tree on Unix is
+// its process group, which processes can leave (server.go warns).
+const containmentWithoutCgroups = ""

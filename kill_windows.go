@@ -1,7 +1,7 @@
 // killby on Windows. KILL is TerminateJobObject for a program's tree (its
 // job, jobobject_windows.go) or TerminateProcess for one pid. Every other
 // signal (TERM, INT, QUIT, HUP, ...) is a CTRL_C event to the program's
-// console: each program starts with a console of its own (hidden), and
+// console: each program starts with a console of its own (CREATE_NO_WINDOW), and
 // `ramona exec-ctrlc PID...`, a short helper, leaves its own console,
 // attaches to the program's, ignores CTRL_C itself and generates the event
 // for every process on that console: the program and what it started.
@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -33,6 +35,10 @@ const (
 	processQueryLimitedInfomation = 0x1000
 	stillActive                   = 259
 )
+
+// containmentWithoutCgroups is what the server says at start about how it
+// holds program trees.
+const containmentWithoutCgroups = "each program runs in a job object; a stop ends its whole process tree, and so does the server's exit, however it ends"
 
 // signalGroup sends sig to the tree of the spawn whose main process is pgid.
 func signalGroup(pgid int, sig syscall.Signal) error {
@@ -93,8 +99,9 @@ func (j *processJob) pids() []int {
 }
 
 // sendCtrlC starts the exec-ctrlc helper for the console of the first of
-// pids that still has one, without waiting for it: the kill sequence's
-// next step follows if the event changes nothing.
+// pids that still has one, off the caller's goroutine (starting a process
+// takes a while, and the loop must not wait): the kill sequence's next step
+// follows if the event changes nothing.
 func sendCtrlC(pids []int) error {
 	self, err := os.Executable()
 	if err != nil {
@@ -104,14 +111,21 @@ func sendCtrlC(pids []int) error {
 	for _, pid := range pids {
 		args = append(args, strconv.Itoa(pid))
 	}
-	cmd := exec.Command(self, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: detachedProcess}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("cannot start the CTRL_C helper: %v", err)
-	}
-	go cmd.Wait() // ends when the helper has sent the event
+	go func() { // ends when the helper has sent the event
+		cmd := exec.Command(self, args...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: detachedProcess}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			if log := ctrlCLog.Load(); log != nil {
+				log.Warnf("server: the CTRL_C helper for pids %v failed (%v): %s; the next kill step follows after stoptimeout", pids, err, strings.TrimSpace(string(out)))
+			}
+		}
+	}()
 	return nil
 }
+
+// ctrlCLog is the server log, where a failed CTRL_C helper is reported
+// (set by spawn; nil in a process that never spawned).
+var ctrlCLog atomic.Pointer[serverLog]
 
 // runExecCtrlC is `ramona exec-ctrlc PID...`: it attaches to the console of
 // the first PID that has one and sends CTRL_C to every process on it.

@@ -8,6 +8,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"syscall"
@@ -71,4 +72,19 @@ func listenUnixMode(path string, mode os.FileMode) (net.Listener, error) {
 	l, err := net.Listen("unix", path)
 	syscall.Umask(old)
 	return l, err
+}
+
+// sharedDirWarning describes dir when users other than its owner may create
+// names in it, where they can plant what Ramona then refuses; "" otherwise.
+func sharedDirWarning(dir string) string {
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm()&0o022 == 0 {
+		return ""
+	}
+	who := "every user"
+	if fi.Mode().Perm()&0o002 == 0 {
+		who = "its group"
+	}
+	return fmt.Sprintf("the directory %s (mode %04o) is writable by %s, who can plant links and files there that Ramona refuses to use; "+
+		"make it writable by the server's user only (chmod go-w)", dir, fi.Mode().Perm(), who)
 }

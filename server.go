@@ -142,6 +142,8 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 			ctl = "none: CPU from cpu.stat, memory from the processes' resident sets, no limits"
 		}
 		log.Infof("server: each program runs in its own cgroup below %s (controllers: %s)", s.cg.base, ctl)
+	} else if containmentWithoutCgroups != "" {
+		log.Infof("server: %s", containmentWithoutCgroups)
 	} else if cfg.Server.Cgroup == "no" {
 		log.Infof("server: cgroups are off ([ramona:server] cgroup=no)")
 	} else {

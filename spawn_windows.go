@@ -1,5 +1,6 @@
 // Starting a program's process on Windows: pipes for stdout and stderr, a
-// console of its own (hidden) for CTRL_C (kill_windows.go), and a job object
+// console of its own without a window (CREATE_NO_WINDOW) for CTRL_C
+// (kill_windows.go), and a job object
 // for its whole tree (jobobject_windows.go): started suspended, assigned,
 // then resumed. A goroutine per spawn waits for its exit (signals_windows.go).
 // user=, umask= and coredump= do not apply on Windows.
@@ -13,8 +14,8 @@ import (
 )
 
 const (
-	createSuspended  = 0x00000004
-	createNewConsole = 0x00000010
+	createSuspended = 0x00000004
+	createNoWindow  = 0x08000000 // a console of its own, without a window
 )
 
 // spawn starts one process of p with its pipes and readers. Errors are
@@ -29,6 +30,7 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 		return nil, err
 	}
 	s.warnLimitsOff(p)
+	ctrlCLog.Store(s.log)
 	stdin, err := devNull()
 	if err != nil {
 		return nil, err
@@ -70,7 +72,7 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 		Dir:   cmd.dir,
 		Env:   cmd.env,
 		Files: []uintptr{stdin.Fd(), outW.Fd(), errW.Fd()},
-		Sys:   &syscall.SysProcAttr{CreationFlags: createSuspended | createNewConsole, HideWindow: true},
+		Sys:   &syscall.SysProcAttr{CreationFlags: createSuspended | createNoWindow},
 	}
 	pid, handle, err := syscall.StartProcess(cmd.path, cmd.argv, attr)
 	closeWriters()
