@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -71,8 +72,24 @@ func loopbackPeerUID(conn *net.TCPConn) (int, error) {
 }
 
 // tcpOwnerPID finds the pid owning the socket whose local end is local and
-// remote end remote.
+// remote end remote. Under Wine the owner of a socket that has just
+// connected can read as none for a moment, so a miss is asked again twice,
+// 20 ms apart, before the peer is refused.
 func tcpOwnerPID(local, remote *net.TCPAddr) (int, error) {
+	var pid int
+	var err error
+	for try := range 3 {
+		if try > 0 {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if pid, err = tcpOwnerPIDOnce(local, remote); err == nil {
+			return pid, nil
+		}
+	}
+	return 0, err
+}
+
+func tcpOwnerPIDOnce(local, remote *net.TCPAddr) (int, error) {
 	family, rowSize := uint32(syscall.AF_INET), 24
 	if local.IP.To4() == nil {
 		family, rowSize = afInet6, 56
