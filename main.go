@@ -237,6 +237,10 @@ func (c *cmdline) dispatch(command string, cargs []string) int {
 		return c.notify(cargs)
 	case "check":
 		return c.check(cfg.Files, cfg.Origin, cargs)
+	case "wininstall":
+		return c.winInstall(cargs)
+	case "winuninstall":
+		return c.winUninstall(cargs)
 	}
 	for _, t := range cfg.Tools {
 		if t.Name == command {
@@ -432,6 +436,12 @@ func (c *cmdline) daemon(args []string) int {
 	opts := serverOptions{names: names, noStart: *noStart, background: *background}
 	if *background {
 		opts.startPipe = takeStartPipe()
+	}
+	if code, ok := runAsService(func() int { // started by the Windows service manager
+		opts.background = true // the log goes to the server log file
+		return runServer(c.cfg, opts, c.stdout, c.stderr)
+	}); ok {
+		return code
 	}
 	return runServer(c.cfg, opts, c.stdout, c.stderr)
 }

@@ -397,3 +397,70 @@ func TestWinLogRotation(t *testing.T) {
 		t.Errorf("the last line of output is missing")
 	}
 }
+
+// TestWinService: wininstall registers the service, the service manager
+// starts it (sc start) and it runs the programs with its log in the server
+// log file; winuninstall stops it in order (the program sees CTRL_C) and
+// removes it.
+func TestWinService(t *testing.T) {
+	dir := winTempDir(t)
+	name := fmt.Sprintf("ramona-test-%d-%d", os.Getpid(), time.Now().UnixNano()%1000000)
+	port := freeLoopbackPort(t)
+	logDir := filepath.Join(dir, "log")
+	conf := filepath.Join(dir, "ramona.conf")
+	text := fmt.Sprintf("[general]\nlogdir=%s\n[ramona:server]\nconsoleuri=tcp://127.0.0.1:%d\n[program:sleeper]\ncommand=%s ramona-test-helper sleep\nstarttimeout=1\nstoptimeout=20s\n",
+		logDir, port, winSelf(t))
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ws := &winServer{t: t, dir: dir, conf: conf}
+	if code, out := ws.ramona("wininstall", name); code != 0 {
+		t.Fatalf("wininstall %s: exit %d\n%s", name, code, out)
+	}
+	installed := true
+	t.Cleanup(func() {
+		if installed {
+			code, out := ws.ramona("winuninstall", name)
+			t.Logf("cleanup: winuninstall %s: exit %d\n%s", name, code, out)
+		}
+		server, _ := os.ReadFile(filepath.Join(logDir, "ramona.log"))
+		t.Logf("server log:\n%s", server)
+	})
+	if code, out := ws.ramona("wininstall", name); code == 0 || !strings.Contains(out, "exists already") {
+		t.Errorf("a second wininstall %s: exit %d\n%s", name, code, out)
+	}
+	sc := func(args ...string) (string, error) {
+		cmd := exec.Command("sc", args...)
+		cmd.WaitDelay = 10 * time.Second
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := sc("start", name); err != nil {
+		t.Fatalf("sc start %s: %v\n%s", name, err, out)
+	}
+	st := ws.waitState("sleeper", "RUNNING", 90*time.Second)
+	if out, err := sc("query", name); err != nil || !strings.Contains(out, "RUNNING") {
+		t.Errorf("sc query %s: %v\n%s", name, err, out)
+	}
+	waitWin(t, "the server log file", 30*time.Second, func() bool {
+		server, _ := os.ReadFile(filepath.Join(logDir, "ramona.log"))
+		return strings.Contains(string(server), "started, pid")
+	})
+	if code, out := ws.ramona("winuninstall", name); code != 0 {
+		t.Fatalf("winuninstall %s: exit %d\n%s", name, code, out)
+	}
+	installed = false
+	waitGone(t, st.PID)
+	if log := ws.log("sleeper"); !strings.Contains(log, "got interrupt") {
+		t.Errorf("the program did not see CTRL_C at the service's stop; its log:\n%s", log)
+	}
+	server, _ := os.ReadFile(filepath.Join(logDir, "ramona.log"))
+	for _, want := range []string{"got the service manager's STOP", "all programs stopped"} {
+		if !strings.Contains(string(server), want) {
+			t.Errorf("the server log lacks %q", want)
+		}
+	}
+	if out, err := sc("query", name); err == nil {
+		t.Errorf("sc query %s after winuninstall succeeded:\n%s", name, out)
+	}
+}
