@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -62,35 +61,24 @@ func wineEnv(prefix, id string) []string {
 	return env
 }
 
-// windowsTestBinary cross-compiles this package's tests for windows/amd64
-// once per test process.
-var windowsTestBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "ramona-wine-build-")
-	if err != nil {
-		return "", err
-	}
-	exe := filepath.Join(dir, "ramona.test.exe")
+// needWindowsTestBinary cross-compiles this package's tests for
+// windows/amd64 into the test's temporary directory (the go build cache
+// makes a second build a link).
+func needWindowsTestBinary(t *testing.T) string {
+	t.Helper()
+	exe := filepath.Join(t.TempDir(), "ramona.test.exe")
 	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "test", "-c", "-o", exe, ".")
 	cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0", "GOFLAGS=")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go test -c for windows/amd64: %v\n%s", err, out)
+		t.Fatalf("go test -c for windows/amd64: %v\n%s", err, out)
 	}
-	return exe, nil
-})
-
-func needWindowsTestBinary(t *testing.T) string {
-	t.Helper()
-	exe, err := windowsTestBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(filepath.Dir(exe)) })
 	return exe
 }
 
 // TestWindowsUnderWine runs the ^TestWin tests of the windows test binary in
 // Wine; their output is this test's log.
 func TestWindowsUnderWine(t *testing.T) {
+	t.Parallel() // mostly waits for Wine
 	prefix := winePrefix(t)
 	exe := needWindowsTestBinary(t)
 	id := newLeftoverCheck(t)
@@ -114,6 +102,7 @@ func TestWindowsUnderWine(t *testing.T) {
 // tcp loopback refuses a Linux process of another user (Wine lists its
 // socket with no Windows process), and serves its own Windows user.
 func TestWineServerRefusesOtherUsers(t *testing.T) {
+	t.Parallel() // mostly waits for Wine
 	attacker := newThrowawayUser(t)
 	prefix := winePrefix(t)
 	exe := needWindowsTestBinary(t)
@@ -138,8 +127,8 @@ func TestWineServerRefusesOtherUsers(t *testing.T) {
 		return cmd
 	}
 	server := wine("daemon")
-	var serverOut bytes.Buffer
-	server.Stdout, server.Stderr = &serverOut, &serverOut
+	serverOut := &syncBuffer{}
+	server.Stdout, server.Stderr = serverOut, serverOut
 	if err := server.Start(); err != nil {
 		t.Fatal(err)
 	}
