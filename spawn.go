@@ -1,8 +1,8 @@
-// Spawning a program: its environment ([env] plus RAMONA_CONFIG,
-// RAMONA_SECTION and RAMONA_SERVER_ID), $VAR expansion of command and
-// directory, PATH lookup, pipes, process group and session, its cgroup,
-// user switch, parent-death signal, and the exec shim that sets umask and
-// the core-dump limit before exec.
+// Spawning a program, the part every platform shares: its environment
+// ([env] plus RAMONA_CONFIG, RAMONA_SECTION and RAMONA_SERVER_ID), $VAR
+// expansion of command and directory, the executable's lookup, and the
+// readers of its output. The platform's spawn (spawn_unix.go,
+// spawn_windows.go) starts the process.
 package main
 
 import (
