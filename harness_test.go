@@ -25,24 +25,6 @@ import (
 	"time"
 )
 
-// syncBuffer is a bytes.Buffer safe for one writer goroutine and readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // helperProc is a helper started by a self-test, its output captured.
 type helperProc struct {
 	cmd            *exec.Cmd

@@ -1,8 +1,7 @@
-// Finding a program's executable on Windows: a name with a slash,
-// backslash or drive is a path (relative to the program's directory), any
-// other name is looked up in the program's PATH; a name without an
-// extension also matches NAME.exe, NAME.com, NAME.bat and NAME.cmd (the
-// program's PATHEXT when set), as cmd.exe finds it.
+// Finding a program's executable on Windows (lookPath in spawn.go): a name
+// with a slash, backslash or drive is a path; a name without an extension
+// also matches NAME.com, NAME.exe, NAME.bat and NAME.cmd (PATHEXT when
+// set), as cmd.exe finds it.
 package main
 
 import (
@@ -16,31 +15,12 @@ import (
 // windowsExecutableExts are the extensions tried when PATHEXT is unset.
 var windowsExecutableExts = []string{".com", ".exe", ".bat", ".cmd"}
 
-func lookPath(name, path, dir string) (string, error) {
-	if strings.ContainsAny(name, `/\:`) {
-		full := name
-		if !filepath.IsAbs(full) {
-			full = filepath.Join(dir, full)
-		}
-		found, err := findExecutable(full)
-		if err != nil {
-			return "", fmt.Errorf("command %s: %w", name, err)
-		}
-		return found, nil
-	}
-	for _, d := range filepath.SplitList(path) {
-		if d == "" {
-			d = "."
-		}
-		if !filepath.IsAbs(d) {
-			d = filepath.Join(dir, d)
-		}
-		if found, err := findExecutable(filepath.Join(d, name)); err == nil {
-			return found, nil
-		}
-	}
-	return "", fmt.Errorf("command %s: not found in PATH=%s", name, path)
-}
+// hasDirPart: a name with a slash, backslash or drive is a path.
+func hasDirPart(name string) bool { return strings.ContainsAny(name, `/\:`) }
+
+// executableAt is path when it names an executable, else the first of
+// path+EXT that exists.
+func executableAt(path string) (string, error) { return findExecutable(path) }
 
 // findExecutable is path itself when it has an executable extension, else
 // the first of path+EXT that exists.

@@ -796,19 +796,6 @@ func checkNoLeftoversWithin(t testing.TB, id string, grace time.Duration) {
 	t.Errorf("processes of test %s survived SIGKILL: %v", id, leftoverProcesses(id))
 }
 
-// waitFor polls cond every 10 ms until it is true, or fails the test (Fatal)
-// once timeout has passed.
-func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for: %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // testServer is the test binary running as ramona in its own process group.
 type testServer struct {
 	t       testing.TB

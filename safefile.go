@@ -75,6 +75,21 @@ func refuseOpened(fi os.FileInfo, uid, links int, extra []int) *refusedFileError
 	return nil
 }
 
+// refuseExisting describes what is at path when openSafe would refuse it (a
+// link, another user's file ...), for a file that is replaced rather than
+// opened; nil when nothing is there or it is fine.
+func refuseExisting(path string) *refusedFileError {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return refuseLink(path)
+	}
+	uid, links := fileOwnerLinks(fi)
+	return refuseOpened(fi, uid, links, nil)
+}
+
 // refuseLink explains an open that failed on a name that is not a file
 // (O_NOFOLLOW fails with ELOOP on a link, a non-blocking open of a pipe
 // without reader with ENXIO); nil when the name is something else.

@@ -33,10 +33,7 @@ func openSafe(path string, flag int, perm os.FileMode, extraOwners ...int) (*os.
 		f.Close()
 		return nil, err
 	}
-	uid, links := -1, 1
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		uid, links = int(st.Uid), int(st.Nlink)
-	}
+	uid, links := fileOwnerLinks(fi)
 	if refused := refuseOpened(fi, uid, links, extraOwners); refused != nil {
 		f.Close()
 		return nil, refused
@@ -44,22 +41,14 @@ func openSafe(path string, flag int, perm os.FileMode, extraOwners ...int) (*os.
 	return f, nil
 }
 
-// refuseExisting describes what is at path when openSafe would refuse it (a
-// link, another user's file ...), for a file that is replaced rather than
-// opened; nil when nothing is there or it is fine.
-func refuseExisting(path string) *refusedFileError {
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return nil
-	}
-	if fi.Mode()&os.ModeSymlink != 0 {
-		return refuseLink(path)
-	}
-	uid, links := -1, 1
+// fileOwnerLinks is the owner and link count of fi (-1 and 1 when the
+// system does not say).
+func fileOwnerLinks(fi os.FileInfo) (uid, links int) {
+	uid, links = -1, 1
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		uid, links = int(st.Uid), int(st.Nlink)
 	}
-	return refuseOpened(fi, uid, links, nil)
+	return uid, links
 }
 
 // listenUnixMode binds a unix socket at path that has mode from its first

@@ -94,19 +94,9 @@ func openSafe(path string, flag int, perm os.FileMode, extraOwners ...int) (*os.
 	return f, nil
 }
 
-// refuseExisting describes what is at path when openSafe would refuse it (a
-// link, a directory ...), for a file that is replaced rather than opened;
-// nil when nothing is there or it is fine.
-func refuseExisting(path string) *refusedFileError {
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return nil
-	}
-	if fi.Mode()&os.ModeSymlink != 0 {
-		return refuseLink(path)
-	}
-	return refuseOpened(fi, os.Geteuid(), 1, nil)
-}
+// fileOwnerLinks: Windows files have no owner uid here; the link count
+// comes from the open handle in openSafe.
+func fileOwnerLinks(fi os.FileInfo) (uid, links int) { return os.Geteuid(), 1 }
 
 // listenUnixMode binds a unix socket (Windows 10 1803 and later). Windows
 // has no file modes: who may connect is decided by the ACL of the socket's

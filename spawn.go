@@ -8,6 +8,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -82,6 +83,34 @@ func envLookup(env []string) func(string) (string, bool) {
 		}
 	}
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// lookPath finds a command the way a shell would, with the program's PATH; a
+// name with a directory part is relative to the program's directory.
+func lookPath(name, path, dir string) (string, error) {
+	if hasDirPart(name) {
+		full := name
+		if !filepath.IsAbs(full) {
+			full = filepath.Join(dir, full)
+		}
+		found, err := executableAt(full)
+		if err != nil {
+			return "", fmt.Errorf("command %s: %w", name, err)
+		}
+		return found, nil
+	}
+	for _, d := range filepath.SplitList(path) {
+		if d == "" {
+			d = "."
+		}
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(dir, d)
+		}
+		if found, err := executableAt(filepath.Join(d, name)); err == nil {
+			return found, nil
+		}
+	}
+	return "", fmt.Errorf("command %s: not found in PATH=%s", name, path)
 }
 
 // spawnCommand is what a spawn runs, worked out the same way on every

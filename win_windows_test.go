@@ -20,7 +20,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -116,43 +115,13 @@ func removeTree(t *testing.T, dir string) {
 	}
 }
 
-// waitWin waits until ok holds, polling; it fails the test after limit.
-func waitWin(t *testing.T, what string, limit time.Duration, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// lockedBuffer collects a process's output for several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // winServer is `ramona daemon` running as a child of the test.
 type winServer struct {
 	t      *testing.T
 	dir    string
 	conf   string
 	cmd    *exec.Cmd
-	out    *lockedBuffer
+	out    *syncBuffer
 	exited chan struct{}
 }
 
@@ -187,7 +156,7 @@ func startWinServer(t *testing.T, programs string) *winServer {
 		t.Fatal(err)
 	}
 	self, _ := os.Executable()
-	ws := &winServer{t: t, dir: dir, conf: conf, out: &lockedBuffer{}, exited: make(chan struct{})}
+	ws := &winServer{t: t, dir: dir, conf: conf, out: &syncBuffer{}, exited: make(chan struct{})}
 	ws.cmd = exec.Command(self, "ramona-test-main", "-c", conf, "daemon")
 	ws.cmd.Stdout, ws.cmd.Stderr = ws.out, ws.out
 	ws.cmd.WaitDelay = 10 * time.Second // Wine's own processes must not hold the test on a pipe
@@ -212,7 +181,7 @@ func startWinServer(t *testing.T, programs string) *winServer {
 		}
 		t.Logf("server output:\n%s", ws.out.String())
 	})
-	waitWin(t, "the server to answer", 60*time.Second, func() bool {
+	waitFor(t, "the server to answer", 60*time.Second, func() bool {
 		select {
 		case <-ws.exited:
 			t.Fatalf("the server exited: %v\n%s", ws.cmd.ProcessState, ws.out.String())
@@ -248,7 +217,7 @@ func (ws *winServer) status(name string) programStatus {
 func (ws *winServer) waitState(name, state string, limit time.Duration) programStatus {
 	ws.t.Helper()
 	var st programStatus
-	waitWin(ws.t, name+" "+state, limit, func() bool { st = ws.status(name); return st.State == state })
+	waitFor(ws.t, name+" "+state, limit, func() bool { st = ws.status(name); return st.State == state })
 	return st
 }
 
@@ -271,7 +240,7 @@ func processAlive(pid int) bool {
 
 func waitGone(t *testing.T, pids ...int) {
 	t.Helper()
-	waitWin(t, fmt.Sprintf("pids %v to end", pids), 30*time.Second, func() bool {
+	waitFor(t, fmt.Sprintf("pids %v to end", pids), 30*time.Second, func() bool {
 		for _, pid := range pids {
 			if processAlive(pid) {
 				return false
@@ -289,7 +258,7 @@ func TestWinStartStatusStop(t *testing.T) {
 	if st.PID <= 0 || !processAlive(st.PID) {
 		t.Fatalf("sleeper RUNNING with pid %d, which does not run", st.PID)
 	}
-	waitWin(t, "ready in the log", 30*time.Second, func() bool { return strings.Contains(ws.log("sleeper"), "ready\n") })
+	waitFor(t, "ready in the log", 30*time.Second, func() bool { return strings.Contains(ws.log("sleeper"), "ready\n") })
 	if code, out := ws.ramona("stop", "sleeper"); code != 0 {
 		t.Fatalf("stop sleeper: exit %d\n%s", code, out)
 	}
@@ -324,7 +293,7 @@ func TestWinTreeKilledWithJob(t *testing.T) {
 	treePids := func(spawn int) (int, int) {
 		st := ws.waitState("tree", "RUNNING", 60*time.Second)
 		var children []int
-		waitWin(t, "the child's pid in the log", 30*time.Second, func() bool {
+		waitFor(t, "the child's pid in the log", 30*time.Second, func() bool {
 			children = nil
 			for _, line := range strings.Split(ws.log("tree"), "\n") {
 				if v, ok := strings.CutPrefix(strings.TrimSpace(line), "child "); ok {
@@ -360,7 +329,7 @@ func TestWinTreeKilledWithJob(t *testing.T) {
 // again, and status shows its exit code.
 func TestWinRestartAfterCrash(t *testing.T) {
 	ws := startWinServer(t, fmt.Sprintf("[program:crasher]\ncommand=%s ramona-test-helper crash 3\nstarttimeout=0.5\nautorestart=yes\nstartretries=100\n", winSelf(t)))
-	waitWin(t, "a restart", 90*time.Second, func() bool { return ws.status("crasher").Restarts >= 1 })
+	waitFor(t, "a restart", 90*time.Second, func() bool { return ws.status("crasher").Restarts >= 1 })
 	if log := ws.log("crasher"); strings.Count(log, "crashing with 3") < 1 {
 		t.Errorf("the log lacks the crash:\n%s", log)
 	}
@@ -374,7 +343,7 @@ func TestWinRestartAfterCrash(t *testing.T) {
 func TestWinLogRotation(t *testing.T) {
 	ws := startWinServer(t, fmt.Sprintf("[program:spam]\ncommand=%s ramona-test-helper spam 2000\nstarttimeout=0.5\nlogmaxsize=64KiB\nlogbackups=2\nlogcompress=off\n", winSelf(t)))
 	logDir := filepath.Join(ws.dir, "log")
-	waitWin(t, "spam done", 60*time.Second, func() bool { return strings.Contains(ws.log("spam"), "spam done") })
+	waitFor(t, "spam done", 60*time.Second, func() bool { return strings.Contains(ws.log("spam"), "spam done") })
 	for _, name := range []string{"spam.log.1", "spam.log.2"} {
 		fi, err := os.Stat(filepath.Join(logDir, name))
 		if err != nil {
@@ -442,7 +411,7 @@ func TestWinService(t *testing.T) {
 	if out, err := sc("query", name); err != nil || !strings.Contains(out, "RUNNING") {
 		t.Errorf("sc query %s: %v\n%s", name, err, out)
 	}
-	waitWin(t, "the server log file", 30*time.Second, func() bool {
+	waitFor(t, "the server log file", 30*time.Second, func() bool {
 		server, _ := os.ReadFile(filepath.Join(logDir, "ramona.log"))
 		return strings.Contains(string(server), "started, pid")
 	})
