@@ -265,7 +265,7 @@ func (s *Supervisor) checkTrees() {
 			if p.cg != nil {
 				desc = "cgroup empty"
 			}
-			s.finishStop(p, desc)
+			s.stopped(p, desc)
 		}
 		s.releaseCgroup(p)
 	}
@@ -276,9 +276,7 @@ func (s *Supervisor) checkTrees() {
 			continue
 		}
 		s.guard.remove(lo.pgid)
-		if lo.kill.timer != nil {
-			lo.kill.timer.Stop()
-		}
+		lo.kill.next.stop()
 	}
 	s.left = kept
 	if s.sweep != nil {
@@ -299,9 +297,9 @@ func (s *Supervisor) handleLeftovers(p *Program, inst *instance) {
 		where = "cgroup " + inst.cg.dir
 	}
 	s.log.Warnf("%s: processes in %s outlived the main process; stopping them", p.cfg.Name, where)
-	lo.kill = &killSequence{signals: append([]syscall.Signal(nil), p.cfg.KillBy...), step: p.cfg.StopTimeout}
+	lo.kill = &killSequence{signals: append([]syscall.Signal(nil), p.cfg.KillBy...), step: p.cfg.StopTimeout, target: lo.target, still: lo.alive}
 	s.left = append(s.left, lo)
-	s.killStep(lo.kill, lo.target, lo.alive)
+	s.killStep(lo.kill)
 }
 
 // usageQuery says where to read one program's CPU and memory.
@@ -343,7 +341,7 @@ type orphanSweep struct {
 	termed  map[int]bool  // got SIGTERM
 	late    bool          // the grace period is over: SIGKILL
 	grace   time.Duration // the longest stoptimeout
-	timer   *time.Timer
+	timer   loopTimer     // the end of the grace period
 	done    bool
 }
 
@@ -390,9 +388,7 @@ func (w *orphanSweep) listed(s *Supervisor, pids []int) {
 	}
 	if len(pids) == 0 {
 		w.done = true
-		if w.timer != nil {
-			w.timer.Stop()
-		}
+		w.timer.stop()
 		return
 	}
 	var fresh []string
@@ -411,12 +407,10 @@ func (w *orphanSweep) listed(s *Supervisor, pids []int) {
 		s.log.Warnf("server: sending %s to %d process(es) that programs left behind (reparented to the server): %s",
 			signalName(sig), len(fresh), strings.Join(fresh, ", "))
 	}
-	if w.timer == nil && !w.late {
-		w.timer = time.AfterFunc(w.grace, func() {
-			s.post(func() {
-				w.late = true
-				w.relist(s)
-			})
+	if !w.timer.armed() && !w.late {
+		s.arm(&w.timer, w.grace, func() {
+			w.late = true
+			w.relist(s)
 		})
 	}
 }

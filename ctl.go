@@ -601,7 +601,7 @@ func (s *Supervisor) reload(cfg *Config, sink *replySink) {
 	var toStart []*Program
 	for _, name := range removed {
 		p := s.progs[name]
-		p.removed = true
+		p.intend(forget, nil)
 		s.dropFromSequences(p)
 		if p.state.running() {
 			s.stopProgram(p, false)
@@ -612,7 +612,7 @@ func (s *Supervisor) reload(cfg *Config, sink *replySink) {
 	for _, name := range changed {
 		p := s.progs[name]
 		if p.state.running() {
-			p.restartAs = newByName[name]
+			p.intend(replace, newByName[name])
 			s.stopProgram(p, false)
 			continue
 		}
@@ -632,7 +632,7 @@ func (s *Supervisor) reload(cfg *Config, sink *replySink) {
 		}
 	}
 	for _, p := range s.order {
-		if p.removed {
+		if p.intent.then == forget {
 			order = append(order, p)
 		}
 	}

@@ -130,6 +130,9 @@ func (q *sequence) stopOne(s *Supervisor, p *Program) {
 		return
 	}
 	q.pending[p] = true
+	if !s.quitting { // at shutdown, a failed start still ends FATAL
+		p.stopAsked()
+	}
 	if p.state != StateStopping {
 		s.stopProgram(p, q.opts.core)
 	} else {

@@ -1185,3 +1185,72 @@ stoptimeout=0.3
 	waitFor(t, fmt.Sprintf("the left-over process %d to be killed and reaped", orphan), lcWait, func() bool { return reaped(orphan) })
 	r.stopAll()
 }
+
+// TestSuperviseStopRequestedWhileFailedStartStops: a program being stopped
+// because it sent no READY=1 would retry (or end FATAL) once stopped; an
+// operator's stop that arrives meanwhile wins, and it ends STOPPED.
+func TestSuperviseStopRequestedWhileFailedStartStops(t *testing.T) {
+	t.Parallel()
+	r := newTestRamona(t, fmt.Sprintf(`
+[program:deaf]
+command=%s
+ready=notify
+readytimeout=0.3
+autorestart=yes
+startretries=0
+stoptimeout=1h
+`, helperCommand(t, "ignore-term", "1h")))
+	r.start()
+	st := r.waitState("deaf", "STOPPING", lcWait) // SIGTERM sent, ignored: it stays STOPPING
+	stopped := make(chan int, 1)
+	go func() { // ends when the stop command returns
+		code, _, _ := r.cli("stop", "deaf")
+		stopped <- code
+	}()
+	r.waitServerLog("server: stop deaf requested")
+	syscall.Kill(st.PID, syscall.SIGKILL)
+	select {
+	case code := <-stopped:
+		if code != 0 {
+			t.Errorf("stop deaf: exit %d, want 0", code)
+		}
+	case <-time.After(lcWait):
+		t.Fatalf("stop deaf did not return after the process was killed")
+	}
+	if st := r.status()["deaf"]; st.State != "STOPPED" || st.Launches != 1 {
+		t.Errorf("deaf after a stop asked while it was stopped for its failed start: %s, launches %d; want STOPPED, 1", st.State, st.Launches)
+	}
+	r.stopAll()
+}
+
+// TestSuperviseMainPIDMovesTheStopSignal: a processgroup=no program whose
+// main process forks the service, says MAINPID= and exits (a classic
+// daemon) is stopped by signalling the new main process.
+func TestSuperviseMainPIDMovesTheStopSignal(t *testing.T) {
+	needSystemdNotify(t)
+	t.Parallel()
+	signals := filepath.Join(t.TempDir(), "signals")
+	service := strings.ReplaceAll(helperCommand(t, "signals", signals, "service"), "'", "")
+	r := newTestRamona(t, fmt.Sprintf(`
+[program:daemon]
+processgroup=no
+starttimeout=0
+stoptimeout=1h
+command=sh -c '%s & systemd-notify MAINPID=$! && echo told'
+stdout=<stderr>
+`, service))
+	r.start()
+	r.waitProgramLog("daemon", "signals: service ready", "told")
+	r.waitServerLog("daemon: main pid is now")
+	if code, _, _ := r.cli("stop", "daemon"); code != 0 {
+		t.Errorf("stop daemon: exit %d, want 0", code)
+	}
+	data, _ := os.ReadFile(signals)
+	if string(data) != "service SIGTERM\n" {
+		t.Errorf("signals the service got: %q; want SIGTERM, sent to the pid MAINPID= named", data)
+	}
+	if st := r.status()["daemon"]; st.State != "STOPPED" {
+		t.Errorf("daemon after stop: %s, want STOPPED", st.State)
+	}
+	r.stopAll()
+}

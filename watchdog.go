@@ -204,10 +204,10 @@ func (s *Supervisor) notifyMessage(from senderInfo, text string) {
 			switch {
 			case p.state == StateStarting && p.cfg.Ready == ReadyNotify:
 				s.log.Infof("%s: start timeout extended by %s", name, extra)
-				s.armTimer(p, extra, func() { s.startTimedOut(p) })
+				s.arm(&p.deadline, extra, func() { s.startTimedOut(p) })
 			case p.state == StateStopping && p.kill != nil:
 				s.log.Infof("%s: stop timeout extended by %s", name, extra)
-				s.extendKill(p, extra)
+				s.nextKillStep(p.kill, extra)
 			}
 		case "STOPPING":
 			if value == "1" {
@@ -266,26 +266,16 @@ func (s *Supervisor) watchdogPing(p *Program) {
 		return
 	}
 	p.lastPing = time.Now()
-	if p.watchdogTimer != nil {
-		p.watchdogTimer.Stop()
-	}
-	p.watchdogGen++
-	gen, period := p.watchdogGen, p.watchdogPeriod
-	p.watchdogTimer = time.AfterFunc(period, func() {
-		s.post(func() {
-			if p.watchdogGen == gen && p.state == StateRunning {
-				s.watchdogExpired(p, fmt.Sprintf("no WATCHDOG=1 for %s (watchdog=%s)", roundDuration(time.Since(p.lastPing)), period))
-			}
-		})
+	period := p.watchdogPeriod
+	s.arm(&p.watchdog, period, func() {
+		if p.state == StateRunning {
+			s.watchdogExpired(p, fmt.Sprintf("no WATCHDOG=1 for %s (watchdog=%s)", roundDuration(time.Since(p.lastPing)), period))
+		}
 	})
 }
 
 func (s *Supervisor) disarmWatchdog(p *Program) {
-	if p.watchdogTimer != nil {
-		p.watchdogTimer.Stop()
-		p.watchdogTimer = nil
-	}
-	p.watchdogGen++
+	p.watchdog.stop()
 	p.watchdogPeriod = 0
 }
 
@@ -297,30 +287,13 @@ func (s *Supervisor) watchdogExpired(p *Program, why string) {
 	}
 	s.log.Errorf("%s: watchdog: %s; restarting it", p.cfg.Name, why)
 	s.reportWatchdog(p, why)
-	p.watchdogRestart = true
+	p.intend(restart, nil)
 	s.beginKill(p, false)
 }
 
 // reportWatchdog notifies notify_watchdog's target (notifications.go).
 func (s *Supervisor) reportWatchdog(p *Program, why string) {
 	s.notifyWatchdog(p, why)
-}
-
-// extendKill postpones the next kill signal by d (EXTEND_TIMEOUT_USEC).
-func (s *Supervisor) extendKill(p *Program, d time.Duration) {
-	k := p.kill
-	if k.timer != nil {
-		k.timer.Stop()
-	}
-	k.gen++
-	gen := k.gen
-	k.timer = time.AfterFunc(d, func() {
-		s.post(func() {
-			if k.gen == gen && p.state == StateStopping && p.kill == k {
-				s.stopStep(p, k)
-			}
-		})
-	})
 }
 
 // selfNotifier speaks the notify protocol to the service manager that
