@@ -376,11 +376,17 @@ func (w *orphanSweep) relist(s *Supervisor) {
 	except := map[int]bool{s.guard.pid(): true}
 	go func() { // ends after one pass over /proc
 		pids := adoptedOrphans(except)
-		s.post(func() { w.listed(s, pids) })
+		described := make(map[int]string, len(pids))
+		for _, pid := range pids {
+			described[pid] = describeProcess(pid)
+		}
+		s.post(func() { w.listed(s, pids, described) })
 	}()
 }
 
-func (w *orphanSweep) listed(s *Supervisor, pids []int) {
+// listed acts on the adopted orphans found off the loop; described is what
+// /proc said of each (its command line), for the log.
+func (w *orphanSweep) listed(s *Supervisor, pids []int, described map[int]string) {
 	w.listing = false
 	if w.again {
 		w.relist(s)
@@ -399,7 +405,7 @@ func (w *orphanSweep) listed(s *Supervisor, pids []int) {
 	for _, pid := range pids {
 		if w.late || !w.termed[pid] {
 			w.termed[pid] = true
-			fresh = append(fresh, describeProcess(pid))
+			fresh = append(fresh, described[pid])
 			syscall.Kill(pid, sig)
 		}
 	}

@@ -153,7 +153,6 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 		}
 	}
 	s.self = newSelfNotifier(environ)
-	s.self.keepAlive(environ)
 	defer s.self.close()
 	stopReaper := startReaper(s)
 	stopSignals := handleSignals(s)
@@ -221,6 +220,7 @@ func (s *Supervisor) initialStart(opts serverOptions) {
 		var err error
 		if progs, err = s.resolveNames(opts.names); err != nil {
 			s.log.Errorf("server: %v", err)
+			s.tellServiceManager("READY=1") // up all the same: it answers commands
 			return
 		}
 	} else {
@@ -244,7 +244,7 @@ func (s *Supervisor) initialStart(opts serverOptions) {
 }
 
 // tellServiceManager sends msg and a STATUS= summary to the service manager
-// that started the server (off the loop: a datagram may block briefly).
+// that started the server: queued, in order, for the notifier's goroutine.
 func (s *Supervisor) tellServiceManager(msg string) {
 	if s.self == nil {
 		return
@@ -255,7 +255,7 @@ func (s *Supervisor) tellServiceManager(msg string) {
 	}
 	status := fmt.Sprintf("STATUS=%d programs: %d running, %d starting, %d fatal, %d stopped", len(s.order),
 		counts[StateRunning], counts[StateStarting]+counts[StateBackoff], counts[StateFatal]+counts[StateCfgError], counts[StateStopped])
-	go s.self.send(msg + "\n" + status) // ends after one send
+	s.self.send(msg + "\n" + status)
 }
 
 // startReaper collects every child's exit with wait4(-1) on SIGCHLD and
