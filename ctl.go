@@ -283,12 +283,7 @@ func (cs *ctlServer) handle(conn net.Conn, c *clientConn, req request) bool {
 		return cs.tail(conn, req)
 	case "reload":
 		s.log.Infof("server: reload requested by %s (%s)", c.transport, c.peer)
-		cfg, err := loadConfig(s.files, s.environ)
-		if err != nil {
-			sink.done(reply{Exit: 2, Error: "the configuration has errors; nothing was changed:\n" + err.Error()})
-		} else {
-			s.post(func() { s.reload(cfg, sink) })
-		}
+		s.requestReload(reloadRequest{sink: sink})
 	case "check": // what reload would do, from the files it would read
 		cfg, err := loadConfigReport(s.files, s.environ)
 		s.post(func() { s.previewReload(cfg, err, sink) })
@@ -574,7 +569,7 @@ func describeScope(names []string) string {
 // reload applies a freshly loaded configuration: new programs are added
 // (and started when autostart), removed ones stopped and forgotten, changed
 // ones stopped and started with their new configuration.
-func (s *Supervisor) reload(cfg *Config, sink *replySink) {
+func (s *Supervisor) reload(cfg *Config, sink replyTo) {
 	if s.quitting {
 		s.log.Warnf("server: reload ignored: the server is stopping every program to exit")
 		sink.done(reply{Exit: 1, Error: "the server is stopping every program to exit; nothing was reloaded"})

@@ -318,7 +318,7 @@ func handleSignals(s *Supervisor) func() {
 					})
 				case syscall.SIGHUP:
 					s.log.Infof("server: got SIGHUP; reloading the configuration and reopening logs")
-					go s.reloadFromDisk() // ends when the configuration is read
+					s.requestReload(reloadRequest{})
 				case syscall.SIGUSR1:
 					s.post(func() { s.reopenLogs() })
 				case syscall.SIGUSR2:
@@ -328,16 +328,6 @@ func handleSignals(s *Supervisor) func() {
 		}
 	}()
 	return func() { close(stop) }
-}
-
-// reloadFromDisk reads the configuration off the loop and applies it there.
-func (s *Supervisor) reloadFromDisk() {
-	cfg, err := loadConfig(s.files, s.environ)
-	if err != nil {
-		s.log.Errorf("server: reload: the configuration has errors; nothing was changed:\n%s", indent(err.Error()))
-		return
-	}
-	s.post(func() { s.reload(cfg, newReplySink()) })
 }
 
 func (s *Supervisor) reopenLogs() {

@@ -191,6 +191,10 @@ type Supervisor struct {
 	spawns   int           // spawns into cgroups so far: each one's cgroup number
 	mailer   *Mailer       // mail and webhooks; nil in tests that notify nothing
 	self     *selfNotifier // the service manager that started us, if any
+	reloads  reloader      // SIGHUP and `ramona reload`, one load at a time (reload.go)
+	// loadFiles reads s.files as a reload does; any goroutine may call it
+	// (tests replace it).
+	loadFiles func() (*Config, error)
 }
 
 func newSupervisor(cfg *Config, environ []string, log *serverLog, console *consoleOutput, selfExe string) *Supervisor {
@@ -208,6 +212,7 @@ func newSupervisor(cfg *Config, environ []string, log *serverLog, console *conso
 		started: time.Now(),
 		done:    make(chan struct{}),
 	}
+	s.loadFiles = func() (*Config, error) { return loadConfig(s.files, s.environ) }
 	for _, pc := range cfg.Programs {
 		s.addProgram(pc)
 	}
