@@ -183,15 +183,12 @@ func takeStartPipe() *os.File {
 }
 
 // openServerStderr opens the server log for the background server's fd 2,
-// where a Go panic would go. It never follows a symlink: the server runs as
-// root, and a planted link would make it append to any file.
-func openServerStderr(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, logFileMode)
-	if errors.Is(err, syscall.ELOOP) {
-		return nil, fmt.Errorf("the server log %s is a symlink; Ramona does not write through symlinks: set [ramona:server] log= to the file itself", path)
-	}
+// where a Go panic would go, by safefile's rules: the server runs as root,
+// and a link or file planted there would make it append to any file.
+func openServerStderr(path string, mode os.FileMode) (*os.File, error) {
+	f, err := openSafe(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, mode)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open the server log %s: %v", path, pathErrText(err))
+		return nil, fmt.Errorf("cannot write the server log %s: %s", path, pathErrText(err))
 	}
 	return f, nil
 }

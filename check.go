@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -171,7 +170,7 @@ func (c *cmdline) check(files []string, origin string, args []string) int {
 	}
 	cfg, loadErr := loadConfigReport(files, os.Environ())
 	cfg.Origin = origin
-	out := c.stdout
+	out := controlEscaper{c.stdout} // keys and values of the files, the server's answers
 	section := func(title string, lines []string) {
 		if len(lines) == 0 {
 			return
@@ -202,17 +201,10 @@ func (c *cmdline) check(files []string, origin string, args []string) int {
 // checkServer asks a running server what reload would change and prints it;
 // true when the server's own configuration has errors (reload would fail).
 func (c *cmdline) checkServer(cfg *Config, broken bool, out io.Writer) bool {
-	uri := cfg.Console.ServerURI
-	if uri.Scheme == "" { // [ramona:console] did not resolve
-		if len(cfg.Files) == 0 {
-			fmt.Fprintf(out, "server: not asked: no configuration file could be read to find it\n")
-			return false
-		}
-		uris, err := parseSocketURIs("unix://.ramona.sock", filepath.Dir(cfg.Files[0]), uriConnect)
-		if err != nil {
-			return false
-		}
-		uri = uris[0]
+	uri, ok := serverAddress(cfg)
+	if !ok {
+		fmt.Fprintf(out, "server: not asked: no configuration file could be read to find it\n")
+		return false
 	}
 	cl, err := dialServer(uri)
 	if err != nil {

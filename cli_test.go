@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -53,8 +54,9 @@ func TestCLIWithoutServer(t *testing.T) {
 		{[]string{"reload", "x"}, exitUsage, "reload takes no arguments"},
 		{[]string{"status"}, exitNoServer, notRunning},
 		{[]string{"status", "one"}, exitNoServer, notRunning},
-		{[]string{"stop"}, exitNoServer, notRunning},
-		{[]string{"stop", "one"}, exitNoServer, notRunning},
+		{[]string{"stop"}, 0, "ramona: the server is not running (nothing listens at unix://" + r.sock() + "); nothing to stop"},
+		{[]string{"stop", "one"}, 0, "the server is not running"},
+		{[]string{"stop", "nosuch"}, exitUsage, "unknown program nosuch"},
 		{[]string{"who"}, exitNoServer, notRunning},
 		{[]string{"tail", "one"}, exitNoServer, notRunning},
 		{[]string{"reload"}, exitNoServer, notRunning},
@@ -68,13 +70,20 @@ func TestCLIWithoutServer(t *testing.T) {
 	}
 }
 
-// TestCLIBrokenGlobalSection: every command refuses a configuration whose
-// global sections are broken, with exit 2 and file:line.
+// TestCLIBrokenGlobalSection: a configuration whose global sections are
+// broken starts no server: the commands that need it refuse with exit 2 and
+// file:line; status, stop, who and tail still look for a running server
+// (there is none here), with the errors as a warning. stop says the server
+// is not running (exit 0) where the file still says where it would listen,
+// and exit 4 where the errors may hide that.
 func TestCLIBrokenGlobalSection(t *testing.T) {
-	for _, broken := range []struct{ text, key string }{
-		{"[general]\nlogmaxsize=lots\n", "[general] logmaxsize:"},
-		{"[ramona:server]\nloglevel=chatty\n", "[ramona:server] loglevel:"},
-		{"[ramona:console]\nserveruri=ftp://host\n", "[ramona:console] serveruri:"},
+	for _, broken := range []struct {
+		text, key    string
+		addressKnown bool
+	}{
+		{"[general]\nlogmaxsize=lots\n", "[general] logmaxsize:", true},
+		{"[ramona:server]\nloglevel=chatty\n", "[ramona:server] loglevel:", false},
+		{"[ramona:console]\nserveruri=ftp://host\n", "[ramona:console] serveruri:", false},
 	} {
 		dir := t.TempDir()
 		conf := filepath.Join(dir, "ramona.conf")
@@ -85,11 +94,29 @@ func TestCLIBrokenGlobalSection(t *testing.T) {
 		}
 		want := fmt.Sprintf("%s:%d: %s", conf, lineOf(t, conf, strings.Split(broken.text, "\n")[1]), broken.key)
 		var cases []cliCase
-		for _, args := range [][]string{{"start"}, {"start", "-n", "one"}, {"stop"}, {"restart", "one"}, {"status"}, {"status", "--json", "one"},
-			{"tail", "one"}, {"who"}, {"reload"}, {"notify", "hi"}, {"daemon"}, {"server", "-S"}, {"greet"}, {"bogus"}} {
+		for _, args := range [][]string{{"start"}, {"start", "-n", "one"}, {"restart", "one"},
+			{"reload"}, {"notify", "hi"}, {"daemon"}, {"server", "-S"}, {"greet"}, {"bogus"}} {
 			cases = append(cases, cliCase{args, exitUsage, want})
 		}
+		for _, args := range [][]string{{"status"}, {"status", "--json", "one"}, {"tail", "one"}, {"who"}} {
+			cases = append(cases, cliCase{args, exitNoServer, want})
+		}
+		stopCode := exitNoServer
+		if broken.addressKnown {
+			stopCode = exitOK
+		}
+		cases = append(cases, cliCase{[]string{"stop"}, stopCode, want}, cliCase{[]string{"stop", "one"}, stopCode, want})
 		runCases(t, conf, cases)
+		for _, args := range [][]string{{"start"}, {"reload"}, {"greet"}} {
+			if _, out, errOut := cli(t, conf, args...); strings.Contains(out+errOut, "warning") {
+				t.Errorf("%s: %q %q; the errors of a command that refuses are errors, not a warning", args, out, errOut)
+			}
+		}
+		_, out, errOut := cli(t, conf, "status")
+		if !strings.HasPrefix(errOut, "ramona: warning: the configuration has errors") || strings.Index(errOut, want) < 0 ||
+			!strings.Contains(errOut, "the server is not running or cannot be reached") || out != "" {
+			t.Errorf("status: stdout %q, stderr %q; want the errors as a warning first, then that no server answers", out, errOut)
+		}
 		if _, err := os.Lstat(filepath.Join(dir, "r.sock")); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("a server was started with a broken configuration: %v", err)
 		}
@@ -124,11 +151,113 @@ func TestCLIExitCodes(t *testing.T) {
 		{[]string{"tail", "one"}, 0, "one STARTING"},
 		{[]string{"reload"}, 0, "reloaded: 0 added, 0 removed, 0 changed"},
 		{[]string{"notify", "hi"}, exitFailed, "no mail delivery is configured"},
-		{[]string{"stop", "manual"}, 0, ""},
+		{[]string{"tail", "manual"}, 0, "manual: nothing logged yet: it has not run since the server started (STOPPED)"},
+		{[]string{"stop", "manual"}, 0, "manual: already STOPPED"},
+		{[]string{"stop", "broken"}, 0, "broken: not running (FATAL); nothing to stop"},
 		{[]string{"stop", "one"}, 0, "one: STOPPED"},
+		{[]string{"stop", "one"}, 0, "one: already STOPPED"},
 		{[]string{"status", "one"}, exitNotAll, "STOPPED"},
 		{[]string{"status", "two"}, 0, "RUNNING"},
 	})
+	r.stopAll()
+}
+
+// TestCLIBrokenConfigReachesTheServer: halfway through an edit, the file
+// on disk is broken; status, who, tail, stop, start and restart still reach
+// the server that runs (they work from its configuration, not the file's)
+// and show the errors as a warning first. reload, which would apply the
+// file, refuses with exit 2.
+func TestCLIBrokenConfigReachesTheServer(t *testing.T) {
+	sleep := helperCommand(t, "sleep", "1h")
+	programs := progSection("one", sleep) + progSection("manual", sleep, "autostart=no")
+	r := newTestRamona(t, programs)
+	r.start()
+	r.waitState("one", "RUNNING", 20*time.Second)
+
+	r.write(programs + "[general]\nlogmaxsize=lots\n")
+	want := fmt.Sprintf("%s:%d: [general] logmaxsize:", r.conf, lineOf(t, r.conf, "logmaxsize=lots"))
+	warning := "ramona: warning: the configuration has errors; asking the server at unix://" + r.sock() + " all the same:\n    " + want
+	for _, tc := range []cliCase{
+		{[]string{"status"}, 0, "RUNNING"},
+		{[]string{"status", "one"}, 0, "RUNNING"},
+		{[]string{"who"}, 0, "*"},
+		{[]string{"tail", "one"}, 0, "one STARTING"},
+		{[]string{"start", "manual"}, 0, "manual: RUNNING"},
+		{[]string{"restart", "manual"}, 0, "manual: RUNNING"},
+		{[]string{"stop", "manual"}, 0, "manual: STOPPED"},
+		{[]string{"stop", "manual"}, 0, "manual: already STOPPED"},
+		{[]string{"start", "nosuch"}, exitUsage, "unknown program nosuch"},
+	} {
+		code, out, errOut := r.cli(tc.args...)
+		if code != tc.code || !strings.Contains(out+errOut, tc.want) || !strings.HasPrefix(errOut, warning) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit %d, %q, and first the warning %q", tc.args, code, out, errOut, tc.code, tc.want, warning)
+		}
+	}
+	for _, args := range [][]string{{"reload"}, {"notify", "hi"}} {
+		if code, _, errOut := r.cli(args...); code != exitUsage || !strings.Contains(errOut, want) || strings.Contains(errOut, "warning") {
+			t.Errorf("%s: exit %d, %q; want %d and the errors", args, code, errOut, exitUsage)
+		}
+	}
+	if st := r.status()["one"]; st.State != "RUNNING" || st.Launches != 1 {
+		t.Errorf("one: %+v; want it untouched", st)
+	}
+
+	// Broken where the address is: the default address is tried, and a
+	// stop that finds nothing there cannot say that no server runs.
+	r.write(programs + "[ramona:console]\nserveruri=ftp://host\n")
+	code, _, errOut := r.cli("stop")
+	defaultSock := filepath.Join(r.dir, ".ramona.sock")
+	if code != exitNoServer || !strings.Contains(errOut, "asking the server at the default address unix://"+defaultSock) {
+		t.Errorf("stop with a broken serveruri: exit %d, %q; want %d and the default address", code, errOut, exitNoServer)
+	}
+	if !r.answers() {
+		t.Fatal("the server went away")
+	}
+	// A broken header may hide keys under it: the address the file gives
+	// is used, and the warning says it may not be the whole story.
+	r.write(programs + "[program:new\n")
+	code, out, errOut := r.cli("status", "one")
+	if code != 0 || !strings.Contains(out, "RUNNING") || !strings.Contains(errOut, "asking the server at unix://"+r.sock()+" all the same (the errors may hide another address)") {
+		t.Errorf("status with a broken header: exit %d, %q %q; want 0, RUNNING and the warning", code, out, errOut)
+	}
+	r.write(programs)
+	r.stopAll()
+}
+
+// TestReloadReportsCFGERROR: a reload that adds or changes a program into
+// CFGERROR applies the rest, prints that program's error and exits 2; a
+// reload that changes nothing of it does not report it again.
+func TestReloadReportsCFGERROR(t *testing.T) {
+	sleep := helperCommand(t, "sleep", "1h")
+	r := newTestRamona(t, progSection("one", sleep))
+	r.start()
+	r.waitState("one", "RUNNING", 20*time.Second)
+
+	r.write(progSection("one", sleep) + progSection("two", sleep) + progSection("bad", sleep, "starttimeout=5x"))
+	want := fmt.Sprintf(`%s:%d: [program:bad] starttimeout: "5x" is not a duration`, r.conf, lineOf(t, r.conf, "starttimeout=5x"))
+	code, out, errOut := r.cli("reload")
+	if code != exitUsage || !strings.Contains(out, "reloaded: 2 added, 0 removed, 0 changed") ||
+		!strings.Contains(errOut, "reload applied, but bad ends in CFGERROR") || !strings.Contains(errOut, want) {
+		t.Errorf("reload adding bad: exit %d, %q %q; want %d, the summary and bad's error", code, out, errOut, exitUsage)
+	}
+	r.waitState("two", "RUNNING", 20*time.Second)
+	if st := r.status()["bad"]; st.State != "CFGERROR" {
+		t.Errorf("bad: %+v; want CFGERROR", st)
+	}
+
+	if code, _, errOut := r.cli("reload"); code != 0 || strings.Contains(errOut, "bad") {
+		t.Errorf("reload that changes nothing: exit %d, %q; want 0, bad not reported again", code, errOut)
+	}
+
+	r.write(progSection("one", sleep) + progSection("two", sleep, "umask=cc220") + progSection("bad", sleep, "starttimeout=5x"))
+	code, out, errOut = r.cli("reload")
+	if code != exitUsage || !strings.Contains(out, "changed: two") || !strings.Contains(errOut, "but two ends in CFGERROR") || strings.Contains(errOut, "bad") {
+		t.Errorf("reload breaking two: exit %d, %q %q; want %d and two's error only", code, out, errOut, exitUsage)
+	}
+	r.waitState("two", "CFGERROR", 20*time.Second)
+	if st := r.status()["one"]; st.State != "RUNNING" || st.Launches != 1 {
+		t.Errorf("one: %+v; want it untouched", st)
+	}
 	r.stopAll()
 }
 
@@ -346,28 +475,57 @@ func TestCLITool(t *testing.T) {
 	}
 }
 
-// TestDemoConfig runs examples/demo.conf as the README's quick start does.
-func TestDemoConfig(t *testing.T) {
-	needShell(t) // the demo's programs are sh -c scripts
-	id := newLeftoverCheck(t)
-	t.Setenv("RAMONA_TEST_ID", id)
-	dir := t.TempDir()
-	data, err := os.ReadFile(filepath.Join("examples", "demo.conf"))
+// quickStartCommand is the first line of README's quick start: the command
+// a new operator runs first.
+func quickStartCommand(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := strings.Replace(string(data), "\n[env]\n", "\n[env]\nRAMONA_TEST_ID="+id+"\n", 1)
-	if text == string(data) {
-		t.Fatal("demo.conf has no [env] section")
+	_, section, _ := strings.Cut(string(data), "\n## Quick start\n")
+	_, block, ok := strings.Cut(section, "\n```sh\n")
+	if !ok {
+		t.Fatal("README's quick start has no sh block")
 	}
-	conf := filepath.Join(dir, "demo.conf")
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
+	line, _, _ := strings.Cut(block, "\n")
+	return line
+}
+
+// TestDemoConfig runs the README's quick start: its first command exactly
+// as written (go build, then the real binary's start of examples/demo.conf,
+// in a copy of the source tree) must exit 0; then the demo's programs are
+// where README says, `start flaky` shows a program failing for good, and
+// stop leaves nothing behind.
+func TestDemoConfig(t *testing.T) {
+	needShell(t) // the demo's programs are sh -c scripts
+	goTool := needPeer(t, "go", "golang-go")
+	id := newLeftoverCheck(t)
+	first := quickStartCommand(t)
+	if !strings.HasPrefix(first, "go build -o ramona . && ./ramona -c examples/demo.conf start") {
+		t.Fatalf("README's first command is %q; this test knows how to run the go build and start of examples/demo.conf", first)
 	}
-	sock := filepath.Join(dir, ".ramona.sock")
+	dir := t.TempDir()
+	var sources []string
+	for _, pattern := range []string{"go.mod", "*.go", "examples/*"} {
+		m, _ := filepath.Glob(pattern)
+		sources = append(sources, m...)
+	}
+	for _, f := range sources {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFiles(t, dir, map[string]string{f: string(data)})
+	}
+	conf := filepath.Join(dir, "examples", "demo.conf")
+	sock := filepath.Join(dir, "examples", ".ramona.sock")
 	t.Cleanup(func() {
 		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(dir, "log", "ramona.log"))
+			log, _ := os.ReadFile(filepath.Join(dir, "examples", "log", "ramona.log"))
 			t.Logf("server log:\n%s", log)
 		}
 		if cl, err := dialServer(SocketURI{Scheme: "unix", Path: sock}); err == nil {
@@ -375,6 +533,18 @@ func TestDemoConfig(t *testing.T) {
 			cli(t, conf, "stop")
 		}
 	})
+
+	sh := exec.Command("sh", "-c", first)
+	sh.Dir = dir
+	// The server it starts, and the demo's programs, carry the test's id.
+	// -trimpath lets the build cache serve every copy of the tree.
+	sh.Env = append(os.Environ(), "RAMONA_TEST_ID="+id, "GOFLAGS=-trimpath "+os.Getenv("GOFLAGS"), "PATH="+filepath.Dir(goTool)+":"+os.Getenv("PATH"))
+	out, err := sh.CombinedOutput()
+	t.Logf("%s\n%s", first, out)
+	if err != nil || !strings.Contains(string(out), "database: RUNNING") || !strings.Contains(string(out), "web: RUNNING") {
+		t.Fatalf("the quick start's first command: %v; want exit 0 with database and web RUNNING", err)
+	}
+
 	status := func() map[string]programStatus {
 		_, out, _ := cli(t, conf, "-s", "status", "--json")
 		var list []programStatus
@@ -387,34 +557,43 @@ func TestDemoConfig(t *testing.T) {
 		}
 		return m
 	}
-
-	// flaky ends FATAL: start reports it with exit 1, the others start.
-	code, out, _ := cli(t, conf, "start")
-	if code != exitFailed || !strings.Contains(out, "database: RUNNING") || !strings.Contains(out, "flaky: FATAL") {
-		t.Errorf("start: exit %d, %q; want 1, database RUNNING, flaky FATAL", code, out)
-	}
 	var st map[string]programStatus
 	waitFor(t, "worker to finish its job", 20*time.Second, func() bool {
 		st = status()
 		return st["worker"].State == "STOPPED"
 	})
-	want := map[string]string{"database": "RUNNING", "web": "RUNNING", "worker": "STOPPED", "flaky": "FATAL", "manual": "STOPPED"}
+	want := map[string]string{"database": "RUNNING", "web": "RUNNING", "worker": "STOPPED", "flaky": "STOPPED", "manual": "STOPPED"}
 	for name, state := range want {
 		if st[name].State != state {
 			t.Errorf("%s: %+v; want %s", name, st[name], state)
 		}
 	}
-	if st["worker"].Exit != float64(0) || st["flaky"].Exit != float64(3) || st["manual"].Launches != 0 {
-		t.Errorf("worker exit %v, flaky exit %v, manual launches %d; want 0, 3, 0", st["worker"].Exit, st["flaky"].Exit, st["manual"].Launches)
+	if st["worker"].Exit != float64(0) || st["flaky"].Launches != 0 || st["manual"].Launches != 0 {
+		t.Errorf("worker exit %v, flaky launches %d, manual launches %d; want 0, 0, 0", st["worker"].Exit, st["flaky"].Launches, st["manual"].Launches)
+	}
+	if code, _, _ := cli(t, conf, "status"); code != 0 {
+		t.Errorf("status after the quick start: exit %d; want 0", code)
 	}
 	waitFor(t, "web's greeting in its log", 20*time.Second, func() bool {
 		_, out, _ := cli(t, conf, "tail", "web")
 		return strings.Contains(out, "hello from Ramona: serving at")
 	})
+
+	// flaky, on request: backs off, ends FATAL, start says so with exit 1.
+	code, out2, _ := cli(t, conf, "start", "flaky")
+	if code != exitFailed || !strings.Contains(out2, "flaky: BACKOFF") || !strings.Contains(out2, "flaky: FATAL") {
+		t.Errorf("start flaky: exit %d, %q; want 1, BACKOFF and FATAL", code, out2)
+	}
+	if st := status()["flaky"]; st.State != "FATAL" || st.Exit != float64(3) {
+		t.Errorf("flaky: %+v; want FATAL, exit 3", st)
+	}
+	if code, _, _ := cli(t, conf, "status"); code != exitNotAll {
+		t.Errorf("status with flaky FATAL: exit %d; want %d", code, exitNotAll)
+	}
 	if code, out, _ := cli(t, conf, "stop"); code != 0 || !strings.Contains(out, "server stopped") {
 		t.Errorf("stop: exit %d, %q", code, out)
 	}
-	for _, f := range []string{sock, filepath.Join(dir, "log", "ramona.pid")} {
+	for _, f := range []string{sock, filepath.Join(dir, "examples", "log", "ramona.pid")} {
 		if _, err := os.Lstat(f); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s after stop: %v; want it gone", f, err)
 		}

@@ -8,18 +8,34 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
-// LogPolicy says when and how a log file rotates.
+// LogPolicy says how a log file is created and when and how it rotates.
 type LogPolicy struct {
-	MaxSize  int64 // bytes before rotation; 0 never rotates (<inf>)
-	Backups  int   // rotated files kept; -1 keeps all (<inf>)
-	Compress bool  // gzip backups .2 and older
+	MaxSize  int64       // bytes before rotation; 0 never rotates (<inf>)
+	Backups  int         // rotated files kept; -1 keeps all (<inf>)
+	Compress bool        // gzip backups .2 and older
+	Mode     os.FileMode // of created files; 0 is defaultLogMode
+}
+
+// defaultLogMode is the mode of created logs in a LogPolicy without one, as
+// logmode's default: program output often holds secrets, so other users get
+// nothing, the server's group may read.
+const defaultLogMode os.FileMode = 0o640
+
+// fileMode is the mode of the files a log creates.
+func (p LogPolicy) fileMode() os.FileMode {
+	if p.Mode == 0 {
+		return defaultLogMode
+	}
+	return p.Mode
 }
 
 // ConfigError is one problem in the configuration, with where it is.
@@ -71,7 +87,7 @@ type Config struct {
 	Siteconf []SiteOverride // keys a <siteconf> file set over a value of another file
 	AppName  string
 	LogDir   string    // absolute
-	Log      LogPolicy // [general] logmaxsize, logbackups, logcompress
+	Log      LogPolicy // [general] logmaxsize, logbackups, logcompress, logmode
 	Server   ServerConfig
 	Console  ConsoleConfig
 	Notify   NotifyConfig
@@ -327,6 +343,10 @@ var generalKeys = []keySpec[*Config]{
 	}},
 	{"logcompress", "on", func(r *sectionReader, c *Config, v string) (err error) {
 		c.Log.Compress, err = parseBool(v)
+		return err
+	}},
+	{"logmode", "0640", func(r *sectionReader, c *Config, v string) (err error) {
+		c.Log.Mode, err = parseLogMode(v)
 		return err
 	}},
 }
@@ -671,6 +691,13 @@ var programKeys = append(instanceKeys[:len(instanceKeys):len(instanceKeys)], []k
 		}
 		return err
 	}},
+	{"logmode", "", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
+		p.Log.Mode = r.ld.cfg.Log.Mode
+		if v != "" {
+			p.Log.Mode, err = parseLogMode(v)
+		}
+		return err
+	}},
 	{"logscan_stdout", "<global>", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
 		p.LogScanStdout = r.ld.cfg.Notify.LogScanStdout
 		if v != "<global>" {
@@ -852,7 +879,7 @@ func checkName(name string) error {
 		return errors.New("the section needs a name after the colon, e.g. [program:web]")
 	}
 	for _, c := range name {
-		if c <= ' ' || c == '/' || c == ',' || c == 0x7f {
+		if c <= ' ' || c == '/' || c == ',' || c == 0x7f || c >= 0x80 && c <= 0x9f || c == utf8.RuneError {
 			return fmt.Errorf("name %q contains %q; use letters, digits, '.', '-' or '_'", name, c)
 		}
 	}

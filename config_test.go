@@ -124,10 +124,13 @@ var configErrorCases = []errCase{
 	{name: "key before section", conf: "appname=x\n[general]\n",
 		want: "$DIR/app.conf:1: appname: key before any [section] header; put it under a section such as [general]"},
 	{name: "header without ]", conf: "[general\nappname=x\n",
-		want: "$DIR/app.conf:1: section header \"[general\" has no closing ]\n" +
-			"$DIR/app.conf:2: appname: key before any [section] header; put it under a section such as [general]"},
+		want: "$DIR/app.conf:1: section header \"[general\" has no closing ]"},
 	{name: "text after header", conf: "[general] x\n",
-		want: "$DIR/app.conf:1: unexpected \"x\" after section header [general]"},
+		want: "$DIR/app.conf:1: [general] unexpected \"x\" after the section header; put it on a line of its own, or start a comment with ; or #"},
+	{name: "text after an [env] header, then its keys", conf: "[env] trailing\nFOO=bar\nBAR=baz\n",
+		want: "$DIR/app.conf:1: [env] unexpected \"trailing\" after the section header; put it on a line of its own, or start a comment with ; or #"},
+	{name: "text after a program's header", prog: "a", conf: "[program:a] x\ncommand=/bin/true\n",
+		want: "$DIR/app.conf:1: [program:a] unexpected \"x\" after the section header; put it on a line of its own, or start a comment with ; or #"},
 	{name: "empty header", conf: "[]\n",
 		want: "$DIR/app.conf:1: empty section name []"},
 	{name: "indented line continuing nothing", conf: "  stray\n[general]\n",
@@ -144,6 +147,8 @@ var configErrorCases = []errCase{
 		want: "$DIR/app.conf:3: [ramona:httpfend] \"junk line\" is not a key=value line; write key=value, or start a comment with # or ;"},
 	{name: "invalid program name", prog: "a b", conf: "[program:a b]\ncommand=x\n",
 		want: "$DIR/app.conf:1: [program:a b] name \"a b\" contains ' '; use letters, digits, '.', '-' or '_'"},
+	{name: "C1 control in a program name", prog: "a\u009bb", conf: "[program:a\u009bb]\ncommand=x\n",
+		want: "$DIR/app.conf:1: [program:a\u009bb] name \"a\\u009bb\" contains '\\u009b'; use letters, digits, '.', '-' or '_'"},
 	{name: "program without name", noName: true, conf: "[program:]\ncommand=x\n",
 		want: "$DIR/app.conf:1: [program:] the section needs a name after the colon, e.g. [program:web]"},
 	{name: "env without name", conf: "[env:]\nA=1\n",
@@ -169,6 +174,8 @@ var configErrorCases = []errCase{
 		want: "$DIR/app.conf:2: [program:a] command: %(...)s references nest deeper than 10 levels; refer to the values more directly"},
 	{name: "references that multiply a value", prog: "a", conf: "[program:a]\ncommand=%(k1)s\n" + multiplyingReferences,
 		want: "$DIR/app.conf:2: [program:a] command: %(...)s references make the value longer than 1048576 bytes"},
+	{name: "a key met again deeper than 10 levels", prog: "a", conf: "[program:a]\ncommand=%(a1)s %(k1)s\n" + deepChain(8, "a1") + "a1=%(a2)s\na2=%(a3)s\na3=end\n",
+		want: "$DIR/app.conf:2: [program:a] command: %(...)s references nest deeper than 10 levels; refer to the values more directly"},
 	{name: "ENV_ reference to a variable the server does not have", prog: "a", conf: "[program:a]\ncommand=%(ENV_NO_SUCH_VAR)s/run\n",
 		want: "$DIR/app.conf:2: [program:a] command: %(ENV_NO_SUCH_VAR)s: the server's environment has no NO_SUCH_VAR; set it before starting ramona, or write the value here"},
 	{name: "interpolation error in a global section", conf: "[general]\nappname=x%\n",
@@ -187,6 +194,14 @@ var configErrorCases = []errCase{
 		want: "$DIR/app.conf:2: [general] logmaxsize: \"10QB\" is not a size; use e.g. 1048576, 512KiB, 10MB or 1GB, or <inf> to never rotate"},
 	{name: "backups", conf: "[general]\nlogbackups=many\n",
 		want: "$DIR/app.conf:2: [general] logbackups: \"many\" is not a number of backups; use 0, 1, 2 ... or <inf> to keep all"},
+	{name: "logmode not octal", conf: "[general]\nlogmode=rw-r-----\n",
+		want: "$DIR/app.conf:2: [general] logmode: \"rw-r-----\" is not a file mode; use octal digits such as 0640 or 0600"},
+	{name: "logmode the owner cannot write", prog: "a", conf: "[program:a]\ncommand=x\nlogmode=0440\n",
+		want: "$DIR/app.conf:3: [program:a] logmode: 0440 does not let the owner read and write the log; use 0600 or more, such as 0640"},
+	{name: "logmode writable by every user", conf: "[general]\nlogmode=0666\n",
+		want: "$DIR/app.conf:2: [general] logmode: 0666 lets every user write the log or makes it executable; use 0600, 0640 or 0644"},
+	{name: "logmode executable", prog: "a", conf: "[program:a]\ncommand=x\nlogmode=0750\n",
+		want: "$DIR/app.conf:3: [program:a] logmode: 0750 lets every user write the log or makes it executable; use 0600, 0640 or 0644"},
 	{name: "boolean in general", conf: "[general]\nlogcompress=sure\n",
 		want: "$DIR/app.conf:2: [general] logcompress: \"sure\" is not a yes/no value; use yes, no, on, off, true, false, 1 or 0"},
 
@@ -421,16 +436,34 @@ var configErrorCases = []errCase{
 		want: "$DIR/app.conf:2: [ramona:server] minfds: \"many\" is not a whole number between 0 and 1073741824"},
 }
 
-// multiplyingReferences is 9 keys, each with 10 references to the next: the
-// first would expand to 10^9 bytes.
-var multiplyingReferences = func() string {
+// chainedReferences is keys k1..k9, each of the first eight with refs
+// references to the next, and k9=last.
+func chainedReferences(refs int, last string) string {
 	var b strings.Builder
 	for i := 1; i < 9; i++ {
-		fmt.Fprintf(&b, "k%d=%s\n", i, strings.Repeat(fmt.Sprintf("%%(k%d)s", i+1), 10))
+		fmt.Fprintf(&b, "k%d=%s\n", i, strings.Repeat(fmt.Sprintf("%%(k%d)s", i+1), refs))
 	}
-	b.WriteString("k9=xxxxxxxxxx\n")
+	fmt.Fprintf(&b, "k9=%s\n", last)
 	return b.String()
-}()
+}
+
+// multiplyingReferences: the first key would expand to 10^9 bytes.
+var multiplyingReferences = chainedReferences(10, "xxxxxxxxxx")
+
+// repeatedEmptyReferences: the value stays empty however often it is
+// repeated, so only the work grows, 20^8 expansions of k9 without
+// memoizing (hours; 10 references per key took 84 s).
+var repeatedEmptyReferences = chainedReferences(20, "")
+
+// deepChain is n keys k1..kn, each referring to the next, the last to end.
+func deepChain(n int, end string) string {
+	var b strings.Builder
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&b, "k%d=%%(k%d)s\n", i, i+1)
+	}
+	fmt.Fprintf(&b, "k%d=%%(%s)s\n", n, end)
+	return b.String()
+}
 
 func TestConfigErrors(t *testing.T) {
 	for _, tc := range configErrorCases {
@@ -587,6 +620,12 @@ var configValueCases = []valueCase{
 	{name: "reference in the same section",
 		conf: "[program:a]\nbase=/opt/app\ncommand=%(base)s/bin/run --home=%(base)s\n",
 		get:  command("a"), want: "/opt/app/bin/run --home=/opt/app"},
+	{name: "references that repeat an empty value 20^8 times",
+		conf: "[program:a]\ncommand=run %(k1)s.\n" + repeatedEmptyReferences,
+		get:  command("a"), want: "run ."},
+	{name: "a key met again exactly 10 levels deep",
+		conf: "[program:a]\ncommand=%(a1)s %(k1)s\n" + deepChain(7, "a1") + "a1=%(a2)s\na2=%(a3)s\na3=end\n",
+		get:  command("a"), want: "end end"},
 	{name: "double percent",
 		conf: "[program:a]\ncommand=printf 100%%\n",
 		get:  command("a"), want: "printf 100%"},
@@ -679,8 +718,18 @@ var configValueCases = []valueCase{
 		conf: "[program:a]\ncommand=run\n\n# a comment\n  --flag\n; another\n  --other ;cut here\n",
 		get:  command("a"), want: "run\n--flag\n--other"},
 	{name: "inline comment needs a space before ;",
-		conf: "[program:a]\ncommand=echo a;b ;comment\nstarttimeout=2s\t; tab before it\n",
-		get:  prog("a", func(p *ProgramConfig) any { return p.Command + " " + p.StartTimeout.String() }), want: "echo a;b 2s"},
+		conf: "[program:a]\ncommand=echo a ;comment\nstarttimeout=2s\t; tab before it\n",
+		get:  prog("a", func(p *ProgramConfig) any { return p.Command + " " + p.StartTimeout.String() }), want: "echo a 2s"},
+	{name: "only the first ; of a value can start a comment, as in Python 2: a later one is kept with a warning",
+		conf: "[program:a]\ncommand=echo a;b ;comment\n",
+		get: func(t *testing.T, c *Config) any {
+			return command("a")(t, c).(string) + "\n" + warnings(t, c).(string)
+		},
+		want: "echo a;b ;comment\n" +
+			"$DIR/app.conf:2: [program:a] command: the \" ;\" in this value is part of it, not a comment: as in Python 2's ConfigParser, only a value's first \";\" can start one; put the comment on a line of its own"},
+	{name: "a value that starts with ; keeps it (Python 2)",
+		conf: "[env]\nPASSWORD = ;abc\nEMPTY = ; \n[program:a]\ncommand=x\n",
+		get:  prog("a", func(p *ProgramConfig) any { return envStr(p.Env) }), want: "PASSWORD=;abc EMPTY=;"},
 	{name: "# inside a value is not a comment",
 		conf: "[program:a]\ncommand=echo a #b\n",
 		get:  command("a"), want: "echo a #b"},
@@ -824,13 +873,13 @@ var configValueCases = []valueCase{
 	{name: "log policy defaults",
 		conf: "[program:a]\ncommand=x\n",
 		get:  global(func(c *Config) any { return fmt.Sprintf("%+v %+v", c.Log, c.Programs[0].Log) }),
-		want: "{MaxSize:536870912 Backups:3 Compress:true} {MaxSize:536870912 Backups:3 Compress:true}"},
+		want: "{MaxSize:536870912 Backups:3 Compress:true Mode:-rw-r-----} {MaxSize:536870912 Backups:3 Compress:true Mode:-rw-r-----}"},
 	{name: "logbackups <inf> and per-program overrides",
-		conf: "[general]\nlogbackups=<inf>\nlogmaxsize=<inf>\nlogcompress=off\n[program:a]\ncommand=x\n[program:b]\ncommand=x\nlogbackups=2\nlogmaxsize=1MB\nlogcompress=yes\n",
+		conf: "[general]\nlogbackups=<inf>\nlogmaxsize=<inf>\nlogcompress=off\nlogmode=0600\n[program:a]\ncommand=x\n[program:b]\ncommand=x\nlogbackups=2\nlogmaxsize=1MB\nlogcompress=yes\nlogmode=0644\n",
 		get: func(t *testing.T, c *Config) any {
 			return fmt.Sprintf("%+v %+v %+v", c.Log, findProgram(t, c, "a").Log, findProgram(t, c, "b").Log)
 		},
-		want: "{MaxSize:0 Backups:-1 Compress:false} {MaxSize:0 Backups:-1 Compress:false} {MaxSize:1048576 Backups:2 Compress:true}"},
+		want: "{MaxSize:0 Backups:-1 Compress:false Mode:-rw-------} {MaxSize:0 Backups:-1 Compress:false Mode:-rw-------} {MaxSize:1048576 Backups:2 Compress:true Mode:-rw-r--r--}"},
 	{name: "logdir default is the config file's directory",
 		conf: "[program:a]\ncommand=x\n",
 		get:  global(func(c *Config) any { return c.LogDir + " " + c.Server.Log }), want: "$DIR $DIR/ramona.log"},
@@ -932,6 +981,24 @@ var configValueCases = []valueCase{
 		want: "$DIR/app.conf:2: [program:a] comand: unknown key, ignored (did you mean command?)\n" +
 			"$DIR/app.conf:4: [program:a] StartTimeout: unknown key, ignored (did you mean starttimeout?)\n" +
 			"$DIR/app.conf:5: [program:a] frobnicate: unknown key, ignored"},
+	{name: "cmd, as the original's manual wrote it: did you mean command",
+		conf: "[program:a]\ncommand=x\n[program:ping]\ncmd=/sbin/ping\ncmd@windows=ping.exe\n[program:b]\ncommand=y\ncwd=/tmp\n",
+		get:  warnings,
+		want: "$DIR/app.conf:4: [program:ping] cmd: unknown key, ignored (did you mean command?)\n" +
+			"$DIR/app.conf:8: [program:b] cwd: unknown key, ignored (did you mean directory?)"},
+	{name: "[DEFAULT] keys are not exported into [env]: a warning where the original did",
+		conf: "[DEFAULT]\nPYTHONPATH=/opt/lib\nstoptimeout=10\nappname=x\n[env]\nA=1\n[program:a]\ncommand=x\n",
+		get: func(t *testing.T, c *Config) any {
+			return warnings(t, c).(string) + "\n" + envStr(findProgram(t, c, "a").Env)
+		},
+		want: "$DIR/app.conf:2: [DEFAULT] PYTHONPATH: not exported into the programs' environment (the Python original added every [DEFAULT] key to each [env] set); to export it, write PYTHONPATH=%(PYTHONPATH)s in [env] or [env:NAME]\n" +
+			"A=1"},
+	{name: "[DEFAULT] and only an [env:NAME] set: a warning too",
+		conf: "[DEFAULT]\nbase=/opt\n[env:other]\nA=1\n[program:a]\ncommand=x\nenv=other\n",
+		get:  warnings, want: "$DIR/app.conf:2: [DEFAULT] base: not exported into the programs' environment (the Python original added every [DEFAULT] key to each [env] set); to export it, write base=%(base)s in [env] or [env:NAME]"},
+	{name: "[DEFAULT] without an [env] section: nothing would have been exported",
+		conf: "[DEFAULT]\nPYTHONPATH=/opt/lib\n[program:a]\ncommand=x\n",
+		get:  warnings, want: ""},
 	{name: "unknown key in [general]",
 		conf: "[general]\nappname=x\nlogmaxsise=1MB\n",
 		get:  warnings, want: "$DIR/app.conf:3: [general] logmaxsise: unknown key, ignored (did you mean logmaxsize?)"},
@@ -1213,7 +1280,7 @@ func TestDefaults(t *testing.T) {
 		Sources: []ConfigSource{{Path: dir + "/app.conf"}},
 		AppName: "ramona",
 		LogDir:  dir,
-		Log:     LogPolicy{MaxSize: 512 << 20, Backups: 3, Compress: true},
+		Log:     LogPolicy{MaxSize: 512 << 20, Backups: 3, Compress: true, Mode: 0o640},
 		Server:  ServerConfig{ConsoleURIs: []SocketURI{sock}, Log: dir + "/ramona.log", LogLevel: LevelInfo, Umask: -1, Cgroup: "auto"},
 		Console: ConsoleConfig{ServerURI: sock},
 		Notify: NotifyConfig{
@@ -1239,7 +1306,7 @@ func TestDefaults(t *testing.T) {
 			ProcessGroup:   true,
 			Stdout:         OutputTarget{Kind: OutMerged},
 			Stderr:         OutputTarget{Kind: OutFile, Path: dir + "/a.log"},
-			Log:            LogPolicy{MaxSize: 512 << 20, Backups: 3, Compress: true},
+			Log:            LogPolicy{MaxSize: 512 << 20, Backups: 3, Compress: true, Mode: 0o640},
 			LogScanStdout:  defaultRules,
 			LogScanStderr:  defaultRules,
 			NotifyFatal:    NotifyTarget{When: "now"},
@@ -1558,12 +1625,18 @@ func TestCompatTestConf(t *testing.T) {
 // behind it: loading never panics, is deterministic, and every error and
 // warning says where it is (a file always; a line unless it is about the
 // whole file).
+//
+// One file per fuzzing process is rewritten for every input: a fresh
+// t.TempDir per input cost more than the loading (a mkdir and an rmdir,
+// which waits for the disk's discard here), and the fuzzer's minimizing of a
+// 1 KB input runs the target hundreds of thousands of times; at several ms
+// each, it reported 0 execs/s for a minute at a time (TestMain also bounds
+// minimizing: limitFuzzMinimizing).
 func FuzzLoadConfig(f *testing.F) {
 	// More seeds, the compat fixtures among them, are in testdata/fuzz/FuzzLoadConfig.
 	f.Add("[program:a]\ncommand=x %(y)s\ny=%(a)s\n")
+	path := filepath.Join(f.TempDir(), "fuzz.conf")
 	f.Fuzz(func(t *testing.T, text string) {
-		dir := t.TempDir()
-		path := filepath.Join(dir, "fuzz.conf")
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}

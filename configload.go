@@ -194,6 +194,9 @@ func (r *sectionReader) unknownKeys(vocabulary func() []string, typosOnly bool) 
 			words = vocabulary()
 		}
 		s := closestWord(k, words)
+		if alias, ok := keyAliases[strings.ToLower(k)]; ok && slices.Contains(words, alias) {
+			s = alias
+		}
 		if ramona, ok := svKeyInRamona[k]; ok && strings.HasPrefix(r.sec.name, "program:") {
 			msg += fmt.Sprintf(" (supervisord's key: Ramona's is %s; Ramona reads a supervisord file as such when it has a [supervisord] section, and `ramona convert` translates one)", ramona)
 		} else if s != "" {
@@ -204,6 +207,11 @@ func (r *sectionReader) unknownKeys(vocabulary func() []string, typosOnly bool) 
 		r.ld.cfg.Warnings = append(r.ld.cfg.Warnings, &ConfigError{File: v.file, Line: v.line, Section: r.sec.name, Key: k, Msg: msg})
 	}
 }
+
+// keyAliases are names other documents use for Ramona's keys, too far from
+// them for closestWord: the Python original's manual writes cmd=, other
+// supervisors and container files say cwd or workdir.
+var keyAliases = map[string]string{"cmd": "command", "cwd": "directory", "workdir": "directory", "working_directory": "directory"}
 
 func (ld *loader) reader(sec *iniSection) *sectionReader {
 	r := &sectionReader{ld: ld, sec: sec, known: map[string]bool{}}
@@ -574,6 +582,9 @@ func (ld *loader) resolve() {
 		ld.errs = append(ld.errs, r.errs...)
 		ld.envSets[set] = vars
 	}
+	if len(ld.envSets) > 0 {
+		ld.warnDefaultsNotExported()
+	}
 	if _, ok := ld.envSets[""]; !ok {
 		ld.envSets[""] = []EnvVar{}
 	}
@@ -627,6 +638,34 @@ func (ld *loader) resolve() {
 		}
 		return a.Line < b.Line
 	})
+}
+
+// warnDefaultsNotExported: the Python original's ConfigParser listed the
+// [DEFAULT] keys among the items of every section, so they went into the
+// environment of every [env] and [env:NAME] set there was. Ramona keeps
+// [DEFAULT] for what every section reads (convert's supervisord defaults
+// live there), and says so for each key no section of Ramona's knows,
+// which the original would have exported. Called when an env set exists.
+func (ld *loader) warnDefaultsNotExported() {
+	def := ld.doc.sections["DEFAULT"]
+	if def == nil {
+		return
+	}
+	known := map[string]bool{}
+	for _, names := range [][]string{specNames(programKeys), specNames(toolKeys), specNames(generalKeys),
+		specNames(serverKeys), specNames(consoleKeys), specNames(notifyKeys)} {
+		for _, n := range names {
+			known[n] = true
+		}
+	}
+	for _, k := range def.order {
+		if known[k] {
+			continue
+		}
+		v := def.values[k]
+		ld.cfg.Warnings = append(ld.cfg.Warnings, &ConfigError{File: v.file, Line: v.line, Section: "DEFAULT", Key: k,
+			Msg: fmt.Sprintf("not exported into the programs' environment (the Python original added every [DEFAULT] key to each [env] set); to export it, write %s=%%(%s)s in [env] or [env:NAME]", k, k)})
+	}
 }
 
 // claimLogFiles records the log files of p; a file another program (or the

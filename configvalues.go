@@ -197,6 +197,24 @@ func parseUmask(v string) (int, error) {
 	return int(n), nil
 }
 
+// parseLogMode is the octal mode of created logs: at least 0600 (the server
+// reopens and rotates them), at most 0664 (nobody but the owner and the
+// group may write, nobody executes).
+func parseLogMode(v string) (os.FileMode, error) {
+	n, err := strconv.ParseUint(strings.TrimPrefix(v, "0o"), 8, 32)
+	if err != nil || n > 0o777 {
+		return 0, fmt.Errorf("%q is not a file mode; use octal digits such as 0640 or 0600", v)
+	}
+	mode := os.FileMode(n)
+	switch {
+	case mode&0o600 != 0o600:
+		return 0, fmt.Errorf("%s does not let the owner read and write the log; use 0600 or more, such as 0640", v)
+	case mode&^0o664 != 0:
+		return 0, fmt.Errorf("%s lets every user write the log or makes it executable; use 0600, 0640 or 0644", v)
+	}
+	return mode, nil
+}
+
 // LogLevel orders the server's log lines, with Python logging's numbers.
 type LogLevel int
 

@@ -1,7 +1,8 @@
 // The interactive console: `ramona console` reads commands (start, stop,
 // status ... as on the command line), runs each over a fresh connection so
 // that it carries on by itself across server restarts, and keeps a history
-// file ([ramona:console] history) with `history` and `!N`. On a terminal the
+// file ([ramona:console] history, opened by safefile's rules) with `history`
+// and `!N`. On a terminal the
 // lines come from the line editor (lineedit.go), with Tab completing command
 // and program names; otherwise line by line as they come.
 package main
@@ -9,6 +10,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -81,7 +83,7 @@ func (c *cmdline) consoleLine(line string, history *[]string, last int) (code in
 			return exitUsage, false
 		}
 		line = (*history)[i-1]
-		fmt.Fprintln(c.stdout, line)
+		fmt.Fprintln(c.stdout, escapeControls(line, false))
 	}
 	if line == "" || strings.HasPrefix(line, "#") {
 		return last, false
@@ -109,7 +111,7 @@ func (c *cmdline) consoleLine(line string, history *[]string, last int) (code in
 		return exitOK, false
 	case "history":
 		for i, h := range *history {
-			fmt.Fprintf(c.stdout, "%4d  %s\n", i+1, h)
+			fmt.Fprintf(c.stdout, "%4d  %s\n", i+1, escapeControls(h, false))
 		}
 		return exitOK, false
 	case "console", "daemon", "server":
@@ -223,11 +225,22 @@ func (c *cmdline) programNames() []string {
 	return names
 }
 
+// historyMaxSize bounds how much of the history file is read.
+const historyMaxSize = 4 << 20
+
 func (c *cmdline) loadHistory() []string {
 	if c.cfg.Console.History == "" {
 		return nil
 	}
-	data, err := os.ReadFile(c.cfg.Console.History)
+	f, err := openSafe(c.cfg.Console.History, os.O_RDONLY, 0)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			c.errorf("history %s: %s", c.cfg.Console.History, pathErrText(err))
+		}
+		return nil
+	}
+	data, err := io.ReadAll(io.LimitReader(f, historyMaxSize))
+	f.Close()
 	if err != nil {
 		return nil
 	}
@@ -244,7 +257,7 @@ func (c *cmdline) appendHistory(line string) {
 	if c.cfg.Console.History == "" {
 		return
 	}
-	f, err := os.OpenFile(c.cfg.Console.History, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openSafe(c.cfg.Console.History, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		c.errorf("history %s: %s", c.cfg.Console.History, pathErrText(err))
 		return

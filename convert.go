@@ -169,15 +169,20 @@ func renderRamonaConfig(doc *iniDoc, notes map[*iniValue]string, files []string)
 				}
 			}
 			lines := strings.Split(v.value, "\n")
-			if len(lines) > 1 {
+			// Only a value's first ";" may start a comment (ini.go): a
+			// value with a ";" of its own gets its note on the line above.
+			if len(lines) > 1 || strings.Contains(v.value, ";") {
 				fmt.Fprintf(&b, "; %s\n%s=%s\n", comment, k, lines[0])
 				for _, l := range lines[1:] {
 					fmt.Fprintf(&b, "    %s\n", l)
 				}
 				continue
 			}
-			line := k + "=" + v.value
-			fmt.Fprintf(&b, "%-40s ; %s\n", line, comment)
+			value := v.value
+			if value == "" {
+				value = `""` // else the comment would be the value
+			}
+			fmt.Fprintf(&b, "%-40s ; %s\n", k+"="+value, comment)
 		}
 	}
 	return b.String()

@@ -20,7 +20,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unicode/utf8"
 )
@@ -101,20 +100,11 @@ func listenUnix(u SocketURI) (net.Listener, error) {
 			}
 		}
 	}
-	// Bind with a strict umask so the socket never exists with looser
-	// permissions than asked (listeners are made before any other goroutine
-	// of the server creates files).
-	old := syscall.Umask(0o177)
-	l, err := net.Listen("unix", path)
-	syscall.Umask(old)
+	// Listeners are made before any other goroutine of the server creates
+	// files, as listenUnixMode needs.
+	l, err := listenUnixMode(path, u.Mode)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", u, err)
-	}
-	if !strings.HasPrefix(path, "@") {
-		if err := os.Chmod(path, u.Mode); err != nil {
-			l.Close()
-			return nil, fmt.Errorf("%s: cannot set mode %04o: %v", u, u.Mode, err)
-		}
 	}
 	return l, nil
 }
@@ -369,6 +359,9 @@ func (r *replySink) wait(serverDone <-chan struct{}) ([]reply, bool) {
 }
 
 // programStatus is one line of `status` and one object of `status --json`.
+// Error is the program's error and what keeps its logs from working (a
+// refused file), one per line; it and StatusText are capped at
+// statusTextMax.
 type programStatus struct {
 	Name       string  `json:"name"`
 	Group      string  `json:"group"`
@@ -411,6 +404,8 @@ func (s *Supervisor) status(p *Program) programStatus {
 	if p.cg != nil {
 		st.Cgroup = p.cg.dir
 	}
+	st.Error = capText(joinLines(st.Error, p.logs.problem()), statusTextMax)
+	st.StatusText = capText(st.StatusText, statusTextMax)
 	return st
 }
 
@@ -656,6 +651,22 @@ func (s *Supervisor) reload(cfg *Config, sink replyTo) {
 	if len(toStart) > 0 {
 		s.runSequence(newSequence(s, "start", toStart, seqOptions{}, nil))
 	}
+	// What this reload added or changed into CFGERROR (the rest applies).
+	var broken, errs []string
+	for _, name := range append(added, changed...) {
+		if err := newByName[name].Err; err != nil {
+			broken, errs = append(broken, name), append(errs, err.Error())
+		}
+	}
+	if len(broken) > 0 {
+		verb := "ends"
+		if len(broken) > 1 {
+			verb = "end"
+		}
+		sink.done(reply{Exit: exitUsage, Error: fmt.Sprintf("reload applied, but %s %s in CFGERROR:\n%s",
+			strings.Join(broken, ", "), verb, indent(strings.Join(errs, "\n")))})
+		return
+	}
 	sink.done(reply{})
 }
 
@@ -668,8 +679,9 @@ func sameServerSettings(a, b *Config) bool {
 func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 	s := cs.s
 	type found struct {
-		out *outputStream
-		err error
+		out  *outputStream
+		err  error
+		note string // said when nothing was logged
 	}
 	ch := make(chan found, 1)
 	s.post(func() {
@@ -689,7 +701,11 @@ func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 		if p.logs == nil {
 			p.logs = s.openProgramLogs(p.cfg)
 		}
-		ch <- found{out: p.logs.stream(req.Stream)}
+		note := fmt.Sprintf("%s: nothing logged yet on %s", p.cfg.Name, req.Stream)
+		if p.launches == 0 {
+			note = fmt.Sprintf("%s: nothing logged yet: it has not run since the server started (%s)", p.cfg.Name, p.state)
+		}
+		ch <- found{out: p.logs.stream(req.Stream), note: note}
 	})
 	var f found
 	select {
@@ -721,8 +737,12 @@ func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 		}
 	}
 	buf := make([]byte, tailFrameBytes) // one for the whole session
-	err := sendData(conn, req.ID, text, buf)
+	sent := &readCounter{r: text}
+	err := sendData(conn, req.ID, sent, buf)
 	text.Close()
+	if err == nil && sent.n == 0 {
+		err = writeFrame(conn, reply{ID: req.ID, Progress: f.note}, maxReplyFrame)
+	}
 	if err != nil {
 		return false
 	}
@@ -808,6 +828,18 @@ func sendData(w io.Writer, id int64, r io.Reader, buf []byte) error {
 			return nil
 		}
 	}
+}
+
+// readCounter counts the bytes read through it.
+type readCounter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *readCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // stopping reports, from any goroutine, whether the server is stopping

@@ -1,10 +1,10 @@
-// The INI dialect of Python's ConfigParser, as Ramona reads it: sections,
-// case-preserving keys, `key=value` / `key: value`, comment lines, inline
-// ` ;` comments, indented continuation lines, `%(name)s` interpolation with
-// Python's conversions (`%(n)02d`), `key@platform` overrides, and merging of
-// several files key by key; supervisord's variant (` #` comments too,
-// lower-case keys). It knows nothing of Ramona's keys; config.go gives them
-// meaning.
+// The INI dialect of Python 2's ConfigParser (the original's), as Ramona
+// reads it: sections, case-preserving keys, `key=value` / `key: value`,
+// comment lines, inline comments at a value's first ` ;`, indented
+// continuation lines, `%(name)s` interpolation with Python's conversions
+// (`%(n)02d`), `key@platform` overrides, and merging of several files key by
+// key; supervisord's variant (Python 3's: ` ;` or ` #` anywhere, lower-case
+// keys). It knows nothing of Ramona's keys; config.go gives them meaning.
 package main
 
 import (
@@ -88,6 +88,7 @@ func (d *iniDoc) parse(file string, text []byte) {
 	src := strings.TrimPrefix(string(text), "\ufeff")
 	var sec *iniSection
 	var cur *iniValue // the value that an indented line continues
+	lost := false     // under a header too broken to name its section: its lines are skipped
 	d.parses++
 	fail := func(line int, format string, args ...any) {
 		e := &ConfigError{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
@@ -106,36 +107,45 @@ func (d *iniDoc) parse(file string, text []byte) {
 			continue // blank and comment lines do not end a continued value
 		}
 		if line[0] == ' ' || line[0] == '\t' {
+			if lost {
+				continue
+			}
 			if cur == nil {
 				fail(lineNo, "indented line %q continues no key; remove the indentation or put it under a key", trimmed)
 				continue
 			}
-			if part := d.stripInlineComment(trimmed); part != "" {
+			if part := d.inlineComment(file, lineNo, sec.name, cur.key, trimmed); part != "" {
 				cur.value += "\n" + part
 			}
 			continue
 		}
 		cur = nil
 		if trimmed[0] == '[' {
+			// One error per broken header: the lines under it belong to it
+			// and are not reported again as keys outside any section.
 			end := strings.IndexByte(trimmed, ']')
-			if end < 0 {
-				sec = nil
+			name := ""
+			if end > 0 {
+				name = strings.TrimSpace(trimmed[1:end])
+			}
+			sec, lost = nil, true
+			switch {
+			case end < 0:
 				fail(lineNo, "section header %q has no closing ]", trimmed)
-				continue
-			}
-			name := strings.TrimSpace(trimmed[1:end])
-			rest := strings.TrimSpace(trimmed[end+1:])
-			if rest != "" && rest[0] != ';' && rest[0] != '#' {
-				sec = nil
-				fail(lineNo, "unexpected %q after section header [%s]", rest, name)
-				continue
-			}
-			if name == "" {
-				sec = nil
+			case name == "":
 				fail(lineNo, "empty section name []")
-				continue
+			default:
+				sec, lost = d.section(name, file, lineNo), false
+				// Python's ConfigParser ignores the rest of the line; a
+				// misplaced value there would be lost, so it is an error of
+				// this section.
+				if rest := strings.TrimSpace(trimmed[end+1:]); rest != "" && rest[0] != ';' && rest[0] != '#' {
+					fail(lineNo, "unexpected %q after the section header; put it on a line of its own, or start a comment with ; or #", rest)
+				}
 			}
-			sec = d.section(name, file, lineNo)
+			continue
+		}
+		if lost {
 			continue
 		}
 		sep := strings.IndexAny(line, "=:")
@@ -151,13 +161,13 @@ func (d *iniDoc) parse(file string, text []byte) {
 		if d.foldKeys {
 			key = strings.ToLower(key)
 		}
-		value := strings.TrimSpace(d.stripInlineComment(line[sep+1:]))
-		if value == `""` {
-			value = "" // ConfigParser reads "" as the empty string
-		}
 		if sec == nil {
 			fail(lineNo, "%s: key before any [section] header; put it under a section such as [general]", key)
 			continue
+		}
+		value := d.inlineComment(file, lineNo, sec.name, key, line[sep+1:])
+		if value == `""` {
+			value = "" // ConfigParser reads "" as the empty string
 		}
 		cur = &iniValue{key: key, value: value, file: file, line: lineNo, parse: d.parses}
 		if prev := sec.values[key]; prev != nil && prev.parse == d.parses { // set before in this file
@@ -191,16 +201,50 @@ func (d *iniDoc) merge(other *iniDoc) {
 	d.warnings = append(d.warnings, other.warnings...)
 }
 
-// stripInlineComment cuts a value at the first ";" (or, with hashComments,
-// "#") that follows whitespace, the ConfigParser rule for inline comments.
-func (d *iniDoc) stripInlineComment(s string) string {
-	for i := 1; i < len(s); i++ {
-		if (s[i] == ';' || s[i] == '#' && d.hashComments) && (s[i-1] == ' ' || s[i-1] == '\t') {
-			return strings.TrimRight(s[:i], " \t")
+// inlineComment returns a value (the text after "=" or ":", or a
+// continuation line) without its inline comment, trimmed.
+//
+// Ramona's dialect follows Python 2's ConfigParser, the original's: only
+// the value's first ";" can start a comment, and only when whitespace
+// precedes it, so `PASSWORD = ;abc` is ";abc" and `a;b ;c` stays whole
+// (with a warning, since the " ;c" looks like a comment). Python 2 checks
+// the value's last character instead when the ";" comes first, emptying
+// ";abc " with a trailing blank; Ramona keeps ";abc".
+//
+// supervisord's dialect follows Python 3's RawConfigParser as supervisord
+// sets it up: the first ";" or "#" that follows whitespace, anywhere.
+func (d *iniDoc) inlineComment(file string, line int, section, key, s string) string {
+	if d.hashComments {
+		for i := 1; i < len(s); i++ {
+			if (s[i] == ';' || s[i] == '#') && isPythonSpace(s[i-1]) {
+				return strings.Trim(s[:i], pythonSpace)
+			}
+		}
+		return strings.Trim(s, pythonSpace)
+	}
+	s = strings.TrimLeft(s, pythonSpace)
+	i := strings.IndexByte(s, ';')
+	if i > 0 && isPythonSpace(s[i-1]) {
+		return strings.TrimRight(s[:i], pythonSpace)
+	}
+	if i >= 0 {
+		for j := i + 2; j < len(s); j++ {
+			if s[j] == ';' && isPythonSpace(s[j-1]) {
+				// The value is not quoted: it may be a password.
+				d.warnings = append(d.warnings, &ConfigError{File: file, Line: line, Section: section, Key: key,
+					Msg: `the " ;" in this value is part of it, not a comment: as in Python 2's ConfigParser, only a value's first ";" can start one; put the comment on a line of its own`})
+				break
+			}
 		}
 	}
-	return s
+	return strings.TrimRight(s, pythonSpace)
 }
+
+// pythonSpace is what Python's str.isspace and str.strip take for
+// whitespace in ASCII.
+const pythonSpace = " \t\n\r\v\f"
+
+func isPythonSpace(c byte) bool { return strings.IndexByte(pythonSpace, c) >= 0 }
 
 // knownPlatforms are the selectors accepted after "@" in a key; "posix"
 // matches every Unix.
@@ -292,22 +336,45 @@ const (
 // extra returns errNotExtra for a name it does not provide, or another error
 // that explains why the name has no value.
 func (d *iniDoc) interpolate(sec *iniSection, v *iniValue, extra func(string) (string, error)) (string, error) {
-	return d.interpolateChain(sec, v.value, extra, []string{v.key})
+	in := &interpolation{doc: d, sec: sec, extra: extra, done: map[string]expansion{}}
+	s, _, err := in.expand(v.value, []string{v.key})
+	return s, err
 }
 
-// interpolateChain expands s, which is the value of the last key of chain;
-// chain is the keys whose references led here, outermost first.
-func (d *iniDoc) interpolateChain(sec *iniSection, s string, extra func(string) (string, error), chain []string) (string, error) {
+// interpolation is the expansion of one value. Every key it meets is
+// expanded once and remembered: a key referred to k times on each of 10
+// levels would otherwise be expanded k^10 times, which the length limit does
+// not stop when the values are empty (the fuzzer found such an input).
+type interpolation struct {
+	doc   *iniDoc
+	sec   *iniSection
+	extra func(string) (string, error)
+	done  map[string]expansion
+}
+
+// expansion is a key's expanded value and the number of levels of
+// references below it that hold a '%' (-1 when its own value holds none),
+// so that a key met again deeper down fails the depth limit exactly when
+// expanding it anew there would.
+type expansion struct {
+	value  string
+	height int
+}
+
+// expand expands s, which is the value of the last key of chain; chain is
+// the keys whose references led here, outermost first.
+func (in *interpolation) expand(s string, chain []string) (string, int, error) {
 	if !strings.Contains(s, "%") {
-		return s, nil
+		return s, -1, nil
 	}
 	if len(chain) > maxInterpolationDepth {
-		return "", fmt.Errorf("%%(...)s references nest deeper than %d levels; refer to the values more directly", maxInterpolationDepth)
+		return "", 0, errTooDeep
 	}
+	height := 0
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if b.Len() > maxInterpolatedLen {
-			return "", fmt.Errorf("%%(...)s references make the value longer than %d bytes", maxInterpolatedLen)
+			return "", 0, errTooLong
 		}
 		c := s[i]
 		if c != '%' {
@@ -320,18 +387,18 @@ func (d *iniDoc) interpolateChain(sec *iniSection, s string, extra func(string) 
 			continue
 		}
 		if i+1 >= len(s) || s[i+1] != '(' {
-			return "", fmt.Errorf("a lone %% at offset %d; write %%%% for a literal percent sign or %%(name)s for a reference", i)
+			return "", 0, fmt.Errorf("a lone %% at offset %d; write %%%% for a literal percent sign or %%(name)s for a reference", i)
 		}
 		end := strings.IndexByte(s[i:], ')')
 		if end < 0 {
-			return "", &quotingError{fmt.Sprintf("unfinished reference %q; write %%(name)s", s[i:])}
+			return "", 0, &quotingError{fmt.Sprintf("unfinished reference %q; write %%(name)s", s[i:])}
 		}
 		name := s[i+2 : i+end]
 		conv, convLen := readConversion(s[i+end+1:])
 		if convLen == 0 {
-			return "", &quotingError{fmt.Sprintf("unfinished reference %q; write %%(name)s, or %%(name)d / %%(name)02d for a number", s[i:min(len(s), i+end+2)])}
+			return "", 0, &quotingError{fmt.Sprintf("unfinished reference %q; write %%(name)s, or %%(name)d / %%(name)02d for a number", s[i:min(len(s), i+end+2)])}
 		}
-		ref, ok := d.lookup(sec, name)
+		ref, ok := in.doc.lookup(in.sec, name)
 		var val string
 		if ok {
 			if contains(chain, name) {
@@ -339,36 +406,51 @@ func (d *iniDoc) interpolateChain(sec *iniSection, s string, extra func(string) 
 				for _, k := range append(chain, name) {
 					refs = append(refs, "%("+k+")s")
 				}
-				return "", fmt.Errorf("reference loop %s; a value cannot refer to itself", strings.Join(refs, " -> "))
+				return "", 0, fmt.Errorf("reference loop %s; a value cannot refer to itself", strings.Join(refs, " -> "))
 			}
-			sub, err := d.interpolateChain(sec, ref, extra, append(chain[:len(chain):len(chain)], name))
-			if err != nil {
-				return "", err
+			sub, seen := in.done[name]
+			if !seen {
+				var err error
+				sub.value, sub.height, err = in.expand(ref, append(chain[:len(chain):len(chain)], name))
+				if err != nil {
+					return "", 0, err
+				}
+				in.done[name] = sub
+			} else if sub.height >= 0 && len(chain)+1+sub.height > maxInterpolationDepth {
+				return "", 0, errTooDeep
 			}
-			val = sub
-		} else if extra != nil {
+			if sub.height >= 0 {
+				height = max(height, sub.height+1)
+			}
+			val = sub.value
+		} else if in.extra != nil {
 			var err error
-			val, err = extra(name)
+			val, err = in.extra(name)
 			if err != nil && err != errNotExtra {
-				return "", fmt.Errorf("%%(%s)s: %w", name, err)
+				return "", 0, fmt.Errorf("%%(%s)s: %w", name, err)
 			}
 			ok = err == nil
 		}
 		if !ok {
-			return "", &quotingError{fmt.Sprintf("%%(%s)s refers to %s, which is set neither in [%s] nor in [DEFAULT]", name, name, sec.name)}
+			return "", 0, &quotingError{fmt.Sprintf("%%(%s)s refers to %s, which is set neither in [%s] nor in [DEFAULT]", name, name, in.sec.name)}
 		}
 		formatted, err := conv.format(val)
 		if err != nil {
-			return "", fmt.Errorf("%%(%s)%s: %w", name, conv.text, err)
+			return "", 0, fmt.Errorf("%%(%s)%s: %w", name, conv.text, err)
 		}
 		b.WriteString(formatted)
 		i += end + convLen
 	}
 	if b.Len() > maxInterpolatedLen {
-		return "", fmt.Errorf("%%(...)s references make the value longer than %d bytes", maxInterpolatedLen)
+		return "", 0, errTooLong
 	}
-	return b.String(), nil
+	return b.String(), height, nil
 }
+
+var (
+	errTooDeep = fmt.Errorf("%%(...)s references nest deeper than %d levels; refer to the values more directly", maxInterpolationDepth)
+	errTooLong = fmt.Errorf("%%(...)s references make the value longer than %d bytes", maxInterpolatedLen)
+)
 
 // conversion is what follows %(name) in a reference: Python's printf-style
 // flags, width, precision and type, as supervisord's %(process_num)02d.

@@ -1,6 +1,7 @@
 // Logrotate owns the log files ramona writes: LogFile (one program stream or
 // the server's own log, with size rotation, gzip of older backups off the
-// writing path, lost-byte accounting and self-healing after disk errors), Ring
+// writing path, lost-byte accounting and self-healing after disk errors, and
+// every name opened by safefile's rules, never through a planted link), Ring
 // (the in-memory tail of streams that go to <null> or the console), the
 // backwards line reader behind Tail, and the Followers behind `tail -f`.
 package main
@@ -35,8 +36,6 @@ const (
 	// followerMaxBytes is how far behind the output a follower (tail -f,
 	// the web frontend's follow) may fall before it is dropped.
 	followerMaxBytes = 4 << 20
-	// logFileMode is the mode of created log files, before the umask.
-	logFileMode = 0o644
 )
 
 // LogFile is an append-only log at a fixed path. Write never fails toward the
@@ -50,8 +49,15 @@ const (
 // MaxSize goes whole into a fresh file, which is then over the limit.
 // With Compress, backups .2 and older are gzipped by a background
 // goroutine (see compressLoop); F.1 always stays plain.
+//
+// Every name is opened with openSafe: a link, another user's file or a pipe
+// planted at the log's name or a backup's is refused (the write counts as
+// lost and the refusal is the error of the streak), and the log is retried
+// like after any error, so writing resumes once the operator removed it.
+// A character device (/dev/null) is written but never rotated.
 type LogFile struct {
 	path    string
+	owners  []int       // who besides root and the server may own the file: a program's user
 	onError func(error) // may be nil; called without mu, also from the compressor goroutine
 
 	// now and retryInterval pace the retries after a failure; tests replace them.
@@ -65,11 +71,12 @@ type LogFile struct {
 	mu            sync.Mutex
 	policy        LogPolicy
 	file          *os.File // nil while failing or after Close
+	device        bool     // file is a character device: no size, no rotation
 	size          int64    // bytes in file, counted by Write, never stat'ed per write
 	lost          int64
-	failing       bool      // an error was reported and no write has succeeded since
+	failing       error     // the error that started the current failure streak; nil once a write succeeded
 	retryAt       time.Time // while file is nil: earliest next attempt to open
-	rotateFailing bool      // a rotation error was reported and none succeeded since
+	rotateFailing error     // the rotation error of the current streak; nil once one succeeded
 	rotateRetryAt time.Time // after a failed rotation: earliest next attempt
 	closed        bool
 	follow        followerSet
@@ -86,10 +93,13 @@ type compressJob struct {
 
 // openLogFile opens (creating if needed) the log at path. It never fails: an
 // error goes to onError and the file is retried on later writes. The
-// directory must exist; LogFile never creates it.
-func openLogFile(path string, policy LogPolicy, onError func(error)) *LogFile {
+// directory must exist; LogFile never creates it. owners are the users
+// besides root and the server who may own an existing file (a program's
+// user=).
+func openLogFile(path string, policy LogPolicy, owners []int, onError func(error)) *LogFile {
 	l := &LogFile{
 		path:          path,
+		owners:        owners,
 		onError:       onError,
 		now:           time.Now,
 		retryInterval: defaultRetryInterval,
@@ -117,6 +127,29 @@ func (l *LogFile) Lost() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.lost
+}
+
+// failure is the error of the current failure streak, nil while writing works.
+func (l *LogFile) failure() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.failing
+}
+
+// Problem describes what keeps the log from working as configured now (it
+// cannot be written, or it cannot rotate), or returns "".
+func (l *LogFile) Problem() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.closed:
+		return ""
+	case l.failing != nil:
+		return fmt.Sprintf("log file %s: %v", l.path, l.failing)
+	case l.rotateFailing != nil:
+		return fmt.Sprintf("log file %s: %v", l.path, l.rotateFailing)
+	}
+	return ""
 }
 
 // Write appends p to the file, rotating first if needed, and copies p to the
@@ -155,7 +188,7 @@ func (l *LogFile) writeLocked(p []byte) error {
 		}
 	}
 	var rotateErr error
-	if l.policy.MaxSize > 0 && l.size > 0 && l.size+int64(len(p)) > l.policy.MaxSize &&
+	if l.policy.MaxSize > 0 && !l.device && l.size > 0 && l.size+int64(len(p)) > l.policy.MaxSize &&
 		!l.now().Before(l.rotateRetryAt) {
 		rotateErr = l.rotateLocked()
 		if l.file == nil { // the fresh file could not be opened
@@ -169,14 +202,14 @@ func (l *LogFile) writeLocked(p []byte) error {
 		l.lost += int64(len(p) - n)
 		return errors.Join(rotateErr, l.failLocked(err))
 	}
-	l.failing = false
+	l.failing = nil
 	return rotateErr
 }
 
 // openLocked opens the path for appending. On failure the LogFile is left
 // without a file and the error is returned if it starts a streak.
 func (l *LogFile) openLocked() error {
-	f, err := os.OpenFile(l.path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, logFileMode)
+	f, err := openSafe(l.path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, l.policy.fileMode(), l.owners...)
 	if err != nil {
 		return l.failLocked(err)
 	}
@@ -186,6 +219,7 @@ func (l *LogFile) openLocked() error {
 		return l.failLocked(err)
 	}
 	l.file = f
+	l.device = !info.Mode().IsRegular()
 	l.size = info.Size()
 	return nil
 }
@@ -198,11 +232,11 @@ func (l *LogFile) failLocked(err error) error {
 		l.file = nil
 	}
 	l.retryAt = l.now().Add(l.retryInterval)
-	if l.failing {
+	if l.failing != nil {
 		return nil
 	}
-	l.failing = true
-	return err
+	l.failing = fmt.Errorf("%w; output is counted as lost until writing works again", err)
+	return l.failing
 }
 
 // report hands err to onError; it must be called without mu held.
@@ -323,13 +357,13 @@ func (l *LogFile) rotateLocked() error {
 	backups, err := l.shiftLocked()
 	if err != nil {
 		l.rotateRetryAt = l.now().Add(l.retryInterval)
-		if l.rotateFailing {
+		if l.rotateFailing != nil {
 			return nil
 		}
-		l.rotateFailing = true
-		return fmt.Errorf("rotate: %w", err)
+		l.rotateFailing = fmt.Errorf("rotate: %w; writing on to the current file", err)
+		return l.rotateFailing
 	}
-	l.rotateFailing = false
+	l.rotateFailing = nil
 	l.file.Close()
 	l.file = nil
 	err = l.openLocked()
@@ -426,8 +460,10 @@ func (l *LogFile) queueCompressionsLocked(shifted []backupFiles) {
 // name between choosing and opening), then reads the descriptor without mu
 // while writes and rotations go on: a shift renames the plain file, which does
 // not disturb an open descriptor, and bumps job.index. The result goes to a
-// .tmp name that shifts never touch; under mu again it is renamed to
-// F.<current index>.gz and only then is the plain backup removed.
+// temporary name that shifts never touch (a dot file with a random part,
+// so nothing planted at a known name is ever opened); under mu again it is
+// renamed to F.<current index>.gz and only then is the plain backup removed.
+// A backup that openSafe refuses (a planted link) is reported and left alone.
 func (l *LogFile) compressLoop(done chan struct{}) {
 	defer close(done)
 	for {
@@ -442,21 +478,20 @@ func (l *LogFile) compressLoop(done chan struct{}) {
 			return
 		}
 		job := l.jobs[0]
-		plainName := l.backupName(job.index, false)
-		tmpName := l.backupName(job.index, true) + ".tmp"
-		source, err := os.Open(plainName)
+		plainName, gzName := l.backupName(job.index, false), l.backupName(job.index, true)
+		source, err := openSafe(plainName, os.O_RDONLY, 0, l.owners...)
 		hook := l.beforeCompress
 		l.mu.Unlock()
 
+		tmpName := ""
 		if err == nil {
 			if hook != nil {
 				hook(plainName)
 			}
-			err = gzipTo(tmpName, source)
+			tmpName, err = gzipNextTo(gzName, source) // only names the temporary file
 			source.Close()
 		} else if errors.Is(err, os.ErrNotExist) {
 			err = nil // removed by someone else: nothing to do
-			tmpName = ""
 		}
 
 		l.mu.Lock()
@@ -475,16 +510,22 @@ func (l *LogFile) compressLoop(done chan struct{}) {
 		}
 		l.mu.Unlock()
 		if err != nil {
-			l.report(fmt.Errorf("compress: %w", err))
+			l.report(fmt.Errorf("compress %s: %w; the backup stays as it is", plainName, err))
 		}
 	}
 }
 
-// gzipTo writes the gzip of source to a new file named name.
-func gzipTo(name string, source io.Reader) error {
-	out, err := os.OpenFile(name, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, logFileMode)
+// gzipNextTo writes the gzip of source to a new temporary file next to
+// name (unpredictable, created with O_EXCL, with source's mode) and returns
+// the temporary file's name; the caller renames it to name.
+func gzipNextTo(name string, source *os.File) (string, error) {
+	perm := defaultLogMode
+	if fi, err := source.Stat(); err == nil {
+		perm = fi.Mode().Perm()
+	}
+	out, err := newTempFile(name, perm)
 	if err != nil {
-		return err
+		return "", err
 	}
 	zw := gzip.NewWriter(out)
 	_, err = io.Copy(zw, source)
@@ -494,7 +535,7 @@ func gzipTo(name string, source io.Reader) error {
 	if closeErr := out.Close(); err == nil {
 		err = closeErr
 	}
-	return err
+	return out.Name(), err
 }
 
 // TailReader returns the last n lines of the log, reading the current file
@@ -513,7 +554,7 @@ func (l *LogFile) TailReader(n int) (r io.ReadCloser, cut bool) {
 	var sources []tailSource
 	var files multiCloser
 	for _, name := range []string{l.path, l.backupName(1, false)} {
-		f, err := os.Open(name)
+		f, err := openSafe(name, os.O_RDONLY, 0, l.owners...)
 		if err != nil {
 			continue
 		}

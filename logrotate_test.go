@@ -72,7 +72,7 @@ func newTestLog(t *testing.T, path string, policy LogPolicy) (*LogFile, *errorLo
 	t.Helper()
 	checkNoGoroutineLeak(t)
 	errs := &errorLog{}
-	l := openLogFile(path, policy, errs.record)
+	l := openLogFile(path, policy, nil, errs.record)
 	t.Cleanup(func() { l.Close() })
 	return l, errs
 }
@@ -287,7 +287,7 @@ func TestRotationWhileCompressing(t *testing.T) {
 }
 
 // A backup that rotation deletes while it is being compressed leaves nothing
-// behind: no .gz under a wrong number, no .tmp.
+// behind: no .gz under a wrong number, no temporary file.
 func TestRotationPrunesBackupBeingCompressed(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "app.log")
@@ -426,14 +426,24 @@ func faultCases(t *testing.T) []faultCase {
 			},
 		},
 	}
-	if _, err := os.Stat("/dev/full"); err == nil {
-		// Root cannot bypass ENOSPC: the path is a symlink to /dev/full.
+	cases = append(cases, faultCase{
+		name: "a link planted at the name (refused)",
+		path: func(dir string) string { return filepath.Join(dir, "app.log") },
+		spoil: func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "app.log"))
+			must(t, os.Symlink(filepath.Join(dir, "elsewhere"), filepath.Join(dir, "app.log")))
+		},
+		repair: func(t *testing.T, dir string) { must(t, os.Remove(filepath.Join(dir, "app.log"))) },
+	})
+	if os.Geteuid() == 0 {
+		// Root cannot bypass ENOSPC: the path is a device node like
+		// /dev/full (a link to /dev/full would be refused).
 		cases = append(cases, faultCase{
 			name: "disk full (ENOSPC)",
 			path: func(dir string) string { return filepath.Join(dir, "app.log") },
 			spoil: func(t *testing.T, dir string) {
 				os.Remove(filepath.Join(dir, "app.log"))
-				must(t, os.Symlink("/dev/full", filepath.Join(dir, "app.log")))
+				must(t, syscall.Mknod(filepath.Join(dir, "app.log"), syscall.S_IFCHR|0o666, 1<<8|7)) // the full device, 1:7
 			},
 			repair: func(t *testing.T, dir string) { must(t, os.Remove(filepath.Join(dir, "app.log"))) },
 		})
@@ -521,7 +531,7 @@ func TestDiskFullErrorIsENOSPC(t *testing.T) {
 	}
 	checkNoGoroutineLeak(t)
 	var got error
-	l := openLogFile("/dev/full", LogPolicy{}, func(err error) { got = err })
+	l := openLogFile("/dev/full", LogPolicy{}, nil, func(err error) { got = err })
 	l.Write([]byte("x\n"))
 	l.Close()
 	if !errors.Is(got, syscall.ENOSPC) || l.Lost() != 2 {
@@ -536,7 +546,7 @@ func TestRetryIsPaced(t *testing.T) {
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	checkNoGoroutineLeak(t)
 	errs := &errorLog{}
-	l := openLogFile(path, LogPolicy{}, errs.record) // fails: no directory
+	l := openLogFile(path, LogPolicy{}, nil, errs.record) // fails: no directory
 	defer l.Close()
 	l.now = func() time.Time { return clock }
 	l.retryAt = clock.Add(time.Second) // as if the failure happened at clock
@@ -935,7 +945,7 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatalf("follower %d chunks (closed %v), errors %v, lost %d", len(got), closed, errs.errs, l.Lost())
 	}
 	for _, name := range dirNames(t, dir) {
-		if strings.HasSuffix(name, ".tmp") {
+		if strings.HasPrefix(name, ".") { // compression's temporary files
 			t.Fatalf("left over %s", name)
 		}
 	}
@@ -944,7 +954,7 @@ func TestConcurrentUse(t *testing.T) {
 func BenchmarkLogFileWrite(b *testing.B) {
 	benchLine := []byte("0123456789abcdefghijklmnopqrstuvwxyz ramona benchmark line\n")
 	chunk := bytes.Repeat(benchLine, 1+(64<<10)/len(benchLine))[:64<<10]
-	l := openLogFile(filepath.Join(b.TempDir(), "bench.log"), LogPolicy{MaxSize: 50 << 20, Backups: 3}, func(err error) { b.Error(err) })
+	l := openLogFile(filepath.Join(b.TempDir(), "bench.log"), LogPolicy{MaxSize: 50 << 20, Backups: 3}, nil, func(err error) { b.Error(err) })
 	b.SetBytes(int64(len(chunk)))
 	b.ResetTimer()
 	for b.Loop() {

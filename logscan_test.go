@@ -297,7 +297,7 @@ func BenchmarkLogWrite(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			chunk := benchChunk()
-			lf := openLogFile(filepath.Join(b.TempDir(), "bench.log"), LogPolicy{MaxSize: 50 << 20, Backups: 2}, func(err error) { b.Error(err) })
+			lf := openLogFile(filepath.Join(b.TempDir(), "bench.log"), LogPolicy{MaxSize: 50 << 20, Backups: 2}, nil, func(err error) { b.Error(err) })
 			defer lf.Close()
 			var w interface{ Write([]byte) (int, error) } = &outputStream{file: lf}
 			if sc := newLogScanner("bench", "stdout", func(*notification) bool { return true }, mustRules(b, rules)); sc != nil {

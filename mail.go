@@ -1,7 +1,8 @@
 // The Mailer owns notifications to the operator ([ramona:notify]), by mail
 // and by webhook: a bounded queue any goroutine submits to without blocking,
 // and one goroutine (run) that reads log tails (never on the loop), limits
-// floods per rule, keeps the daily digests (stashed atomically in stashdir),
+// floods per rule, keeps the daily digests (stashed atomically in stashdir,
+// read back only from a file of the server's own),
 // and sends and retries with backoff per destination (the mail server, each
 // webhook URL). The two transports differ only in composing and sending:
 // smtp.go, webhook.go. What gets notified: notifications.go.
@@ -13,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -35,6 +37,7 @@ const (
 	mailSendTimeout  = 2 * time.Minute // one whole SMTP conversation
 	mailCloseGrace   = 5 * time.Second // at exit, how long pending mails may still take
 	stashSaveDelay   = time.Second     // counter updates of digest items are written this late
+	stashMaxSize     = 64 << 20        // a larger stash is not read
 	mailSubjectLimit = 200
 )
 
@@ -863,9 +866,24 @@ func (m *Mailer) loadStash() {
 		return
 	}
 	path := m.stashPath()
-	data, err := os.ReadFile(path)
+	f, err := openSafe(path, os.O_RDONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return
+	}
+	var refused *refusedFileError
+	if errors.As(err, &refused) {
+		// Another user's file could hold messages for the server to send:
+		// never read, left for the operator, replaced by the next save.
+		m.log.Errorf("mail: the stash %s is not read: it %s; starting with an empty digest, and the next save replaces it", path, refused.what)
+		return
+	}
+	var data []byte
+	if err == nil {
+		data, err = io.ReadAll(io.LimitReader(f, stashMaxSize+1))
+		f.Close()
+		if err == nil && len(data) > stashMaxSize {
+			err = fmt.Errorf("larger than %d MiB", stashMaxSize>>20)
+		}
 	}
 	var sf stashFile
 	if err == nil {
@@ -909,7 +927,13 @@ func (m *Mailer) saveStash(exiting bool) {
 			}
 		}
 	}
-	err := writeFileAtomic(m.stashPath(), sf)
+	data, err := json.MarshalIndent(sf, "", " ")
+	if err == nil {
+		err = os.MkdirAll(m.cfg.StashDir, 0o700)
+	}
+	if err == nil {
+		err = replaceFile(m.stashPath(), data, 0o600)
+	}
 	if err != nil && err.Error() != m.saveErr {
 		m.log.Errorf("mail: cannot write the stash: %v; the digest is only in memory", err)
 	}
@@ -920,40 +944,6 @@ func (m *Mailer) saveStash(exiting bool) {
 	if err != nil {
 		m.saveErr = err.Error()
 	}
-}
-
-func writeFileAtomic(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", " ")
-	if err != nil {
-		return err
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
 
 // ---- composing, for both transports ----

@@ -25,7 +25,7 @@
 //
 // Exit codes: 0 success (status: all RUNNING); 1 the operation failed;
 // 2 configuration or usage error; 3 status: a program is not running;
-// 4 the server is not running or cannot be reached.
+// 4 the server is not running or cannot be reached (stop: 0 when none runs).
 //
 // This file owns the command line: main, run, the flags of each command and
 // what each prints. No other file calls os.Exit.
@@ -102,7 +102,8 @@ Options:
   -s        silent: errors only
 
 Exit codes: 0 success; 1 the operation failed; 2 configuration or usage error;
-3 status: a program in scope is not running; 4 the server is not running.
+3 status: a program in scope is not running; 4 the server is not running (or
+cannot be reached; stop exits 0 when none runs).
 `
 
 // stringList is a repeatable string flag.
@@ -118,16 +119,33 @@ type cmdline struct {
 	stdout, stderr io.Writer
 	debug, silent  bool
 	inConsole      bool // commands come from the console, which has its own help
+
+	// A command that reaches a running server although the configuration
+	// has errors (serverDespiteErrors): cfgErr holds them, and
+	// guessedAddress says that the server's address is the default one
+	// because the errors may hide the configured one.
+	cfgErr         error
+	guessedAddress bool
 }
 
+// serverDespiteErrors are the commands that still reach a running server
+// when the configuration has errors: they act on what the server runs, not
+// on the file (halfway through an edit, the operator can still look and
+// stop). start and restart only on a server that runs: none is started from
+// a broken configuration.
+var serverDespiteErrors = map[string]bool{"status": true, "stop": true, "who": true, "tail": true, "start": true, "restart": true}
+
+// say and errorf print every message of the command line and the console;
+// what the server or the configuration says may hold control characters,
+// which are escaped (escapeControls) so they never reach the terminal.
 func (c *cmdline) say(format string, args ...any) {
 	if !c.silent {
-		fmt.Fprintf(c.stdout, format+"\n", args...)
+		io.WriteString(c.stdout, escapeControls(fmt.Sprintf(format, args...), true)+"\n")
 	}
 }
 
 func (c *cmdline) errorf(format string, args ...any) {
-	fmt.Fprintf(c.stderr, "ramona: "+format+"\n", args...)
+	io.WriteString(c.stderr, "ramona: "+escapeControls(fmt.Sprintf(format, args...), true)+"\n")
 }
 
 // run is the whole command line; it returns the process exit code.
@@ -175,13 +193,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if command == "check" { // reports a broken configuration instead of stopping at it
 		return c.check(files, origin, cargs)
 	}
-	cfg, err := loadConfig(files, os.Environ())
-	if err != nil {
-		c.errorf("the configuration has errors:\n%s", err)
-		return exitUsage
-	}
+	cfg, err := loadConfigReport(files, os.Environ())
 	cfg.Origin = origin
 	c.cfg = cfg
+	if err != nil {
+		if !serverDespiteErrors[command] || !c.reachDespite(err, command == "start" || command == "restart") {
+			c.errorf("the configuration has errors:\n%s", err)
+			return exitUsage
+		}
+	}
 	if command == "console" {
 		return c.console(cargs)
 	}
@@ -230,6 +250,78 @@ func (c *cmdline) dispatch(command string, cargs []string) int {
 	}
 	c.errorf("%s", msg)
 	return exitUsage
+}
+
+// reachDespite prepares a command to reach the server although the
+// configuration has errors (err): at [ramona:console] serveruri as far as the
+// files still say it, else at the default address. It prints the errors as
+// a warning; false when no file could be read at all (a wrong -c), or, with
+// onlyIfRunning, when no server answers (start and restart start none).
+func (c *cmdline) reachDespite(err error, onlyIfRunning bool) bool {
+	uri, ok := serverAddress(c.cfg)
+	if !ok {
+		return false
+	}
+	if onlyIfRunning {
+		cl, derr := dialServer(uri)
+		if derr != nil {
+			return false
+		}
+		cl.close()
+	}
+	c.cfgErr, c.guessedAddress = err, addressMayBeHidden(err)
+	at := uri.String() + " all the same"
+	switch {
+	case c.cfg.Console.ServerURI.Scheme == "":
+		at = "the default address " + at
+	case c.guessedAddress:
+		at += " (the errors may hide another address)"
+	}
+	c.cfg.Console.ServerURI = uri
+	fmt.Fprintf(c.stderr, "ramona: warning: the configuration has errors; asking the server at %s:\n%s\n", at, indent(err.Error()))
+	return true
+}
+
+// serverAddress is where the command line finds the server: [ramona:console]
+// serveruri as far as cfg resolved it, else the default unix://.ramona.sock
+// beside the first file read; false when no file could be read.
+func serverAddress(cfg *Config) (SocketURI, bool) {
+	if cfg.Console.ServerURI.Scheme != "" {
+		return cfg.Console.ServerURI, true
+	}
+	if len(cfg.Files) == 0 {
+		return SocketURI{}, false
+	}
+	uris, err := parseSocketURIs("unix://.ramona.sock", filepath.Dir(cfg.Files[0]), uriConnect)
+	if err != nil {
+		return SocketURI{}, false
+	}
+	return uris[0], true
+}
+
+// addressMayBeHidden: an error of the configuration may keep it from saying
+// where the server listens: one in [ramona:server] or [ramona:console], or
+// one outside any section (a file that cannot be read, a broken section
+// header whose keys were skipped).
+func addressMayBeHidden(err error) bool {
+	var ces ConfigErrors
+	if !errors.As(err, &ces) {
+		return true
+	}
+	for _, e := range ces {
+		if e.Section == "" || e.Section == "ramona:server" || e.Section == "ramona:console" {
+			return true
+		}
+	}
+	return false
+}
+
+// serverAbsent: dialing failed because no server listens there (no socket
+// file, or nothing accepts): the server is not running, as opposed to one
+// that cannot be reached (permissions, a timeout, TLS).
+func serverAbsent(err error) bool {
+	var u *unreachableError
+	return errors.As(err, &u) && (errors.Is(u.err, syscall.ENOENT) || errors.Is(u.err, syscall.ECONNREFUSED))
 }
 
 // runTLSCommand is `ramona tls init DIR [HOST...]`.
@@ -412,12 +504,12 @@ func (c *cmdline) start(command string, args []string) int {
 		return exitUsage
 	}
 	for _, w := range c.cfg.Warnings {
-		fmt.Fprintf(c.stderr, "ramona: warning: %s\n", w)
+		c.errorf("warning: %s", w)
 	}
-	if !c.knownPrograms(names) {
+	if c.cfgErr == nil && !c.knownPrograms(names) { // else the server checks them against what it runs
 		return exitUsage
 	}
-	cl, code := c.ensureServer(*noServer)
+	cl, code := c.ensureServer(*noServer || c.cfgErr != nil) // none starts from a broken configuration
 	if cl == nil {
 		return code
 	}
@@ -440,8 +532,15 @@ func (c *cmdline) stop(args []string) int {
 	}
 	cl, err := c.connect()
 	if err != nil {
-		c.errorf("%v", err)
-		return exitNoServer
+		if !serverAbsent(err) || c.guessedAddress { // perhaps a server runs where it cannot be seen
+			c.errorf("%v", err)
+			return exitNoServer
+		}
+		if c.cfgErr == nil && !c.knownPrograms(names) {
+			return exitUsage
+		}
+		c.say("ramona: the server is not running (nothing listens at %s); nothing to stop", c.cfg.Console.ServerURI)
+		return exitOK
 	}
 	defer cl.close()
 	_, code := c.callOn(cl, request{Cmd: "stop", Names: names, Flags: map[string]bool{"nowait": *nowait, "core": *core, "server": *keepServer}}, nil)
@@ -481,7 +580,8 @@ func (c *cmdline) status(args []string) int {
 
 // printStatus writes the status table: name, state, pid, uptime or exit
 // status, CPU time and memory of its process tree, launches, restarts, and
-// the STATUS= text or the error.
+// the STATUS= text or the first line of the error, every text with its
+// control characters escaped.
 func printStatus(w io.Writer, list []programStatus) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSTATE\tPID\tUPTIME/EXIT\tCPU\tMEM\tLAUNCHES\tRESTARTS\tSTATUS")
@@ -501,7 +601,8 @@ func printStatus(w io.Writer, list []programStatus) {
 			text = strings.TrimSpace(fmt.Sprintf("%s (log: %d bytes lost)", text, st.LostBytes))
 		}
 		cpu, mem := st.usageCells()
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", st.Name, st.State, pid, up, cpu, mem, st.Launches, st.Restarts, text)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", escapeControls(st.Name, false), escapeControls(st.State, false),
+			pid, up, cpu, mem, st.Launches, st.Restarts, escapeControls(text, false))
 	}
 	tw.Flush()
 }
@@ -540,7 +641,7 @@ func (c *cmdline) tail(args []string) int {
 		return exitUsage
 	}
 	_, code := c.call(request{Cmd: "tail", Names: names, N: *n, Stream: *stream, Flags: map[string]bool{"follow": *follow}}, func(r reply) {
-		if r.Progress != "" { // a note, such as that the output was cut: not part of the log
+		if r.Progress != "" { // a note (the output was cut, nothing was logged): not part of the log
 			c.errorf("%s", r.Progress)
 		}
 		io.WriteString(c.stdout, r.Data)
@@ -557,7 +658,7 @@ func (c *cmdline) who(args []string) int {
 	var lines []string
 	json.Unmarshal(r.Result, &lines)
 	for _, l := range lines {
-		fmt.Fprintln(c.stdout, l)
+		fmt.Fprintln(c.stdout, escapeControls(l, false))
 	}
 	return code
 }

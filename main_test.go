@@ -8,6 +8,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -42,12 +43,32 @@ func TestMain(m *testing.M) {
 		}
 	}
 	reexecPrefix = []string{"ramona-test-main"}
+	limitFuzzMinimizing()
 	// Under -race every exiting process sleeps 1 s (atexit_sleep_ms) unless
 	// told otherwise; the helpers and servers inherit this environment.
 	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
 		os.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=0"))
 	}
 	os.Exit(m.Run())
+}
+
+// limitFuzzMinimizing makes -fuzzminimizetime 1000x (runs of the target)
+// unless the command line sets it. The fuzzer minimizes every new interesting
+// input, running the target up to n^2 times for n bytes and reporting
+// 0 execs/s meanwhile (golang/go#51484, #48820); with the default of 60 s
+// per input, FuzzLoadConfig (a few ms per input on a busy machine) spent most
+// of a run minimizing: 3 799 execs in 60 s. A time limit kills the worker
+// process when it runs out (the coordinator's deadline fires while the
+// worker finishes its current run) and restarting one takes seconds; a count
+// ends the minimizing inside the worker: 11 349 execs in 60 s on the same
+// machine, the workers never restarted.
+func limitFuzzMinimizing() {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.fuzzminimizetime" })
+	if !set {
+		flag.Set("test.fuzzminimizetime", "1000x")
+	}
 }
 
 // Helper exit codes other than the ones a helper is asked to return.

@@ -1,7 +1,8 @@
 // Output capture: where each program's stdout and stderr go (a rotating
 // LogFile, the server's console with a "NAME | " prefix, or nowhere but an
 // in-memory tail), the STARTING/EXITED banners, the pipe readers that copy
-// output in large chunks with pooled buffers, and the server's own log.
+// output in large chunks with pooled buffers, and the server's own log
+// (control characters of its lines escaped).
 package main
 
 import (
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -65,6 +67,13 @@ func (o *outputStream) lost() int64 {
 	return 0
 }
 
+func (o *outputStream) problem() string {
+	if o.file != nil {
+		return o.file.Problem()
+	}
+	return ""
+}
+
 func (o *outputStream) close() {
 	if o.file != nil {
 		o.file.Close()
@@ -85,8 +94,8 @@ func (s *Supervisor) openProgramLogs(pc *ProgramConfig) *programLogs {
 		switch t.Kind {
 		case OutFile:
 			path := t.Path
-			return &outputStream{file: openLogFile(path, pc.Log, func(err error) {
-				s.log.Errorf("%s: log file %s: %v; output is counted as lost until writing works again", pc.Name, path, err)
+			return &outputStream{file: openLogFile(path, pc.Log, programOwners(pc), func(err error) {
+				s.log.Errorf("%s: log file %s: %v", pc.Name, path, err)
 			})}
 		case OutConsole:
 			return &outputStream{ring: newRing(ringSize), console: s.console.writer(pc.Name, consoleErr)}
@@ -106,6 +115,15 @@ func (s *Supervisor) openProgramLogs(pc *ProgramConfig) *programLogs {
 		l.stderr = open(pc.Stderr, true)
 	}
 	return l
+}
+
+// programOwners is who besides root and the server may own the program's
+// log files: its user=, who may have created them before.
+func programOwners(pc *ProgramConfig) []int {
+	if pc.User == "" {
+		return nil
+	}
+	return []int{int(pc.UID)}
 }
 
 func (l *programLogs) banner(text string) {
@@ -132,6 +150,30 @@ func (l *programLogs) lost() int64 {
 		n += l.stdout.lost()
 	}
 	return n
+}
+
+// problem describes what keeps the program's log files from working, one
+// line per file, or returns "".
+func (l *programLogs) problem() string {
+	if l == nil {
+		return ""
+	}
+	text := l.stderr.problem()
+	if !l.merged() {
+		text = joinLines(l.stdout.problem(), text)
+	}
+	return text
+}
+
+// joinLines joins the non-empty texts with newlines.
+func joinLines(texts ...string) string {
+	var lines []string
+	for _, t := range texts {
+		if t != "" {
+			lines = append(lines, t)
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (l *programLogs) reopen() {
@@ -345,7 +387,8 @@ func (l *serverLog) logf(level LogLevel, format string, args ...any) {
 	if l == nil || level < l.level {
 		return
 	}
-	line := fmt.Sprintf("%s %-7s %s\n", time.Now().Format("2006-01-02 15:04:05.000"), level, fmt.Sprintf(format, args...))
+	msg := escapeControls(fmt.Sprintf(format, args...), true) // names and texts of programs: no terminal escapes
+	line := fmt.Sprintf("%s %-7s %s\n", time.Now().Format("2006-01-02 15:04:05.000"), level, msg)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	io.WriteString(l.w, line)

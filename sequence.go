@@ -127,6 +127,11 @@ func (q *sequence) startOne(s *Supervisor, p *Program) {
 
 func (q *sequence) stopOne(s *Supervisor, p *Program) {
 	if !p.state.running() {
+		if p.state == StateStopped {
+			q.progress("%s: already STOPPED", p.cfg.Name)
+		} else {
+			q.progress("%s: not running (%s); nothing to stop", p.cfg.Name, p.state)
+		}
 		return
 	}
 	q.pending[p] = true

@@ -1,9 +1,11 @@
 // The server process: `ramona daemon` in the foreground and the background
 // server that `ramona start` launches. It registers as child subreaper,
 // reaps every child with one wait4(-1) loop, turns signals into loop events
-// (TERM/INT/QUIT: stop everything and exit, a second one: SIGKILL; HUP:
-// reload and reopen logs), owns the listeners and the pidfile, and never
-// exits before every program has stopped.
+// (TERM/INT/QUIT: stop everything and exit; more of them within a second of
+// the first: the same request; a later one: SIGKILL; HUP: reload and reopen
+// logs), owns the listeners and the pidfile (replaced through an
+// unpredictable temporary name), and never exits before every
+// program has stopped.
 package main
 
 import (
@@ -17,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 type serverOptions struct {
@@ -46,15 +49,24 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stderr, "ramona: the server cannot start: cannot create the directory of the server log %s: %v\n", cfg.Server.Log, pathErrText(err))
 				return 1
 			}
-			f, err := openServerStderr(cfg.Server.Log)
+			f, err := openServerStderr(cfg.Server.Log, cfg.Log.fileMode())
 			if err != nil {
 				fmt.Fprintf(stderr, "ramona: the server cannot start: %v\n", err)
 				return 1
 			}
 			panicLog = f
-			logFile = openLogFile(cfg.Server.Log, cfg.Log, func(err error) {
+			logFile = openLogFile(cfg.Server.Log, cfg.Log, nil, nil)
+			if err := logFile.failure(); err != nil {
+				// Running without the operator's record would hide every
+				// later problem: the server does not start.
+				logFile.Close()
+				panicLog.Close()
+				fmt.Fprintf(stderr, "ramona: the server cannot start: cannot write the server log %s: %v\n", cfg.Server.Log, err)
+				return 1
+			}
+			logFile.onError = func(err error) {
 				fmt.Fprintf(os.Stderr, "ramona: server log %s: %v\n", cfg.Server.Log, err)
-			})
+			}
 			log.w = logFile
 			console = &consoleOutput{out: logFile, err: logFile}
 		} else {
@@ -83,6 +95,9 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 	if err := os.MkdirAll(cfg.LogDir, 0o755); err != nil {
 		return fail("cannot create the log directory %s: %v", cfg.LogDir, err)
 	}
+	for _, w := range sharedDirWarnings(cfg) {
+		log.Warnf("server: %s", w)
+	}
 	selfExe, err := os.Executable()
 	if err != nil {
 		return fail("cannot find my own executable: %v", err)
@@ -99,6 +114,9 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 		cs.listeners = append(cs.listeners, l)
 	}
 	if cfg.Server.PidFile != "" {
+		if refused := refuseExisting(cfg.Server.PidFile); refused != nil {
+			log.Errorf("server: the pidfile %s %s; it is replaced by a new file, never written through", cfg.Server.PidFile, refused.what)
+		}
 		if err := writePidFile(cfg.Server.PidFile); err != nil {
 			for _, l := range cs.listeners {
 				l.Close()
@@ -294,12 +312,21 @@ func reapAll(s *Supervisor) {
 	}
 }
 
+// stopSignalWindow: stop signals (TERM, INT, QUIT) that arrive within this
+// time of the first are the same request to stop. coreutils timeout sends
+// its signal to the server and then to its process group, the server
+// included, and a terminal's Ctrl-C or a service manager may signal the
+// group as well as the main process; only a later signal is the operator
+// asking again, which sends SIGKILL.
+const stopSignalWindow = time.Second
+
 // handleSignals turns the server's signals into loop events.
 func handleSignals(s *Supervisor) func() {
 	ch := make(chan os.Signal, 8)
 	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGPIPE)
 	stop := make(chan struct{})
 	go func() { // ends when stop is closed
+		var firstStop time.Time // when the first stop signal came
 		for {
 			select {
 			case <-stop:
@@ -308,7 +335,16 @@ func handleSignals(s *Supervisor) func() {
 			case sig := <-ch:
 				switch sig {
 				case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
-					s.log.Infof("server: got %s", signalName(sig.(syscall.Signal)))
+					name := signalName(sig.(syscall.Signal))
+					if since := time.Since(firstStop); !firstStop.IsZero() && since < stopSignalWindow {
+						s.log.Infof("server: got %s %v after the first stop signal; counted as the same request (one more after %v sends SIGKILL)",
+							name, since.Round(time.Millisecond), stopSignalWindow)
+						continue
+					}
+					if firstStop.IsZero() {
+						firstStop = time.Now()
+					}
+					s.log.Infof("server: got %s", name)
 					s.post(func() {
 						if s.quitting {
 							s.escalate()
@@ -353,23 +389,59 @@ func uriList(uris []SocketURI) string {
 	return strings.Join(parts, ", ")
 }
 
+// writePidFile writes the server's pid to path through a temporary file
+// with an unpredictable name, renamed over whatever was at path.
 func writePidFile(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return replaceFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 }
 
-// removePidFile removes the pidfile if it is still ours.
+// removePidFile removes the pidfile if it is still ours: our file, holding
+// our pid (read without following a link, at most a few bytes).
 func removePidFile(path string) {
-	data, err := os.ReadFile(path)
+	f, err := openSafe(path, os.O_RDONLY, 0)
+	if err != nil {
+		return
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 64))
+	f.Close()
 	if err == nil && strings.TrimSpace(string(data)) == strconv.Itoa(os.Getpid()) {
 		os.Remove(path)
 	}
+}
+
+// sharedDirWarnings lists the directories the server creates files in that
+// other users may write (see sharedDirWarning).
+func sharedDirWarnings(cfg *Config) []string {
+	dirs := []string{cfg.LogDir}
+	for _, f := range []string{cfg.Server.Log, cfg.Server.PidFile} {
+		if f != "" {
+			dirs = append(dirs, filepath.Dir(f))
+		}
+	}
+	if cfg.Notify.StashDir != "" {
+		dirs = append(dirs, cfg.Notify.StashDir)
+	}
+	for _, p := range cfg.Programs {
+		for _, t := range []OutputTarget{p.Stdout, p.Stderr} {
+			if t.Kind == OutFile {
+				dirs = append(dirs, filepath.Dir(t.Path))
+			}
+		}
+	}
+	var warnings []string
+	seen := map[string]bool{}
+	for _, d := range dirs {
+		if !seen[d] {
+			seen[d] = true
+			if w := sharedDirWarning(d); w != "" {
+				warnings = append(warnings, w)
+			}
+		}
+	}
+	return warnings
 }
 
 // inheritedFDs lists open descriptors above 2 without close-on-exec: those

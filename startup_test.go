@@ -66,7 +66,7 @@ var startupFailures = []startupFailure{
 		mkdir(t, filepath.Join(r.dir, "logs.d"))
 		return "", "[ramona:server]\nlog=logs.d\n"
 	}},
-	{name: "log is a symlink", want: "symlink", setup: func(t *testing.T, r *testRamona) (string, string) {
+	{name: "log is a symlink", want: "refused: it is a symbolic link", setup: func(t *testing.T, r *testRamona) (string, string) {
 		writeFile(t, filepath.Join(r.dir, "elsewhere.log"), "")
 		if err := os.Symlink(filepath.Join(r.dir, "elsewhere.log"), filepath.Join(r.dir, "server.log")); err != nil {
 			t.Fatal(err)
@@ -292,7 +292,7 @@ func TestStartRefusesAServerLogLinkPlantedByAUser(t *testing.T) {
 	}
 	r.writeWithURI("unix://r.sock", "[ramona:server]\nlog=shared/ramona.log\n"+progSection("one", helperCommand(t, "sleep", "1h")))
 	code, out, errOut := runBounded(t, r.conf, "start")
-	if code != exitFailed || !strings.Contains(errOut, "is a symlink") || strings.Contains(out, "server started") {
+	if code != exitFailed || !strings.Contains(errOut, "refused: it is a symbolic link") || strings.Contains(out, "server started") {
 		t.Errorf("start: exit %d, stdout %q, stderr %q; want %d and the link refused", code, out, errOut, exitFailed)
 	}
 	if data, _ := os.ReadFile(victim); string(data) != "root's own data\n" {

@@ -815,32 +815,6 @@ starttimeout=0.2
 	}
 }
 
-func TestSuperviseServerSecondSIGTERMKills(t *testing.T) {
-	t.Parallel()
-	r := newTestRamona(t, fmt.Sprintf(`
-[program:stubborn]
-command=%s
-starttimeout=0.2
-stoptimeout=30
-`, helperCommand(t, "ignore-term", "1h")))
-	srv := r.start()
-	st := r.waitState("stubborn", "RUNNING", lcWait)
-	r.waitProgramLog("stubborn", "ignore-term: ready")
-	srv.signal(syscall.SIGTERM)
-	r.waitServerLog("stubborn: sending SIGTERM to process group")
-	srv.signal(syscall.SIGTERM)
-	// Well before stoptimeout=30s would send the next signal.
-	if code, err := srv.wait(lcWait); err != nil {
-		t.Errorf("server after a second SIGTERM: exit %d, %v", code, err)
-	}
-	inOrder(t, "server log", r.serverLog(), "stubborn: sending SIGTERM to process group",
-		"server: asked again to stop; sending SIGKILL to every program",
-		"stubborn: sending SIGKILL to process group", "stubborn: STOPPING -> STOPPED")
-	if !gone(st.PID) {
-		t.Errorf("pid %d outlived the server", st.PID)
-	}
-}
-
 func TestSuperviseServerKilledTakesProgramsAlong(t *testing.T) {
 	t.Parallel()
 	sleep := helperCommand(t, "sleep", "1h")

@@ -480,7 +480,7 @@ func TestConvertGolden(t *testing.T) {
 	hermetic(t)
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
-		"supervisord.conf": "[unix_http_server]\nfile=%(here)s/s.sock\n\n[supervisord]\nchildlogdir=%(here)s/log\nenvironment=TZ=UTC\n\n[include]\nfiles=conf.d/*.conf\n",
+		"supervisord.conf": "[unix_http_server]\nfile=%(here)s/s.sock\n\n[supervisord]\nchildlogdir=%(here)s/log\nenvironment=TZ=UTC,SEP=\"a;b\"\n\n[include]\nfiles=conf.d/*.conf\n",
 		"conf.d/app.conf": "[program:app]\ncommand=/opt/app/run --port 90%(process_num)02d \"$HOME\"\nnumprocs=2\nprocess_name=app_%(process_num)d\n" +
 			"startsecs=3\nstopsignal=INT\nstopasgroup=true\nredirect_stderr=true\nstdout_logfile=%(here)s/../log/app_%(process_num)d.log\npriority=10\n",
 	})
@@ -510,7 +510,7 @@ logbanners=no                            ; supervisord's default
 directory=$DIR                           ; supervisord starts programs in its own working directory; Ramona in this one
 
 [general]
-include=                                 ; supervisord's files read no <siteconf>
+include=""                               ; supervisord's files read no <siteconf>
 logdir=$DIR/log                          ; line 5 childlogdir
 
 [ramona:server]
@@ -520,6 +520,8 @@ consoleuri=unix://$DIR/s.sock            ; line 2 file
 [env]
 ; from $DIR/supervisord.conf:4
 TZ=UTC                                   ; line 6 environment
+; line 6 environment
+SEP=a;b
 
 [program:app]
 ; from $DIR/conf.d/app.conf:1

@@ -98,7 +98,7 @@ func tlsInit(dir string, hosts []string) ([]string, error) {
 		return nil, err
 	}
 	for _, name := range []string{"ca.pem", "ca-key.pem", "server.pem", "server-key.pem", "client.pem", "client-key.pem"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
 			return nil, fmt.Errorf("%s already exists; remove the old files or choose another directory", filepath.Join(dir, name))
 		}
 	}
@@ -154,8 +154,18 @@ func tlsInit(dir string, hosts []string) ([]string, error) {
 	}
 	var written []string
 	write := func(name, block string, der []byte, mode os.FileMode) error {
+		// O_EXCL: a file or link that appeared at the name since the check
+		// above is an error, never written through.
 		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: block, Bytes: der}), mode); err != nil {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+		if err != nil {
+			return err
+		}
+		_, err = f.Write(pem.EncodeToMemory(&pem.Block{Type: block, Bytes: der}))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return err
 		}
 		written = append(written, path)

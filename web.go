@@ -198,17 +198,7 @@ func listenWebSocket(u SocketURI) (net.Listener, error) {
 			}
 			os.Remove(u.Path)
 		}
-		l, err := net.Listen("unix", u.Path)
-		if err != nil {
-			return nil, err
-		}
-		if !strings.HasPrefix(u.Path, "@") {
-			if err := os.Chmod(u.Path, u.Mode); err != nil {
-				l.Close()
-				return nil, err
-			}
-		}
-		return l, nil
+		return listenUnixMode(u.Path, u.Mode)
 	}
 	return nil, fmt.Errorf("%s: the web frontend listens on tcp:// or unix:// only", u)
 }

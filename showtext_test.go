@@ -1,0 +1,117 @@
+// Tests of showtext.go and of where it is used: control characters never
+// reach a terminal through status, the console or the server log, and a
+// huge error (a 10 MB command) is capped in status.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestEscapeControls(t *testing.T) {
+	for _, tc := range []struct {
+		in, oneLine, lines string
+	}{
+		{"plain text", "plain text", "plain text"},
+		{"été ✓", "été ✓", "été ✓"},
+		{"a\x1b[2Jb", `a\x1b[2Jb`, `a\x1b[2Jb`},
+		{"x\ty\nz", `x\ty\nz`, "x\ty\nz"},
+		{"over\rwrite", `over\rwrite`, `over\rwrite`},
+		{"bell\a del\x7f", `bell\x07 del\x7f`, `bell\x07 del\x7f`},
+		{"c1 \u009b31m", `c1 \u009b31m`, `c1 \u009b31m`},
+		{"bad \xff\x9b utf8", `bad \xff\x9b utf8`, `bad \xff\x9b utf8`},
+	} {
+		if got := escapeControls(tc.in, false); got != tc.oneLine {
+			t.Errorf("escapeControls(%q, false) = %q; want %q", tc.in, got, tc.oneLine)
+		}
+		if got := escapeControls(tc.in, true); got != tc.lines {
+			t.Errorf("escapeControls(%q, true) = %q; want %q", tc.in, got, tc.lines)
+		}
+	}
+}
+
+func TestCapText(t *testing.T) {
+	if got := capText("short", 10); got != "short" {
+		t.Errorf("capText kept %q", got)
+	}
+	got := capText(strings.Repeat("é", 10), 5) // 20 bytes; byte 5 is inside a character
+	if want := "éé ... [16 more bytes not shown; the server log has the whole text]"; got != want {
+		t.Errorf("capText = %q; want %q", got, want)
+	}
+	if !utf8.ValidString(got) {
+		t.Errorf("capText cut a character: %q", got)
+	}
+}
+
+func TestPrintStatusEscapes(t *testing.T) {
+	var out bytes.Buffer
+	printStatus(&out, []programStatus{
+		{Name: "a\x1b[2Jb", State: "CFGERROR", Error: "x.conf:3: [program:a\x1b[2Jb] name contains '\\x1b'\nsecond line"},
+		{Name: "b", State: "RUNNING", PID: 7, StatusText: "\x1b]0;owned\a\u009b31m"},
+	})
+	text := out.String()
+	if strings.ContainsAny(text, "\x1b\a\u009b") {
+		t.Errorf("status table holds control characters:\n%q", text)
+	}
+	for _, want := range []string{`a\x1b[2Jb`, `\x1b]0;owned\x07\u009b31m`, "second line"} {
+		if strings.Contains(text, want) != (want != "second line") {
+			t.Errorf("status table %q: want %q %s", text, want, map[bool]string{true: "shown", false: "not shown (first line only)"}[want != "second line"])
+		}
+	}
+	if n := strings.Count(text, "\n"); n != 3 {
+		t.Errorf("status table has %d lines; want a header and one line per program:\n%s", n, text)
+	}
+}
+
+// ramona check shows keys and values of the files: escaped too.
+func TestCheckEscapes(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "app.conf")
+	must(t, os.WriteFile(conf, []byte("[ramona:server]\nconsoleuri=unix://"+filepath.Join(filepath.Dir(conf), "r.sock")+"\n[program:a]\ncommand=x\nbad\x1b[2Jkey=1\n"), 0o644))
+	_, out, _ := cli(t, conf, "check")
+	if strings.ContainsRune(out, 0x1b) || !strings.Contains(out, `bad\x1b[2Jkey`) {
+		t.Errorf("check output %q; want the key with its escape sequence escaped", out)
+	}
+}
+
+func TestServerLogEscapes(t *testing.T) {
+	var out bytes.Buffer
+	l := &serverLog{w: &out, level: LevelInfo}
+	l.Infof("%s: STATUS=%s", "web", "\x1b[31mred\nnext line\tend")
+	if got := out.String(); !strings.HasSuffix(got, "web: STATUS=\\x1b[31mred\nnext line\tend\n") {
+		t.Errorf("server log line %q", got)
+	}
+}
+
+// A program whose name holds an escape sequence (a CFGERROR) and one whose
+// 10 MB command cannot be found: `status` and `status --json` escape the
+// one and cap the other's error.
+func TestStatusEscapesNamesAndCapsHugeErrors(t *testing.T) {
+	huge := "/nonexistent/" + strings.Repeat("x", 10<<20)
+	r := newTestRamona(t, "[program:bad\x1b[2Jname]\ncommand=true\n\n"+progSection("huge", huge))
+	r.start()
+	cl := r.dial() // polls without loading the 10 MB configuration each time
+	var st programStatus
+	waitFor(t, "huge to be FATAL", lcWait, func() bool { st = statusOf(t, cl)["huge"]; return st.State == "FATAL" })
+	if len(st.Error) > statusTextMax+200 || !strings.Contains(st.Error, "more bytes not shown; the server log has the whole text") ||
+		!strings.HasPrefix(st.Error, "command "+huge[:100]) {
+		t.Errorf("status error of the 10 MB command: %d bytes, %.200q...; want it capped at %d", len(st.Error), st.Error, statusTextMax)
+	}
+	_, out, _ := r.cli("status")
+	if strings.ContainsRune(out, 0x1b) || !strings.Contains(out, `bad\x1b[2Jname`) {
+		t.Errorf("status table:\n%q\nwant the name with its escape sequence escaped", out)
+	}
+	if len(out) > 3*statusTextMax {
+		t.Errorf("status table is %d bytes long", len(out))
+	}
+	_, out, _ = r.cli("status", "--json")
+	var list []programStatus
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(out) > 3*statusTextMax {
+		t.Errorf("status --json: %d bytes, %v", len(out), err)
+	}
+	r.stopAll()
+}
