@@ -347,8 +347,8 @@ type orphanSweep struct {
 
 // sweepOrphans runs the sweep; it reports whether the server may exit.
 func (s *Supervisor) sweepOrphans() bool {
-	if s.cg != nil {
-		return true // every program's cgroup was emptied: nothing escaped
+	if s.cg != nil || !s.adopts {
+		return true // every program's cgroup was emptied, or nothing escaped to us
 	}
 	if s.sweep == nil {
 		s.sweep = &orphanSweep{termed: map[int]bool{}, grace: 3 * time.Second, late: s.forced}

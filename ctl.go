@@ -220,6 +220,7 @@ func (cs *ctlServer) serveConn(conn net.Conn, transport string, id int) {
 		return
 	}
 	conn.SetDeadline(time.Now().Add(handshakeTimeout))
+	s.log.queue.sync() // what a client sees is in the log already: the server's start, here
 	if err := serverHandshake(conn, cs.version, os.Getpid()); err != nil {
 		s.log.Debugf("server: handshake with %s (%s) failed: %v", transport, peer, err)
 		return
@@ -287,6 +288,7 @@ func (cs *ctlServer) handle(conn net.Conn, c *clientConn, req request) bool {
 func (cs *ctlServer) writeReplies(conn net.Conn, id int64, sink *replySink) bool {
 	for {
 		items, ok := sink.wait(cs.s.done)
+		cs.s.log.queue.sync() // what the client is told is in the log already
 		if !ok {
 			writeFrame(conn, reply{ID: id, Done: true, Exit: 1, Error: "the server is shutting down"}, maxReplyFrame)
 			return false
@@ -679,9 +681,10 @@ func sameServerSettings(a, b *Config) bool {
 func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 	s := cs.s
 	type found struct {
-		out  *outputStream
-		err  error
-		note string // said when nothing was logged
+		out     *outputStream
+		written <-chan struct{} // closed once what the loop queued for the logs (a banner) is written
+		err     error
+		note    string // said when nothing was logged
 	}
 	ch := make(chan found, 1)
 	s.post(func() {
@@ -698,14 +701,12 @@ func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 			return
 		}
 		p := progs[0]
-		if p.logs == nil {
-			p.logs = s.openProgramLogs(p.cfg)
-		}
+		logs := s.logsOf(p)
 		note := fmt.Sprintf("%s: nothing logged yet on %s", p.cfg.Name, req.Stream)
 		if p.launches == 0 {
 			note = fmt.Sprintf("%s: nothing logged yet: it has not run since the server started (%s)", p.cfg.Name, p.state)
 		}
-		ch <- found{out: p.logs.stream(req.Stream), note: note}
+		ch <- found{out: logs.stream(req.Stream), written: logs.jobs.idle(), note: note}
 	})
 	var f found
 	select {
@@ -720,6 +721,7 @@ func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 	if n <= 0 {
 		n = 40
 	}
+	<-f.written
 	var follower *Follower
 	if req.Flags["follow"] {
 		follower = f.out.follow(followerMaxBytes) // attached before reading the tail: nothing falls between
@@ -756,14 +758,24 @@ func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 		conn.Read(b[:])
 		close(hangup)
 	}()
+	// The server that exits writes its last output (the EXITED banners)
+	// and closes its logs, which ends the follower, before it wakes its
+	// connections: the client gets all of it, then why it ended.
+	send := func() (open bool, ok bool) {
+		chunks, open := follower.Take()
+		for _, chunk := range chunks {
+			if err := sendData(conn, req.ID, bytes.NewReader(chunk), buf); err != nil {
+				return open, false
+			}
+		}
+		return open, true
+	}
 	for {
 		select {
 		case <-follower.Ready():
-			chunks, open := follower.Take()
-			for _, chunk := range chunks {
-				if err := sendData(conn, req.ID, bytes.NewReader(chunk), buf); err != nil {
-					return false
-				}
+			open, ok := send()
+			if !ok {
+				return false
 			}
 			if !open {
 				msg, exit := "tail -f: stream closed", 1
@@ -777,9 +789,11 @@ func (cs *ctlServer) tail(conn net.Conn, req request) bool {
 				return false
 			}
 		case <-hangup:
-			return false
-		case <-s.done:
-			writeFrame(conn, reply{ID: req.ID, Done: true, Exit: 4, Error: "the server stopped"}, maxReplyFrame)
+			if cs.closing.Load() { // not the client: the server woke its connections to exit
+				if _, ok := send(); ok {
+					writeFrame(conn, reply{ID: req.ID, Done: true, Exit: 4, Error: "the server stopped"}, maxReplyFrame)
+				}
+			}
 			return false
 		}
 	}

@@ -37,11 +37,9 @@ func (s *Supervisor) notifyFatal(p *Program, old State, detail string) {
 		fmt.Fprintf(&b, "Exit status: none, it could not be started\n")
 	}
 	fmt.Fprintf(&b, "Restarts:    %d (launches: %d)\n", p.restarts, p.launches)
-	logs := p.logs
 	s.sendNotification(&notification{
 		key: "fatal\x00" + name, target: p.cfg.NotifyFatal, event: eventFatal, program: name,
-		subject: name + " FATAL", body: b.String(), at: now,
-		tail: func() string { return logs.tailText(mailTailLines) },
+		subject: name + " FATAL", body: b.String(), at: now, tail: p.logs.tailLater(mailTailLines),
 	})
 }
 
@@ -50,11 +48,9 @@ func (s *Supervisor) notifyWatchdog(p *Program, why string) {
 	name, now := p.cfg.Name, time.Now()
 	body := fmt.Sprintf("%s missed its watchdog at %s: %s.\nIt is stopped and started again (automatic restarts so far: %d).\n",
 		name, now.Format("2006-01-02 15:04:05"), why, p.restarts)
-	logs := p.logs
 	s.sendNotification(&notification{
 		key: "watchdog\x00" + name, target: p.cfg.NotifyWatchdog, event: eventWatchdog, program: name,
-		subject: name + " watchdog miss", body: body, at: now,
-		tail: func() string { return logs.tailText(mailTailLines) },
+		subject: name + " watchdog miss", body: body, at: now, tail: p.logs.tailLater(mailTailLines),
 	})
 }
 
@@ -114,6 +110,20 @@ func (s *Supervisor) notifyRequest(c *clientConn, req request, sink *replySink) 
 	}
 	s.log.Infof("server: notification %q (%s) requested by %s (%s)", subject, t.When, c.transport, c.peer)
 	sink.done(reply{})
+}
+
+// tailLater is, for the mailer, the end of the program's output as it is
+// once what the loop queued for the logs so far (the EXITED banner) is
+// written; asked on the loop, read off it.
+func (l *programLogs) tailLater(n int) func() string {
+	if l == nil {
+		return func() string { return "" }
+	}
+	written := l.jobs.idle()
+	return func() string {
+		<-written
+		return l.tailText(n)
+	}
 }
 
 // tailText is the end of a program's output for a mail, read off the loop.

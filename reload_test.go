@@ -54,8 +54,10 @@ func TestReloadsAreSerializedAndTheLatestWins(t *testing.T) {
 	<-firstLoad
 	s.requestReload(reloadRequest{sink: second}) // the file changed again meanwhile
 	close(release)
-	for _, sink := range []*replySink{first, second} {
-		waitDone(t, sink)
+	for i, sink := range []*replySink{first, second} {
+		if _, ok := finalReply(sink); !ok {
+			t.Fatalf("reload %d got no final reply within 20s", i+1)
+		}
 	}
 	programs := make(chan []string, 1)
 	s.post(func() { programs <- namesOf(s.order) })
@@ -70,20 +72,20 @@ func TestReloadsAreSerializedAndTheLatestWins(t *testing.T) {
 	}
 }
 
-// waitDone waits (at most 20 s) for the final reply a sink gets.
-func waitDone(t *testing.T, sink *replySink) reply {
-	t.Helper()
+// finalReply waits (at most 20 s) for the final reply a sink gets; false
+// when none came. Any goroutine may call it.
+func finalReply(sink *replySink) (reply, bool) {
 	timeout := make(chan struct{})
 	timer := time.AfterFunc(20*time.Second, func() { close(timeout) })
 	defer timer.Stop()
 	for {
 		items, ok := sink.wait(timeout)
 		if !ok {
-			t.Fatalf("no final reply within 20s")
+			return reply{}, false
 		}
 		for _, r := range items {
 			if r.Done {
-				return r
+				return r, true
 			}
 		}
 	}

@@ -238,6 +238,7 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 	if pc.LogBanners {
 		p.logs.banner(fmt.Sprintf("-=[ %s STARTING by Ramona on %s ]=-\n", pc.Name, time.Now().Format("2006-01-02 15:04:05")))
 	}
+	ready := p.logs.jobs.idle() // the readers write after the banner, and after the files were opened
 	attr := &syscall.ProcAttr{
 		Dir:   dir,
 		Env:   env,
@@ -264,7 +265,7 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 	if cg != nil && !sys.UseCgroupFD {
 		cg = s.enterCgroup(p, cg, pid)
 	}
-	inst := &instance{prog: p, pid: pid, started: time.Now(), cg: cg}
+	inst := &instance{prog: p, pid: pid, started: time.Now(), cg: cg, logs: p.logs}
 	if cg != nil {
 		cg.spawned()
 	}
@@ -274,11 +275,12 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 	}
 	s.byPid[pid] = inst
 	inst.readers = 1
+	s.holdLogs(p.logs) // until the readers end
 	outScan, errScan := s.logScanners(pc, errR == outR)
-	go s.readOutput(inst, outR, p.logs.stdout, pc.LogTimestamp, outScan) // ends at EOF: when every holder of the pipe closed it
+	go s.readOutput(inst, outR, ready, p.logs.stdout, pc.LogTimestamp, outScan) // ends at EOF: when every holder of the pipe closed it
 	if errR != outR {
 		inst.readers++
-		go s.readOutput(inst, errR, p.logs.stderr, pc.LogTimestamp, errScan) // ends at EOF, as above
+		go s.readOutput(inst, errR, ready, p.logs.stderr, pc.LogTimestamp, errScan) // ends at EOF, as above
 	}
 	return inst, nil
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -143,8 +144,9 @@ type instance struct {
 	pid       int
 	pgid      int
 	started   time.Time
-	readers   int         // output readers still reading
-	status    *exitStatus // set when the reaper collected it
+	logs      *programLogs // what its output readers write
+	readers   int          // output readers still reading
+	status    *exitStatus  // set when the reaper collected it
 	finished  bool
 	drainWait loopTimer       // after the exit: how long the EXITED banner waits for the pipes
 	cg        *instanceCgroup // the cgroup it was spawned into; nil without cgroups
@@ -178,20 +180,23 @@ type Supervisor struct {
 	console  *consoleOutput
 	selfExe  string
 	started  time.Time
-	quitting bool          // the server is stopping everything to exit
-	forced   bool          // a second SIGTERM: straight to SIGKILL
-	exitCode int           // the server's exit code once it is done
-	done     chan struct{} // closed when the loop has finished
-	notify   *notifySocket // NOTIFY_SOCKET of the programs; nil in unit tests
-	guard    *groupGuard   // kills the programs' groups if the server is killed; nil-safe
-	cg       *cgroupTree   // the programs' base cgroup; nil when cgroups are off
-	cgOff    string        // why cgroups are off
-	sweep    *orphanSweep  // without cgroups, the last stop of reparented processes
-	serverID string        // RAMONA_SERVER_ID of every program: PID-NONCE of this server
-	spawns   int           // spawns into cgroups so far: each one's cgroup number
-	mailer   *Mailer       // mail and webhooks; nil in tests that notify nothing
-	self     *selfNotifier // the service manager that started us, if any
-	reloads  reloader      // SIGHUP and `ramona reload`, one load at a time (reload.go)
+	quitting bool                   // the server is stopping everything to exit
+	forced   bool                   // a second SIGTERM: straight to SIGKILL
+	exitCode int                    // the server's exit code once it is done
+	done     chan struct{}          // closed when the loop has finished
+	notify   *notifySocket          // NOTIFY_SOCKET of the programs; nil in unit tests
+	guard    *groupGuard            // kills the programs' groups if the server is killed; nil-safe
+	cg       *cgroupTree            // the programs' base cgroup; nil when cgroups are off
+	cgOff    string                 // why cgroups are off
+	sweep    *orphanSweep           // without cgroups, the last stop of reparented processes
+	adopts   bool                   // orphans are reparented to the server: it is their subreaper, or PID 1
+	serverID string                 // RAMONA_SERVER_ID of every program: PID-NONCE of this server
+	spawns   int                    // spawns into cgroups so far: each one's cgroup number
+	mailer   *Mailer                // mail and webhooks; nil in tests that notify nothing
+	self     *selfNotifier          // the service manager that started us, if any
+	reloads  reloader               // SIGHUP and `ramona reload`, one load at a time (reload.go)
+	logFiles map[string]*logFileRef // the programs' open log files by path (logfiles.go)
+	logJobs  sync.WaitGroup         // log jobs and closes under way off the loop
 	// loadFiles reads s.files as a reload does; any goroutine may call it
 	// (tests replace it).
 	loadFiles func() (*Config, error)
@@ -199,18 +204,19 @@ type Supervisor struct {
 
 func newSupervisor(cfg *Config, environ []string, log *serverLog, console *consoleOutput, selfExe string) *Supervisor {
 	s := &Supervisor{
-		events:  make(chan func(), 1024),
-		cfg:     cfg,
-		files:   cfg.Files,
-		environ: environ,
-		progs:   map[string]*Program{},
-		byPid:   map[int]*instance{},
-		clients: map[*clientConn]bool{},
-		log:     log,
-		console: console,
-		selfExe: selfExe,
-		started: time.Now(),
-		done:    make(chan struct{}),
+		events:   make(chan func(), 1024),
+		cfg:      cfg,
+		files:    cfg.Files,
+		environ:  environ,
+		progs:    map[string]*Program{},
+		byPid:    map[int]*instance{},
+		logFiles: map[string]*logFileRef{},
+		clients:  map[*clientConn]bool{},
+		log:      log,
+		console:  console,
+		selfExe:  selfExe,
+		started:  time.Now(),
+		done:     make(chan struct{}),
 	}
 	s.loadFiles = func() (*Config, error) { return loadConfig(s.files, s.environ) }
 	for _, pc := range cfg.Programs {
@@ -291,9 +297,7 @@ func (s *Supervisor) setState(p *Program, st State, detail string) {
 func (s *Supervisor) startProgram(p *Program) {
 	p.deadline.stop()
 	p.lastError = ""
-	if p.logs == nil {
-		p.logs = s.openProgramLogs(p.cfg)
-	}
+	s.logsOf(p)
 	inst, err := s.spawn(p)
 	if err != nil {
 		p.lastError = err.Error()
@@ -443,9 +447,13 @@ func (s *Supervisor) reaped(pid int, ws syscall.WaitStatus) {
 // readerDone is called when one of an instance's output pipes reached EOF.
 func (s *Supervisor) readerDone(inst *instance) {
 	inst.readers--
-	if inst.readers == 0 && inst.status != nil && !inst.finished {
+	if inst.readers > 0 {
+		return
+	}
+	if inst.status != nil && !inst.finished {
 		s.finishInstance(inst)
 	}
+	s.dropLogs(inst.logs)
 }
 
 // finishInstance writes the EXITED banner (after every byte of output) and
@@ -455,7 +463,7 @@ func (s *Supervisor) finishInstance(inst *instance) {
 	inst.drainWait.stop()
 	p, st := inst.prog, inst.status
 	if p.cfg.LogBanners {
-		p.logs.banner(fmt.Sprintf("-=[ %s EXITED on %s with status %s, pid: %d ]=-\n",
+		inst.logs.banner(fmt.Sprintf("-=[ %s EXITED on %s with status %s, pid: %d ]=-\n",
 			p.cfg.Name, time.Now().Format("2006-01-02 15:04:05"), bannerStatus(st), inst.pid))
 	}
 	if p.inst != inst {
@@ -700,7 +708,7 @@ func (s *Supervisor) finishShutdown() {
 	}
 	s.guard.close()
 	for _, p := range s.order {
-		p.logs.close()
+		s.dropLogs(p.logs) // closed off the loop; runServer waits for them (closeLogsAtExit)
 	}
 	if s.exitCode == 0 {
 		var fatal []string
@@ -732,14 +740,17 @@ func (s *Supervisor) forget(p *Program) {
 			break
 		}
 	}
-	p.logs.close()
+	s.dropLogs(p.logs)
+	p.logs = nil
 	s.log.Infof("%s: removed from the configuration", p.cfg.Name)
 }
 
 // replaceConfig gives a stopped program its new configuration.
 func (s *Supervisor) replaceConfig(p *Program, pc *ProgramConfig) {
-	p.logs.close()
-	p.logs = nil
+	if pc.Err != nil || pc.Disabled { // it cannot run: its logs close; else the next start takes them over (logsOf)
+		s.dropLogs(p.logs)
+		p.logs = nil
+	}
 	p.cfg = pc
 	p.retries, p.quick = 0, 0
 	switch {
