@@ -242,7 +242,21 @@ func (s *Supervisor) addProgram(pc *ProgramConfig) *Program {
 }
 
 // loop runs every handler; it ends when the server has stopped everything
-// and closes s.done. The OS thread stays locked: children get SIGKILL as
+// and closes s.done.
+//
+// What the loop may touch. It never waits for another goroutine and never
+// touches a disk: log files are opened, written, reopened and closed by
+// ordered jobs (logfiles.go), the server's own output by its writer
+// (serverOutput), configuration files are read by the reloader (reload.go),
+// /proc by the status readers, the notify reader and the orphan sweep; each
+// posts its result back. What the loop does itself are system calls on the
+// kernel's process state, which never wait for storage: fork and exec of a
+// spawn (with the stat of its directory and command just before; exec reads
+// the same inodes), kill, and its programs' cgroup v2 pseudo-files (mkdir,
+// rmdir, writes to cgroup.kill and cgroup.procs, inotify watches), which
+// the kernel answers from memory and which are part of making and ending a
+// process as fork and kill are. Off the loop a spawn would be two events,
+// between which the reaper could report an exit the loop cannot match. The OS thread stays locked: children get SIGKILL as
 // their parent-death signal, which the kernel ties to the forking thread.
 func (s *Supervisor) loop() {
 	runtime.LockOSThread()
