@@ -501,7 +501,7 @@ func (r *testRamona) startFollow(name string) net.Conn {
 	if _, err := clientHandshake(conn); err != nil {
 		r.t.Fatal(err)
 	}
-	if err := writeFrame(conn, request{ID: 1, Cmd: "tail", Names: []string{name}, N: 1, Flags: map[string]bool{"follow": true}}, maxRequestFrame); err != nil {
+	if err := writeFrame(conn, request{ID: 1, Cmd: "tail", Names: []string{name}, N: 1, Flags: requestFlags{Follow: true}}, maxRequestFrame); err != nil {
 		r.t.Fatal(err)
 	}
 	conn.SetDeadline(time.Time{})

@@ -140,7 +140,7 @@ func TestConsoleCompleter(t *testing.T) {
 	}
 	c := &cmdline{cfg: cfg, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
 	complete := c.consoleCompleter()
-	commandsAndTools := append(slices.Clone(consoleCommands), "backup")
+	commandsAndTools := append(consoleWords(), "backup")
 	for _, tc := range []struct {
 		before string
 		want   []string

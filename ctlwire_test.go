@@ -35,7 +35,7 @@ func sampleMessages() []any {
 		&hello{Magic: "ramona", Version: protocolVersion, Server: "1.2.3", PID: 4242, Error: "go away"},
 		&request{
 			ID: 7, Cmd: "tail", Names: []string{"web", "worker:*"},
-			Flags: map[string]bool{"force": true, "nowait": false},
+			Flags: requestFlags{Force: true, KeepServer: true},
 			N:     50, Stream: "stderr", Text: "hi <there> & co", Subject: "s", Target: "t",
 		},
 		&reply{ID: 7, Progress: "web: RUNNING", Data: "line 1\nline 2\n\x00é", Exit: 3},
@@ -534,4 +534,39 @@ func FuzzReadFrame(f *testing.F) {
 			t.Fatalf("encoding not stable:\n%q\n%q", first.Bytes(), second.Bytes())
 		}
 	})
+}
+
+// TestRequestFlagsOnTheWire: the typed flags are the same JSON object the
+// clients sent as a map before, so a client and a server of either kind
+// understand each other: a map's true values decode, false ones and
+// unknown keys ("json", which was documented but never sent) are ignored,
+// and the typed flags encode only their true values under the old keys.
+func TestRequestFlagsOnTheWire(t *testing.T) {
+	var req request
+	old := `{"id":3,"cmd":"stop","flags":{"nowait":true,"core":false,"server":true,"json":true}}`
+	if err := json.Unmarshal([]byte(old), &req); err != nil {
+		t.Fatal(err)
+	}
+	if want := (requestFlags{NoWait: true, KeepServer: true}); req.Flags != want {
+		t.Errorf("an old client's flags decode to %+v, want %+v", req.Flags, want)
+	}
+	for _, tc := range []struct {
+		flags requestFlags
+		want  string
+	}{
+		{requestFlags{}, `{"id":0,"cmd":"stop"}`},
+		{requestFlags{Force: true, Follow: true}, `{"id":0,"cmd":"stop","flags":{"force":true,"follow":true}}`},
+		{requestFlags{Core: true, KeepServer: true, NoWait: true}, `{"id":0,"cmd":"stop","flags":{"nowait":true,"core":true,"server":true}}`},
+	} {
+		data, err := json.Marshal(request{Cmd: "stop", Flags: tc.flags})
+		if err != nil || string(data) != tc.want {
+			t.Errorf("%+v encodes as %s (%v), want %s", tc.flags, data, err, tc.want)
+		}
+		var asMap struct {
+			Flags map[string]bool `json:"flags"`
+		}
+		if err := json.Unmarshal(data, &asMap); err != nil {
+			t.Errorf("an old server cannot read %s: %v", data, err)
+		}
+	}
 }

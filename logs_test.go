@@ -223,7 +223,7 @@ command=%s
 	defer cl.close()
 	got := make(chan string, 100)
 	go func() { // ends when the connection is closed
-		cl.call(request{Cmd: "tail", Names: []string{"blink"}, N: 1, Flags: map[string]bool{"follow": true}}, func(rep reply) { got <- rep.Data })
+		cl.call(request{Cmd: "tail", Names: []string{"blink"}, N: 1, Flags: requestFlags{Follow: true}}, func(rep reply) { got <- rep.Data })
 		close(got)
 	}()
 	var seen strings.Builder

@@ -65,9 +65,9 @@ func (s *Supervisor) notifySequence(what, requester string, failures []string) {
 	})
 }
 
-// notifyRequest answers `ramona notify`: TEXT is sent now or kept for the
-// digest; an empty TEXT sends the daily digests now.
-func (s *Supervisor) notifyRequest(c *clientConn, req request, sink *replySink) {
+// serveNotify answers `ramona notify` on the loop: TEXT is sent now or kept
+// for the digest; an empty TEXT sends the daily digests now. It says which.
+func (s *Supervisor) serveNotify(c *clientConn, req request, sink *replySink) {
 	if s.mailer == nil {
 		sink.done(reply{Exit: exitFailed, Error: "the server has no mailer"})
 		return
@@ -79,6 +79,7 @@ func (s *Supervisor) notifyRequest(c *clientConn, req request, sink *replySink) 
 			return
 		}
 		s.log.Infof("server: daily digest flush requested by %s (%s)", c.transport, c.peer)
+		sink.progress("notify: the daily digests go out now (the server log says when they were sent)")
 		sink.done(reply{})
 		return
 	}
@@ -109,6 +110,11 @@ func (s *Supervisor) notifyRequest(c *clientConn, req request, sink *replySink) 
 		return
 	}
 	s.log.Infof("server: notification %q (%s) requested by %s (%s)", subject, t.When, c.transport, c.peer)
+	said := "notify: queued to go out now (the server log says when it was sent)"
+	if t.When == "daily" {
+		said = "notify: kept for the daily digest"
+	}
+	sink.progress(said)
 	sink.done(reply{})
 }
 

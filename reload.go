@@ -6,7 +6,13 @@
 // newest on disk, whatever the order in which loads finish.
 package main
 
-import "sync"
+import (
+	"fmt"
+	"net"
+	"reflect"
+	"strings"
+	"sync"
+)
 
 // reloadRequest is one ask for a reload: a client's (its replies go to
 // sink) or SIGHUP's (sink nil: only the server log hears the outcome).
@@ -99,4 +105,126 @@ func (rs replySinks) done(rep reply) {
 	for _, r := range rs {
 		r.done(rep)
 	}
+}
+
+// reload applies a freshly loaded configuration: new programs are added
+// (and started when autostart), removed ones stopped and forgotten, changed
+// ones stopped and started with their new configuration.
+func (s *Supervisor) reload(cfg *Config, sink replyTo) {
+	if s.quitting {
+		s.log.Warnf("server: reload ignored: the server is stopping every program to exit")
+		sink.done(reply{Exit: exitFailed, Error: "the server is stopping every program to exit; nothing was reloaded"})
+		return
+	}
+	cfg.Origin = s.cfg.Origin
+	added, removed, changed := diff(s.cfg, cfg)
+	logConfigSources(s.log, cfg)
+	if !sameServerSettings(s.cfg, cfg) {
+		s.log.Warnf("server: [ramona:server] changes (consoleuri, pidfile, log, cgroup) take effect at the next server start")
+	}
+	for _, w := range cfg.Warnings {
+		s.log.Warnf("config: %s", w)
+	}
+	s.log.Infof("server: reload: added %v, removed %v, changed %v", added, removed, changed)
+	if s.mailer != nil && !reflect.DeepEqual(s.cfg.Notify, cfg.Notify) {
+		s.mailer.reconfigure(cfg.Notify)
+	}
+	newByName := map[string]*ProgramConfig{}
+	for _, pc := range cfg.Programs {
+		newByName[pc.Name] = pc
+	}
+	s.cfg = cfg
+	var toStart []*Program
+	for _, name := range removed {
+		p := s.progs[name]
+		p.intend(forget, nil)
+		s.dropFromSequences(p)
+		if p.state.running() {
+			s.stopProgram(p, false)
+		} else {
+			s.forget(p)
+		}
+	}
+	for _, name := range changed {
+		p := s.progs[name]
+		if p.state.running() {
+			p.intend(replace, newByName[name])
+			s.stopProgram(p, false)
+			continue
+		}
+		s.replaceConfig(p, newByName[name])
+	}
+	for _, name := range added {
+		p := s.addProgram(newByName[name])
+		if p.state == StateStopped && p.cfg.AutoStart {
+			toStart = append(toStart, p)
+		}
+	}
+	// keep the configuration's order for the programs that stay
+	order := make([]*Program, 0, len(s.order))
+	for _, pc := range cfg.Programs {
+		if p := s.progs[pc.Name]; p != nil {
+			order = append(order, p)
+		}
+	}
+	for _, p := range s.order {
+		if p.intent.then == forget {
+			order = append(order, p)
+		}
+	}
+	s.order = order
+	for _, p := range s.order {
+		p.logs.reopen()
+	}
+	var lines []string
+	for _, w := range cfg.Warnings {
+		lines = append(lines, "warning: "+w.Error())
+	}
+	summary := fmt.Sprintf("reloaded: %d added, %d removed, %d changed", len(added), len(removed), len(changed))
+	lines = append(lines, summary)
+	for _, l := range lines {
+		sink.progress(l)
+	}
+	for _, n := range added {
+		sink.progress("  added: " + n)
+	}
+	for _, n := range removed {
+		sink.progress("  removed: " + n)
+	}
+	for _, n := range changed {
+		sink.progress("  changed: " + n)
+	}
+	if len(toStart) > 0 {
+		s.runSequence(newSequence(s, "start", toStart, seqOptions{}, nil))
+	}
+	// What this reload added or changed into CFGERROR (the rest applies).
+	var broken, errs []string
+	for _, name := range append(added, changed...) {
+		if err := newByName[name].Err; err != nil {
+			broken, errs = append(broken, name), append(errs, err.Error())
+		}
+	}
+	if len(broken) > 0 {
+		verb := "ends"
+		if len(broken) > 1 {
+			verb = "end"
+		}
+		sink.done(reply{Exit: exitUsage, Error: fmt.Sprintf("reload applied, but %s %s in CFGERROR:\n%s",
+			strings.Join(broken, ", "), verb, indent(strings.Join(errs, "\n")))})
+		return
+	}
+	sink.done(reply{})
+}
+
+func sameServerSettings(a, b *Config) bool {
+	return fmt.Sprint(a.Server) == fmt.Sprint(b.Server)
+}
+
+// serveReload answers `reload` on the connection's goroutine: the request
+// goes to the reloader, the replies come when its load was applied.
+func (cs *ctlServer) serveReload(conn net.Conn, c *clientConn, req request) bool {
+	cs.s.log.Infof("server: reload requested by %s (%s)", c.transport, c.peer)
+	sink := newReplySink()
+	cs.s.requestReload(reloadRequest{sink: sink})
+	return cs.writeReplies(conn, req.ID, sink)
 }
