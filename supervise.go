@@ -256,8 +256,10 @@ func (s *Supervisor) addProgram(pc *ProgramConfig) *Program {
 // rmdir, writes to cgroup.kill and cgroup.procs, inotify watches), which
 // the kernel answers from memory and which are part of making and ending a
 // process as fork and kill are. Off the loop a spawn would be two events,
-// between which the reaper could report an exit the loop cannot match. The OS thread stays locked: children get SIGKILL as
-// their parent-death signal, which the kernel ties to the forking thread.
+// between which the reaper could report an exit the loop cannot match.
+//
+// The OS thread stays locked: children get SIGKILL as their parent-death
+// signal, which the kernel ties to the forking thread.
 func (s *Supervisor) loop() {
 	runtime.LockOSThread()
 	defer close(s.done)
