@@ -117,7 +117,7 @@ func TestCLIBrokenGlobalSection(t *testing.T) {
 			}
 		}
 		_, out, errOut := cli(t, conf, "status")
-		if !strings.HasPrefix(errOut, "ramona: warning: the configuration has errors") || strings.Index(errOut, want) < 0 ||
+		if !strings.HasPrefix(errOut, "ramona: warning: the configuration has errors") || !strings.Contains(errOut, want) ||
 			!strings.Contains(errOut, "the server is not running or cannot be reached") || out != "" {
 			t.Errorf("status: stdout %q, stderr %q; want the errors as a warning first, then that no server answers", out, errOut)
 		}

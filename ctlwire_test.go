@@ -343,8 +343,9 @@ func TestHandshakeSuccess(t *testing.T) {
 	}
 }
 
-// fakeServer answers the client's hello with answer, raw bytes.
-func fakeServer(t *testing.T, answer []byte) (hello, error, hello) {
+// fakeServer answers the client's hello with answer, raw bytes: what the
+// client got, what the server read, and the client's error.
+func fakeServer(t *testing.T, answer []byte) (hello, hello, error) {
 	t.Helper()
 	client, server := net.Pipe()
 	defer client.Close()
@@ -362,7 +363,7 @@ func fakeServer(t *testing.T, answer []byte) (hello, error, hello) {
 	}()
 	got, err := clientHandshake(client)
 	client.Close()
-	return got, err, <-serverDone
+	return got, <-serverDone, err
 }
 
 // fakeClient sends hello bytes raw to serverHandshake and reads its answer.
@@ -391,7 +392,7 @@ func encodeHello(t *testing.T, h hello) []byte {
 }
 
 func TestHandshakeClientSeesWrongMagic(t *testing.T) {
-	_, err, sent := fakeServer(t, encodeHello(t, hello{Magic: "nginx", Version: protocolVersion}))
+	_, sent, err := fakeServer(t, encodeHello(t, hello{Magic: "nginx", Version: protocolVersion}))
 	if err == nil || err.Error() != "not a ramona server" {
 		t.Errorf("client error = %v, want not a ramona server", err)
 	}
@@ -401,7 +402,7 @@ func TestHandshakeClientSeesWrongMagic(t *testing.T) {
 }
 
 func TestHandshakeClientSeesNonRamonaBytes(t *testing.T) {
-	_, err, _ := fakeServer(t, []byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
+	_, _, err := fakeServer(t, []byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
 	if err == nil || !strings.HasPrefix(err.Error(), "not a ramona server: ") {
 		t.Errorf("client error = %v, want not a ramona server: ...", err)
 	}
@@ -409,7 +410,7 @@ func TestHandshakeClientSeesNonRamonaBytes(t *testing.T) {
 
 func TestHandshakeClientSeesWrongVersion(t *testing.T) {
 	answer := hello{Magic: "ramona", Version: 2, Error: "client speaks protocol version 1, this server speaks 2"}
-	got, err, _ := fakeServer(t, encodeHello(t, answer))
+	got, _, err := fakeServer(t, encodeHello(t, answer))
 	want := "server speaks protocol version 2, this client speaks 1"
 	if err == nil || err.Error() != want {
 		t.Errorf("client error = %v, want %q", err, want)
@@ -421,14 +422,14 @@ func TestHandshakeClientSeesWrongVersion(t *testing.T) {
 
 func TestHandshakeClientSeesRefusal(t *testing.T) {
 	answer := hello{Magic: "ramona", Version: protocolVersion, Error: "too many clients"}
-	_, err, _ := fakeServer(t, encodeHello(t, answer))
+	_, _, err := fakeServer(t, encodeHello(t, answer))
 	if err == nil || err.Error() != "too many clients" {
 		t.Errorf("client error = %v, want too many clients", err)
 	}
 }
 
 func TestHandshakeClientSeesHangUp(t *testing.T) {
-	_, err, _ := fakeServer(t, nil)
+	_, _, err := fakeServer(t, nil)
 	if !errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "server closed the connection") {
 		t.Errorf("client error = %v, want a closed-connection error", err)
 	}

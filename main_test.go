@@ -817,18 +817,11 @@ type testServer struct {
 	waitErr error         // cmd.Wait's error; read after done
 }
 
-// startTestServer runs "ramona -c confPath daemon" (the test binary as
-// ramona-test-main) with os.Environ() plus extraEnv, its output appended to
-// server.log beside confPath. t.Cleanup stops it: SIGTERM, up to 10 s, then
-// SIGKILL to its process group; the log goes to the test log if the test failed.
-func startTestServer(t testing.TB, confPath string, extraEnv ...string) *testServer {
-	t.Helper()
-	return startRamonaProcess(t, filepath.Join(filepath.Dir(confPath), "server.log"), extraEnv,
-		"-c", confPath, "daemon")
-}
-
-// startRamonaProcess runs the test binary as "ramona ARGS" in its own process
-// group, its stdout and stderr appended to logPath; see startTestServer.
+// startRamonaProcess runs the test binary as "ramona ARGS" (as
+// ramona-test-main) in its own process group, with os.Environ() plus
+// extraEnv, its stdout and stderr appended to logPath. t.Cleanup stops it:
+// SIGTERM, up to 10 s, then SIGKILL to its process group; the log goes to
+// the test log if the test failed.
 func startRamonaProcess(t testing.TB, logPath string, extraEnv []string, args ...string) *testServer {
 	t.Helper()
 	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
@@ -846,7 +839,7 @@ func startRamonaProcess(t testing.TB, logPath string, extraEnv []string, args ..
 }
 
 // newTestServer starts cmd (in its own process group) and registers the
-// cleanup described at startTestServer.
+// cleanup described at startRamonaProcess.
 func newTestServer(t testing.TB, cmd *exec.Cmd, logPath string) *testServer {
 	t.Helper()
 	if err := cmd.Start(); err != nil {
