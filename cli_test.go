@@ -458,7 +458,8 @@ func TestCLITool(t *testing.T) {
 	r := newTestRamona(t, "[env]\nTOOLVAR=from the env section\n\n"+
 		"[tool:greet]\ncommand="+helperCommand(t, "exit")+"\n\n"+
 		"[tool:showenv]\ncommand="+helperCommand(t, "env", "once")+"\n\n"+
-		"[tool:broken]\ncommand=/bin/echo \"unterminated\n")
+		"[tool:broken]\ncommand=/bin/echo \"unterminated\n\n"+
+		"[tool:nowhere]\ncommand="+helperCommand(t, "exit")+"\ndirectory=no/such/dir\n")
 	for _, n := range []int{0, 7} {
 		if code, _, errOut := r.cli("greet", fmt.Sprint(n)); code != n || errOut != fmt.Sprintf("exit: %d\n", n) {
 			t.Errorf("greet %d: exit %d, stderr %q; want %d", n, code, errOut, n)
@@ -474,7 +475,12 @@ func TestCLITool(t *testing.T) {
 	if code, _, errOut := r.cli("broken"); code != exitUsage || !strings.Contains(errOut, want) {
 		t.Errorf("broken: exit %d, %q; want %d and %q", code, errOut, exitUsage, want)
 	}
-	if code, _, errOut := r.cli("bogus"); code != exitUsage || !strings.Contains(errOut, "tools in the configuration: greet, showenv, broken") {
+	// A tool's directory is resolved as a program's is (resolveCommand).
+	wantDir := "tool nowhere: directory " + filepath.Join(r.dir, "no/such/dir") + ": no such file or directory"
+	if code, _, errOut := r.cli("nowhere"); code != exitFailed || !strings.Contains(errOut, wantDir) {
+		t.Errorf("nowhere: exit %d, %q; want %d and %q", code, errOut, exitFailed, wantDir)
+	}
+	if code, _, errOut := r.cli("bogus"); code != exitUsage || !strings.Contains(errOut, "tools in the configuration: greet, showenv, broken, nowhere") {
 		t.Errorf("bogus: exit %d, %q; want %d and the list of tools", code, errOut, exitUsage)
 	}
 }

@@ -576,22 +576,15 @@ func (c *cmdline) tool(t *ToolConfig, args []string) int {
 	pc := &ProgramConfig{Name: t.Name, Env: t.Env, Umask: -1}
 	env := programEnv(pc, c.cfg, os.Environ(), "", "")
 	env = append(env, "RAMONA_SECTION=tool:"+t.Name)
-	lookup := envLookup(env)
-	argv, err := splitCommand(t.Command, lookup)
+	rc, err := resolveCommand(t.Command, t.Directory, t.BaseDir, envLookup(env))
 	if err != nil {
 		c.errorf("tool %s: %v", t.Name, err)
-		return exitUsage
-	}
-	dir := t.BaseDir
-	if t.Directory != "" {
-		dir = resolvePath(expandVars(t.Directory, func(k string) string { v, _ := lookup(k); return v }), t.BaseDir)
-	}
-	pathVar, _ := lookup("PATH")
-	path, err := lookPath(argv[0], pathVar, dir)
-	if err != nil {
-		c.errorf("tool %s: %v", t.Name, err)
+		if rc.argv == nil { // the command itself cannot be split
+			return exitUsage
+		}
 		return exitFailed
 	}
+	argv, path, dir := rc.argv, rc.path, rc.dir
 	cmd := exec.Command(path, append(argv[1:], args...)...)
 	cmd.Args[0] = argv[0]
 	cmd.Dir, cmd.Env = dir, env

@@ -130,6 +130,46 @@ func checkExecutable(path string) error {
 	return nil
 }
 
+// resolvedCommand is what a program's or a tool's command resolves to
+// before it runs.
+type resolvedCommand struct {
+	argv    []string // the command's words, $VARs expanded; nil when it cannot be split
+	missing []string // $VARs in the command that are not set (they expand to nothing)
+	dir     string   // the working directory
+	path    string   // the executable argv[0] names, found on the environment's PATH
+}
+
+// resolveCommand resolves a command line and its directory with the
+// environment it will run with, the same way for programs (spawn) and
+// tools: the words, the working directory, which must exist, and the
+// executable, found on that environment's PATH relative to the directory.
+func resolveCommand(command, directory, baseDir string, lookup func(string) (string, bool)) (rc resolvedCommand, err error) {
+	if rc.argv, rc.missing, err = splitCommandMissing(command, lookup); err != nil {
+		return resolvedCommand{}, err
+	}
+	if rc.dir, err = workDir(directory, baseDir, lookup); err != nil {
+		return rc, err
+	}
+	pathVar, _ := lookup("PATH")
+	rc.path, err = lookPath(rc.argv[0], pathVar, rc.dir)
+	return rc, err
+}
+
+// workDir is the working directory: directory= with $VARs expanded,
+// relative to the configuration file's, else that directory itself.
+func workDir(directory, baseDir string, lookup func(string) (string, bool)) (string, error) {
+	dir := baseDir
+	if directory != "" {
+		dir = resolvePath(expandVars(directory, func(k string) string { v, _ := lookup(k); return v }), baseDir)
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		return dir, fmt.Errorf("directory %s: %s", dir, pathErrText(err))
+	} else if !fi.IsDir() {
+		return dir, fmt.Errorf("directory %s: not a directory", dir)
+	}
+	return dir, nil
+}
+
 // spawn starts one process of p with its pipes and readers. Errors are
 // spawn failures (missing binary, bad directory, user switch impossible).
 func (s *Supervisor) spawn(p *Program) (*instance, error) {
@@ -140,41 +180,29 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 	}
 	env := programEnv(pc, s.cfg, s.environ, notifyAddr, s.serverID)
 	lookup := envLookup(env)
-	var argv []string
+	var rc resolvedCommand
+	var err error
 	if pc.HTTPFrontend {
 		// The web frontend is this binary again: ramona -c FILES... httpfend NAME.
-		argv = append([]string{s.selfExe}, reexecPrefix...)
+		rc.argv = append([]string{s.selfExe}, reexecPrefix...)
 		for _, f := range s.cfg.Files {
-			argv = append(argv, "-c", f)
+			rc.argv = append(rc.argv, "-c", f)
 		}
-		argv = append(argv, "httpfend", pc.Name)
-	} else {
-		var missing []string
-		var err error
-		if argv, missing, err = splitCommandMissing(pc.Command, lookup); err != nil {
+		rc.argv = append(rc.argv, "httpfend", pc.Name)
+		rc.path = s.selfExe
+		if rc.dir, err = workDir(pc.Directory, pc.BaseDir, lookup); err != nil {
 			return nil, err
 		}
-		for _, name := range missing {
+	} else {
+		rc, err = resolveCommand(pc.Command, pc.Directory, pc.BaseDir, lookup)
+		for _, name := range rc.missing {
 			s.log.Warnf("%s: $%s in the command is not set; it expands to nothing", pc.Name, name)
 		}
-	}
-	dir := pc.BaseDir
-	if pc.Directory != "" {
-		dir = resolvePath(expandVars(pc.Directory, func(k string) string { v, _ := lookup(k); return v }), pc.BaseDir)
-	}
-	if fi, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("directory %s: %s", dir, pathErrText(err))
-	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("directory %s: not a directory", dir)
-	}
-	path := s.selfExe
-	if !pc.HTTPFrontend {
-		pathVar, _ := lookup("PATH")
-		var err error
-		if path, err = lookPath(argv[0], pathVar, dir); err != nil {
+		if err != nil {
 			return nil, err
 		}
 	}
+	argv, path, dir := rc.argv, rc.path, rc.dir
 	sys := &syscall.SysProcAttr{Setsid: pc.ProcessGroup, Pdeathsig: syscall.SIGKILL}
 	if pc.User != "" {
 		if euid := os.Geteuid(); euid == 0 {
