@@ -26,6 +26,11 @@ import (
 )
 
 // TestMain dispatches on os.Args[1] before the testing package sees any flag.
+// testBackoffEnv sets the first backoff of a server the test binary runs
+// (a duration), so that tests of backoff take milliseconds; testRamona's
+// fastBackoff sets it.
+const testBackoffEnv = "RAMONA_TEST_BACKOFF"
+
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
@@ -39,6 +44,9 @@ func TestMain(m *testing.M) {
 			// The server started by a test must re-execute itself (exec shim,
 			// nested daemon) as the test binary too.
 			reexecPrefix = []string{"ramona-test-main"}
+			if d, err := time.ParseDuration(os.Getenv(testBackoffEnv)); err == nil && d > 0 {
+				backoffFirst, backoffMax = d, 60*d // before the server starts: no goroutine reads them yet
+			}
 			os.Exit(run(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 		}
 	}

@@ -40,9 +40,15 @@ func (s State) running() bool {
 	return s == StateStarting || s == StateRunning || s == StateBackoff || s == StateStopping
 }
 
+// The backoff before a restart doubles from backoffFirst up to backoffMax.
+// They are variables only so that the test binary, run as a server, can
+// make them milliseconds (TestMain); nothing else sets them.
+var (
+	backoffFirst = time.Second
+	backoffMax   = 60 * time.Second
+)
+
 const (
-	backoffFirst   = time.Second
-	backoffMax     = 60 * time.Second
 	quickDeathTime = 10 * time.Second // a RUNNING program that dies sooner backs off before its next restart
 	outputDrainMax = time.Second      // how long the EXITED banner waits for a pipe a grandchild keeps open
 )
