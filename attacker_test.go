@@ -63,7 +63,7 @@ func newThrowawayUser(t *testing.T) localUser {
 // command is the test binary as helper name, run as u with RAMONA_TEST_ID=id,
 // in its own process group, with no supplementary groups.
 func (u localUser) command(id, helper string, args ...string) *exec.Cmd {
-	return u.exec(id, append([]string{"ramona-test-helper", helper}, args...)...)
+	return u.exec(id, append([]string{"ramona-test-helper", useHelper(helper)}, args...)...)
 }
 
 // exec is the test binary with args, run as command says.
