@@ -109,7 +109,9 @@ func (rs replySinks) done(rep reply) {
 
 // reload applies a freshly loaded configuration: new programs are added
 // (and started when autostart), removed ones stopped and forgotten, changed
-// ones stopped and started with their new configuration.
+// ones stopped and started with their new configuration. Its phases: what
+// changed (diff) and the server log, the programs changed (applyPrograms),
+// what the client is told (reportReload), then the added programs' start.
 func (s *Supervisor) reload(cfg *Config, sink replyTo) {
 	if s.quitting {
 		s.log.Warnf("server: reload ignored: the server is stopping every program to exit")
@@ -134,7 +136,14 @@ func (s *Supervisor) reload(cfg *Config, sink replyTo) {
 		newByName[pc.Name] = pc
 	}
 	s.cfg = cfg
-	var toStart []*Program
+	toStart := s.applyPrograms(added, removed, changed, newByName)
+	s.reportReload(sink, added, removed, changed, newByName, toStart)
+}
+
+// applyPrograms forgets the removed programs (once stopped), replaces the
+// changed ones' configuration (once stopped), adds the new ones, and keeps
+// the configuration's order; it returns the added programs to start.
+func (s *Supervisor) applyPrograms(added, removed, changed []string, newByName map[string]*ProgramConfig) (toStart []*Program) {
 	for _, name := range removed {
 		p := s.progs[name]
 		p.intend(forget, nil)
@@ -162,7 +171,7 @@ func (s *Supervisor) reload(cfg *Config, sink replyTo) {
 	}
 	// keep the configuration's order for the programs that stay
 	order := make([]*Program, 0, len(s.order))
-	for _, pc := range cfg.Programs {
+	for _, pc := range s.cfg.Programs {
 		if p := s.progs[pc.Name]; p != nil {
 			order = append(order, p)
 		}
@@ -176,15 +185,17 @@ func (s *Supervisor) reload(cfg *Config, sink replyTo) {
 	for _, p := range s.order {
 		p.logs.reopen()
 	}
-	var lines []string
-	for _, w := range cfg.Warnings {
-		lines = append(lines, "warning: "+w.Error())
+	return toStart
+}
+
+// reportReload tells the client what the reload changed, starts the added
+// autostart programs, and answers: exit 2 when a program it added or
+// changed is in CFGERROR (the rest was applied).
+func (s *Supervisor) reportReload(sink replyTo, added, removed, changed []string, newByName map[string]*ProgramConfig, toStart []*Program) {
+	for _, w := range s.cfg.Warnings {
+		sink.progress("warning: " + w.Error())
 	}
-	summary := fmt.Sprintf("reloaded: %d added, %d removed, %d changed", len(added), len(removed), len(changed))
-	lines = append(lines, summary)
-	for _, l := range lines {
-		sink.progress(l)
-	}
+	sink.progress(fmt.Sprintf("reloaded: %d added, %d removed, %d changed", len(added), len(removed), len(changed)))
 	for _, n := range added {
 		sink.progress("  added: " + n)
 	}
