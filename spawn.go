@@ -1,6 +1,7 @@
 // Spawning a program: its environment ([env] plus RAMONA_CONFIG,
 // RAMONA_SECTION and RAMONA_SERVER_ID), $VAR expansion of command and
-// directory, PATH lookup, pipes, process group and session, its cgroup,
+// directory and PATH lookup (resolveCommand, which tools use too), pipes,
+// process group and session, its cgroup,
 // user switch, parent-death signal, and the exec shim that sets umask and
 // the core-dump limit before exec.
 package main
