@@ -1,9 +1,8 @@
 // Spawning a program: its environment ([env] plus RAMONA_CONFIG,
 // RAMONA_SECTION and RAMONA_SERVER_ID), $VAR expansion of command and
 // directory and PATH lookup (resolveCommand, which tools use too), pipes,
-// process group and session, its cgroup,
-// user switch, parent-death signal, and the exec shim that sets umask and
-// the core-dump limit before exec.
+// process group and session, its cgroup, user switch, parent-death signal,
+// and the exec shim that sets umask and the core-dump limit before exec.
 package main
 
 import (
