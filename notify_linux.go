@@ -69,9 +69,8 @@ func (s *Supervisor) readNotify(ns *notifySocket) {
 		} else if cred == nil {
 			s.log.Debugf("notify: ignored a datagram without sender credentials")
 		} else {
-			from := readSender(int(cred.Pid))
-			text := string(buf[:n])
-			s.post(func() { s.notifyMessage(from, text) })
+			msg := readNotifyMessage(int(cred.Pid), string(buf[:n]))
+			s.post(func() { s.notifyMessage(msg) })
 		}
 		if len(fds) > 0 {
 			s.post(func() { // after the messages before it: systemd-notify's barrier

@@ -66,7 +66,7 @@ func handleSignals(s *Supervisor) func() {
 					s.stopSignal(signalName(sig.(syscall.Signal)), &firstStop)
 				case syscall.SIGHUP:
 					s.log.Infof("server: got SIGHUP; reloading the configuration and reopening logs")
-					go s.reloadFromDisk() // ends when the configuration is read
+					s.requestReload(reloadRequest{})
 				case syscall.SIGUSR1:
 					s.post(func() { s.reopenLogs() })
 				case syscall.SIGUSR2:

@@ -1,8 +1,9 @@
 // Spawning a program, the part every platform shares: its environment
 // ([env] plus RAMONA_CONFIG, RAMONA_SECTION and RAMONA_SERVER_ID), $VAR
-// expansion of command and directory, the executable's lookup, and the
-// readers of its output. The platform's spawn (spawn_unix.go,
-// spawn_windows.go) starts the process.
+// expansion of command and directory and PATH lookup (resolveCommand, which
+// tools use too), the plan of what to execute, and the records and readers
+// of a started instance (track). The platform's spawn (spawn_unix.go,
+// spawn_windows.go) starts the process: its attributes, streams and fork.
 package main
 
 import (
@@ -11,6 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // programEnv is the environment a program starts with: the server's, then
@@ -87,6 +90,8 @@ func envLookup(env []string) func(string) (string, bool) {
 
 // lookPath finds a command the way a shell would, with the program's PATH; a
 // name with a directory part is relative to the program's directory.
+// hasDirPart and executableAt are the platform's (lookpath_unix.go,
+// lookpath_windows.go).
 func lookPath(name, path, dir string) (string, error) {
 	if hasDirPart(name) {
 		full := name
@@ -113,75 +118,115 @@ func lookPath(name, path, dir string) (string, error) {
 	return "", fmt.Errorf("command %s: not found in PATH=%s", name, path)
 }
 
-// spawnCommand is what a spawn runs, worked out the same way on every
-// platform: the executable, its arguments, environment and directory.
-type spawnCommand struct {
-	path       string // the executable, found in the program's PATH
-	argv       []string
-	env        []string
-	dir        string
-	notifyAddr string // NOTIFY_SOCKET, "" without a notify socket
+// resolvedCommand is what a program's or a tool's command resolves to
+// before it runs.
+type resolvedCommand struct {
+	argv    []string // the command's words, $VARs expanded; nil when it cannot be split
+	missing []string // $VARs in the command that are not set (they expand to nothing)
+	dir     string   // the working directory
+	path    string   // the executable argv[0] names, found on the environment's PATH
 }
 
-// prepareSpawn works out p's command; errors are spawn failures (missing
-// binary, bad directory). The platform's spawn (spawn_unix.go,
-// spawn_windows.go) then starts it.
-func (s *Supervisor) prepareSpawn(p *Program) (*spawnCommand, error) {
-	pc := p.cfg
+// resolveCommand resolves a command line and its directory with the
+// environment it will run with, the same way for programs (spawn) and
+// tools: the words, the working directory, which must exist, and the
+// executable, found on that environment's PATH relative to the directory.
+func resolveCommand(command, directory, baseDir string, lookup func(string) (string, bool)) (rc resolvedCommand, err error) {
+	if rc.argv, rc.missing, err = splitCommandMissing(command, lookup); err != nil {
+		return resolvedCommand{}, err
+	}
+	if rc.dir, err = workDir(directory, baseDir, lookup); err != nil {
+		return rc, err
+	}
+	pathVar, _ := lookup("PATH")
+	rc.path, err = lookPath(rc.argv[0], pathVar, rc.dir)
+	return rc, err
+}
+
+// workDir is the working directory: directory= with $VARs expanded,
+// relative to the configuration file's, else that directory itself.
+func workDir(directory, baseDir string, lookup func(string) (string, bool)) (string, error) {
+	dir := baseDir
+	if directory != "" {
+		dir = resolvePath(expandVars(directory, func(k string) string { v, _ := lookup(k); return v }), baseDir)
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		return dir, fmt.Errorf("directory %s: %s", dir, pathErrText(err))
+	} else if !fi.IsDir() {
+		return dir, fmt.Errorf("directory %s: not a directory", dir)
+	}
+	return dir, nil
+}
+
+// spawnPlan is what spawn executes: the resolved command, through the exec
+// shim when it needs one, its environment and the process attributes.
+type spawnPlan struct {
+	execPath string   // what is executed: the command, or this binary as the exec shim
+	path     string   // the command's executable
+	argv     []string // execPath's arguments
+	dir      string
+	env      []string
+	sys      *syscall.SysProcAttr
+}
+
+// spawnCommand resolves what p's process executes: its command (the web
+// frontend is this binary again), with the user it runs as, and the exec
+// shim that sets umask and core size before the command's exec.
+func (s *Supervisor) spawnCommand(pc *ProgramConfig) (*spawnPlan, error) {
 	notifyAddr := ""
 	if s.notify != nil {
 		notifyAddr = s.notify.addr
 	}
-	env := programEnv(pc, s.cfg, s.environ, notifyAddr, s.serverID)
-	lookup := envLookup(env)
-	var argv []string
+	plan := &spawnPlan{env: programEnv(pc, s.cfg, s.environ, notifyAddr, s.serverID)}
+	lookup := envLookup(plan.env)
+	var rc resolvedCommand
+	var err error
 	if pc.HTTPFrontend {
 		// The web frontend is this binary again: ramona -c FILES... httpfend NAME.
-		argv = append([]string{s.selfExe}, reexecPrefix...)
+		rc.argv = append([]string{s.selfExe}, reexecPrefix...)
 		for _, f := range s.cfg.Files {
-			argv = append(argv, "-c", f)
+			rc.argv = append(rc.argv, "-c", f)
 		}
-		argv = append(argv, "httpfend", pc.Name)
+		rc.argv = append(rc.argv, "httpfend", pc.Name)
+		rc.path = s.selfExe
+		rc.dir, err = workDir(pc.Directory, pc.BaseDir, lookup)
 	} else {
-		var missing []string
-		var err error
-		if argv, missing, err = splitCommandMissing(pc.Command, lookup); err != nil {
-			return nil, err
-		}
-		for _, name := range missing {
+		rc, err = resolveCommand(pc.Command, pc.Directory, pc.BaseDir, lookup)
+		for _, name := range rc.missing {
 			s.log.Warnf("%s: $%s in the command is not set; it expands to nothing", pc.Name, name)
 		}
 	}
-	dir := pc.BaseDir
-	if pc.Directory != "" {
-		dir = resolvePath(expandVars(pc.Directory, func(k string) string { v, _ := lookup(k); return v }), pc.BaseDir)
+	if err != nil {
+		return nil, err
 	}
-	if fi, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("directory %s: %s", dir, pathErrText(err))
-	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("directory %s: not a directory", dir)
+	plan.execPath, plan.path, plan.argv, plan.dir = rc.path, rc.path, rc.argv, rc.dir
+	if err := s.platformPlan(pc, plan, rc, notifyAddr); err != nil {
+		return nil, err
 	}
-	path := s.selfExe
-	if !pc.HTTPFrontend {
-		pathVar, _ := lookup("PATH")
-		var err error
-		if path, err = lookPath(argv[0], pathVar, dir); err != nil {
-			return nil, err
-		}
-	}
-	return &spawnCommand{path: path, argv: argv, env: env, dir: dir, notifyAddr: notifyAddr}, nil
+	return plan, nil
 }
 
-// startReaders starts the goroutines that copy an instance's output pipes
-// (one when stdout and stderr are merged) into its logs.
-func (s *Supervisor) startReaders(inst *instance, outR, errR *os.File) {
-	pc := inst.prog.cfg
-	p := inst.prog
+// track records a started process as p's instance, in its cgroup and
+// process group, and starts the readers of its output, which write once
+// ready (the banners and files queued before) has come.
+func (s *Supervisor) track(p *Program, pid int, cg *instanceCgroup, outR, errR *os.File, ready <-chan struct{}) *instance {
+	pc := p.cfg
+	inst := &instance{prog: p, pid: pid, started: time.Now(), cg: cg, logs: p.logs}
+	if cg != nil {
+		cg.spawned()
+	}
+	if pc.ProcessGroup {
+		inst.pgid = pid
+		s.guard.add(pid)
+	}
+	s.byPid[pid] = inst
 	inst.readers = 1
+	s.holdLogs(p.logs) // until the readers end
 	outScan, errScan := s.logScanners(pc, errR == outR)
-	go s.readOutput(inst, outR, p.logs.stdout, pc.LogTimestamp, outScan) // ends at EOF: when every holder of the pipe closed it
+	go s.readOutput(inst, outR, ready, p.logs.stdout, pc.LogTimestamp, outScan) // ends at EOF: when every holder of the pipe closed it
 	if errR != outR {
 		inst.readers++
-		go s.readOutput(inst, errR, p.logs.stderr, pc.LogTimestamp, errScan) // ends at EOF, as above
+		go s.readOutput(inst, errR, ready, p.logs.stderr, pc.LogTimestamp, errScan) // ends at EOF, as above
 	}
+	return inst
 }

@@ -18,14 +18,20 @@ const (
 	createNoWindow  = 0x08000000 // a console of its own, without a window
 )
 
+// platformPlan: Windows has no setuid, umask or core size for a program.
+func (s *Supervisor) platformPlan(pc *ProgramConfig, plan *spawnPlan, rc resolvedCommand, notifyAddr string) error {
+	if pc.User != "" {
+		return fmt.Errorf("user=%s: Windows cannot switch users for one program; run the server (its service) as that account, or a second server", pc.User)
+	}
+	plan.sys = &syscall.SysProcAttr{CreationFlags: createSuspended | createNoWindow}
+	return nil
+}
+
 // spawn starts one process of p with its pipes and readers. Errors are
 // spawn failures (missing binary, bad directory, user= given).
 func (s *Supervisor) spawn(p *Program) (*instance, error) {
 	pc := p.cfg
-	if pc.User != "" {
-		return nil, fmt.Errorf("user=%s: Windows cannot switch users for one program; run the server (its service) as that account, or a second server", pc.User)
-	}
-	cmd, err := s.prepareSpawn(p)
+	plan, err := s.spawnCommand(pc)
 	if err != nil {
 		return nil, err
 	}
@@ -63,18 +69,19 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 	if err != nil {
 		closeWriters()
 		closeReaders()
-		return nil, fmt.Errorf("cannot start %s: %v", cmd.path, err)
+		return nil, fmt.Errorf("cannot start %s: %v", plan.path, err)
 	}
 	if pc.LogBanners {
 		p.logs.banner(fmt.Sprintf("-=[ %s STARTING by Ramona on %s ]=-\n", pc.Name, time.Now().Format("2006-01-02 15:04:05")))
 	}
+	ready := p.logs.jobs.idle() // the readers write after the banner, and after the files were opened
 	attr := &syscall.ProcAttr{
-		Dir:   cmd.dir,
-		Env:   cmd.env,
+		Dir:   plan.dir,
+		Env:   plan.env,
 		Files: []uintptr{stdin.Fd(), outW.Fd(), errW.Fd()},
-		Sys:   &syscall.SysProcAttr{CreationFlags: createSuspended | createNoWindow},
+		Sys:   plan.sys,
 	}
-	pid, handle, err := syscall.StartProcess(cmd.path, cmd.argv, attr)
+	pid, handle, err := syscall.StartProcess(plan.execPath, plan.argv, attr)
 	closeWriters()
 	if err == nil {
 		if aerr := job.assignAndResume(syscall.Handle(handle)); aerr != nil {
@@ -86,15 +93,10 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 	if err != nil {
 		job.close()
 		closeReaders()
-		return nil, fmt.Errorf("cannot start %s: %v", cmd.path, err)
+		return nil, fmt.Errorf("cannot start %s: %v", plan.path, err)
 	}
 	registerJob(pid, job)
-	inst := &instance{prog: p, pid: pid, started: time.Now()}
-	if pc.ProcessGroup {
-		inst.pgid = pid
-	}
-	s.byPid[pid] = inst
+	inst := s.track(p, pid, nil, outR, errR, ready)
 	go s.waitExit(pid, syscall.Handle(handle)) // ends when the process has exited
-	s.startReaders(inst, outR, errR)
 	return inst, nil
 }
