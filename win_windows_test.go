@@ -206,25 +206,52 @@ func (ws *winServer) ramona(args ...string) (int, string) {
 // status is one program's line of `status --json`.
 func (ws *winServer) status(name string) programStatus {
 	ws.t.Helper()
+	st, err := ws.tryStatus(name)
+	if err != nil {
+		ws.t.Fatal(err)
+	}
+	return st
+}
+
+// tryStatus is status, with an error while no server answers.
+func (ws *winServer) tryStatus(name string) (programStatus, error) {
 	code, out := ws.ramona("status", "--json", name)
 	var list []programStatus
 	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 1 {
-		ws.t.Fatalf("status --json %s: exit %d, %v:\n%s", name, code, err, out)
+		return programStatus{}, fmt.Errorf("status --json %s: exit %d, %v:\n%s", name, code, err, out)
 	}
-	return list[0]
+	return list[0], nil
 }
 
+// waitState waits until the server answers and name is in state.
 func (ws *winServer) waitState(name, state string, limit time.Duration) programStatus {
 	ws.t.Helper()
 	var st programStatus
-	waitFor(ws.t, name+" "+state, limit, func() bool { st = ws.status(name); return st.State == state })
+	var err error
+	waitFor(ws.t, name+" "+state, limit, func() bool {
+		st, err = ws.tryStatus(name)
+		return err == nil && st.State == state
+	})
 	return st
 }
 
 // log is a program's log file (stdout and stderr joined, the default).
 func (ws *winServer) log(name string) string {
-	data, _ := os.ReadFile(filepath.Join(ws.dir, "log", name+".log"))
-	return string(data)
+	return readShared(filepath.Join(ws.dir, "log", name+".log"))
+}
+
+// readShared reads a file the way Ramona's own readers do, sharing delete
+// access: a reader without it (os.ReadFile) would make the server's
+// rotation of the file fail while it reads.
+func readShared(path string) string {
+	f, err := openSafe(path, os.O_RDONLY, 0)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var b bytes.Buffer
+	b.ReadFrom(f)
+	return b.String()
 }
 
 // processAlive reports whether pid runs.
@@ -360,8 +387,7 @@ func TestWinLogRotation(t *testing.T) {
 		t.Errorf("%d bytes lost", lost)
 	}
 	// The last backup plus the live log hold the end of the output in order.
-	one, _ := os.ReadFile(filepath.Join(logDir, "spam.log.1"))
-	tail := string(one) + ws.log("spam")
+	tail := readShared(filepath.Join(logDir, "spam.log.1")) + ws.log("spam")
 	if !strings.Contains(tail, fmt.Sprintf("%08d ", 1999)) {
 		t.Errorf("the last line of output is missing")
 	}
@@ -392,8 +418,7 @@ func TestWinService(t *testing.T) {
 			code, out := ws.ramona("winuninstall", name)
 			t.Logf("cleanup: winuninstall %s: exit %d\n%s", name, code, out)
 		}
-		server, _ := os.ReadFile(filepath.Join(logDir, "ramona.log"))
-		t.Logf("server log:\n%s", server)
+		t.Logf("server log:\n%s", readShared(filepath.Join(logDir, "ramona.log")))
 	})
 	if code, out := ws.ramona("wininstall", name); code == 0 || !strings.Contains(out, "exists already") {
 		t.Errorf("a second wininstall %s: exit %d\n%s", name, code, out)
@@ -412,8 +437,7 @@ func TestWinService(t *testing.T) {
 		t.Errorf("sc query %s: %v\n%s", name, err, out)
 	}
 	waitFor(t, "the server log file", 30*time.Second, func() bool {
-		server, _ := os.ReadFile(filepath.Join(logDir, "ramona.log"))
-		return strings.Contains(string(server), "started, pid")
+		return strings.Contains(readShared(filepath.Join(logDir, "ramona.log")), "started, pid")
 	})
 	if code, out := ws.ramona("winuninstall", name); code != 0 {
 		t.Fatalf("winuninstall %s: exit %d\n%s", name, code, out)
@@ -423,9 +447,9 @@ func TestWinService(t *testing.T) {
 	if log := ws.log("sleeper"); !strings.Contains(log, "got interrupt") {
 		t.Errorf("the program did not see CTRL_C at the service's stop; its log:\n%s", log)
 	}
-	server, _ := os.ReadFile(filepath.Join(logDir, "ramona.log"))
+	server := readShared(filepath.Join(logDir, "ramona.log"))
 	for _, want := range []string{"got the service manager's STOP", "all programs stopped"} {
-		if !strings.Contains(string(server), want) {
+		if !strings.Contains(server, want) {
 			t.Errorf("the server log lacks %q", want)
 		}
 	}
