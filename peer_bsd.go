@@ -22,7 +22,6 @@ const (
 	solLocal       = 0 // SOL_LOCAL
 	localPeerCred  = 1 // LOCAL_PEERCRED
 	localPeerPID   = 2 // LOCAL_PEERPID, macOS only
-	xucredVersion  = 0 // XUCRED_VERSION
 	xucredMaxBytes = 128
 )
 
@@ -51,23 +50,7 @@ func unixPeerUID(c *net.UnixConn) (uid, pid int, err error) {
 	if err != nil {
 		return -1, 0, fmt.Errorf("LOCAL_PEERCRED: %v", err)
 	}
-	return parseXucred(cred[:n], pid)
-}
-
-// parseXucred decodes struct xucred: u_int cr_version; uid_t cr_uid; short
-// cr_ngroups; gid_t cr_groups[16]; and on FreeBSD a pid_t cr_pid in the
-// union that follows, at offset 80 on 64-bit systems.
-func parseXucred(b []byte, pid int) (uid, gotPID int, err error) {
-	if len(b) < 8 {
-		return -1, 0, fmt.Errorf("LOCAL_PEERCRED: %d bytes, too short for struct xucred", len(b))
-	}
-	if v := binary.NativeEndian.Uint32(b[0:4]); v != xucredVersion {
-		return -1, 0, fmt.Errorf("LOCAL_PEERCRED: struct xucred version %d, expected %d", v, xucredVersion)
-	}
-	if runtime.GOOS == "freebsd" && len(b) >= 84 {
-		pid = int(int32(binary.NativeEndian.Uint32(b[80:84])))
-	}
-	return int(binary.NativeEndian.Uint32(b[4:8])), pid, nil
+	return parseXucred(cred[:n], pid, runtime.GOOS == "freebsd")
 }
 
 // getsockopt reads one option of level SOL_LOCAL into buf.
