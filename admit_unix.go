@@ -1,7 +1,8 @@
 //go:build unix
 
 // Refusing a connection cleanly on Unix: what the peer sent already is read
-// without waiting (MSG_DONTWAIT) before the close.
+// without waiting (MSG_DONTWAIT) before the close, so the refusal written
+// before it reaches the peer instead of being lost to a reset.
 package main
 
 import (

@@ -1,6 +1,8 @@
 //go:build unix
 
-// `ramona exec-ctrlc` exists only on Windows (kill_windows.go).
+// `ramona exec-ctrlc` is the CTRL_C helper of the Windows kill sequence
+// (kill_windows.go); on Unix, where signals reach programs directly, it
+// only says so.
 package main
 
 import (

@@ -1,7 +1,8 @@
 //go:build darwin || freebsd
 
-// Descriptor duplication on macOS and FreeBSD, which have dup2 (and, on
-// macOS, no dup3): the background server moves its stderr to the server log.
+// Descriptor duplication on macOS and FreeBSD, which have dup2 (macOS has
+// no dup3): the background server moves its stderr to the server log, as
+// dup_linux.go does on Linux.
 package main
 
 import (

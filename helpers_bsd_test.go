@@ -1,7 +1,8 @@
 //go:build darwin || freebsd
 
-// Test helpers of helpers_linux_test.go where Linux's features are missing:
-// no parent-death signal and no cgroups.
+// Test helpers of helpers_linux_test.go where Linux's features are
+// missing: a peer process without a parent-death signal, and no cgroups to
+// leave.
 package main
 
 import (

@@ -1,11 +1,8 @@
-// Job objects: each program's process tree on Windows. A spawn creates a job
-// with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, starts the program suspended,
-// assigns it, then resumes it (ntdll!NtResumeProcess, since Go closes the
-// thread handle), so nothing it starts can run outside the job. Processes
-// its processes start join by themselves. TerminateJobObject is SIGKILL for
-// the tree, and the job's ActiveProcesses says whether anything of it
-// still runs. If the server dies, Windows closes its job handles and the
-// trees die with it.
+// Job objects, each program's process tree on Windows: a spawn's job has
+// JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, the program starts suspended, is
+// assigned, then resumed (NtResumeProcess), so all it starts is inside.
+// TerminateJobObject is SIGKILL for the tree; ActiveProcesses says whether
+// anything runs. A dead server's job handles close, and the trees die.
 package main
 
 import (

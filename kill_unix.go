@@ -1,7 +1,8 @@
 //go:build unix
 
 // Signals to programs on Unix: kill(2) to a process group or a pid, and
-// kill(-pgid, 0) to ask whether a group still has members.
+// kill(-pgid, 0) to ask whether a group still has members. Without cgroups
+// a program's tree is its process group (kill_windows.go: its job).
 package main
 
 import "syscall"

@@ -1,12 +1,8 @@
-// killby on Windows. KILL is TerminateJobObject for a program's tree (its
-// job, jobobject_windows.go) or TerminateProcess for one pid. Every other
-// signal (TERM, INT, QUIT, HUP, ...) is a CTRL_C event to the program's
-// console: each program starts with a console of its own (CREATE_NO_WINDOW), and
-// `ramona exec-ctrlc PID...`, a short helper, leaves its own console,
-// attaches to the program's, ignores CTRL_C itself and generates the event
-// for every process on that console: the program and what it started.
-// CTRL_BREAK to a process group, the usual choice, does not reach programs
-// under Wine 8, and a service has no console to share; README explains.
+// killby on Windows: KILL is TerminateJobObject for a program's tree (or
+// TerminateProcess for one pid); every other signal is a CTRL_C event on the
+// program's own console, sent by `ramona exec-ctrlc PID...`, a helper that
+// attaches to that console. CTRL_BREAK to a process group does not reach
+// programs under Wine 8 and needs a shared console; README explains.
 package main
 
 import (

@@ -1,7 +1,8 @@
 //go:build unix
 
 // Finding a program's executable on Unix (lookPath in spawn.go): a name
-// with a slash is a path, and the file must have an execute bit.
+// with a slash is a path, any other is looked up in PATH, and the file
+// must have an execute bit.
 package main
 
 import (

@@ -1,11 +1,8 @@
-// Who is at the other end of a local connection on Windows, asked at
-// accept time. A loopback TCP peer's process is the owner of the client
-// socket with the exact 4-tuple in GetExtendedTcpTable; a unix socket
-// peer's is SIO_AF_UNIX_GETPEERPID. The process's token then gives its user
-// SID. A peer with the server's own SID, or LocalSystem, counts as uid 0
-// (trusted, as root and the server's uid are on Unix); any other SID counts
-// as its last sub-authority (its RID), so it is refused and budgeted by
-// user; a peer whose process cannot be found or opened is refused.
+// Who is at the other end of a local connection on Windows, at accept
+// time: the process owning a loopback TCP peer's socket (GetExtendedTcpTable
+// by the exact 4-tuple) or a unix socket peer (SIO_AF_UNIX_GETPEERPID), then
+// its token's user SID. The server's own SID and LocalSystem count as uid 0
+// (trusted); another SID as its RID (refused); an unknown process is refused.
 package main
 
 import (

@@ -1,5 +1,6 @@
 // Program output pipes on Linux: pipe2 with O_CLOEXEC, the read end
-// non-blocking for the poller, and F_SETPIPE_SZ for large chunks.
+// non-blocking for the poller, and F_SETPIPE_SZ for large chunks (the
+// reader is pipe_unix.go's).
 package main
 
 import (

@@ -1,11 +1,8 @@
-// Safe files on Windows: openSafe opens a name with CreateFile and
-// FILE_FLAG_OPEN_REPARSE_POINT, so a planted symbolic link or junction is
-// opened as itself and refused, never followed; then it checks the opened
-// handle (a regular file with one link). Every handle shares read, write and
-// delete (FILE_SHARE_DELETE, which os.OpenFile lacks), so a log can be
-// renamed for rotation while the server and readers hold it. Owners are
-// not checked: on Windows the directory's ACL decides who can plant files
-// (README, Windows).
+// Safe files on Windows: openSafe opens with CreateFile and
+// FILE_FLAG_OPEN_REPARSE_POINT, so a planted link or junction is refused,
+// never followed, then checks the handle (a regular file, one link). Every
+// handle shares delete access, so rotation can rename a log that the server
+// and readers hold. Owners are not checked: the directory's ACL decides.
 package main
 
 import (

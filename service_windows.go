@@ -1,12 +1,8 @@
-// The Windows service: `ramona wininstall [NAME]` registers a service that
-// runs `ramona -c FILE... daemon` (the configuration files made absolute,
-// since a service starts in the system directory), `ramona winuninstall
-// [NAME]` stops and removes it; NAME defaults to [general] appname. When
-// the service manager starts `ramona daemon`, runAsService connects to it
-// (StartServiceCtrlDispatcher), runs the server with its log in the server
-// log file, reports START_PENDING, RUNNING, STOP_PENDING and STOPPED, and
-// turns STOP and SHUTDOWN into the same orderly stop as CTRL_C. Pure
-// syscall: advapi32 through NewLazyDLL, callbacks through NewCallback.
+// The Windows service: `wininstall [NAME]` registers `ramona -c FILE...
+// daemon` (files made absolute), `winuninstall [NAME]` stops and removes it.
+// Started by the service manager, `ramona daemon` runs as the service
+// (runAsService): log to the server log file, states reported, STOP and
+// SHUTDOWN an orderly stop. Pure syscall: advapi32 through NewLazyDLL.
 package main
 
 import (

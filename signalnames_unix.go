@@ -1,6 +1,8 @@
 //go:build unix
 
-// The signal names killby and the console accept on Unix.
+// The signal names killby and the console accept on Unix: every signal
+// Go's syscall package names on Linux, macOS and FreeBSD alike (see
+// signalnames_windows.go for Windows).
 package main
 
 import "syscall"

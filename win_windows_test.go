@@ -1,10 +1,8 @@
-// Tests of the Windows port (issue 16), run under Wine by
-// TestWindowsUnderWine (wine_linux_test.go) or on Windows itself with
-// `go test -run '^TestWin' .`. The test binary is also the ramona binary
-// ("ramona-test-main ARGS") and the supervised programs ("ramona-test-helper
-// NAME"), as on Unix. Temporary directories are removed file by file:
-// Wine 8 cannot run os.RemoveAll (t.TempDir's cleanup). The control channel
-// is tcp on loopback: Wine has no AF_UNIX.
+// Tests of the Windows port, run under Wine by TestWindowsUnderWine
+// (wine_linux_test.go) or on Windows with `go test -run '^TestWin' .`. The
+// test binary is also ramona ("ramona-test-main") and the programs
+// ("ramona-test-helper NAME"); temp dirs are removed file by file (Wine 8
+// cannot os.RemoveAll) and the control channel is tcp (no AF_UNIX in Wine).
 package main
 
 import (

@@ -1,10 +1,7 @@
-// The Windows port under Wine (issue 16): TestWindowsUnderWine prepares a
-// cached Wine prefix (.ci/wine-setup), cross-compiles this package's test
-// binary for windows/amd64 and runs its ^TestWin tests in Wine
-// (win_windows_test.go). TestWineServerRefusesOtherUsers runs a Windows
-// server in Wine with a tcp consoleuri and attacks it from Linux as a
-// throwaway user: a peer that is not a process of the server's Windows
-// user is refused.
+// The Windows port under Wine: TestWindowsUnderWine cross-compiles this
+// package's tests for windows/amd64 and runs their ^TestWin tests in a
+// cached Wine prefix (.ci/wine-setup); TestWineServerRefusesOtherUsers
+// attacks a Wine-hosted server's tcp port as a throwaway Linux user.
 package main
 
 import (

@@ -1,4 +1,6 @@
-// Tests of xucred.go: struct xucred as macOS and FreeBSD lay it out.
+// Tests of xucred.go: struct xucred as macOS and FreeBSD lay it out, with
+// and without FreeBSD's cr_pid, another version, a short buffer. They run
+// on every platform, since the decoder is a pure function.
 package main
 
 import (
