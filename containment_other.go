@@ -3,7 +3,8 @@
 // Containment where there are no cgroups and no /proc to read: cgroups are
 // always off, a program's CPU and memory read as zero, and the server finds
 // no reparented processes to stop at exit; the guard kills process groups
-// only. The same function set as cgroup_linux.go and proctree_linux.go.
+// only (on Windows job objects hold the trees). The same function set as
+// cgroup_linux.go and proctree_linux.go.
 package main
 
 import (

@@ -1,10 +1,8 @@
-// Readiness and watchdog through systemd's notify protocol: the server's
-// datagram socket (NOTIFY_SOCKET for every program, SO_PASSCRED), the reader
-// that attributes each message to a program by the kernel-supplied sender
-// pid and closes received descriptors (systemd-notify's BARRIER=1 pipe) once
-// the earlier messages were handled, READY=1 / STATUS= / WATCHDOG=1 /
-// MAINPID= / EXTEND_TIMEOUT_USEC= on the loop, watchdog deadlines, and the
-// server's own messages to the NOTIFY_SOCKET it was started with.
+// Readiness and watchdog through systemd's notify protocol: attributing a
+// message to a program by its sender (the socket and its reader are
+// notify_linux.go's), READY=1 / STATUS= / WATCHDOG=1 / MAINPID= /
+// EXTEND_TIMEOUT_USEC= on the loop, watchdog deadlines, and the server's
+// own messages to the NOTIFY_SOCKET it was started with.
 package main
 
 import (
