@@ -6,13 +6,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -28,6 +32,7 @@ const (
 	detachedProcess               = 0x00000008
 	jobObjectBasicProcessIDList   = 3
 	processTerminate              = 0x0001
+	processSetQuota               = 0x0100
 	processQueryLimitedInfomation = 0x1000
 	stillActive                   = 259
 )
@@ -48,7 +53,13 @@ func signalGroup(pgid int, sig syscall.Signal) error {
 	case syscall.SIGKILL:
 		return j.terminate()
 	}
-	return sendCtrlC(append([]int{pgid}, j.pids()...))
+	targets := []int{pgid}
+	for _, pid := range j.pids() {
+		if pid != pgid && !isConsoleHost(pid) { // attaching to conhost itself hangs under Wine
+			targets = append(targets, pid)
+		}
+	}
+	return sendCtrlC(targets)
 }
 
 // signalProcess sends sig to one process (anything but KILL reaches every
@@ -107,16 +118,59 @@ func sendCtrlC(pids []int) error {
 	for _, pid := range pids {
 		args = append(args, strconv.Itoa(pid))
 	}
-	go func() { // ends when the helper has sent the event
-		cmd := exec.Command(self, args...)
+	go func() { // ends when the helper has sent the event, or after ctrlCHelperTimeout
+		ctx, cancel := context.WithTimeout(context.Background(), ctrlCHelperTimeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, self, args...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: detachedProcess}
-		if out, err := cmd.CombinedOutput(); err != nil {
+		cmd.WaitDelay = time.Second
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Start()
+		if err == nil {
+			helperJob().hold(cmd.Process.Pid)
+			err = cmd.Wait()
+		}
+		if err != nil {
 			if log := ctrlCLog.Load(); log != nil {
-				log.Warnf("server: the CTRL_C helper for pids %v failed (%v): %s; the next kill step follows after stoptimeout", pids, err, strings.TrimSpace(string(out)))
+				log.Warnf("server: the CTRL_C helper for pids %v failed (%v): %s; the next kill step follows after stoptimeout", pids, err, strings.TrimSpace(out.String()))
 			}
 		}
 	}()
 	return nil
+}
+
+// ctrlCHelperTimeout bounds a CTRL_C helper's life: it attaches, sends and
+// exits in well under a second; one that hangs is terminated (under Wine a
+// helper that attached to conhost.exe itself hung, so signalGroup never
+// names a console host).
+const ctrlCHelperTimeout = 10 * time.Second
+
+// ctrlCHelperLife is how long the helper itself lives at most.
+const ctrlCHelperLife = 3 * time.Second
+
+// helperJob is a kill-on-close job of the server's own helpers: none
+// outlives the server, however it ends.
+var helperJob = sync.OnceValue(func() *processJob {
+	j, err := newProcessJob()
+	if err != nil {
+		return nil
+	}
+	return j
+})
+
+// hold puts the running process pid into the job (best effort: a helper
+// that is not in it still ends by its timeout).
+func (j *processJob) hold(pid int) {
+	if j == nil {
+		return
+	}
+	h, err := syscall.OpenProcess(processSetQuota|processTerminate, false, uint32(pid))
+	if err != nil {
+		return
+	}
+	procAssignProcessToJobObject.Call(uintptr(j.handle), uintptr(h))
+	syscall.CloseHandle(h)
 }
 
 // ctrlCLog is the server log, where a failed CTRL_C helper is reported
@@ -126,6 +180,12 @@ var ctrlCLog atomic.Pointer[serverLog]
 // runExecCtrlC is `ramona exec-ctrlc PID...`: it attaches to the console of
 // the first PID that has one and sends CTRL_C to every process on it.
 func runExecCtrlC(args []string) int {
+	// It must never linger: whatever it is doing, it exits after
+	// ctrlCHelperLife.
+	time.AfterFunc(ctrlCHelperLife, func() {
+		fmt.Fprintf(os.Stderr, "ramona exec-ctrlc: no answer from the console of %v within %v; giving up\n", args, ctrlCHelperLife)
+		os.Exit(3)
+	})
 	procFreeConsole.Call()
 	for _, a := range args {
 		pid, err := strconv.Atoi(a)
