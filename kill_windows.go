@@ -129,7 +129,9 @@ func sendCtrlC(pids []int) error {
 		err := cmd.Start()
 		if err == nil {
 			helperJob().hold(cmd.Process.Pid)
+			runningHelpers.add(cmd.Process)
 			err = cmd.Wait()
+			runningHelpers.remove(cmd.Process)
 		}
 		if err != nil {
 			if log := ctrlCLog.Load(); log != nil {
@@ -171,6 +173,50 @@ func (j *processJob) hold(pid int) {
 	}
 	procAssignProcessToJobObject.Call(uintptr(j.handle), uintptr(h))
 	syscall.CloseHandle(h)
+}
+
+// runningHelpers are the CTRL_C helpers still running; the server ends
+// them before it exits (endHelpers), so none outlives it.
+var runningHelpers helperSet
+
+type helperSet struct {
+	mu    sync.Mutex
+	procs map[*os.Process]bool
+}
+
+func (h *helperSet) add(p *os.Process) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.procs == nil {
+		h.procs = map[*os.Process]bool{}
+	}
+	h.procs[p] = true
+}
+
+func (h *helperSet) remove(p *os.Process) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.procs, p)
+}
+
+func (h *helperSet) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.procs)
+}
+
+// endHelpers waits up to wait for the running helpers to finish, then
+// terminates the rest.
+func (h *helperSet) endHelpers(wait time.Duration) {
+	deadline := time.Now().Add(wait)
+	for h.count() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for p := range h.procs {
+		p.Kill()
+	}
 }
 
 // ctrlCLog is the server log, where a failed CTRL_C helper is reported

@@ -17,8 +17,11 @@ import (
 // signals (the service control handler).
 var serverStopRequests = make(chan string, 4)
 
-// startReaper has nothing to start on Windows: see waitExit.
-func startReaper(s *Supervisor) func() { return func() {} }
+// startReaper has nothing to start on Windows (see waitExit); what it
+// returns, called as the server exits, ends CTRL_C helpers still running.
+func startReaper(s *Supervisor) func() {
+	return func() { runningHelpers.endHelpers(3 * time.Second) }
+}
 
 // handleSignals turns the server's console events into loop events.
 func handleSignals(s *Supervisor) func() {
