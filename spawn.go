@@ -275,10 +275,10 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 	s.byPid[pid] = inst
 	inst.readers = 1
 	outScan, errScan := s.logScanners(pc, errR == outR)
-	go s.readOutput(inst, outR, p.logs.stdout, pc.LogTimestamp, outScan) // ends at EOF: when every holder of the pipe closed it
+	s.readOutput(inst, outR, p.logs.stdout, pc.LogTimestamp, outScan) // until EOF: when every holder of the pipe closed it
 	if errR != outR {
 		inst.readers++
-		go s.readOutput(inst, errR, p.logs.stderr, pc.LogTimestamp, errScan) // ends at EOF, as above
+		s.readOutput(inst, errR, p.logs.stderr, pc.LogTimestamp, errScan) // until EOF, as above
 	}
 	return inst, nil
 }
