@@ -32,6 +32,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -135,6 +136,10 @@ type cmdline struct {
 // a broken configuration.
 var serverDespiteErrors = map[string]bool{"status": true, "stop": true, "who": true, "tail": true, "start": true, "restart": true}
 
+// clientOnlyCommands only pass names on to the server, which resolves them:
+// the command line reads the configuration without its programs.
+var clientOnlyCommands = map[string]bool{"status": true, "who": true, "tail": true}
+
 // say and errorf print every message of the command line and the console;
 // what the server or the configuration says may hold control characters,
 // which are escaped (escapeControls) so they never reach the terminal.
@@ -193,7 +198,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if command == "check" { // reports a broken configuration instead of stopping at it
 		return c.check(files, origin, cargs)
 	}
-	cfg, err := loadConfigReport(files, os.Environ())
+	load := loadConfigReport
+	if clientOnlyCommands[command] {
+		load = loadClientConfig
+	}
+	cfg, err := load(files, os.Environ())
 	cfg.Origin = origin
 	c.cfg = cfg
 	if err != nil {
@@ -574,7 +583,9 @@ func (c *cmdline) status(args []string) int {
 		fmt.Fprintf(c.stdout, "%s\n", out)
 		return code
 	}
-	printStatus(c.stdout, list)
+	out := bufio.NewWriterSize(c.stdout, 64<<10) // tabwriter writes each cell on its own
+	printStatus(out, list)
+	out.Flush()
 	return code
 }
 
