@@ -1,7 +1,7 @@
 // Output capture: where each program's stdout and stderr go (a rotating
 // LogFile, the server's console with a "NAME | " prefix, or nowhere but an
-// in-memory tail), the STARTING/EXITED banners, the pipe readers that copy
-// output in large chunks with pooled buffers, and the server's own log
+// in-memory tail), the STARTING/EXITED banners, what the pipe readers
+// (outpipe_linux.go) pass each chunk through, and the server's own log
 // (control characters of its lines escaped).
 package main
 
@@ -90,9 +90,11 @@ var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNu
 
 // readOutput copies one pipe into its stream until EOF, in chunks as large
 // as the pipe offers (with logtimestamp, each line gets a timestamp first;
-// with log scan rules, scan looks at each chunk after it was passed on).
-// It ends at EOF or on a read error, and then tells the loop.
-func (s *Supervisor) readOutput(inst *instance, pipe *os.File, ready <-chan struct{}, dst io.Writer, timestamps bool, scan *logScanner) {
+// with log scan rules, scan looks at each chunk after it was passed on),
+// from when ready has come: the log files are open and the STARTING banner
+// is written. It returns at once; at EOF or on a read error it tells the
+// loop.
+func (s *Supervisor) readOutput(inst *instance, pipe *outPipe, ready <-chan struct{}, dst io.Writer, timestamps bool, scan *logScanner) {
 	if timestamps {
 		dst = &timestampWriter{w: dst, lineStart: true, now: time.Now}
 	}
@@ -100,13 +102,22 @@ func (s *Supervisor) readOutput(inst *instance, pipe *os.File, ready <-chan stru
 		scan.dst = dst
 		dst = scan
 	}
-	defer func() {
-		pipe.Close()
-		s.post(func() { s.readerDone(inst) })
-	}()
-	<-ready // the log files are open and the STARTING banner is written
-	if err := copyPipe(pipe, dst); err != nil {
-		s.log.Errorf("%s: cannot read output: %v", inst.prog.cfg.Name, err)
+	start := func() {
+		pipe.read(func(p []byte) { dst.Write(p) }, func(err error) {
+			if err != io.EOF {
+				s.log.Errorf("%s: cannot read output: %v", inst.prog.cfg.Name, err)
+			}
+			s.post(func() { s.readerDone(inst) })
+		})
+	}
+	select {
+	case <-ready:
+		start()
+	default:
+		go func() { // ends once the files are open and the pipe is in the poller
+			<-ready
+			start()
+		}()
 	}
 }
 

@@ -209,7 +209,7 @@ func (s *Supervisor) spawnCommand(pc *ProgramConfig) (*spawnPlan, error) {
 // track records a started process as p's instance, in its cgroup and
 // process group, and starts the readers of its output, which write once
 // ready (the banners and files queued before) has come.
-func (s *Supervisor) track(p *Program, pid int, cg *instanceCgroup, outR, errR *os.File, ready <-chan struct{}) *instance {
+func (s *Supervisor) track(p *Program, pid int, cg *instanceCgroup, outR, errR *outPipe, ready <-chan struct{}) *instance {
 	pc := p.cfg
 	inst := &instance{prog: p, pid: pid, started: time.Now(), cg: cg, logs: p.logs}
 	if cg != nil {
@@ -223,10 +223,10 @@ func (s *Supervisor) track(p *Program, pid int, cg *instanceCgroup, outR, errR *
 	inst.readers = 1
 	s.holdLogs(p.logs) // until the readers end
 	outScan, errScan := s.logScanners(pc, errR == outR)
-	go s.readOutput(inst, outR, ready, p.logs.stdout, pc.LogTimestamp, outScan) // ends at EOF: when every holder of the pipe closed it
+	s.readOutput(inst, outR, ready, p.logs.stdout, pc.LogTimestamp, outScan) // until EOF: when every holder of the pipe closed it
 	if errR != outR {
 		inst.readers++
-		go s.readOutput(inst, errR, ready, p.logs.stderr, pc.LogTimestamp, errScan) // ends at EOF, as above
+		s.readOutput(inst, errR, ready, p.logs.stderr, pc.LogTimestamp, errScan) // until EOF, as above
 	}
 	return inst
 }

@@ -109,7 +109,7 @@ func (s *Supervisor) platformPlan(pc *ProgramConfig, plan *spawnPlan, rc resolve
 // the child's; the read ends the output readers'.
 type stdio struct {
 	stdin      *os.File
-	outR, errR *os.File
+	outR, errR *outPipe
 	outW, errW int
 }
 

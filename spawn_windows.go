@@ -96,7 +96,11 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 		return nil, fmt.Errorf("cannot start %s: %v", plan.path, err)
 	}
 	registerJob(pid, job)
-	inst := s.track(p, pid, nil, outR, errR, ready)
+	outPipeR, errPipeR := &outPipe{f: outR}, &outPipe{f: errR}
+	if errR == outR {
+		errPipeR = outPipeR
+	}
+	inst := s.track(p, pid, nil, outPipeR, errPipeR, ready)
 	go s.waitExit(pid, syscall.Handle(handle)) // ends when the process has exited
 	return inst, nil
 }
