@@ -327,7 +327,7 @@ var configErrorCases = []errCase{
 	{name: "user that does not exist", prog: "a", conf: "[program:a]\ncommand=x\nuser=no-such-user-ramona\n",
 		want: "$DIR/app.conf:3: [program:a] user: no user \"no-such-user-ramona\" on this system; create it or name an existing user"},
 	{name: "ready", prog: "a", conf: "[program:a]\ncommand=x\nready=yes\n",
-		want: "$DIR/app.conf:3: [program:a] ready: \"yes\" is not a readiness mode; use timeout (RUNNING after starttimeout) or notify (RUNNING on READY=1)"},
+		want: "$DIR/app.conf:3: [program:a] ready: \"yes\" is not a readiness mode; use timeout (RUNNING after starttimeout), notify (RUNNING on READY=1), or a probe: tcp://HOST:PORT, http://HOST:PORT/PATH or exec:COMMAND"},
 	{name: "watchdog", prog: "a", conf: "[program:a]\ncommand=x\nwatchdog=soon\n",
 		want: "$DIR/app.conf:3: [program:a] watchdog: \"soon\" is neither off nor a duration (e.g. 10s)"},
 	{name: "stdin", prog: "a", conf: "[program:a]\ncommand=x\nstdin=/dev/tty\n",

@@ -130,6 +130,30 @@ func checkExecutable(path string) error {
 	return nil
 }
 
+// programDir is the directory a program and its exec probes run in: its
+// directory key with $VARs expanded from its environment, relative to its
+// file; without the key, its file's directory.
+func programDir(pc *ProgramConfig, lookup func(string) (string, bool)) string {
+	if pc.Directory == "" {
+		return pc.BaseDir
+	}
+	return resolvePath(expandVars(pc.Directory, func(k string) string { v, _ := lookup(k); return v }), pc.BaseDir)
+}
+
+// programCredential is the user a program and its exec probes run as; nil
+// for the server's own.
+func programCredential(pc *ProgramConfig) (*syscall.Credential, error) {
+	if pc.User == "" {
+		return nil, nil
+	}
+	if euid := os.Geteuid(); euid == 0 {
+		return &syscall.Credential{Uid: pc.UID, Gid: pc.GID, Groups: pc.Groups}, nil
+	} else if uint32(euid) != pc.UID {
+		return nil, fmt.Errorf("cannot run as user %s: the server runs as uid %d, and only root can switch users", pc.User, euid)
+	}
+	return nil, nil
+}
+
 // spawn starts one process of p with its pipes and readers. Errors are
 // spawn failures (missing binary, bad directory, user switch impossible).
 func (s *Supervisor) spawn(p *Program) (*instance, error) {
@@ -158,10 +182,7 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 			s.log.Warnf("%s: $%s in the command is not set; it expands to nothing", pc.Name, name)
 		}
 	}
-	dir := pc.BaseDir
-	if pc.Directory != "" {
-		dir = resolvePath(expandVars(pc.Directory, func(k string) string { v, _ := lookup(k); return v }), pc.BaseDir)
-	}
+	dir := programDir(pc, lookup)
 	if fi, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("directory %s: %s", dir, pathErrText(err))
 	} else if !fi.IsDir() {
@@ -175,14 +196,11 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 			return nil, err
 		}
 	}
-	sys := &syscall.SysProcAttr{Setsid: pc.ProcessGroup, Pdeathsig: syscall.SIGKILL}
-	if pc.User != "" {
-		if euid := os.Geteuid(); euid == 0 {
-			sys.Credential = &syscall.Credential{Uid: pc.UID, Gid: pc.GID, Groups: pc.Groups}
-		} else if uint32(euid) != pc.UID {
-			return nil, fmt.Errorf("cannot run as user %s: the server runs as uid %d, and only root can switch users", pc.User, euid)
-		}
+	cred, err := programCredential(pc)
+	if err != nil {
+		return nil, err
 	}
+	sys := &syscall.SysProcAttr{Setsid: pc.ProcessGroup, Pdeathsig: syscall.SIGKILL, Credential: cred}
 	execPath := path
 	if pc.Umask >= 0 || pc.CoreDump || (pc.Watchdog > 0 && notifyAddr != "") {
 		umask := "-"

@@ -156,6 +156,7 @@ type Supervisor struct {
 	serverID string        // RAMONA_SERVER_ID of every program: PID-NONCE of this server
 	spawns   int           // spawns into cgroups so far: each one's cgroup number
 	mailer   *Mailer       // mail and webhooks; nil in tests that notify nothing
+	children *childWaiter  // exec probes, whose exits the reaper hands over (probe.go)
 	self     *selfNotifier // the service manager that started us, if any
 }
 
@@ -174,6 +175,7 @@ func newSupervisor(cfg *Config, environ []string, log *serverLog, console *conso
 		started: time.Now(),
 		done:    make(chan struct{}),
 	}
+	s.children = newChildWaiter()
 	for _, pc := range cfg.Programs {
 		s.addProgram(pc)
 	}
@@ -751,13 +753,14 @@ func (s *Supervisor) replaceConfig(p *Program, pc *ProgramConfig) {
 	}
 }
 
-// byPriority groups programs by priority, highest first (the start order).
-func byPriority(progs []*Program) [][]*Program {
+// byPriority groups programs by priority (as prio tells it), highest
+// first (the start order).
+func byPriority(progs []*Program, prio func(*Program) int) [][]*Program {
 	sorted := append([]*Program(nil), progs...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].cfg.Priority > sorted[j].cfg.Priority })
+	sort.SliceStable(sorted, func(i, j int) bool { return prio(sorted[i]) > prio(sorted[j]) })
 	var groups [][]*Program
 	for i, p := range sorted {
-		if i == 0 || p.cfg.Priority != sorted[i-1].cfg.Priority {
+		if i == 0 || prio(p) != prio(sorted[i-1]) {
 			groups = append(groups, nil)
 		}
 		groups[len(groups)-1] = append(groups[len(groups)-1], p)
