@@ -159,8 +159,13 @@ func dependencyCycles(names []string, edges map[string][]string) map[string][]st
 	return cycles
 }
 
-// dependencies are the programs p needs RUNNING before it starts.
+// dependencies are the programs p needs RUNNING before it starts. A
+// program in CFGERROR has none: its depends may be what is broken (a cycle
+// would hold a stop sequence forever).
 func (s *Supervisor) dependencies(p *Program) []*Program {
+	if p.cfg.Err != nil {
+		return nil
+	}
 	var deps []*Program
 	for _, name := range p.cfg.Depends {
 		if d := s.progs[name]; d != nil && d != p {
@@ -170,11 +175,12 @@ func (s *Supervisor) dependencies(p *Program) []*Program {
 	return deps
 }
 
-// dependents are the programs that depend on p.
+// dependents are the programs that depend on p (CFGERROR ones aside, as
+// for dependencies).
 func (s *Supervisor) dependents(p *Program) []*Program {
 	var out []*Program
 	for _, q := range s.order {
-		if q != p && slices.Contains(q.cfg.Depends, p.cfg.Name) {
+		if q != p && q.cfg.Err == nil && slices.Contains(q.cfg.Depends, p.cfg.Name) {
 			out = append(out, q)
 		}
 	}

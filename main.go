@@ -580,8 +580,8 @@ func (c *cmdline) status(args []string) int {
 
 // printStatus writes the status table: name, state, pid, uptime or exit
 // status, CPU time and memory of its process tree, launches, restarts, and
-// the STATUS= text or the first line of the error, every text with its
-// control characters escaped.
+// the first line of the error, else "unhealthy: REASON", else the STATUS=
+// text, every text with its control characters escaped.
 func printStatus(w io.Writer, list []programStatus) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSTATE\tPID\tUPTIME/EXIT\tCPU\tMEM\tLAUNCHES\tRESTARTS\tSTATUS")
@@ -594,6 +594,9 @@ func printStatus(w io.Writer, list []programStatus) {
 			up = fmt.Sprintf("exit %v", st.Exit)
 		}
 		text := st.StatusText
+		if st.HealthReason != "" {
+			text = "unhealthy: " + st.HealthReason
+		}
 		if st.Error != "" {
 			text = firstLine(st.Error)
 		}

@@ -117,6 +117,10 @@ const helperLongSleep = time.Hour
 //	                  once and closing unread; stdout "burst: N sent\n" (attacker_test.go)
 //	ctl-flood ADDR N [silent]  N tcp connections to ADDR, each sending hello (none when
 //	                  silent); stdout "flood: N open, M failed\n"; holds them until stdin ends
+//	late-server NAME D PORT FILE  appends "NAME started PID UNIXNANO\n" to FILE, sleeps D, listens
+//	                  on 127.0.0.1:PORT, appends "NAME listening PID UNIXNANO\n" and creates
+//	                  NAME.listening in its directory; then answers GET /healthz with 200, or
+//	                  503 while NAME.sick exists there (health_test.go)
 //	http-req METHOD URL [HEADER...]  one HTTP request ("Key: value" headers; a POST sends
 //	                  name=one); stdout "HTTP CODE\n" and the body
 //
@@ -443,6 +447,13 @@ func runTestHelper(name string, args []string) int {
 			return helperUsage
 		}
 		return ctlFlood(a.args[0], n, silent)
+
+	case "late-server":
+		d, port := a.duration(1), a.int(2)
+		if !a.ok(4, 4) {
+			return helperUsage
+		}
+		return lateServer(a.args[0], d, port, a.args[3])
 
 	case "http-req":
 		if !a.ok(2, 100) {

@@ -1,7 +1,7 @@
 // What the supervisor tells the operator: a program entering FATAL, a
-// watchdog miss, a failed start or stop sequence, and `ramona notify`. The
-// texts are put together on the loop from its state; the log tails they
-// quote are read later by the mailer (mail.go). A notification that no
+// watchdog miss, a program turning unhealthy, a failed start or stop
+// sequence, and `ramona notify`. The texts are put together on the loop from
+// its state; the log tails they quote are read later by the mailer (mail.go). A notification that no
 // mail delivery or webhook can take only becomes a line in the server log.
 package main
 
@@ -54,6 +54,19 @@ func (s *Supervisor) notifyWatchdog(p *Program, why string) {
 	s.sendNotification(&notification{
 		key: "watchdog\x00" + name, target: p.cfg.NotifyWatchdog, event: eventWatchdog, program: name,
 		subject: name + " watchdog miss", body: body, at: now,
+		tail: func() string { return logs.tailText(mailTailLines) },
+	})
+}
+
+// notifyHealth: p turned unhealthy (notify_health).
+func (s *Supervisor) notifyHealth(p *Program, why string) {
+	name, now := p.cfg.Name, time.Now()
+	body := fmt.Sprintf("%s failed its health check at %s: %s.\nIt is stopped and started again (automatic restarts so far: %d).\n",
+		name, now.Format("2006-01-02 15:04:05"), why, p.restarts)
+	logs := p.logs
+	s.sendNotification(&notification{
+		key: "health\x00" + name, target: p.cfg.NotifyHealth, event: eventHealth, program: name,
+		subject: name + " unhealthy", body: body, at: now,
 		tail: func() string { return logs.tailText(mailTailLines) },
 	})
 }

@@ -237,6 +237,7 @@ func (q *sequence) startOne(s *Supervisor, p *Program) {
 	case StateStopped:
 		q.pending[p] = true
 		p.retries, p.quick = 0, 0 // a start on request counts afresh
+		p.probe.afresh()
 		s.startProgram(p)
 	case StateFatal:
 		if !q.opts.force {
@@ -245,6 +246,7 @@ func (q *sequence) startOne(s *Supervisor, p *Program) {
 		}
 		q.pending[p] = true
 		p.retries, p.quick = 0, 0
+		p.probe.afresh()
 		s.startProgram(p)
 	case StateStopping:
 		q.fail("%s: is STOPPING; start it again once it stopped", name)
@@ -265,6 +267,7 @@ func (q *sequence) stopOne(s *Supervisor, p *Program) {
 		return
 	}
 	q.pending[p] = true
+	p.probe.restart = false // asked to stop: it stays stopped
 	if p.state != StateStopping {
 		s.stopProgram(p, q.opts.core)
 	} else {

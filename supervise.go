@@ -69,8 +69,9 @@ type Program struct {
 	watchdogTimer   *time.Timer
 	watchdogGen     int
 	lastPing        time.Time
-	watchdogRestart bool // being stopped by the watchdog: start again once stopped
-	removed         bool // removed by reload: forget it once stopped
+	watchdogRestart bool       // being stopped by the watchdog: start again once stopped
+	probe           probeState // readiness and health probes (health.go)
+	removed         bool       // removed by reload: forget it once stopped
 	restartAs       *ProgramConfig
 	logs            *programLogs
 	cg              *programCgroup // its cgroup while it has one (containment.go); nil without cgroups
@@ -226,6 +227,9 @@ func (s *Supervisor) post(f func()) {
 func (s *Supervisor) setState(p *Program, st State, detail string) {
 	old := p.state
 	p.state, p.since = st, time.Now()
+	if old != st {
+		s.stopProbes(p) // what the new state probes, its caller arms
+	}
 	line := fmt.Sprintf("%s: %s -> %s", p.cfg.Name, old, st)
 	if detail != "" {
 		line += ": " + detail
@@ -292,8 +296,11 @@ func (s *Supervisor) startProgram(p *Program) {
 	p.inst, p.pgid = inst, inst.pgid
 	detail := fmt.Sprintf("pid %d", inst.pid)
 	s.setState(p, StateStarting, detail)
-	if p.cfg.Ready == ReadyNotify {
+	if p.cfg.Ready == ReadyNotify || p.cfg.Ready == ReadyProbe {
 		s.armTimer(p, p.cfg.ReadyTimeout, func() { s.startTimedOut(p) })
+		if p.cfg.Ready == ReadyProbe {
+			s.startReadyProbes(p)
+		}
 		return
 	}
 	if p.cfg.StartTimeout == 0 {
@@ -313,16 +320,18 @@ func (s *Supervisor) becameRunning(p *Program) {
 	p.retries = 0
 	s.setState(p, StateRunning, fmt.Sprintf("pid %d", p.inst.pid))
 	s.armWatchdog(p)
+	s.armHealth(p)
 }
 
-// startTimedOut: a ready=notify program sent no READY=1 in readytimeout; it
-// is a failed start: stopped, then retried or FATAL.
+// startTimedOut: a ready=notify program sent no READY=1 in readytimeout, or
+// no ready probe succeeded; it is a failed start: stopped, then retried or
+// FATAL.
 func (s *Supervisor) startTimedOut(p *Program) {
 	if p.state != StateStarting {
 		return
 	}
-	s.log.Warnf("%s: no READY=1 within readytimeout %s; stopping it", p.cfg.Name, p.cfg.ReadyTimeout)
-	p.lastError = fmt.Sprintf("no READY=1 within %s", p.cfg.ReadyTimeout)
+	p.lastError = s.notReadyText(p)
+	s.log.Warnf("%s: %s (readytimeout); stopping it", p.cfg.Name, p.lastError)
 	p.failingStart = true
 	s.beginKill(p, false)
 }
@@ -516,21 +525,29 @@ func (s *Supervisor) afterExit(p *Program, inst *instance, st *exitStatus) {
 			s.endedForGood(p)
 			return
 		}
-		if st.uptime >= quickDeathTime {
-			p.quick = 0
-		}
-		p.quick++
-		p.restarts++
-		if p.quick == 1 {
-			s.log.Infof("%s: exited (%s); restarting", name, desc)
-			s.startProgram(p)
-			return
-		}
-		delay := backoffDelay(p.quick - 1)
-		p.lastError = fmt.Sprintf("exited: %s; died quickly %d times in a row, restart in %s", desc, p.quick, delay)
-		s.setState(p, StateBackoff, p.lastError)
-		s.armTimer(p, delay, func() { s.retry(p) })
+		s.restartSoon(p, st.uptime, fmt.Sprintf("exited (%s)", desc), "exited: "+desc)
 	}
+}
+
+// restartSoon restarts p after a run of uptime ended: at once, or, when it
+// keeps dying within quickDeathTime of its start, from BACKOFF after the
+// exponential delay. said is what the server log says ended the run, why
+// what status says.
+func (s *Supervisor) restartSoon(p *Program, uptime time.Duration, said, why string) {
+	if uptime >= quickDeathTime {
+		p.quick = 0
+	}
+	p.quick++
+	p.restarts++
+	if p.quick == 1 {
+		s.log.Infof("%s: %s; restarting", p.cfg.Name, said)
+		s.startProgram(p)
+		return
+	}
+	delay := backoffDelay(p.quick - 1)
+	p.lastError = fmt.Sprintf("%s; died quickly %d times in a row, restart in %s", why, p.quick, delay)
+	s.setState(p, StateBackoff, p.lastError)
+	s.armTimer(p, delay, func() { s.retry(p) })
 }
 
 // failedStart: the program did not reach RUNNING; retry with backoff while
@@ -568,6 +585,9 @@ func (s *Supervisor) finishStop(p *Program, desc string) {
 	if p.failingStart { // stopped because it never became ready
 		p.failingStart = false
 		s.failedStart(p)
+		return
+	}
+	if s.restartUnhealthy(p, desc) {
 		return
 	}
 	if p.watchdogRestart {

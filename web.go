@@ -746,6 +746,16 @@ func (w *webUI) metrics(rw http.ResponseWriter) {
 	each("ramona_program_memory_bytes", "gauge", "Memory the program's process tree uses now (memory.current, else the sum of resident sets).", func(st programStatus) string {
 		return strconv.FormatInt(st.MemoryBytes, 10)
 	})
+	family("ramona_program_healthy", "gauge", "Whether the program's health check passes (1) or not (0: failing, or no verdict yet); only programs with healthcheck=.")
+	for _, st := range list {
+		if st.Health != nil {
+			v := 0
+			if *st.Health == "healthy" {
+				v = 1
+			}
+			fmt.Fprintf(&b, "ramona_program_healthy{name=\"%s\"} %d\n", promLabel(st.Name), v)
+		}
+	}
 	io.WriteString(rw, b.String())
 }
 
@@ -816,7 +826,7 @@ const webPageHTML = `<!DOCTYPE html>
 <table id="programs">
 <thead><tr><th>name</th><th>state</th><th>pid</th><th>uptime / exit</th><th>cpu</th><th>mem</th><th>launches</th><th>restarts</th><th>status</th><th></th></tr></thead>
 <tbody>
-{{range .Programs}}<tr data-name="{{.Name}}"><td class="name">{{.Name}}</td><td class="state state-{{.State}}">{{.State}}</td><td>{{if .PID}}{{.PID}}{{else}}-{{end}}</td><td>{{uptime .}}</td><td class="cpu">{{cpu .}}</td><td class="mem">{{mem .}}</td><td>{{.Launches}}</td><td>{{.Restarts}}</td><td class="text">{{if .Error}}{{.Error}}{{else}}{{.StatusText}}{{end}}</td><td></td></tr>
+{{range .Programs}}<tr data-name="{{.Name}}"><td class="name">{{.Name}}</td><td class="state state-{{.State}}">{{.State}}</td><td>{{if .PID}}{{.PID}}{{else}}-{{end}}</td><td>{{uptime .}}</td><td class="cpu">{{cpu .}}</td><td class="mem">{{mem .}}</td><td>{{.Launches}}</td><td>{{.Restarts}}</td><td class="text">{{if .Error}}{{.Error}}{{else if .HealthReason}}unhealthy: {{.HealthReason}}{{else}}{{.StatusText}}{{end}}</td><td></td></tr>
 {{end}}</tbody>
 </table>
 <section id="log">
@@ -912,7 +922,7 @@ const webAppJS = `"use strict";
       cell(tr, mem(st), "mem");
       cell(tr, String(st.launches));
       cell(tr, String(st.restarts));
-      var text = st.error ? st.error : st.status_text;
+      var text = st.error ? st.error : st.health_reason ? "unhealthy: " + st.health_reason : st.status_text;
       if (st.lost_bytes > 0) text += " (log: " + st.lost_bytes + " bytes lost)";
       cell(tr, text, "text");
       var td = cell(tr, "");
