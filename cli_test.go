@@ -507,7 +507,7 @@ func TestDemoConfig(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var sources []string
-	for _, pattern := range []string{"go.mod", "*.go", "examples/*"} {
+	for _, pattern := range []string{"go.mod", "*.go", "web/*", "examples/*"} { // web/: the frontend's embedded files
 		m, _ := filepath.Glob(pattern)
 		sources = append(sources, m...)
 	}

@@ -1,18 +1,21 @@
-// The web frontend (command=<httpfend>): `ramona httpfend NAME` serves one
-// page, its script and style, a JSON API, /metrics and /healthz on every
-// listen address of [program:NAME], and talks to the server over the control
-// channel (a fresh connection per request). Its rules: only Host names it
-// serves; Basic auth when username is set (except /healthz), else on loopback
-// tcp only the frontend's own uid and root; state changes only by POST that
-// passes CrossOriginProtection; a GET never changes anything; every
-// connection admitted, every write under a deadline.
+// The web frontend (command=<httpfend>): `ramona httpfend NAME` serves the
+// page (web/index.html, web/app.js, web/app.css, embedded), a JSON API,
+// /metrics and /healthz on every listen address of [program:NAME], and talks
+// to the server over the control channel (a fresh connection per request).
+// Its rules: only Host names it serves; Basic auth when username is set
+// (except /healthz), else on loopback tcp only the frontend's own uid and
+// root; state changes only by POST that passes CrossOriginProtection; a GET
+// never changes anything; every connection admitted, every write under a
+// deadline.
 package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/subtle"
+	"embed"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -40,16 +43,41 @@ const (
 	// healthzCacheTime is how long one answer of the server serves /healthz,
 	// which needs no password: a flood of probes is one call a second.
 	healthzCacheTime = time.Second
+	// healthzPattern is the one route that needs no password.
+	healthzPattern = "GET /healthz"
+	// The outcomes of the page's forms wait for the page the browser is
+	// sent back to: at most webResultsKept of them, each webResultTTL.
+	webResultsKept = 64
+	webResultTTL   = 5 * time.Minute
+	// webResultMax bounds the text of one outcome shown on the page.
+	webResultMax = 2000
 )
+
+// webFiles are the page, its script, its style and its icon.
+//
+//go:embed web/index.html web/app.js web/app.css web/favicon.svg
+var webFiles embed.FS
+
+// webAssets are the files served as they are, with their types.
+var webAssets = map[string]string{
+	"app.js":      "text/javascript; charset=utf-8",
+	"app.css":     "text/css; charset=utf-8",
+	"favicon.svg": "image/svg+xml",
+}
+
+var pageTemplate = template.Must(template.ParseFS(webFiles, "web/index.html"))
 
 // webUI is one frontend process: its section and the server it talks to.
 type webUI struct {
 	pc      *ProgramConfig
 	server  SocketURI
+	title   string // APPNAME @ HOST
 	logf    func(level LogLevel, format string, args ...any)
 	streaks *logStreaks // refusals, logged once per streak
 	names   map[string]bool
 	csrf    *http.CrossOriginProtection
+	mux     *http.ServeMux
+	results webResults
 
 	healthMu sync.Mutex // guards healthAt and healthOK; held while asking the server
 	healthAt time.Time
@@ -65,9 +93,10 @@ type webPeer struct {
 type webPeerKey struct{}
 
 // newWebUI prepares the frontend of pc: the Host names it answers (loopback
-// names are always in) and its cross-origin check.
-func newWebUI(pc *ProgramConfig, server SocketURI, logf func(level LogLevel, format string, args ...any)) *webUI {
-	w := &webUI{pc: pc, server: server, logf: logf, streaks: newLogStreaks(logf), names: map[string]bool{"localhost": true},
+// names are always in), its cross-origin check and its routes. title is
+// what the page's title and heading say.
+func newWebUI(pc *ProgramConfig, server SocketURI, title string, logf func(level LogLevel, format string, args ...any)) *webUI {
+	w := &webUI{pc: pc, server: server, title: title, logf: logf, streaks: newLogStreaks(logf), names: map[string]bool{"localhost": true},
 		csrf: http.NewCrossOriginProtection()}
 	for _, h := range pc.Hostnames {
 		w.names[h] = true
@@ -77,7 +106,35 @@ func newWebUI(pc *ProgramConfig, server SocketURI, logf func(level LogLevel, for
 			w.names[strings.TrimSuffix(strings.ToLower(host), ".")] = true
 		}
 	}
+	w.mux = w.routes()
 	return w
+}
+
+// routes are the frontend's paths. A GET route answers HEAD too; any other
+// method gets 405 with Allow.
+func (w *webUI) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc(healthzPattern, w.healthz)
+	mux.HandleFunc("GET /{$}", w.page)
+	mux.HandleFunc("GET /rows", w.rows)
+	for name, ctype := range webAssets {
+		body, err := webFiles.ReadFile("web/" + name)
+		if err != nil {
+			panic(err) // the embed directive names every file
+		}
+		mux.HandleFunc("GET /"+name, func(rw http.ResponseWriter, r *http.Request) {
+			rw.Header().Set("Content-Type", ctype)
+			rw.Write(body)
+		})
+	}
+	mux.HandleFunc("GET /api/status", w.apiStatus)
+	for _, cmd := range []string{"start", "stop", "restart"} {
+		mux.HandleFunc("POST /api/"+cmd, func(rw http.ResponseWriter, r *http.Request) { w.apiControl(rw, r, cmd) })
+	}
+	mux.HandleFunc("GET /api/tail", w.apiTail)
+	mux.HandleFunc("GET /api/follow", w.apiFollow)
+	mux.HandleFunc("GET /metrics", w.metrics)
+	return mux
 }
 
 // runWebFrontend is `ramona httpfend NAME`; it returns when SIGTERM or
@@ -104,15 +161,12 @@ func runWebFrontend(cfg *Config, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ramona: httpfend: %s:%d: [program:%s] is not command=<httpfend>\n", pc.File, pc.Line, pc.Name)
 		return exitUsage
 	}
-	var mu sync.Mutex
-	w := newWebUI(pc, cfg.Console.ServerURI, func(level LogLevel, format string, args ...any) {
-		if level < pc.LogLevel {
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		fmt.Fprintf(stderr, "%s %s %s\n", time.Now().Format("2006-01-02 15:04:05"), level, fmt.Sprintf(format, args...))
-	})
+	log := &serverLog{w: stderr, level: pc.LogLevel}
+	host, err := os.Hostname()
+	if err != nil {
+		host = "localhost"
+	}
+	w := newWebUI(pc, cfg.Console.ServerURI, cfg.AppName+" @ "+host, log.logf)
 	var listeners []net.Listener
 	for _, u := range pc.Listen {
 		l, err := listenWeb(u, pc.Name, w.streaks)
@@ -233,9 +287,10 @@ func (w *webUI) statusList() ([]programStatus, error) {
 	return list, nil
 }
 
-// ServeHTTP is the frontend's router: headers, the Host, /healthz, who may
-// ask (password or uid), then the pages and the API. Every write of the
-// answer gets a deadline (timedWriter).
+// ServeHTTP admits a request, then routes it: headers, the Host, who may ask
+// (password or uid; not for /healthz), the cross-origin rule for anything
+// but GET and HEAD, then the route. Every write of the answer gets a
+// deadline (timedWriter).
 func (w *webUI) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	rw = timedWriter{ResponseWriter: rw, rc: http.NewResponseController(rw), timeout: webWriteTimeout}
 	h := rw.Header()
@@ -250,51 +305,23 @@ func (w *webUI) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, fmt.Sprintf("forbidden: Host %q is not a name this frontend serves (loopback names, its listen addresses, or hostname= of [program:%s])", r.Host, w.pc.Name), http.StatusForbidden)
 		return
 	}
-	if r.URL.Path == "/healthz" { // no auth, so that probes need no password
-		w.healthz(rw, r)
-		return
-	}
-	if w.pc.Username == "" {
-		if err := w.sameUser(r); err != nil {
-			http.Error(rw, "forbidden: "+err.Error(), http.StatusForbidden)
+	if _, pattern := w.mux.Handler(r); pattern != healthzPattern { // probes need no password
+		if w.pc.Username == "" {
+			if err := w.sameUser(r); err != nil {
+				http.Error(rw, "forbidden: "+err.Error(), http.StatusForbidden)
+				return
+			}
+		}
+		if !w.authorized(r) {
+			h.Set("WWW-Authenticate", `Basic realm="Ramona", charset="UTF-8"`)
+			http.Error(rw, "authentication required", http.StatusUnauthorized)
 			return
 		}
 	}
-	if !w.authorized(r) {
-		h.Set("WWW-Authenticate", `Basic realm="Ramona", charset="UTF-8"`)
-		http.Error(rw, "authentication required", http.StatusUnauthorized)
+	if !w.sameOrigin(rw, r) {
 		return
 	}
-	switch r.URL.Path {
-	case "/":
-		w.page(rw, r)
-	case "/app.js":
-		serveAsset(rw, r, "text/javascript; charset=utf-8", webAppJS)
-	case "/app.css":
-		serveAsset(rw, r, "text/css; charset=utf-8", webAppCSS)
-	case "/api/status":
-		if onlyGet(rw, r) {
-			w.apiStatus(rw)
-		}
-	case "/api/start", "/api/stop", "/api/restart":
-		if w.stateChangeAllowed(rw, r) {
-			w.apiControl(rw, r, strings.TrimPrefix(r.URL.Path, "/api/"))
-		}
-	case "/api/tail":
-		if onlyGet(rw, r) {
-			w.apiTail(rw, r)
-		}
-	case "/api/follow":
-		if onlyGet(rw, r) {
-			w.apiFollow(rw, r)
-		}
-	case "/metrics":
-		if onlyGet(rw, r) {
-			w.metrics(rw)
-		}
-	default:
-		http.NotFound(rw, r)
-	}
+	w.mux.ServeHTTP(rw, r)
 }
 
 // timedWriter gives each write of an answer a deadline of timeout from
@@ -406,42 +433,21 @@ func checkPassword(configured, given string) bool {
 
 func sha256Sum(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
 
-// onlyGet answers 405 to anything but GET and HEAD.
-func onlyGet(rw http.ResponseWriter, r *http.Request) bool {
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+// sameOrigin admits a request that net/http's CrossOriginProtection passes:
+// GET and HEAD always; for anything else a browser's Sec-Fetch-Site, or
+// else its Origin, must say that the request comes from this very origin
+// (whose Host hostServed checked). A request with neither is not from a
+// browser, so no page can have made it; it proves who it is by the password
+// or, without one, by its uid.
+func (w *webUI) sameOrigin(rw http.ResponseWriter, r *http.Request) bool {
+	err := w.csrf.Check(r)
+	if err == nil {
 		return true
 	}
-	rw.Header().Set("Allow", "GET, HEAD")
-	http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+	w.streaks.event("origin", LevelWarning, fmt.Sprintf("%s: refused %s %s from %s: %v (Origin %q, Sec-Fetch-Site %q, Host %q)", w.pc.Name,
+		r.Method, r.URL.Path, r.RemoteAddr, err, r.Header.Get("Origin"), r.Header.Get("Sec-Fetch-Site"), r.Host))
+	http.Error(rw, "forbidden: a cross-origin request; state changes must come from this page", http.StatusForbidden)
 	return false
-}
-
-// stateChangeAllowed admits a POST that net/http's CrossOriginProtection
-// passes: a browser's Sec-Fetch-Site, or else its Origin, must say that the
-// request comes from this very origin (whose Host hostServed checked). A
-// request with neither is not from a browser, so no page can have made it;
-// it proves who it is by the password or, without one, by its uid.
-func (w *webUI) stateChangeAllowed(rw http.ResponseWriter, r *http.Request) bool {
-	if r.Method != http.MethodPost {
-		rw.Header().Set("Allow", "POST")
-		http.Error(rw, "method not allowed: state changes need POST", http.StatusMethodNotAllowed)
-		return false
-	}
-	if err := w.csrf.Check(r); err != nil {
-		w.streaks.event("origin", LevelWarning, fmt.Sprintf("%s: refused %s %s from %s: %v (Origin %q, Sec-Fetch-Site %q, Host %q)", w.pc.Name,
-			r.Method, r.URL.Path, r.RemoteAddr, err, r.Header.Get("Origin"), r.Header.Get("Sec-Fetch-Site"), r.Host))
-		http.Error(rw, "forbidden: a cross-origin request; state changes must come from this page", http.StatusForbidden)
-		return false
-	}
-	return true
-}
-
-func serveAsset(rw http.ResponseWriter, r *http.Request, ctype, body string) {
-	if !onlyGet(rw, r) {
-		return
-	}
-	rw.Header().Set("Content-Type", ctype)
-	io.WriteString(rw, body)
 }
 
 func writeJSON(rw http.ResponseWriter, code int, v any) {
@@ -479,7 +485,7 @@ func (w *webUI) serverAnswers() bool {
 	return w.healthOK
 }
 
-func (w *webUI) apiStatus(rw http.ResponseWriter) {
+func (w *webUI) apiStatus(rw http.ResponseWriter, r *http.Request) {
 	list, err := w.statusList()
 	if err != nil {
 		writeJSON(rw, http.StatusBadGateway, map[string]any{"exit": exitNoServer, "error": err.Error()})
@@ -493,24 +499,31 @@ type controlResult struct {
 	Exit     int      `json:"exit"`
 	Error    string   `json:"error,omitempty"`
 	Progress []string `json:"progress"`
+	Message  string   `json:"message"` // one text for a person: what happened
 }
 
-// apiControl runs start, stop or restart for the programs named by "name"
-// (form or JSON, one name, a list, or comma-separated; none: all). For all,
-// stop and restart name every running program but this frontend, so that the
-// server keeps running and the page stays up.
-func (w *webUI) apiControl(rw http.ResponseWriter, r *http.Request, cmd string) {
-	var in struct {
-		Name  any  `json:"name"`
-		Force bool `json:"force"`
-	}
+// controlForm is what a POST to /api/start|stop|restart asks.
+type controlForm struct {
+	names   []string // patterns; none: all
+	force   bool     // start FATAL programs too
+	back    bool     // sent by the page's form: answer with a redirect back to the page
+	confirm bool     // the person confirmed that the frontend stops itself
+}
+
+// readControlForm reads a control request's body: a form (the page's
+// forms, curl -d) or JSON. "name" is one name, a list, or comma-separated.
+func readControlForm(rw http.ResponseWriter, r *http.Request) (controlForm, error) {
+	var in controlForm
 	var names []string
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&in); err != nil && err != io.EOF { // no body: all
-			writeJSON(rw, http.StatusBadRequest, controlResult{Exit: exitUsage, Error: "bad JSON: " + err.Error()})
-			return
+		var body struct {
+			Name  any  `json:"name"`
+			Force bool `json:"force"`
 		}
-		switch v := in.Name.(type) {
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&body); err != nil && err != io.EOF { // no body: all
+			return in, fmt.Errorf("bad JSON: %v", err)
+		}
+		switch v := body.Name.(type) {
 		case string:
 			names = strings.Split(v, ",")
 		case []any:
@@ -520,54 +533,166 @@ func (w *webUI) apiControl(rw http.ResponseWriter, r *http.Request, cmd string) 
 				}
 			}
 		}
+		in.force = body.Force
 	} else {
 		r.Body = http.MaxBytesReader(rw, r.Body, 1<<16)
 		if err := r.ParseForm(); err != nil {
-			writeJSON(rw, http.StatusBadRequest, controlResult{Exit: exitUsage, Error: err.Error()})
-			return
+			return in, err
 		}
 		for _, v := range r.PostForm["name"] {
 			names = append(names, strings.Split(v, ",")...)
 		}
-		in.Force, _ = strconv.ParseBool(r.PostFormValue("force"))
+		in.force, _ = strconv.ParseBool(r.PostFormValue("force"))
+		in.back, _ = strconv.ParseBool(r.PostFormValue("back"))
+		in.confirm, _ = strconv.ParseBool(r.PostFormValue("confirm"))
 	}
-	var clean []string
 	for _, n := range names {
 		if n = strings.TrimSpace(n); n != "" {
-			clean = append(clean, n)
+			in.names = append(in.names, n)
 		}
 	}
-	names = clean
-	if len(names) == 0 && cmd != "start" {
-		list, err := w.statusList()
-		if err != nil {
-			writeJSON(rw, http.StatusBadGateway, controlResult{Exit: exitNoServer, Error: err.Error()})
+	return in, nil
+}
+
+// apiControl runs start, stop or restart for the programs named (none:
+// all). For all, stop and restart name every running program but this
+// frontend, so that the server keeps running and the page stays up. A stop
+// or restart that reaches the frontend itself is answered before it stops
+// (nowait); from the page's form it first asks for a confirmation.
+func (w *webUI) apiControl(rw http.ResponseWriter, r *http.Request, cmd string) {
+	in, err := readControlForm(rw, r)
+	if err != nil {
+		w.answerControl(rw, r, in, cmd, http.StatusBadRequest, controlResult{Exit: exitUsage, Error: err.Error()})
+		return
+	}
+	names, self := in.names, false
+	if cmd != "start" {
+		if names, self, err = w.stopScope(in.names); err != nil {
+			w.answerControl(rw, r, in, cmd, http.StatusBadGateway, controlResult{Exit: exitNoServer, Error: err.Error()})
 			return
-		}
-		for _, st := range list {
-			if st.Name != w.pc.Name && (st.State == "STARTING" || st.State == "RUNNING" || st.State == "BACKOFF") {
-				names = append(names, st.Name)
-			}
 		}
 		if len(names) == 0 {
-			writeJSON(rw, http.StatusOK, controlResult{Progress: []string{"nothing is running"}})
+			w.answerControl(rw, r, in, cmd, http.StatusOK, controlResult{Progress: []string{"nothing is running"}})
+			return
+		}
+		if self && in.back && !in.confirm {
+			w.confirmPage(rw, cmd, names)
 			return
 		}
 	}
-	w.logf(LevelInfo, "%s: %s %s (force %v) requested by %s", w.pc.Name, cmd, describeScope(names), in.Force, r.RemoteAddr)
+	w.logf(LevelInfo, "%s: %s %s (force %v) requested by %s", w.pc.Name, cmd, describeScope(names), in.force, r.RemoteAddr)
 	res := controlResult{Progress: []string{}}
-	rep, err := w.call(request{Cmd: cmd, Names: names, Flags: map[string]bool{"force": in.Force, "server": true}}, func(rp reply) {
+	rep, err := w.call(request{Cmd: cmd, Names: names, Flags: map[string]bool{"force": in.force, "server": true, "nowait": self}}, func(rp reply) {
 		if rp.Progress != "" {
 			res.Progress = append(res.Progress, rp.Progress)
 		}
 	}, 0) // a start waits for its programs, as long as they take
 	if err != nil {
 		res.Exit, res.Error = exitNoServer, err.Error()
-		writeJSON(rw, http.StatusBadGateway, res)
+		w.answerControl(rw, r, in, cmd, http.StatusBadGateway, res)
 		return
 	}
 	res.Exit, res.Error = rep.Exit, rep.Error
-	writeJSON(rw, http.StatusOK, res)
+	w.answerControl(rw, r, in, cmd, http.StatusOK, res)
+}
+
+// stopScope is what a stop or restart of patterns reaches: for none, every
+// running program but this frontend; else the patterns as they are, and
+// whether they name the frontend itself (patterns the server does not know
+// are its to report).
+func (w *webUI) stopScope(patterns []string) (names []string, self bool, err error) {
+	list, err := w.statusList()
+	if err != nil {
+		return nil, false, err
+	}
+	if len(patterns) == 0 {
+		for _, st := range list {
+			if st.Name != w.pc.Name && (st.State == "STARTING" || st.State == "RUNNING" || st.State == "BACKOFF") {
+				names = append(names, st.Name)
+			}
+		}
+		return names, false, nil
+	}
+	progs := make([]*ProgramConfig, len(list))
+	for i, st := range list {
+		progs[i] = &ProgramConfig{Name: st.Name, Group: st.Group}
+	}
+	chosen, _ := selectPrograms(patterns, progs)
+	for _, p := range chosen {
+		self = self || p.Name == w.pc.Name
+	}
+	return patterns, self, nil
+}
+
+// answerControl answers a control request: JSON with the code, or for the
+// page's form (back=1) a redirect (303) to the page, which shows the
+// outcome.
+func (w *webUI) answerControl(rw http.ResponseWriter, r *http.Request, in controlForm, cmd string, code int, res controlResult) {
+	res.Message = controlMessage(cmd, in.names, res)
+	if !in.back {
+		writeJSON(rw, code, res)
+		return
+	}
+	token := w.results.put(res.Message, res.Exit != 0)
+	http.Redirect(rw, r, "/?result="+token, http.StatusSeeOther)
+}
+
+// controlMessage says in one text what a control request did: "stop one:
+// ok. one: STOPPING; one: STOPPED", or why it failed.
+func controlMessage(cmd string, names []string, res controlResult) string {
+	msg := fmt.Sprintf("%s %s: ", cmd, describeScope(names))
+	switch {
+	case res.Exit != 0 && res.Error != "":
+		msg += fmt.Sprintf("failed (exit %d): %s", res.Exit, res.Error)
+	case res.Exit != 0:
+		msg += fmt.Sprintf("failed (exit %d): %s", res.Exit, strings.Join(res.Progress, "; "))
+	case len(res.Progress) == 0:
+		msg += "ok"
+	default:
+		msg += "ok. " + strings.Join(res.Progress, "; ")
+	}
+	return capText(msg, webResultMax)
+}
+
+// webResults keeps the outcomes of the page's forms for the page the
+// browser is sent back to. An unguessable token in the redirect names each,
+// so a link from elsewhere cannot put words on the page; each is shown
+// once.
+type webResults struct {
+	mu   sync.Mutex
+	kept []webResult // oldest first, at most webResultsKept
+}
+
+type webResult struct {
+	token  string
+	text   string
+	failed bool
+	at     time.Time
+}
+
+// put keeps an outcome and returns its token.
+func (rs *webResults) put(text string, failed bool) string {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if len(rs.kept) >= webResultsKept {
+		rs.kept = append(rs.kept[:0], rs.kept[1:]...)
+	}
+	res := webResult{token: rand.Text(), text: text, failed: failed, at: time.Now()}
+	rs.kept = append(rs.kept, res)
+	return res.token
+}
+
+// take returns the outcome of token and forgets it.
+func (rs *webResults) take(token string) (webResult, bool) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for i, res := range rs.kept {
+		if subtle.ConstantTimeCompare([]byte(res.token), []byte(token)) == 1 {
+			rs.kept = append(rs.kept[:i], rs.kept[i+1:]...)
+			return res, time.Since(res.at) < webResultTTL
+		}
+	}
+	return webResult{}, false
 }
 
 // tailRequest reads name, n and stream of /api/tail and /api/follow.
@@ -693,7 +818,7 @@ func (w *webUI) apiFollow(rw http.ResponseWriter, r *http.Request) {
 
 // metrics writes the status of every program in the Prometheus text
 // exposition format (version 0.0.4).
-func (w *webUI) metrics(rw http.ResponseWriter) {
+func (w *webUI) metrics(rw http.ResponseWriter, r *http.Request) {
 	list, err := w.statusList()
 	rw.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	var b strings.Builder
@@ -764,231 +889,156 @@ func promLabel(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
 }
 
-// pageData is what the page template shows before its script takes over.
+// pageData is what web/index.html shows.
 type pageData struct {
-	Title    string
-	Programs []programStatus
-	Error    string
+	Title        string // APPNAME @ HOST
+	Time         string // when it was rendered
+	Rows         []pageRow
+	Error        string       // the server does not answer
+	Result       string       // the outcome of the form just sent
+	ResultFailed bool         // ... and it failed
+	Confirm      *pageConfirm // a question before the frontend stops itself
 }
 
-// page is / : the status table rendered on the server (so it shows without
-// the script), then kept fresh by /app.js.
+// pageRow is one program's row: its status as the table shows it, and the
+// buttons that fit its state.
+type pageRow struct {
+	Name, State string
+	Self        bool       // this frontend
+	Cells       []pageCell // pid, uptime or exit, cpu, mem, launches, restarts
+	Text        string     // the error, else the STATUS= text
+	Buttons     []pageButton
+}
+
+// pageCell is a cell between the state and the text; Label names it where
+// there is no table header (the narrow layout).
+type pageCell struct {
+	Class, Label, Text string
+}
+
+// pageButton is a button of a row: a POST to /api/Cmd.
+type pageButton struct {
+	Cmd, Label string
+	Force      bool   // sends force=1
+	Confirm    string // the question the script asks first
+}
+
+// pageConfirm is the question the page asks, without the script, before
+// a stop or restart reaches the frontend itself.
+type pageConfirm struct {
+	Cmd      string
+	Names    []string
+	Scope    string
+	Question string
+}
+
+// page is GET / : the status table rendered on the server (it works without
+// the script), and the outcome of the form that redirected here.
 func (w *webUI) page(rw http.ResponseWriter, r *http.Request) {
-	if !onlyGet(rw, r) {
-		return
+	d := pageData{}
+	if token := r.URL.Query().Get("result"); token != "" {
+		if res, ok := w.results.take(token); ok {
+			d.Result, d.ResultFailed = res.text, res.failed
+		}
 	}
-	d := pageData{Title: "Ramona"}
+	w.renderPage(rw, d)
+}
+
+// confirmPage is the page with a question: stop (or restart) names, which
+// include the frontend itself? Its button sends the request again with
+// confirm=1.
+func (w *webUI) confirmPage(rw http.ResponseWriter, cmd string, names []string) {
+	scope := describeScope(names)
+	w.renderPage(rw, pageData{Confirm: &pageConfirm{Cmd: cmd, Names: names, Scope: scope, Question: w.selfQuestion(cmd, scope)}})
+}
+
+func (w *webUI) renderPage(rw http.ResponseWriter, d pageData) {
+	d.Title, d.Time = w.title, time.Now().Format("15:04:05")
 	list, err := w.statusList()
 	if err != nil {
-		d.Error = err.Error()
+		d.Error = "cannot get the status: " + err.Error()
 	}
-	d.Programs = list
+	d.Rows = w.pageRows(list)
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := pageTemplate.Execute(rw, d); err != nil {
 		w.logf(LevelWarning, "%s: page: %v", w.pc.Name, err)
 	}
 }
 
-var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
-	"cpu": func(st programStatus) string { cpu, _ := st.usageCells(); return cpu },
-	"mem": func(st programStatus) string { _, mem := st.usageCells(); return mem },
-	"uptime": func(st programStatus) string {
+// rows is GET /rows: the table's rows alone, which the script fetches to
+// keep the page fresh.
+func (w *webUI) rows(rw http.ResponseWriter, r *http.Request) {
+	list, err := w.statusList()
+	if err != nil {
+		http.Error(rw, err.Error(), http.StatusBadGateway)
+		return
+	}
+	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := pageTemplate.ExecuteTemplate(rw, "rows", w.pageRows(list)); err != nil {
+		w.logf(LevelWarning, "%s: rows: %v", w.pc.Name, err)
+	}
+}
+
+func (w *webUI) pageRows(list []programStatus) []pageRow {
+	rows := make([]pageRow, len(list))
+	for i, st := range list {
+		pid, upLabel, up := "-", "", "-"
 		if st.PID > 0 {
-			return formatUptime(time.Duration(st.Uptime * float64(time.Second)))
+			pid = strconv.Itoa(st.PID)
+			upLabel, up = "up", formatUptime(time.Duration(st.Uptime*float64(time.Second)))
+		} else if st.Exit != nil {
+			up = fmt.Sprintf("exit %v", st.Exit)
 		}
-		if st.Exit != nil {
-			return fmt.Sprintf("exit %v", st.Exit)
+		cpu, mem := st.usageCells()
+		text := st.StatusText
+		if st.HealthReason != "" {
+			text = "unhealthy: " + st.HealthReason
 		}
-		return "-"
-	},
-}).Parse(webPageHTML))
+		if st.Error != "" {
+			text = st.Error
+		}
+		if st.LostBytes > 0 {
+			text = strings.TrimSpace(fmt.Sprintf("%s (log: %d bytes lost)", text, st.LostBytes))
+		}
+		rows[i] = pageRow{Name: st.Name, State: st.State, Self: st.Name == w.pc.Name, Text: text, Buttons: pageButtons(st.State),
+			Cells: []pageCell{{"num pid", "pid", pid}, {"uptime", upLabel, up}, {"num cpu", "cpu", cpu}, {"num mem", "mem", mem},
+				{"num launches", "launches", strconv.Itoa(st.Launches)}, {"num restarts", "restarts", strconv.Itoa(st.Restarts)}}}
+		if rows[i].Self {
+			for j, b := range rows[i].Buttons {
+				rows[i].Buttons[j].Confirm = w.selfQuestion(b.Cmd, st.Name)
+			}
+		}
+	}
+	return rows
+}
 
-const webPageHTML = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-<link rel="stylesheet" href="/app.css">
-<script src="/app.js" defer></script>
-</head>
-<body>
-<header>
-<h1>Ramona</h1>
-<span id="updated" data-live="no">rendered by the server</span>
-<span class="all">
-<button data-cmd="start" data-name="">start all</button>
-<button data-cmd="restart" data-name="">restart all</button>
-<button data-cmd="stop" data-name="">stop all</button>
-</span>
-</header>
-<p id="error" class="error">{{.Error}}</p>
-<table id="programs">
-<thead><tr><th>name</th><th>state</th><th>pid</th><th>uptime / exit</th><th>cpu</th><th>mem</th><th>launches</th><th>restarts</th><th>status</th><th></th></tr></thead>
-<tbody>
-{{range .Programs}}<tr data-name="{{.Name}}"><td class="name">{{.Name}}</td><td class="state state-{{.State}}">{{.State}}</td><td>{{if .PID}}{{.PID}}{{else}}-{{end}}</td><td>{{uptime .}}</td><td class="cpu">{{cpu .}}</td><td class="mem">{{mem .}}</td><td>{{.Launches}}</td><td>{{.Restarts}}</td><td class="text">{{if .Error}}{{.Error}}{{else if .HealthReason}}unhealthy: {{.HealthReason}}{{else}}{{.StatusText}}{{end}}</td><td></td></tr>
-{{end}}</tbody>
-</table>
-<section id="log">
-<h2>Log <span id="logname"></span></h2>
-<pre id="logtext">Choose "log" on a program to follow its output.</pre>
-</section>
-</body>
-</html>
-`
+// pageButtons are the buttons that fit a state: start when nothing runs
+// (FATAL needs force), stop and restart when it runs, start and stop while
+// it waits to retry; none while it stops, nor for a program that cannot
+// start (DISABLED, CFGERROR).
+func pageButtons(state string) []pageButton {
+	start := pageButton{Cmd: "start", Label: "start"}
+	stop := pageButton{Cmd: "stop", Label: "stop"}
+	restart := pageButton{Cmd: "restart", Label: "restart"}
+	switch state {
+	case "STOPPED":
+		return []pageButton{start}
+	case "FATAL":
+		return []pageButton{{Cmd: "start", Label: "force start", Force: true}}
+	case "BACKOFF":
+		return []pageButton{start, stop}
+	case "STARTING", "RUNNING":
+		return []pageButton{stop, restart}
+	}
+	return nil
+}
 
-const webAppCSS = `body{font-family:system-ui,sans-serif;margin:1em 2em;color:#222;background:#fafafa}
-header{display:flex;gap:1em;align-items:baseline;flex-wrap:wrap}
-h1{margin:0 .5em 0 0;font-size:1.5em}
-#updated{color:#777;font-size:.85em}
-.all{margin-left:auto}
-table{border-collapse:collapse;width:100%;margin-top:1em;background:#fff}
-th,td{text-align:left;padding:.35em .6em;border-bottom:1px solid #ddd;vertical-align:top}
-th{background:#eee}
-td.text{max-width:30em;white-space:pre-wrap;word-break:break-word;color:#555}
-.state{font-weight:bold}
-.state-RUNNING{color:#127a12}.state-STARTING,.state-STOPPING,.state-BACKOFF{color:#a66b00}
-.state-FATAL,.state-CFGERROR{color:#b00020}.state-STOPPED,.state-DISABLED{color:#666}
-button{margin:0 .15em;padding:.15em .6em;cursor:pointer}
-button.force{border-color:#b00020;color:#b00020}
-.error{color:#b00020;white-space:pre-wrap}
-#log pre{background:#111;color:#ddd;padding:.6em;height:24em;overflow:auto;white-space:pre-wrap;word-break:break-all}
-`
-
-const webAppJS = `"use strict";
-// Keeps the status table fresh (every 2 s), runs the buttons (POST to the
-// API: the browser sends Origin, which the server checks) and follows a log
-// through Server-Sent Events.
-(function () {
-  var tbody = document.querySelector("#programs tbody");
-  var errBox = document.getElementById("error");
-  var updated = document.getElementById("updated");
-  var logText = document.getElementById("logtext");
-  var logName = document.getElementById("logname");
-  var source = null;
-
-  function uptime(st) {
-    if (st.pid > 0) {
-      var s = Math.floor(st.uptime), d = Math.floor(s / 86400), h = Math.floor(s / 3600) % 24,
-          m = Math.floor(s / 60) % 60, x = s % 60;
-      var t = h + ":" + (m < 10 ? "0" : "") + m + ":" + (x < 10 ? "0" : "") + x;
-      return d > 0 ? d + "d" + t : t;
-    }
-    if (st.exit !== null && st.exit !== undefined) return "exit " + st.exit;
-    return "-";
-  }
-  // cpu and mem: the same units as the status table (formatCPU, formatBytes).
-  function used(st) { return st.pid > 0 || st.cpu_seconds > 0 || st.memory_bytes > 0; }
-  function cpu(st) {
-    if (!used(st)) return "-";
-    var s = st.cpu_seconds;
-    if (s < 10) return s.toFixed(2) + "s";
-    if (s < 60) return s.toFixed(1) + "s";
-    var n = Math.floor(s), pad = function (x) { return (x < 10 ? "0" : "") + x; };
-    if (s < 3600) return Math.floor(n / 60) + "m" + pad(n % 60) + "s";
-    return Math.floor(n / 3600) + "h" + pad(Math.floor(n / 60) % 60) + "m";
-  }
-  function mem(st) {
-    if (!used(st)) return "-";
-    var units = ["B", "K", "M", "G", "T", "P"], v = st.memory_bytes, i = 0;
-    while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-    return (i === 0 || v >= 10 ? String(Math.round(v)) : v.toFixed(1)) + units[i];
-  }
-  function cell(tr, text, cls) {
-    var td = document.createElement("td");
-    td.textContent = text;
-    if (cls) td.className = cls;
-    tr.appendChild(td);
-    return td;
-  }
-  function button(td, cmd, name, label, force) {
-    var b = document.createElement("button");
-    b.textContent = label;
-    b.dataset.cmd = cmd;
-    b.dataset.name = name;
-    if (force) { b.dataset.force = "1"; b.className = "force"; }
-    td.appendChild(b);
-  }
-  function render(list) {
-    var rows = document.createDocumentFragment();
-    list.forEach(function (st) {
-      var tr = document.createElement("tr");
-      tr.dataset.name = st.name;
-      cell(tr, st.name, "name");
-      cell(tr, st.state, "state state-" + st.state);
-      cell(tr, st.pid > 0 ? String(st.pid) : "-");
-      cell(tr, uptime(st));
-      cell(tr, cpu(st), "cpu");
-      cell(tr, mem(st), "mem");
-      cell(tr, String(st.launches));
-      cell(tr, String(st.restarts));
-      var text = st.error ? st.error : st.health_reason ? "unhealthy: " + st.health_reason : st.status_text;
-      if (st.lost_bytes > 0) text += " (log: " + st.lost_bytes + " bytes lost)";
-      cell(tr, text, "text");
-      var td = cell(tr, "");
-      if (st.state === "FATAL") button(td, "start", st.name, "force start", true);
-      else button(td, "start", st.name, "start");
-      button(td, "stop", st.name, "stop");
-      button(td, "restart", st.name, "restart");
-      button(td, "log", st.name, "log");
-      rows.appendChild(tr);
-    });
-    tbody.replaceChildren(rows);
-  }
-  function refresh() {
-    fetch("/api/status", {credentials: "same-origin"}).then(function (r) {
-      return r.json().then(function (v) { return {ok: r.ok, v: v}; });
-    }).then(function (res) {
-      if (!res.ok) throw new Error(res.v.error || "status failed");
-      render(res.v);
-      errBox.textContent = "";
-      updated.textContent = "updated " + new Date().toLocaleTimeString();
-      updated.dataset.live = "yes";
-    }).catch(function (e) {
-      errBox.textContent = "cannot get the status: " + e.message;
-    });
-  }
-  function control(cmd, name, force) {
-    var body = new URLSearchParams();
-    body.set("name", name);
-    if (force) body.set("force", "1");
-    errBox.textContent = cmd + " " + (name || "all") + " ...";
-    fetch("/api/" + cmd, {method: "POST", body: body, credentials: "same-origin"}).then(function (r) {
-      return r.json();
-    }).then(function (res) {
-      errBox.textContent = res.error ? res.error : "";
-      refresh();
-    }).catch(function (e) {
-      errBox.textContent = cmd + " failed: " + e.message;
-    });
-  }
-  function follow(name) {
-    if (source) source.close();
-    logName.textContent = name;
-    logText.textContent = "";
-    source = new EventSource("/api/follow?n=100&name=" + encodeURIComponent(name));
-    source.onmessage = function (ev) {
-      var atEnd = logText.scrollTop + logText.clientHeight >= logText.scrollHeight - 4;
-      logText.textContent += JSON.parse(ev.data);
-      if (logText.textContent.length > 400000) logText.textContent = logText.textContent.slice(-200000);
-      if (atEnd) logText.scrollTop = logText.scrollHeight;
-    };
-    source.addEventListener("notice", function (ev) {
-      logText.textContent += "-- " + JSON.parse(ev.data) + " --\n";
-    });
-    source.addEventListener("end", function (ev) {
-      var why = JSON.parse(ev.data);
-      logText.textContent += "\n-- " + (why || "end of stream") + " --\n";
-      source.close();
-    });
-  }
-  document.addEventListener("click", function (ev) {
-    var b = ev.target.closest("button[data-cmd]");
-    if (!b) return;
-    if (b.dataset.cmd === "log") follow(b.dataset.name);
-    else control(b.dataset.cmd, b.dataset.name, b.dataset.force === "1");
-  });
-  refresh();
-  setInterval(refresh, 2000);
-})();
-`
+// selfQuestion asks before cmd (stop or restart) of scope reaches the
+// frontend that serves the page.
+func (w *webUI) selfQuestion(cmd, scope string) string {
+	if cmd == "restart" {
+		return fmt.Sprintf("Restart %s? %s is the web frontend that serves this page: the page does not answer until it is back.", scope, w.pc.Name)
+	}
+	return fmt.Sprintf("Stop %s? %s is the web frontend that serves this page: the page stops answering until %s is started again (ramona start %s).",
+		scope, w.pc.Name, w.pc.Name, w.pc.Name)
+}
