@@ -12,9 +12,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -404,4 +407,107 @@ func TestReadmeHealthExample(t *testing.T) {
 			t.Errorf("%s:\n got %s\nwant %s", p.Name, got, want[p.Name])
 		}
 	}
+}
+
+// postgresBin is the directory of PostgreSQL's server programs (postgres,
+// initdb), the newest installed.
+func postgresBin(t *testing.T) string {
+	t.Helper()
+	var dir string
+	needPeerCheck(t, "PostgreSQL's server (postgres, initdb)", "postgresql", func() error {
+		found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+		if len(found) == 0 {
+			return fmt.Errorf("no /usr/lib/postgresql/*/bin/initdb")
+		}
+		dir = filepath.Dir(found[len(found)-1])
+		return nil
+	})
+	needPeer(t, "pg_isready", "postgresql-client")
+	return dir
+}
+
+// TestHealthRealPostgres: a real PostgreSQL, run as a user of its own,
+// with README's probes: the application that depends on it starts only
+// once it accepts connections (its command fails otherwise: pg_isready
+// fails at once when nothing listens), and a
+// postmaster that hangs (SIGSTOP: the port still takes connections into
+// its backlog, nothing answers) is found unhealthy by its exec probe,
+// killed with its kill sequence and started again, healthy.
+func TestHealthRealPostgres(t *testing.T) {
+	bin := postgresBin(t)
+	needShell(t)
+	t.Parallel()
+	owner := testUser(t)
+	u, err := user.Lookup(owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	// Short (its unix socket goes there) and reachable by the user.
+	dir, err := os.MkdirTemp("", "rpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync")
+	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	initdb.Dir = dir
+	if out, err := initdb.CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	isready := fmt.Sprintf("pg_isready -q -h 127.0.0.1 -p %d", port)
+	r := newTestRamona(t, fmt.Sprintf(`
+[program:app]
+command=sh -c '%[1]s -t 60 || exit 3; echo connected; exec %[2]s'
+depends=postgres
+startretries=0
+
+[program:postgres]
+command=%[3]s/postgres -D %[4]s -k %[5]s -p %[6]d -c listen_addresses=127.0.0.1 -c fsync=off
+user=%[7]s
+directory=%[5]s
+ready=exec:%[1]s
+healthcheck=exec:%[1]s -t 0
+healthinterval=300ms
+healthtimeout=1s
+healthretries=2
+killby=INT
+stoptimeout=1s
+`, isready, helperCommand(t, "sleep", "1h"), bin, data, dir, port, owner))
+	r.start()
+	app := r.waitState("app", "RUNNING", lcWait)
+	r.waitProgramLog("app", "connected") // its pg_isready is over before postgres hangs
+	if app.Launches != 1 {
+		t.Errorf("app launched %d times, want once: it started before PostgreSQL accepted connections", app.Launches)
+	}
+	inOrder(t, "server log", r.serverLog(), "postgres: ready: exec:pg_isready succeeded", "postgres: STARTING -> RUNNING", "app: STOPPED -> STARTING")
+	first := r.waitStatus("postgres", "healthy", func(st programStatus) bool { return st.Health != nil && *st.Health == "healthy" })
+
+	if err := syscall.Kill(first.PID, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	restarted := r.waitStatus("postgres", "restarted", func(st programStatus) bool {
+		return st.Restarts >= 1 && st.State == "RUNNING" && st.PID != first.PID
+	})
+	if want := "exec:pg_isready: killed after 1s without an answer (2 checks in a row)"; restarted.HealthReason != want {
+		t.Errorf("reason %q, want %q", restarted.HealthReason, want)
+	}
+	r.waitStatus("postgres", "healthy again", func(st programStatus) bool { return st.Health != nil && *st.Health == "healthy" })
+	if st := r.status()["app"]; st.State != "RUNNING" || st.PID != app.PID {
+		t.Errorf("app after its dependency's automatic restart: %s pid %d, want RUNNING pid %d (left alone)", st.State, st.PID, app.PID)
+	}
+	code, out, stderr := r.cli("stop", "postgres")
+	if code != 0 || !strings.Contains(out+stderr, "app: stopping it first: it depends on postgres") {
+		t.Errorf("stop postgres: exit %d\n%s%s", code, out, stderr)
+	}
+	r.stopAll()
 }
