@@ -4,9 +4,9 @@
 // readytimeout ends the start; with healthcheck= a RUNNING program is
 // probed every healthinterval, and healthretries failures in a row make it
 // unhealthy: logged, notified, stopped with its kill sequence and started
-// again like a program that died. Probes run off the loop (probe.go) and
-// post their results; each program has one probe timer, armed only when it
-// has a probe, and at most one probe in flight.
+// again like a program that died. Each program has one probe timer, armed
+// only when it has a probe; a try runs in the timer's goroutine (probe.go)
+// and posts its result: one wake-up of the loop per try.
 package main
 
 import (
@@ -36,9 +36,9 @@ func (h healthState) String() string { return healthNames[h] }
 // probeState is a program's probing: its one timer, the probe in flight,
 // and the verdict so far. Only the loop touches it.
 type probeState struct {
-	timer    *time.Timer
+	timer    *time.Timer        // armed: waiting for the next try, or trying
 	gen      int                // bumped whenever the timer is re-armed or probing stops: older results are stale
-	cancel   context.CancelFunc // the probe in flight; nil when none
+	cancel   context.CancelFunc // abandons the try of the armed timer (an exec probe is killed)
 	tries    int                // ready probes since the spawn
 	lastFail string             // why the last probe failed
 	failures int                // health checks failed in a row
@@ -67,44 +67,31 @@ func (s *Supervisor) stopProbes(p *Program) {
 	ps.gen++
 }
 
-// armProbe arms p's probe timer: after d, try probe and hand the result to
-// done, unless probing was stopped or re-armed meanwhile.
+// armProbe arms p's probe timer: after d, probe is tried off the loop, in
+// the timer's own goroutine, and only its result comes to the loop (to
+// done), unless probing was stopped or re-armed meanwhile: one wake-up of
+// the loop per try. What the try needs is taken now, on the loop.
 func (s *Supervisor) armProbe(p *Program, d time.Duration, probe Probe, done func(err error)) {
 	s.stopProbes(p)
 	ps := &p.probe
 	gen := ps.gen
-	ps.timer = time.AfterFunc(d, func() {
-		s.post(func() {
-			if ps.gen == gen {
-				ps.timer = nil
-				s.launchProbe(p, probe, done)
-			}
-		})
-	})
-}
-
-// launchProbe starts one try of probe off the loop; its result comes back
-// to done on the loop, unless probing stopped meanwhile.
-func (s *Supervisor) launchProbe(p *Program, probe Probe, done func(err error)) {
-	ps := &p.probe
 	ctx, cancel := context.WithCancel(context.Background())
 	ps.cancel = cancel
-	gen := ps.gen
 	timeout := p.cfg.HealthTimeout
 	var ex *execProbe
 	if probe.Kind == probeExec {
 		ex = s.execProbeOf(p.cfg)
 	}
-	go func() { // ends when the probe has ended: at most timeout, or once abandoned
+	ps.timer = time.AfterFunc(d, func() { // ends when the try has ended: at most timeout, or once abandoned
 		err := runProbe(ctx, probe, timeout, ex)
 		cancel()
 		s.post(func() {
 			if ps.gen == gen {
-				ps.cancel = nil
+				ps.timer, ps.cancel = nil, nil
 				done(err)
 			}
 		})
-	}()
+	})
 }
 
 // execProbeOf is what an exec probe of pc runs with: the program's

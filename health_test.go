@@ -511,3 +511,99 @@ stoptimeout=1s
 	}
 	r.stopAll()
 }
+
+// TestHealthWakeups: the loop wakes once per health check of a program
+// that has one (the try runs in its timer's goroutine; only the result is
+// an event), never for a program without, and a program's checks come no
+// closer than healthinterval (one timer, re-armed after each try). The
+// programs are RUNNING without a process: a check reads only the
+// configuration.
+func TestHealthWakeups(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan time.Time, 1000)
+	go func() { // ends when the test closes the listener
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- time.Now()
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { l.Close() })
+	const interval = 100 * time.Millisecond
+	cfg, _ := mustLoad(t, fmt.Sprintf(`
+[program:checked]
+command=x
+healthcheck=tcp://%s
+healthinterval=%s
+healthtimeout=10s
+
+[program:plain]
+command=x
+`, l.Addr(), interval))
+	s := newSupervisor(cfg, testEnviron, &serverLog{w: io.Discard, level: LevelInfo}, nil, "")
+	go s.loop() // ends once quitting is set and nothing runs
+	onLoop := func(f func()) {
+		done := make(chan struct{})
+		s.post(func() { f(); close(done) })
+		<-done
+	}
+	checked, plain := s.progs["checked"], s.progs["plain"]
+	t.Cleanup(func() {
+		onLoop(func() {
+			for _, p := range s.order {
+				s.stopProbes(p)
+				p.state = StateStopped
+			}
+			s.quitting = true
+		})
+		<-s.done
+	})
+
+	var before, after int
+	onLoop(func() {
+		for _, p := range s.order {
+			p.state = StateRunning
+			s.armHealth(p)
+		}
+		before = s.handled
+	})
+	if plain.probe.timer != nil {
+		t.Errorf("a program without healthcheck has a probe timer")
+	}
+	const checks = 6
+	var times []time.Time
+	for len(times) < checks {
+		select {
+		case at := <-accepted:
+			times = append(times, at)
+		case <-time.After(lcWait):
+			t.Fatalf("%d health checks in %s, want %d", len(times), lcWait, checks)
+		}
+	}
+	onLoop(func() {
+		after = s.handled
+		s.stopProbes(checked)
+	})
+	// Between the two reads: the results of the checks, of which the last
+	// may still be on its way, and the second read itself.
+	if events := after - before - 1; events < checks-1 || events > checks {
+		t.Errorf("%d events on the loop for %d health checks, want one per check", events, checks)
+	}
+	for i := 1; i < len(times); i++ {
+		if gap := times[i].Sub(times[i-1]); gap < interval {
+			t.Errorf("checks %d and %d %s apart, less than healthinterval %s", i, i+1, gap, interval)
+		}
+	}
+	if plain.probe.timer != nil || plain.probe.cancel != nil {
+		t.Errorf("a program without healthcheck was probed")
+	}
+	if checked.probe.health != healthHealthy {
+		t.Errorf("checked is %s, want healthy", checked.probe.health)
+	}
+}

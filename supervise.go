@@ -159,6 +159,7 @@ type Supervisor struct {
 	mailer   *Mailer       // mail and webhooks; nil in tests that notify nothing
 	children *childWaiter  // exec probes, whose exits the reaper hands over (probe.go)
 	self     *selfNotifier // the service manager that started us, if any
+	handled  int           // events the loop has run: its wake-ups (health_test.go counts them)
 }
 
 func newSupervisor(cfg *Config, environ []string, log *serverLog, console *consoleOutput, selfExe string) *Supervisor {
@@ -206,6 +207,7 @@ func (s *Supervisor) loop() {
 	runtime.LockOSThread()
 	defer close(s.done)
 	for ev := range s.events {
+		s.handled++
 		ev()
 		if s.quitting && s.allQuiet() && s.sweepOrphans() {
 			s.finishShutdown()
