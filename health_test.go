@@ -607,3 +607,38 @@ command=x
 		t.Errorf("checked is %s, want healthy", checked.probe.health)
 	}
 }
+
+// TestReadyProbeHoldsPriorityGroup: without depends, a priority group whose
+// program has a ready probe is waited for: the next group starts once the
+// probe succeeded, which is after the port opened (the helpers' own
+// timestamps), not after starttimeout.
+func TestReadyProbeHoldsPriorityGroup(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	stamps := filepath.Join(dir, "stamps")
+	port := freePort(t)
+	r := newTestRamona(t, fmt.Sprintf(`
+[program:db]
+priority=200
+command=%s
+directory=%s
+starttimeout=0.1
+ready=tcp://127.0.0.1:%d
+
+[program:app]
+priority=100
+command=%s
+directory=%s
+starttimeout=0.1
+`, helperCommand(t, "late-server", "db", "1500ms", strconv.Itoa(port), stamps), dir, port,
+		helperCommand(t, "late-server", "app", "0s", strconv.Itoa(freePort(t)), stamps), dir))
+	r.start()
+	r.waitState("app", "RUNNING", lcWait)
+	waitFor(t, "app to listen", lcWait, func() bool { _, err := os.Stat(filepath.Join(dir, "app.listening")); return err == nil })
+	st := serviceStamps(t, stamps)
+	if len(st["db listening"]) != 1 || len(st["app started"]) != 1 || st["app started"][0].Before(st["db listening"][0]) {
+		t.Errorf("app started before db listened: %v", st)
+	}
+	inOrder(t, "server log", r.serverLog(), fmt.Sprintf("db: ready: tcp://127.0.0.1:%d succeeded", port), "db: STARTING -> RUNNING", "app: STOPPED -> STARTING")
+	r.stopAll()
+}
