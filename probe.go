@@ -345,6 +345,9 @@ func (ex *execProbe) run(ctx context.Context, command string, timeout time.Durat
 	if killed != "" {
 		return errors.New(killed)
 	}
+	if ws == lostWait {
+		return errors.New("its exit status was collected by another waiter")
+	}
 	if ws.Exited() && ws.ExitStatus() == 0 {
 		return nil
 	}
@@ -358,6 +361,10 @@ func (ex *execProbe) run(ctx context.Context, command string, timeout time.Durat
 	}
 	return errors.New(why)
 }
+
+// lostWait stands for an exit status that wait4 could not give (ECHILD:
+// something else collected it); wait4 without WUNTRACED never returns it.
+const lostWait syscall.WaitStatus = 0xffff
 
 // childWaiter hands the exit status of processes that are not programs
 // (exec probes) from the one reaper to the goroutine that waits for them.
@@ -389,7 +396,12 @@ func (w *childWaiter) start(fork func() (int, error)) (int, <-chan syscall.WaitS
 		go func() { // ends when the child has exited
 			var ws syscall.WaitStatus
 			for {
-				if _, err := syscall.Wait4(pid, &ws, 0, nil); err != syscall.EINTR {
+				_, err := syscall.Wait4(pid, &ws, 0, nil)
+				if err == nil {
+					break
+				}
+				if err != syscall.EINTR {
+					ws = lostWait
 					break
 				}
 			}

@@ -333,7 +333,11 @@ func (s *Supervisor) startTimedOut(p *Program) {
 		return
 	}
 	p.lastError = s.notReadyText(p)
-	s.log.Warnf("%s: %s (readytimeout); stopping it", p.cfg.Name, p.lastError)
+	if p.cfg.Ready == ReadyProbe {
+		s.log.Warnf("%s: %s (readytimeout); stopping it", p.cfg.Name, p.lastError)
+	} else {
+		s.log.Warnf("%s: no READY=1 within readytimeout %s; stopping it", p.cfg.Name, p.cfg.ReadyTimeout)
+	}
 	p.failingStart = true
 	s.beginKill(p, false)
 }
