@@ -63,7 +63,7 @@ func newThrowawayUser(t *testing.T) localUser {
 // command is the test binary as helper name, run as u with RAMONA_TEST_ID=id,
 // in its own process group, with no supplementary groups.
 func (u localUser) command(id, helper string, args ...string) *exec.Cmd {
-	return u.exec(id, append([]string{"ramona-test-helper", helper}, args...)...)
+	return u.exec(id, append([]string{"ramona-test-helper", useHelper(helper)}, args...)...)
 }
 
 // exec is the test binary with args, run as command says.
@@ -501,7 +501,7 @@ func (r *testRamona) startFollow(name string) net.Conn {
 	if _, err := clientHandshake(conn); err != nil {
 		r.t.Fatal(err)
 	}
-	if err := writeFrame(conn, request{ID: 1, Cmd: "tail", Names: []string{name}, N: 1, Flags: map[string]bool{"follow": true}}, maxRequestFrame); err != nil {
+	if err := writeFrame(conn, request{ID: 1, Cmd: "tail", Names: []string{name}, N: 1, Flags: requestFlags{Follow: true}}, maxRequestFrame); err != nil {
 		r.t.Fatal(err)
 	}
 	conn.SetDeadline(time.Time{})

@@ -8,9 +8,9 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"slices"
 	"sort"
@@ -120,6 +120,15 @@ type changedProgram struct {
 	Keys []string `json:"keys"`
 }
 
+// serveCheck answers `check` on the connection's goroutine: it reads the
+// files as reload would, and the loop compares them with what it runs.
+func (cs *ctlServer) serveCheck(conn net.Conn, c *clientConn, req request) bool {
+	cfg, err := loadConfigReport(cs.s.files, cs.s.environ)
+	sink := newReplySink()
+	cs.s.post(func() { cs.s.previewReload(cfg, err, sink) })
+	return cs.writeReplies(conn, req.ID, sink)
+}
+
 // previewReload answers `check` on the loop: cfg (loaded off the loop from
 // the server's own files, with loadErr) against what the server runs.
 func (s *Supervisor) previewReload(cfg *Config, loadErr error, sink *replySink) {
@@ -158,16 +167,7 @@ func programNamed(cfg *Config, name string) *ProgramConfig {
 // prints the files read and why, the <siteconf> overrides, every warning and
 // error, and, when a server answers, what reload would change there. Exit 0
 // without errors, 2 with.
-func (c *cmdline) check(files []string, origin string, args []string) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	names, ok := c.parseFlags(fs, args)
-	if !ok {
-		return exitUsage
-	}
-	if len(names) > 0 {
-		c.errorf("check takes no program names; it checks the whole configuration")
-		return exitUsage
-	}
+func (c *cmdline) check(files []string, origin string) int {
 	cfg, loadErr := loadConfigReport(files, os.Environ())
 	cfg.Origin = origin
 	out := controlEscaper{c.stdout} // keys and values of the files, the server's answers

@@ -216,7 +216,7 @@ func TestCheckCleanAndBroken(t *testing.T) {
 	if code != exitUsage {
 		t.Errorf("check of a broken file: exit %d; want %d", code, exitUsage)
 	}
-	if code, _, errOut := cli(t, conf, "check", "a"); code != exitUsage || !strings.Contains(errOut, "check takes no program names") {
+	if code, _, errOut := cli(t, conf, "check", "a"); code != exitUsage || !strings.Contains(errOut, "check takes no arguments: it checks the whole configuration") {
 		t.Errorf("check a: exit %d, %q; want %d", code, errOut, exitUsage)
 	}
 }

@@ -43,13 +43,17 @@ func TestCLIWithoutServer(t *testing.T) {
 		{[]string{"-h"}, 0, "usage: ramona"},
 		{[]string{"version"}, 0, "ramona " + version},
 		{nil, exitUsage, "no command given"},
-		{[]string{"-x", "status"}, exitUsage, "flag provided but not defined: -x"},
-		{[]string{"status", "--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
-		{[]string{"stop", "-x", "one"}, exitUsage, "flag provided but not defined: -x"},
+		{[]string{"-x", "status"}, exitUsage, "ramona: -x: unknown option\nusage: ramona [-c FILE]... [-d|-s] COMMAND [ARGS]\n`ramona help` lists the commands\n"},
+		{[]string{"status", "--bogus"}, exitUsage, "ramona: status --bogus: unknown option\nusage: ramona status [--json] [PROG...]\n`ramona help status` explains it\n"},
+		{[]string{"stop", "-x", "one"}, exitUsage, "ramona: stop -x: unknown option\nusage: ramona stop [-i] [-c] [-E|-S] [PROG...]\n"},
+		{[]string{"stop", "-E", "one"}, exitUsage, "stop -E stops every program and the server: no program names with it"},
+		{[]string{"stop", "-ES"}, exitUsage, "stop -E and -S"},
 		{[]string{"bogus"}, exitUsage, `unknown command "bogus"`},
 		{[]string{"tail"}, exitUsage, "tail needs exactly one program name"},
 		{[]string{"tail", "-l", "bogus", "one"}, exitUsage, "tail -l bogus: use stdout or stderr"},
-		{[]string{"tail", "-n", "x", "one"}, exitUsage, "invalid value"},
+		{[]string{"tail", "--log-stream=bogus", "one"}, exitUsage, "tail --log-stream bogus: use stdout or stderr"},
+		{[]string{"tail", "-n", "x", "one"}, exitUsage, "tail -n x: not a number of lines"},
+		{[]string{"tail", "--lines"}, exitUsage, "tail --lines: needs a value (N)"},
 		{[]string{"who", "x"}, exitUsage, "who takes no arguments"},
 		{[]string{"reload", "x"}, exitUsage, "reload takes no arguments"},
 		{[]string{"status"}, exitNoServer, notRunning},
@@ -113,7 +117,7 @@ func TestCLIBrokenGlobalSection(t *testing.T) {
 			}
 		}
 		_, out, errOut := cli(t, conf, "status")
-		if !strings.HasPrefix(errOut, "ramona: warning: the configuration has errors") || strings.Index(errOut, want) < 0 ||
+		if !strings.HasPrefix(errOut, "ramona: warning: the configuration has errors") || !strings.Contains(errOut, want) ||
 			!strings.Contains(errOut, "the server is not running or cannot be reached") || out != "" {
 			t.Errorf("status: stdout %q, stderr %q; want the errors as a warning first, then that no server answers", out, errOut)
 		}
@@ -454,7 +458,8 @@ func TestCLITool(t *testing.T) {
 	r := newTestRamona(t, "[env]\nTOOLVAR=from the env section\n\n"+
 		"[tool:greet]\ncommand="+helperCommand(t, "exit")+"\n\n"+
 		"[tool:showenv]\ncommand="+helperCommand(t, "env", "once")+"\n\n"+
-		"[tool:broken]\ncommand=/bin/echo \"unterminated\n")
+		"[tool:broken]\ncommand=/bin/echo \"unterminated\n\n"+
+		"[tool:nowhere]\ncommand="+helperCommand(t, "exit")+"\ndirectory=no/such/dir\n")
 	for _, n := range []int{0, 7} {
 		if code, _, errOut := r.cli("greet", fmt.Sprint(n)); code != n || errOut != fmt.Sprintf("exit: %d\n", n) {
 			t.Errorf("greet %d: exit %d, stderr %q; want %d", n, code, errOut, n)
@@ -470,7 +475,12 @@ func TestCLITool(t *testing.T) {
 	if code, _, errOut := r.cli("broken"); code != exitUsage || !strings.Contains(errOut, want) {
 		t.Errorf("broken: exit %d, %q; want %d and %q", code, errOut, exitUsage, want)
 	}
-	if code, _, errOut := r.cli("bogus"); code != exitUsage || !strings.Contains(errOut, "tools in the configuration: greet, showenv, broken") {
+	// A tool's directory is resolved as a program's is (resolveCommand).
+	wantDir := "tool nowhere: directory " + filepath.Join(r.dir, "no/such/dir") + ": no such file or directory"
+	if code, _, errOut := r.cli("nowhere"); code != exitFailed || !strings.Contains(errOut, wantDir) {
+		t.Errorf("nowhere: exit %d, %q; want %d and %q", code, errOut, exitFailed, wantDir)
+	}
+	if code, _, errOut := r.cli("bogus"); code != exitUsage || !strings.Contains(errOut, "tools in the configuration: greet, showenv, broken, nowhere") {
 		t.Errorf("bogus: exit %d, %q; want %d and the list of tools", code, errOut, exitUsage)
 	}
 }

@@ -320,7 +320,7 @@ func parseSocketURIs(v, baseDir string, role uriRole) ([]SocketURI, error) {
 func parseSocketURI(raw, baseDir string, role uriRole) (SocketURI, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
-		return SocketURI{}, fmt.Errorf("%q is not an address; use unix://PATH, tcp://HOST:PORT or tls://HOST:PORT?cert=...&key=...&ca=...", raw)
+		return SocketURI{}, fmt.Errorf("%q is not an address; use unix://PATH, tcp://HOST:PORT or tls://HOST:PORT?cert=FILE&key=FILE&ca=FILE", raw)
 	}
 	u := SocketURI{Scheme: strings.ToLower(scheme)}
 	addr, query := rest, ""
@@ -421,7 +421,7 @@ func parseDelivery(v string) (*SMTPDelivery, error) {
 	case ok && strings.EqualFold(scheme, "smtps"):
 		d.Implicit, d.Port = true, 465
 	default:
-		return nil, fmt.Errorf("%q is not a mail delivery; use smtp://[user[:password]@]host[:port]?tls=starttls|none or smtps://...", shown)
+		return nil, fmt.Errorf("%q is not a mail delivery; use smtp://[user[:password]@]host[:port]?tls=starttls|none or smtps://[user[:password]@]host[:port]", shown)
 	}
 	// The user and password end at the last '@': a password may hold '?',
 	// ';', '/', ':' or '@', so they are cut off before the query is.
@@ -536,7 +536,7 @@ func parseRecipient(v string) (string, error) {
 
 func checkAddress(a string) error {
 	if !strings.Contains(a, "@") || strings.ContainsAny(a, " \t<>,;") {
-		return fmt.Errorf("%q is not a mail address such as ops@example.com, nor a webhook URL such as https://hooks.example.com/...", a)
+		return fmt.Errorf("%q is not a mail address such as ops@example.com, nor a webhook URL such as https://hooks.example.com/ramona", a)
 	}
 	return nil
 }

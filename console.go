@@ -19,37 +19,27 @@ import (
 	"time"
 )
 
-const consoleHelpText = `Commands, as on the command line without "ramona" (` + "`ramona help`" + ` explains them):
-  start [-n] [-i] [-f] [-S] [PROG...]     stop [-i] [-c] [-S] [PROG...]
-  restart [-n] [-i] [-f] [PROG...]        status [--json] [PROG...]
-  tail [-f] [-n N] [-l stdout|stderr] PROG
-  who     reload     check     notify [-t now|daily] [-s SUBJECT] TEXT     TOOL [ARGS...]
-Console commands:
-  history          the commands typed so far ([ramona:console] history keeps them)
-  !N               run history entry N again
-  help             this text
-  exit [N], quit   leave the console; its exit code is N, else the last command's
-Keys on a terminal: Left/Right, Home/End (Ctrl-A/Ctrl-E) move; Up/Down walk the history and
+// consoleOwnCommands are the console's commands beyond the command table's.
+var consoleOwnCommands = []string{"history", "exit", "quit"}
+
+// consoleOwnHelp is `help` of the console's own commands.
+var consoleOwnHelp = map[string]string{
+	"history": "usage: history\n\nThe commands typed so far ([ramona:console] history keeps them); !N runs entry N again.",
+	"exit":    "usage: exit [N]\nalias: quit\n\nLeaves the console; its exit code is N, else the last command's.",
+	"quit":    "usage: quit [N]\n\nLeaves the console, as exit does.",
+}
+
+const consoleKeysText = `Keys on a terminal: Left/Right, Home/End (Ctrl-A/Ctrl-E) move; Up/Down walk the history and
 Ctrl-R searches it; Tab completes command and program names; Backspace/Delete, Ctrl-U (to the
 start), Ctrl-K (to the end), Ctrl-W (a word) delete, Ctrl-Y puts it back; Ctrl-C drops the
 line; Ctrl-D on an empty line leaves.
 `
 
-// consoleCommands are the words the console completes first on a line.
-var consoleCommands = []string{"start", "stop", "restart", "status", "tail", "who", "reload", "check", "notify", "history", "help", "exit", "quit"}
-
-// programCommands take program names, which Tab completes after them.
-var programCommands = []string{"start", "stop", "restart", "status", "tail"}
-
 // completionTimeout bounds the status request behind a Tab: a server that
 // does not answer must not freeze the prompt.
 const completionTimeout = 2 * time.Second
 
-func (c *cmdline) console(args []string) int {
-	if len(args) > 0 {
-		c.errorf("console takes no arguments")
-		return exitUsage
-	}
+func (c *cmdline) console() int {
 	c.inConsole = true
 	history := c.loadHistory()
 	next, interactive := c.consoleInput(&history)
@@ -96,7 +86,7 @@ func (c *cmdline) consoleLine(line string, history *[]string, last int) (code in
 	*history = append(*history, line)
 	c.appendHistory(line)
 	switch words[0] {
-	case "exit", "quit":
+	case "exit", "quit": // the console's own commands (consoleOwnCommands)
 		if len(words) == 1 {
 			return last, true
 		}
@@ -106,26 +96,30 @@ func (c *cmdline) consoleLine(line string, history *[]string, last int) (code in
 			return exitUsage, false
 		}
 		return n, true
-	case "help":
-		c.consoleHelp()
-		return exitOK, false
 	case "history":
 		for i, h := range *history {
 			fmt.Fprintf(c.stdout, "%4d  %s\n", i+1, escapeControls(h, false))
 		}
 		return exitOK, false
-	case "console", "daemon", "server":
-		c.errorf("%s is not available inside the console", words[0])
-		return exitUsage, false
 	}
 	return c.dispatch(words[0], words[1:]), false
 }
 
+// consoleHelp is the console's `help`: its commands from the table, its
+// own, the tools, and the keys.
 func (c *cmdline) consoleHelp() {
-	io.WriteString(c.stdout, consoleHelpText)
+	fmt.Fprintf(c.stdout, "Commands, as on the command line without \"ramona\" (`help COMMAND` explains one):\n")
+	writeCommandList(c.stdout, true)
+	io.WriteString(c.stdout, `  TOOL [ARGS...]  run a [tool:TOOL] section's command
+Console commands:
+  history         the commands typed so far ([ramona:console] history keeps them)
+  !N              run history entry N again
+  exit [N], quit  leave the console; its exit code is N, else the last command's
+`)
 	if tools := c.toolNames(); len(tools) > 0 {
 		fmt.Fprintf(c.stdout, "Tools in the configuration: %s\n", strings.Join(tools, ", "))
 	}
+	io.WriteString(c.stdout, consoleKeysText)
 }
 
 func (c *cmdline) toolNames() []string {
@@ -188,13 +182,13 @@ func (c *cmdline) consoleCompleter() func(before string) []string {
 		words := strings.Fields(before)
 		atNewWord := before == "" || strings.HasSuffix(before, " ") || strings.HasSuffix(before, "\t")
 		if len(words) == 0 || len(words) == 1 && !atNewWord {
-			return append(append([]string{}, consoleCommands...), c.toolNames()...)
+			return append(consoleWords(), c.toolNames()...)
 		}
 		current := ""
 		if !atNewWord {
 			current = words[len(words)-1]
 		}
-		if !contains(programCommands, words[0]) || strings.HasPrefix(current, "-") {
+		if !takesPrograms(words[0]) || strings.HasPrefix(current, "-") {
 			return nil
 		}
 		if !asked {

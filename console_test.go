@@ -52,7 +52,7 @@ command=%s
 	r.stopAll()
 	t.Setenv("RAMONA_TEST_ID", r.id) // the background server started below is tracked too
 	out.Reset()
-	code = run([]string{"-c", r.conf, "console"}, strings.NewReader("status\nstart -S\nstatus one\n"), &out, &errOut)
+	run([]string{"-c", r.conf, "console"}, strings.NewReader("status\nstart -S\nstatus one\n"), &out, &errOut)
 	if !strings.Contains(out.String(), "(exit 4)") || !strings.Contains(out.String(), "server started") {
 		t.Errorf("console across a server restart:\n%s\n%s", &out, &errOut)
 	}
@@ -140,7 +140,7 @@ func TestConsoleCompleter(t *testing.T) {
 	}
 	c := &cmdline{cfg: cfg, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
 	complete := c.consoleCompleter()
-	commandsAndTools := append(slices.Clone(consoleCommands), "backup")
+	commandsAndTools := append(consoleWords(), "backup")
 	for _, tc := range []struct {
 		before string
 		want   []string

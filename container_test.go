@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -75,9 +74,9 @@ func TestPodmanContainer(t *testing.T) {
 	}
 	pm := podmanCmd{t: t, bin: needPeer(t, "podman", "podman"), runc: needPeer(t, "runc", "runc")}
 	busybox := needStaticBusybox(t)
-	goTool, err := exec.LookPath("go")
+	goTool, err := exec.LookPath("go") // go test puts its GOROOT/bin first on PATH
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatalf("the go command to build the image's binary: %v", err)
 	}
 	id := strings.ToLower(newTestID())
 	ctx := t.TempDir()

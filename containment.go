@@ -265,7 +265,7 @@ func (s *Supervisor) checkTrees() {
 			if p.cg != nil {
 				desc = "cgroup empty"
 			}
-			s.finishStop(p, desc)
+			s.stopped(p, desc)
 		}
 		s.releaseCgroup(p)
 	}
@@ -276,9 +276,7 @@ func (s *Supervisor) checkTrees() {
 			continue
 		}
 		s.guard.remove(lo.pgid)
-		if lo.kill.timer != nil {
-			lo.kill.timer.Stop()
-		}
+		lo.kill.next.stop()
 	}
 	s.left = kept
 	if s.sweep != nil {
@@ -299,9 +297,9 @@ func (s *Supervisor) handleLeftovers(p *Program, inst *instance) {
 		where = "cgroup " + inst.cg.dir
 	}
 	s.log.Warnf("%s: processes in %s outlived the main process; stopping them", p.cfg.Name, where)
-	lo.kill = &killSequence{signals: append([]syscall.Signal(nil), p.cfg.KillBy...), step: p.cfg.StopTimeout}
+	lo.kill = &killSequence{signals: append([]syscall.Signal(nil), p.cfg.KillBy...), step: p.cfg.StopTimeout, target: lo.target, still: lo.alive}
 	s.left = append(s.left, lo)
-	s.killStep(lo.kill, lo.target, lo.alive)
+	s.killStep(lo.kill)
 }
 
 // usageQuery says where to read one program's CPU and memory.
@@ -343,14 +341,14 @@ type orphanSweep struct {
 	termed  map[int]bool  // got SIGTERM
 	late    bool          // the grace period is over: SIGKILL
 	grace   time.Duration // the longest stoptimeout
-	timer   *time.Timer
+	timer   loopTimer     // the end of the grace period
 	done    bool
 }
 
 // sweepOrphans runs the sweep; it reports whether the server may exit.
 func (s *Supervisor) sweepOrphans() bool {
-	if s.cg != nil {
-		return true // every program's cgroup was emptied: nothing escaped
+	if s.cg != nil || !s.adopts {
+		return true // every program's cgroup was emptied, or nothing escaped to us
 	}
 	if s.sweep == nil {
 		s.sweep = &orphanSweep{termed: map[int]bool{}, grace: 3 * time.Second, late: s.forced}
@@ -378,11 +376,17 @@ func (w *orphanSweep) relist(s *Supervisor) {
 	except := map[int]bool{s.guard.pid(): true}
 	go func() { // ends after one pass over /proc
 		pids := adoptedOrphans(except)
-		s.post(func() { w.listed(s, pids) })
+		described := make(map[int]string, len(pids))
+		for _, pid := range pids {
+			described[pid] = describeProcess(pid)
+		}
+		s.post(func() { w.listed(s, pids, described) })
 	}()
 }
 
-func (w *orphanSweep) listed(s *Supervisor, pids []int) {
+// listed acts on the adopted orphans found off the loop; described is what
+// /proc said of each (its command line), for the log.
+func (w *orphanSweep) listed(s *Supervisor, pids []int, described map[int]string) {
 	w.listing = false
 	if w.again {
 		w.relist(s)
@@ -390,9 +394,7 @@ func (w *orphanSweep) listed(s *Supervisor, pids []int) {
 	}
 	if len(pids) == 0 {
 		w.done = true
-		if w.timer != nil {
-			w.timer.Stop()
-		}
+		w.timer.stop()
 		return
 	}
 	var fresh []string
@@ -403,7 +405,7 @@ func (w *orphanSweep) listed(s *Supervisor, pids []int) {
 	for _, pid := range pids {
 		if w.late || !w.termed[pid] {
 			w.termed[pid] = true
-			fresh = append(fresh, describeProcess(pid))
+			fresh = append(fresh, described[pid])
 			syscall.Kill(pid, sig)
 		}
 	}
@@ -411,12 +413,10 @@ func (w *orphanSweep) listed(s *Supervisor, pids []int) {
 		s.log.Warnf("server: sending %s to %d process(es) that programs left behind (reparented to the server): %s",
 			signalName(sig), len(fresh), strings.Join(fresh, ", "))
 	}
-	if w.timer == nil && !w.late {
-		w.timer = time.AfterFunc(w.grace, func() {
-			s.post(func() {
-				w.late = true
-				w.relist(s)
-			})
+	if !w.timer.armed() && !w.late {
+		s.arm(&w.timer, w.grace, func() {
+			w.late = true
+			w.relist(s)
 		})
 	}
 }

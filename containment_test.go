@@ -309,7 +309,7 @@ func TestCgroupAutoAndBusy(t *testing.T) {
 	}
 	t.Cleanup(func() { killCgroup(auto); waitCgroupEmpty(auto, cgroupEmptyWait); removeCgroupTree(auto) })
 	id := newLeftoverCheck(t)
-	stale := exec.Command(testBinary(t), "ramona-test-helper", "sleep", "1h")
+	stale := exec.Command(testBinary(t), "ramona-test-helper", useHelper("sleep"), "1h")
 	stale.Env = append(os.Environ(), "RAMONA_TEST_ID="+id)
 	fd, err := syscall.Open(filepath.Join(auto, "old", "1"), syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	if err != nil {
@@ -389,6 +389,8 @@ func TestCgroupUnprivilegedProgramStaysContained(t *testing.T) {
 	name := testUser(t)
 	bin := copyTestBinary(t)
 	base := filepath.Join(mount, "ramona-test-"+newTestID())
+	useHelper("cgroup-escape")
+	useHelper("escape")
 	r := newTestRamona(t, fmt.Sprintf(`
 [ramona:server]
 cgroup=%[1]s

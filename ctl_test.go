@@ -402,7 +402,7 @@ func TestTailCommand(t *testing.T) {
 		r.waitProgramLog("lines", "line 3\n") // RUNNING may come before a loaded machine ran the helper's writes
 		cl := r.dial()
 		cl.conn.SetDeadline(time.Now().Add(30 * time.Second))
-		if err := writeFrame(cl.conn, request{ID: 1, Cmd: "tail", Names: []string{"lines"}, N: 10, Stream: "stderr", Flags: map[string]bool{"follow": true}}, maxRequestFrame); err != nil {
+		if err := writeFrame(cl.conn, request{ID: 1, Cmd: "tail", Names: []string{"lines"}, N: 10, Stream: "stderr", Flags: requestFlags{Follow: true}}, maxRequestFrame); err != nil {
 			t.Fatal(err)
 		}
 		var first reply

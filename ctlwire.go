@@ -41,18 +41,39 @@ type hello struct {
 	Error   string `json:"error,omitempty"`  // reply only: why the server refuses
 }
 
-// request is one command from a client.
+// request is one command from a client; Cmd is a name of the command table
+// (verbs.go).
 type request struct {
-	ID      int64           `json:"id"`
-	Cmd     string          `json:"cmd"`
-	Names   []string        `json:"names,omitempty"`
-	Flags   map[string]bool `json:"flags,omitempty"`  // e.g. "force","nowait","server","core","json"
-	N       int             `json:"n,omitempty"`      // tail -n
-	Stream  string          `json:"stream,omitempty"` // tail -l stdout|stderr
-	Text    string          `json:"text,omitempty"`   // notify text
-	Subject string          `json:"subject,omitempty"`
-	Target  string          `json:"target,omitempty"`
+	ID      int64        `json:"id"`
+	Cmd     string       `json:"cmd"`
+	Names   []string     `json:"names,omitempty"`
+	Flags   requestFlags `json:"flags,omitzero"`
+	N       int          `json:"n,omitempty"`      // tail -n
+	Stream  string       `json:"stream,omitempty"` // tail -l stdout|stderr
+	Text    string       `json:"text,omitempty"`   // notify text
+	Subject string       `json:"subject,omitempty"`
+	Target  string       `json:"target,omitempty"`
 }
+
+// requestFlags are a request's switches. On the wire they are the object
+// of true values that clients sent as a map before ({"force":true}), so a
+// client and a server of either kind understand each other.
+type requestFlags struct {
+	Force      bool `json:"force,omitempty"`  // start, restart -f: FATAL programs too
+	NoWait     bool `json:"nowait,omitempty"` // -i: answer once the first group was started
+	Core       bool `json:"core,omitempty"`   // stop -c: SIGQUIT first for a core dump
+	KeepServer bool `json:"server,omitempty"` // stop -S: without names, the server stays
+	Follow     bool `json:"follow,omitempty"` // tail -f
+}
+
+// Exit codes: of the command line, and what a reply tells it to return.
+const (
+	exitOK       = 0 // success; for status, every program in scope that should run is RUNNING
+	exitFailed   = 1 // the operation failed
+	exitUsage    = 2 // a configuration or usage error
+	exitNotAll   = 3 // status: a program in scope is not running
+	exitNoServer = 4 // the server is not running or cannot be reached
+)
 
 // reply is one answer frame; a request gets zero or more progress frames then
 // exactly one with Done=true.
@@ -61,7 +82,7 @@ type reply struct {
 	Progress string          `json:"progress,omitempty"` // one human line, e.g. "web: RUNNING"
 	Data     string          `json:"data,omitempty"`     // raw output chunk (tail)
 	Done     bool            `json:"done,omitempty"`
-	Exit     int             `json:"exit,omitempty"` // exit code the command line should return (0,1,2,3,4)
+	Exit     int             `json:"exit,omitempty"` // the exit code the command line returns (exitOK ...)
 	Error    string          `json:"error,omitempty"`
 	Result   json.RawMessage `json:"result,omitempty"` // command-specific payload
 }

@@ -35,7 +35,7 @@ func sampleMessages() []any {
 		&hello{Magic: "ramona", Version: protocolVersion, Server: "1.2.3", PID: 4242, Error: "go away"},
 		&request{
 			ID: 7, Cmd: "tail", Names: []string{"web", "worker:*"},
-			Flags: map[string]bool{"force": true, "nowait": false},
+			Flags: requestFlags{Force: true, KeepServer: true},
 			N:     50, Stream: "stderr", Text: "hi <there> & co", Subject: "s", Target: "t",
 		},
 		&reply{ID: 7, Progress: "web: RUNNING", Data: "line 1\nline 2\n\x00é", Exit: 3},
@@ -343,8 +343,9 @@ func TestHandshakeSuccess(t *testing.T) {
 	}
 }
 
-// fakeServer answers the client's hello with answer, raw bytes.
-func fakeServer(t *testing.T, answer []byte) (hello, error, hello) {
+// fakeServer answers the client's hello with answer, raw bytes: what the
+// client got, what the server read, and the client's error.
+func fakeServer(t *testing.T, answer []byte) (hello, hello, error) {
 	t.Helper()
 	client, server := net.Pipe()
 	defer client.Close()
@@ -362,7 +363,7 @@ func fakeServer(t *testing.T, answer []byte) (hello, error, hello) {
 	}()
 	got, err := clientHandshake(client)
 	client.Close()
-	return got, err, <-serverDone
+	return got, <-serverDone, err
 }
 
 // fakeClient sends hello bytes raw to serverHandshake and reads its answer.
@@ -391,7 +392,7 @@ func encodeHello(t *testing.T, h hello) []byte {
 }
 
 func TestHandshakeClientSeesWrongMagic(t *testing.T) {
-	_, err, sent := fakeServer(t, encodeHello(t, hello{Magic: "nginx", Version: protocolVersion}))
+	_, sent, err := fakeServer(t, encodeHello(t, hello{Magic: "nginx", Version: protocolVersion}))
 	if err == nil || err.Error() != "not a ramona server" {
 		t.Errorf("client error = %v, want not a ramona server", err)
 	}
@@ -401,7 +402,7 @@ func TestHandshakeClientSeesWrongMagic(t *testing.T) {
 }
 
 func TestHandshakeClientSeesNonRamonaBytes(t *testing.T) {
-	_, err, _ := fakeServer(t, []byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
+	_, _, err := fakeServer(t, []byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
 	if err == nil || !strings.HasPrefix(err.Error(), "not a ramona server: ") {
 		t.Errorf("client error = %v, want not a ramona server: ...", err)
 	}
@@ -409,7 +410,7 @@ func TestHandshakeClientSeesNonRamonaBytes(t *testing.T) {
 
 func TestHandshakeClientSeesWrongVersion(t *testing.T) {
 	answer := hello{Magic: "ramona", Version: 2, Error: "client speaks protocol version 1, this server speaks 2"}
-	got, err, _ := fakeServer(t, encodeHello(t, answer))
+	got, _, err := fakeServer(t, encodeHello(t, answer))
 	want := "server speaks protocol version 2, this client speaks 1"
 	if err == nil || err.Error() != want {
 		t.Errorf("client error = %v, want %q", err, want)
@@ -421,14 +422,14 @@ func TestHandshakeClientSeesWrongVersion(t *testing.T) {
 
 func TestHandshakeClientSeesRefusal(t *testing.T) {
 	answer := hello{Magic: "ramona", Version: protocolVersion, Error: "too many clients"}
-	_, err, _ := fakeServer(t, encodeHello(t, answer))
+	_, _, err := fakeServer(t, encodeHello(t, answer))
 	if err == nil || err.Error() != "too many clients" {
 		t.Errorf("client error = %v, want too many clients", err)
 	}
 }
 
 func TestHandshakeClientSeesHangUp(t *testing.T) {
-	_, err, _ := fakeServer(t, nil)
+	_, _, err := fakeServer(t, nil)
 	if !errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "server closed the connection") {
 		t.Errorf("client error = %v, want a closed-connection error", err)
 	}
@@ -534,4 +535,39 @@ func FuzzReadFrame(f *testing.F) {
 			t.Fatalf("encoding not stable:\n%q\n%q", first.Bytes(), second.Bytes())
 		}
 	})
+}
+
+// TestRequestFlagsOnTheWire: the typed flags are the same JSON object the
+// clients sent as a map before, so a client and a server of either kind
+// understand each other: a map's true values decode, false ones and
+// unknown keys ("json", which was documented but never sent) are ignored,
+// and the typed flags encode only their true values under the old keys.
+func TestRequestFlagsOnTheWire(t *testing.T) {
+	var req request
+	old := `{"id":3,"cmd":"stop","flags":{"nowait":true,"core":false,"server":true,"json":true}}`
+	if err := json.Unmarshal([]byte(old), &req); err != nil {
+		t.Fatal(err)
+	}
+	if want := (requestFlags{NoWait: true, KeepServer: true}); req.Flags != want {
+		t.Errorf("an old client's flags decode to %+v, want %+v", req.Flags, want)
+	}
+	for _, tc := range []struct {
+		flags requestFlags
+		want  string
+	}{
+		{requestFlags{}, `{"id":0,"cmd":"stop"}`},
+		{requestFlags{Force: true, Follow: true}, `{"id":0,"cmd":"stop","flags":{"force":true,"follow":true}}`},
+		{requestFlags{Core: true, KeepServer: true, NoWait: true}, `{"id":0,"cmd":"stop","flags":{"nowait":true,"core":true,"server":true}}`},
+	} {
+		data, err := json.Marshal(request{Cmd: "stop", Flags: tc.flags})
+		if err != nil || string(data) != tc.want {
+			t.Errorf("%+v encodes as %s (%v), want %s", tc.flags, data, err, tc.want)
+		}
+		var asMap struct {
+			Flags map[string]bool `json:"flags"`
+		}
+		if err := json.Unmarshal(data, &asMap); err != nil {
+			t.Errorf("an old server cannot read %s: %v", data, err)
+		}
+	}
 }

@@ -19,11 +19,18 @@ import (
 
 // testRamona is one test's configuration and server.
 type testRamona struct {
-	t      *testing.T
-	id     string
-	dir    string
-	conf   string
-	server *testServer
+	t         *testing.T
+	id        string
+	dir       string
+	conf      string
+	server    *testServer
+	serverEnv []string // more environment for the server (fastBackoff)
+}
+
+// fastBackoff makes the server's backoff start at 10ms (then 20ms, ...)
+// instead of 1s; call it before start.
+func (r *testRamona) fastBackoff() {
+	r.serverEnv = append(r.serverEnv, testBackoffEnv+"=10ms")
 }
 
 // newTestRamona writes a config with the given program sections (and any
@@ -52,7 +59,7 @@ func (r *testRamona) write(sections string) {
 // and waits until it answers.
 func (r *testRamona) start(daemonArgs ...string) *testServer {
 	r.t.Helper()
-	r.server = startRamonaProcess(r.t, filepath.Join(r.dir, "server.log"), []string{"RAMONA_TEST_ID=" + r.id},
+	r.server = startRamonaProcess(r.t, filepath.Join(r.dir, "server.log"), append([]string{"RAMONA_TEST_ID=" + r.id}, r.serverEnv...),
 		append([]string{"-c", r.conf, "daemon"}, daemonArgs...)...)
 	waitFor(r.t, "the server to answer", 20*time.Second, r.answers)
 	return r.server

@@ -51,7 +51,7 @@ type helperProc struct {
 // newHelperCmd is an exec.Cmd for helper name in its own process group with
 // RAMONA_TEST_ID=id in its environment.
 func newHelperCmd(t testing.TB, id, name string, args ...string) *exec.Cmd {
-	cmd := exec.Command(testBinary(t), append([]string{"ramona-test-helper", name}, args...)...)
+	cmd := exec.Command(testBinary(t), append([]string{"ramona-test-helper", useHelper(name)}, args...)...)
 	cmd.Env = append(os.Environ(), "RAMONA_TEST_ID="+id)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	return cmd

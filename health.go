@@ -33,18 +33,16 @@ var healthNames = [...]string{"starting", "healthy", "unhealthy"}
 
 func (h healthState) String() string { return healthNames[h] }
 
-// probeState is a program's probing: its one timer, the probe in flight,
+// probeState is a program's probing: its one timer, the try in flight,
 // and the verdict so far. Only the loop touches it.
 type probeState struct {
-	timer    *time.Timer        // armed: waiting for the next try, or trying
-	gen      int                // bumped whenever the timer is re-armed or probing stops: older results are stale
+	timer    loopTimer          // armed: waiting for the next try, or trying
 	cancel   context.CancelFunc // abandons the try of the armed timer (an exec probe is killed)
 	tries    int                // ready probes since the spawn
 	lastFail string             // why the last probe failed
 	failures int                // health checks failed in a row
 	health   healthState
 	reason   string // while unhealthy: why
-	restart  bool   // being stopped for being unhealthy: start it again once stopped
 }
 
 // afresh forgets the verdict: a start on request starts with none.
@@ -52,19 +50,15 @@ func (ps *probeState) afresh() {
 	ps.health, ps.reason, ps.failures = healthStarting, "", 0
 }
 
-// stopProbes stops p's probing: its timer, and the probe in flight, which
-// is abandoned (an exec probe killed).
+// stopProbes stops p's probing: its timer, and the try in flight, which is
+// abandoned (an exec probe killed).
 func (s *Supervisor) stopProbes(p *Program) {
 	ps := &p.probe
-	if ps.timer != nil {
-		ps.timer.Stop()
-		ps.timer = nil
-	}
+	ps.timer.stop()
 	if ps.cancel != nil {
 		ps.cancel()
 		ps.cancel = nil
 	}
-	ps.gen++
 }
 
 // armProbe arms p's probe timer: after d, probe is tried off the loop, in
@@ -74,7 +68,6 @@ func (s *Supervisor) stopProbes(p *Program) {
 func (s *Supervisor) armProbe(p *Program, d time.Duration, probe Probe, done func(err error)) {
 	s.stopProbes(p)
 	ps := &p.probe
-	gen := ps.gen
 	ctx, cancel := context.WithCancel(context.Background())
 	ps.cancel = cancel
 	timeout := p.cfg.HealthTimeout
@@ -82,15 +75,13 @@ func (s *Supervisor) armProbe(p *Program, d time.Duration, probe Probe, done fun
 	if probe.Kind == probeExec {
 		ex = s.execProbeOf(p.cfg)
 	}
-	ps.timer = time.AfterFunc(d, func() { // ends when the try has ended: at most timeout, or once abandoned
+	s.armOff(&ps.timer, d, func() func() { // at most timeout, or until abandoned
 		err := runProbe(ctx, probe, timeout, ex)
 		cancel()
-		s.post(func() {
-			if ps.gen == gen {
-				ps.timer, ps.cancel = nil, nil
-				done(err)
-			}
-		})
+		return func() {
+			ps.cancel = nil
+			done(err)
+		}
 	})
 }
 
@@ -99,7 +90,7 @@ func (s *Supervisor) armProbe(p *Program, d time.Duration, probe Probe, done fun
 // program), directory and user.
 func (s *Supervisor) execProbeOf(pc *ProgramConfig) *execProbe {
 	env := programEnv(pc, s.cfg, s.environ, "", s.serverID)
-	ex := &execProbe{env: env, dir: programDir(pc, envLookup(env)), waiter: s.children}
+	ex := &execProbe{env: env, directory: pc.Directory, baseDir: pc.BaseDir, waiter: s.children}
 	ex.cred, _ = programCredential(pc) // the program could not have been spawned otherwise
 	return ex
 }
@@ -189,7 +180,7 @@ func (s *Supervisor) healthResult(p *Program, err error) {
 	ps.reason = fmt.Sprintf("%s (%d checks in a row)", why, ps.failures)
 	s.log.Errorf("%s: unhealthy: %s; restarting it", name, ps.reason)
 	s.notifyHealth(p, ps.reason)
-	ps.restart = true
+	p.intend(heal, nil)
 	s.beginKill(p, false)
 }
 
@@ -202,21 +193,13 @@ func (p *Program) healthField() *string {
 	return &h
 }
 
-// restartUnhealthy: p was stopped for being unhealthy; it starts again as a
-// program that died: at once, or after quick deaths in a row from BACKOFF.
-// Reload and shutdown take precedence, as they do over a watchdog restart.
-func (s *Supervisor) restartUnhealthy(p *Program, desc string) bool {
-	if !p.probe.restart {
-		return false
-	}
-	p.probe.restart = false
-	if s.quitting || p.removed || p.restartAs != nil {
-		return false
-	}
+// restartUnhealthy: p was stopped for being unhealthy (its after-stop
+// intent heal); it starts again as a program that died: at once, or after
+// quick deaths in a row from BACKOFF.
+func (s *Supervisor) restartUnhealthy(p *Program, desc string) {
 	uptime := time.Duration(0)
 	if p.lastExit != nil {
 		uptime = p.lastExit.uptime
 	}
 	s.restartSoon(p, uptime, fmt.Sprintf("stopped for being unhealthy (%s)", desc), "unhealthy: "+p.probe.reason)
-	return true
 }

@@ -22,6 +22,14 @@ import (
 	"time"
 )
 
+func helperLateServer(a *helperArgs) int {
+	d, port := a.duration(1), a.int(2)
+	if !a.ok(4, 4) {
+		return helperUsage
+	}
+	return lateServer(a.args[0], d, port, a.args[3])
+}
+
 // lateServer is the late-server helper (main_test.go): a service that
 // takes d to open its port, and whose health can be switched by a file.
 func lateServer(name string, d time.Duration, port int, stamps string) int {
@@ -573,7 +581,7 @@ command=x
 		}
 		before = s.handled
 	})
-	if plain.probe.timer != nil {
+	if plain.probe.timer.armed() {
 		t.Errorf("a program without healthcheck has a probe timer")
 	}
 	const checks = 6
@@ -600,7 +608,7 @@ command=x
 			t.Errorf("checks %d and %d %s apart, less than healthinterval %s", i, i+1, gap, interval)
 		}
 	}
-	if plain.probe.timer != nil || plain.probe.cancel != nil {
+	if plain.probe.timer.armed() || plain.probe.cancel != nil {
 		t.Errorf("a program without healthcheck was probed")
 	}
 	if checked.probe.health != healthHealthy {

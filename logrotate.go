@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,10 +56,11 @@ const (
 // lost and the refusal is the error of the streak), and the log is retried
 // like after any error, so writing resumes once the operator removed it.
 // A character device (/dev/null) is written but never rotated.
+//
+// Lost and Problem never wait for the mutex (a write holds it while the disk
+// works): the supervisor's loop reads them for status.
 type LogFile struct {
-	path    string
-	owners  []int       // who besides root and the server may own the file: a program's user
-	onError func(error) // may be nil; called without mu, also from the compressor goroutine
+	path string
 
 	// now and retryInterval pace the retries after a failure; tests replace them.
 	now           func() time.Time
@@ -68,17 +70,22 @@ type LogFile struct {
 	// compression in progress.
 	beforeCompress func(plain string)
 
+	lost    atomic.Int64           // bytes that could not be written
+	problem atomic.Pointer[string] // what Problem says; nil for nothing
+
 	mu            sync.Mutex
+	owners        []int       // who besides root and the server may own the file: a program's user
+	onError       func(error) // may be nil; called without mu, also from the compressor goroutine
 	policy        LogPolicy
-	file          *os.File // nil while failing or after Close
-	device        bool     // file is a character device: no size, no rotation
-	size          int64    // bytes in file, counted by Write, never stat'ed per write
-	lost          int64
+	file          *os.File  // nil while failing, before the first open, or after Close
+	device        bool      // file is a character device: no size, no rotation
+	size          int64     // bytes in file, counted by Write, never stat'ed per write
 	failing       error     // the error that started the current failure streak; nil once a write succeeded
 	retryAt       time.Time // while file is nil: earliest next attempt to open
 	rotateFailing error     // the rotation error of the current streak; nil once one succeeded
 	rotateRetryAt time.Time // after a failed rotation: earliest next attempt
 	closed        bool
+	shown         [2]error // failing and rotateFailing as problem shows them
 	follow        followerSet
 	jobs          []*compressJob // pending compressions, oldest first
 	compressDone  chan struct{}  // non-nil while a compressor runs; closed when it returns
@@ -91,13 +98,12 @@ type compressJob struct {
 	pruned bool
 }
 
-// openLogFile opens (creating if needed) the log at path. It never fails: an
-// error goes to onError and the file is retried on later writes. The
-// directory must exist; LogFile never creates it. owners are the users
-// besides root and the server who may own an existing file (a program's
-// user=).
-func openLogFile(path string, policy LogPolicy, owners []int, onError func(error)) *LogFile {
-	l := &LogFile{
+// newLogFile is the log at path, not opened yet: the first write (or Open)
+// opens it, creating it if needed. The directory must exist; LogFile never
+// creates it. owners are the users besides root and the server who may own
+// an existing file (a program's user=).
+func newLogFile(path string, policy LogPolicy, owners []int, onError func(error)) *LogFile {
+	return &LogFile{
 		path:          path,
 		owners:        owners,
 		onError:       onError,
@@ -105,29 +111,41 @@ func openLogFile(path string, policy LogPolicy, owners []int, onError func(error
 		retryInterval: defaultRetryInterval,
 		policy:        policy,
 	}
+}
+
+// openLogFile is newLogFile opened now. It never fails: an error goes to
+// onError and the file is retried on later writes.
+func openLogFile(path string, policy LogPolicy, owners []int, onError func(error)) *LogFile {
+	l := newLogFile(path, policy, owners, onError)
+	l.Open()
+	return l
+}
+
+// Open opens the file now unless it is open, failing, or closed.
+func (l *LogFile) Open() {
 	l.mu.Lock()
-	err := l.openLocked()
+	var err error
+	if !l.closed && l.file == nil && !l.now().Before(l.retryAt) {
+		err = l.openLocked()
+	}
+	l.publishLocked()
 	l.mu.Unlock()
 	l.report(err)
-	return l
+}
+
+// Configure changes the rotation settings, who may own the file and where
+// errors go; they apply from the next write.
+func (l *LogFile) Configure(policy LogPolicy, owners []int, onError func(error)) {
+	l.mu.Lock()
+	l.policy, l.owners, l.onError = policy, owners, onError
+	l.mu.Unlock()
 }
 
 // Path returns the path the log is written to.
 func (l *LogFile) Path() string { return l.path }
 
-// SetPolicy changes the rotation settings; they apply from the next write.
-func (l *LogFile) SetPolicy(policy LogPolicy) {
-	l.mu.Lock()
-	l.policy = policy
-	l.mu.Unlock()
-}
-
 // Lost returns how many bytes could not be written so far.
-func (l *LogFile) Lost() int64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.lost
-}
+func (l *LogFile) Lost() int64 { return l.lost.Load() }
 
 // failure is the error of the current failure streak, nil while writing works.
 func (l *LogFile) failure() error {
@@ -139,17 +157,32 @@ func (l *LogFile) failure() error {
 // Problem describes what keeps the log from working as configured now (it
 // cannot be written, or it cannot rotate), or returns "".
 func (l *LogFile) Problem() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	switch {
-	case l.closed:
-		return ""
-	case l.failing != nil:
-		return fmt.Sprintf("log file %s: %v", l.path, l.failing)
-	case l.rotateFailing != nil:
-		return fmt.Sprintf("log file %s: %v", l.path, l.rotateFailing)
+	if p := l.problem.Load(); p != nil {
+		return *p
 	}
 	return ""
+}
+
+// publishLocked makes Problem say the current failure, when it changed.
+func (l *LogFile) publishLocked() {
+	now := [2]error{l.failing, l.rotateFailing}
+	if l.closed {
+		now = [2]error{}
+	}
+	if now == l.shown {
+		return
+	}
+	l.shown = now
+	switch {
+	case now[0] != nil:
+		text := fmt.Sprintf("log file %s: %v", l.path, now[0])
+		l.problem.Store(&text)
+	case now[1] != nil:
+		text := fmt.Sprintf("log file %s: %v", l.path, now[1])
+		l.problem.Store(&text)
+	default:
+		l.problem.Store(nil)
+	}
 }
 
 // Write appends p to the file, rotating first if needed, and copies p to the
@@ -163,6 +196,7 @@ func (l *LogFile) Write(p []byte) (int, error) {
 	if len(l.follow.list) > 0 {
 		l.follow.broadcast(p)
 	}
+	l.publishLocked()
 	l.mu.Unlock()
 	if err != nil {
 		l.report(err)
@@ -174,16 +208,16 @@ func (l *LogFile) Write(p []byte) (int, error) {
 // if this write starts a failure streak.
 func (l *LogFile) writeLocked(p []byte) error {
 	if l.closed {
-		l.lost += int64(len(p))
+		l.lost.Add(int64(len(p)))
 		return nil
 	}
 	if l.file == nil {
 		if l.now().Before(l.retryAt) {
-			l.lost += int64(len(p))
+			l.lost.Add(int64(len(p)))
 			return nil
 		}
 		if err := l.openLocked(); err != nil {
-			l.lost += int64(len(p))
+			l.lost.Add(int64(len(p)))
 			return err
 		}
 	}
@@ -192,14 +226,14 @@ func (l *LogFile) writeLocked(p []byte) error {
 		!l.now().Before(l.rotateRetryAt) {
 		rotateErr = l.rotateLocked()
 		if l.file == nil { // the fresh file could not be opened
-			l.lost += int64(len(p))
+			l.lost.Add(int64(len(p)))
 			return rotateErr
 		}
 	}
 	n, err := l.file.Write(p)
 	l.size += int64(n)
 	if err != nil {
-		l.lost += int64(len(p) - n)
+		l.lost.Add(int64(len(p) - n))
 		return errors.Join(rotateErr, l.failLocked(err))
 	}
 	l.failing = nil
@@ -241,8 +275,14 @@ func (l *LogFile) failLocked(err error) error {
 
 // report hands err to onError; it must be called without mu held.
 func (l *LogFile) report(err error) {
-	if err != nil && l.onError != nil {
-		l.onError(err)
+	if err == nil {
+		return
+	}
+	l.mu.Lock()
+	onError := l.onError
+	l.mu.Unlock()
+	if onError != nil {
+		onError(err)
 	}
 }
 
@@ -259,6 +299,7 @@ func (l *LogFile) Reopen() {
 		l.file = nil
 	}
 	err := l.openLocked()
+	l.publishLocked()
 	l.mu.Unlock()
 	l.report(err)
 }
@@ -275,6 +316,7 @@ func (l *LogFile) Close() error {
 			l.file = nil
 		}
 		l.follow.closeAll()
+		l.publishLocked()
 	}
 	l.mu.Unlock()
 	l.waitCompressed()

@@ -320,7 +320,7 @@ func TestCompressAfterPolicyChange(t *testing.T) {
 		l.Write(line(i))
 	}
 	expectFiles(t, dir, rotatedFiles(40, 4, false))
-	l.SetPolicy(LogPolicy{MaxSize: 100, Backups: 4, Compress: true})
+	l.Configure(LogPolicy{MaxSize: 100, Backups: 4, Compress: true}, nil, nil)
 	for i := 40; i < 50; i++ {
 		l.Write(line(i))
 	}

@@ -223,7 +223,7 @@ command=%s
 	defer cl.close()
 	got := make(chan string, 100)
 	go func() { // ends when the connection is closed
-		cl.call(request{Cmd: "tail", Names: []string{"blink"}, N: 1, Flags: map[string]bool{"follow": true}}, func(rep reply) { got <- rep.Data })
+		cl.call(request{Cmd: "tail", Names: []string{"blink"}, N: 1, Flags: requestFlags{Follow: true}}, func(rep reply) { got <- rep.Data })
 		close(got)
 	}()
 	var seen strings.Builder
@@ -280,6 +280,45 @@ command=%s
 	}
 	if !strings.HasPrefix(log, "-=[ stamped STARTING") {
 		t.Errorf("the banner must not be stamped:\n%s", log)
+	}
+	r.stopAll()
+}
+
+// TestGrandchildOutputAfterReloadReachesTheLog: a program exits and leaves
+// a process that still writes to its output pipe. A reload that changes
+// the program, or removes it, comes before that process writes again: its
+// output still reaches the log file (for the changed program, the file it
+// keeps writing), none of it is counted as lost.
+func TestGrandchildOutputAfterReloadReachesTheLog(t *testing.T) {
+	needShell(t)
+	t.Parallel()
+	section := func(name, extra string) string {
+		return fmt.Sprintf(`
+[program:%[1]s]
+starttimeout=0
+autorestart=no
+stoptimeout=1h
+%[2]s
+command=sh -c '(trap "" TERM; while [ ! -e %[1]s.go ]; do sleep 0.02; done; echo late output of %[1]s; exec sleep 3600) & echo started'
+`, name, extra)
+	}
+	r := newTestRamona(t, section("changed", "")+section("removed", ""))
+	r.start()
+	for _, name := range []string{"changed", "removed"} {
+		r.waitProgramLog(name, "started", "EXITED")
+	}
+	r.write(section("changed", "priority=7"))
+	if code, _, _ := r.cli("reload"); code != 0 {
+		t.Fatalf("reload: exit %d", code)
+	}
+	for _, name := range []string{"changed", "removed"} {
+		if err := os.WriteFile(filepath.Join(r.dir, name+".go"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r.waitProgramLog(name, "late output of "+name)
+	}
+	if st := r.status()["changed"]; st.LostBytes != 0 {
+		t.Errorf("changed: lost_bytes %d after the reload; want 0", st.LostBytes)
 	}
 	r.stopAll()
 }

@@ -934,7 +934,7 @@ func TestSMTPDeadServerThenRecovery(t *testing.T) {
 	// The server restarts (the digest comes from the stash), the mail server
 	// is still dead; the digest waits.
 	m.close()
-	m, clock, log = newMailerAt()
+	_, clock, log = newMailerAt()
 	waitFor(t, "the failed send after the restart", 20*time.Second, func() bool {
 		return strings.Contains(log.String(), "read 1 digest item(s)") && strings.Contains(log.String(), "connection refused; retrying in 10s")
 	})

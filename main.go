@@ -8,33 +8,38 @@
 //
 // Commands:
 //
-//	start [-n] [-i] [-f] [-S] [PROG...]  start the server if needed, then programs
-//	stop [-i] [-c] [-S] [PROG...]        stop programs; with no names also the server
-//	restart [-n] [-i] [-f] [PROG...]     stop, then start
-//	status [--json] [PROG...]            one line per program
-//	tail [-f] [-n N] [-l stdout|stderr] PROG
-//	who                                  clients connected to the server
-//	notify [-t now|daily] [-s SUBJ] TEXT mail the operator; no TEXT: send the daily digest now
-//	reload                               re-read the configuration
-//	check                                check the configuration; what reload would change
-//	console                              interactive prompt for all of the above
-//	daemon [-S] [PROG...]                run the server in the foreground (alias: server)
-//	convert FILE...                      print supervisord's configuration in Ramona's dialect
-//	version, help
-//	TOOL [ARGS...]                       run a [tool:TOOL] section's command
+//	start [-n] [-i] [-f] [-S] [PROG...]       start the server if needed, then programs
+//	stop [-i] [-c] [-E|-S] [PROG...]          stop programs; with no names also the server
+//	restart [-n] [-i] [-f] [PROG...]          stop, then start
+//	status [--json] [PROG...]                 one line per program
+//	tail [-f] [-n N] [-l stdout|stderr] PROG  the last lines of a program's log
+//	who                                       clients connected to the server
+//	notify [-t now|daily] [-s SUBJECT] TEXT   mail the operator; "" sends the daily digest now
+//	reload                                    re-read the configuration
+//	check                                     check the configuration; what reload would change
+//	console                                   interactive prompt for all of the above
+//	daemon [-S] [PROG...]                     run the server in the foreground (alias: server)
+//	convert FILE...                           print supervisord's configuration in Ramona's dialect
+//	tls init DIR [HOST...]                    certificates for tls://
+//	version, help [COMMAND]
+//	TOOL [ARGS...]                            run a [tool:TOOL] section's command
+//
+// The commands and their options are declared once, in verbs.go; `ramona
+// help COMMAND` explains one. The Python original's long options
+// (--force-start, --lines, --follow, ...) are aliases of the short ones.
 //
 // Exit codes: 0 success (status: all RUNNING); 1 the operation failed;
 // 2 configuration or usage error; 3 status: a program is not running;
 // 4 the server is not running or cannot be reached (stop: 0 when none runs).
 //
-// This file owns the command line: main, run, the flags of each command and
-// what each prints. No other file calls os.Exit.
+// This file owns the command line: main, run, the options before the
+// command, what each command needs of the configuration, the client side
+// of the commands and what each prints. No other file calls os.Exit.
 package main
 
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -42,98 +47,59 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 )
 
 var version = "0.1.0"
 
-const (
-	exitOK       = 0
-	exitFailed   = 1
-	exitUsage    = 2
-	exitNotAll   = 3
-	exitNoServer = 4
-)
-
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-const usageText = `usage: ramona [-c FILE]... [-d|-s] COMMAND [ARGS]
+// globalOptions are the options before the command.
+var globalOptions = &verb{name: "ramona", usage: "[-c FILE]... [-d|-s] COMMAND [ARGS]", args: anyOperands, optionsFirst: true,
+	options: []option{
+		valueOption('c', "config", "FILE", "a configuration file (repeatable; later files win), Ramona's or supervisord's (a file with a [supervisord] section); default: $RAMONA_CONFIG (':'-separated), else ./ramona.conf",
+			func(in *invocation, v string) error { in.configs = append(in.configs, v); return nil }),
+		switchOption('d', "debug", "debug output (the server logs at DEBUG)", func(in *invocation) *bool { return &in.debug }),
+		switchOption('s', "silent", "silent: errors only", func(in *invocation) *bool { return &in.silent }),
+	}}
 
-Commands:
-  start [-n] [-i] [-f] [-S] [PROG...]   start the server if it is not running, then the
-                                        programs (all autostart ones, or those named);
-                                        -n: do not start the server, -i: return at once,
-                                        -f: also start FATAL programs, -S: only the server
-  stop [-i] [-c] [-S] [PROG...]         stop programs in reverse priority order; with no
-                                        names the server exits too (-S: keep it);
-                                        -c: SIGQUIT first for a core dump (coredump=yes)
-  restart [-n] [-i] [-f] [PROG...]      stop, then start
-  status [--json] [PROG...]             state of each program (exit 3: one is not RUNNING)
-  tail [-f] [-n N] [-l stdout|stderr] PROG
-                                        last N lines (40) of a program's log; -f follows
-  who                                   clients connected to the server
-  notify [-t now|daily] [-s SUBJECT] TEXT
-                                        mail TEXT to [ramona:notify] receiver now, or keep it
-                                        for the daily digest; an empty TEXT sends the digest now
-  reload                                re-read the configuration: add, remove, restart changed
-  check                                 read the configuration and print the files read and why,
-                                        what a <siteconf> file overrides, every warning and error
-                                        (exit 2 with errors), and what reload would change on the
-                                        running server
-  console                               interactive prompt for these commands, with history
-  daemon [-S] [PROG...]                 run the server in the foreground (alias: server)
-  convert FILE...                       print the Ramona configuration equivalent to
-                                        supervisord's FILEs (warnings to stderr)
-  tls init DIR [HOST...]                write a CA, server and client certificates for tls://
-  version                               print the version
-  help                                  this text
-  TOOL [ARGS...]                        run the command of a [tool:TOOL] section
+// writeUsage is `ramona help`: the commands, the options, the exit codes.
+func writeUsage(w io.Writer) {
+	fmt.Fprintf(w, "usage: ramona %s\n\nCommands:\n", globalOptions.usage)
+	writeCommandList(w, false)
+	fmt.Fprintf(w, `  TOOL [ARGS...]  run the command of a [tool:TOOL] section
 
 PROG may be a shell glob (web*), GROUP:NAME or GROUP:* as in supervisorctl.
+`+"`ramona help COMMAND`"+` explains a command and its options.
 
-Options:
-  -c FILE   configuration file (repeatable; later files win), Ramona's or supervisord's
-            (a file with a [supervisord] section). Default: $RAMONA_CONFIG
-            (':'-separated), else ./ramona.conf
-  -d        debug output
-  -s        silent: errors only
-
+`)
+	globalOptions.writeOptions(w)
+	io.WriteString(w, `
 Exit codes: 0 success; 1 the operation failed; 2 configuration or usage error;
 3 status: a program in scope is not running; 4 the server is not running (or
 cannot be reached; stop exits 0 when none runs).
-`
-
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (l *stringList) String() string     { return strings.Join(*l, ",") }
-func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+`)
+}
 
 // cmdline is one invocation's settings and output streams.
 type cmdline struct {
 	cfg            *Config
+	files          []string // the configuration files asked for (-c, $RAMONA_CONFIG)
+	origin         string   // how they were asked for
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	debug, silent  bool
 	inConsole      bool // commands come from the console, which has its own help
 
 	// A command that reaches a running server although the configuration
-	// has errors (serverDespiteErrors): cfgErr holds them, and
-	// guessedAddress says that the server's address is the default one
-	// because the errors may hide the configured one.
+	// has errors (configDespite): cfgErr holds them, and guessedAddress
+	// says that the server's address is the default one because the errors
+	// may hide the configured one.
 	cfgErr         error
 	guessedAddress bool
 }
-
-// serverDespiteErrors are the commands that still reach a running server
-// when the configuration has errors: they act on what the server runs, not
-// on the file (halfway through an edit, the operator can still look and
-// stop). start and restart only on a server that runs: none is started from
-// a broken configuration.
-var serverDespiteErrors = map[string]bool{"status": true, "stop": true, "who": true, "tail": true, "start": true, "restart": true}
 
 // say and errorf print every message of the command line and the console;
 // what the server or the configuration says may hold control characters,
@@ -156,99 +122,152 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "exec-guard" {
 		return runExecGuard()
 	}
-	fs := flag.NewFlagSet("ramona", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	var configs stringList
-	fs.Var(&configs, "c", "configuration file")
-	debug := fs.Bool("d", false, "debug output")
-	silent := fs.Bool("s", false, "silent")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			io.WriteString(stdout, usageText)
-			return exitOK
+	c := &cmdline{stdin: stdin, stdout: stdout, stderr: stderr}
+	g, help, err := globalOptions.parse(args)
+	switch {
+	case err != nil:
+		return c.usageError(err)
+	case help:
+		writeUsage(stdout)
+		return exitOK
+	case len(g.args) == 0:
+		c.errorf("no command given\nusage: ramona %s\n`ramona help` lists the commands", globalOptions.usage)
+		return exitUsage
+	}
+	c.debug, c.silent = g.debug, g.silent
+	c.files, c.origin = configFiles(g.configs, os.Getenv)
+	return c.runCommand(g.args[0], g.args[1:])
+}
+
+// runCommand parses the command's options (a usage error is one whatever
+// the files say), reads the configuration as the command needs it, and
+// runs the command.
+func (c *cmdline) runCommand(name string, args []string) int {
+	v := verbNamed(name)
+	var in *invocation
+	if v != nil {
+		var done bool
+		var code int
+		if in, code, done = c.parseCommand(v, args); done {
+			return code
 		}
-		fmt.Fprintf(stderr, "ramona: %v\n\n%s", err, usageText)
-		return exitUsage
+		if v.config == configNone || v.config == configReport {
+			return v.run(c, in)
+		}
 	}
-	rest := fs.Args()
-	if len(rest) == 0 {
-		fmt.Fprintf(stderr, "ramona: no command given\n\n%s", usageText)
-		return exitUsage
-	}
-	command, cargs := rest[0], rest[1:]
-	switch command {
-	case "help", "-h", "--help":
-		io.WriteString(stdout, usageText)
-		return exitOK
-	case "version":
-		fmt.Fprintf(stdout, "ramona %s\n", version)
-		return exitOK
-	case "tls":
-		return runTLSCommand(cargs, stdout, stderr)
-	case "convert":
-		return runConvert(cargs, os.Environ(), stdout, stderr)
-	}
-	c := &cmdline{stdin: stdin, stdout: stdout, stderr: stderr, debug: *debug, silent: *silent}
-	files, origin := configFiles(configs, os.Getenv)
-	if command == "check" { // reports a broken configuration instead of stopping at it
-		return c.check(files, origin, cargs)
-	}
-	cfg, err := loadConfigReport(files, os.Environ())
-	cfg.Origin = origin
+	cfg, err := loadConfigReport(c.files, os.Environ())
+	cfg.Origin = c.origin
 	c.cfg = cfg
 	if err != nil {
-		if !serverDespiteErrors[command] || !c.reachDespite(err, command == "start" || command == "restart") {
+		despite := v != nil && (v.config == configDespite || v.config == configIfRunning)
+		if !despite || !c.reachDespite(err, v.config == configIfRunning) {
 			c.errorf("the configuration has errors:\n%s", err)
 			return exitUsage
 		}
 	}
-	if command == "console" {
-		return c.console(cargs)
+	if v == nil {
+		return c.runTool(name, args)
 	}
-	if command == "httpfend" { // hidden: how the server runs a command=<httpfend> program
-		return runWebFrontend(cfg, cargs, stderr)
-	}
-	return c.dispatch(command, cargs)
+	return v.run(c, in)
 }
 
-// dispatch runs one command against the loaded configuration; the console
-// uses it for every line.
-func (c *cmdline) dispatch(command string, cargs []string) int {
-	cfg := c.cfg
-	switch command {
-	case "daemon", "server":
-		return c.daemon(cargs)
-	case "start", "restart":
-		return c.start(command, cargs)
-	case "stop":
-		return c.stop(cargs)
-	case "status":
-		return c.status(cargs)
-	case "tail":
-		return c.tail(cargs)
-	case "who":
-		return c.who(cargs)
-	case "reload":
-		return c.reload(cargs)
-	case "notify":
-		return c.notify(cargs)
-	case "check":
-		return c.check(cfg.Files, cfg.Origin, cargs)
+// dispatch runs one console line's command against the configuration
+// already loaded.
+func (c *cmdline) dispatch(name string, args []string) int {
+	v := verbNamed(name)
+	if v == nil {
+		return c.runTool(name, args)
 	}
-	for _, t := range cfg.Tools {
-		if t.Name == command {
-			return c.tool(t, cargs)
+	if !v.console {
+		c.errorf("%s is not available inside the console", name)
+		return exitUsage
+	}
+	in, code, done := c.parseCommand(v, args)
+	if done {
+		return code
+	}
+	return v.run(c, in)
+}
+
+// parseCommand parses a command's arguments; done when there is nothing
+// more to do: its help was printed (exit 0), or a usage error (exit 2).
+func (c *cmdline) parseCommand(v *verb, args []string) (in *invocation, code int, done bool) {
+	in, help, err := v.parse(args)
+	switch {
+	case err != nil:
+		return nil, c.usageError(err), true
+	case help:
+		v.writeHelp(c.stdout, c.inConsole)
+		return nil, exitOK, true
+	}
+	return in, exitOK, false
+}
+
+// usageError prints what is wrong with a command line, the command's usage
+// line and where its help is; it returns exitUsage.
+func (c *cmdline) usageError(err error) int {
+	var ue *usageError
+	if !errors.As(err, &ue) || ue.verb == globalOptions {
+		c.errorf("%s\nusage: ramona %s\n`ramona help` lists the commands", strings.TrimPrefix(err.Error(), "ramona "), globalOptions.usage)
+		return exitUsage
+	}
+	helpCmd := "ramona help " + ue.verb.name
+	if c.inConsole {
+		helpCmd = "help " + ue.verb.name
+	}
+	c.errorf("%v\nusage: %s\n`%s` explains it", err, ue.verb.usageLine(c.inConsole), helpCmd)
+	return exitUsage
+}
+
+// runTool runs the [tool:NAME] section named, or says that no command has
+// that name.
+func (c *cmdline) runTool(name string, args []string) int {
+	for _, t := range c.cfg.Tools {
+		if t.Name == name {
+			return c.tool(t, args)
 		}
 	}
-	known := c.toolNames()
-	msg := fmt.Sprintf("unknown command %q; see `ramona help`", command)
+	msg := fmt.Sprintf("unknown command %q; see `ramona help`", name)
 	if c.inConsole {
-		msg = fmt.Sprintf("unknown command %q; `help` lists the commands", command)
+		msg = fmt.Sprintf("unknown command %q; `help` lists the commands", name)
 	}
-	if len(known) > 0 {
+	if known := c.toolNames(); len(known) > 0 {
 		msg += fmt.Sprintf(" (tools in the configuration: %s)", strings.Join(known, ", "))
 	}
 	c.errorf("%s", msg)
+	return exitUsage
+}
+
+// helpCommand is `help [COMMAND]`: the list of commands, or one command's
+// usage, what it does and its options.
+func (c *cmdline) helpCommand(in *invocation) int {
+	switch {
+	case len(in.args) == 0 && c.inConsole:
+		c.consoleHelp()
+		return exitOK
+	case len(in.args) == 0:
+		writeUsage(c.stdout)
+		return exitOK
+	case len(in.args) > 1:
+		return c.usageError(&usageError{verb: in.verb, msg: "takes one command name"})
+	}
+	if v := verbNamed(in.args[0]); v != nil && !v.hidden && (v.console || !c.inConsole) {
+		v.writeHelp(c.stdout, c.inConsole)
+		return exitOK
+	}
+	if c.inConsole && consoleOwnHelp[in.args[0]] != "" {
+		fmt.Fprintln(c.stdout, consoleOwnHelp[in.args[0]])
+		return exitOK
+	}
+	if c.cfg != nil {
+		for _, t := range c.cfg.Tools {
+			if t.Name == in.args[0] {
+				fmt.Fprintf(c.stdout, "usage: %s [ARGS...]\n\nRuns the command of [tool:%s] in the foreground with the program environment,\nARGS appended, and passes its exit code through.\n", t.Name, t.Name)
+				return exitOK
+			}
+		}
+	}
+	c.errorf("help: no command %q; `%s` lists them", in.args[0], strings.TrimSpace(map[bool]string{true: "help", false: "ramona help"}[c.inConsole]))
 	return exitUsage
 }
 
@@ -357,24 +376,6 @@ On a client (copy ca.pem, client.pem and client-key.pem there):
 	return exitOK
 }
 
-// parseFlags parses a command's flags, which may stand before, between or
-// after program names.
-func (c *cmdline) parseFlags(fs *flag.FlagSet, args []string) ([]string, bool) {
-	fs.SetOutput(io.Discard)
-	var names []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			c.errorf("%s: %v\n\n%s", fs.Name(), err, usageText)
-			return nil, false
-		}
-		if fs.NArg() == 0 {
-			return names, true
-		}
-		names = append(names, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
 // connect reaches the server named by [ramona:console] serveruri.
 func (c *cmdline) connect() (*ctlClient, error) {
 	return dialServer(c.cfg.Console.ServerURI)
@@ -411,23 +412,17 @@ func (c *cmdline) callOn(cl *ctlClient, req request, each func(reply)) (reply, i
 	return r, r.Exit
 }
 
-func (c *cmdline) daemon(args []string) int {
-	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
-	noStart := fs.Bool("S", false, "start no program")
-	background := fs.Bool("background", false, "")
-	origin := fs.String("origin", "", "") // background: how `ramona start` was given the files
-	names, ok := c.parseFlags(fs, args)
-	if !ok {
-		return exitUsage
-	}
+// daemon is `daemon [-S] [PROG...]`: the server in the foreground (and, with
+// --background, the one `ramona start` launches).
+func (c *cmdline) daemon(in *invocation) int {
 	if c.debug {
 		c.cfg.Server.LogLevel = LevelDebug
 	}
-	if *origin != "" {
-		c.cfg.Origin = *origin
+	if in.origin != "" {
+		c.cfg.Origin = in.origin
 	}
-	opts := serverOptions{names: names, noStart: *noStart, background: *background}
-	if *background {
+	opts := serverOptions{names: in.req.Names, noStart: in.serverOnly, background: in.background}
+	if in.background {
 		opts.startPipe = takeStartPipe()
 	}
 	return runServer(c.cfg, opts, c.stdout, c.stderr)
@@ -445,26 +440,26 @@ func (c *cmdline) knownPrograms(names []string) bool {
 }
 
 // ensureServer returns a connection to the server, starting one in the
-// background when none answers (unless noStart).
-func (c *cmdline) ensureServer(noStart bool) (*ctlClient, int) {
+// background when none answers (unless noStart); started says it did.
+func (c *cmdline) ensureServer(noStart bool) (cl *ctlClient, started bool, code int) {
 	cl, err := dialServer(c.cfg.Console.ServerURI)
 	if err == nil {
-		return cl, exitOK
+		return cl, false, exitOK
 	}
 	var unreachable *unreachableError
 	if noStart || !errors.As(err, &unreachable) {
 		c.errorf("%v", err)
-		return nil, exitNoServer
+		return nil, false, exitNoServer
 	}
 	if code := c.startBackgroundServer(); code != exitOK {
-		return nil, code
+		return nil, false, code
 	}
 	cl, err = dialServer(c.cfg.Console.ServerURI)
 	if err != nil {
 		c.errorf("the server started but does not answer: %v", err)
-		return nil, exitNoServer
+		return nil, true, exitNoServer
 	}
-	return cl, exitOK
+	return cl, true, exitOK
 }
 
 // startBackgroundServer re-executes this binary as a server in its own
@@ -487,49 +482,46 @@ func (c *cmdline) startBackgroundServer() int {
 	return exitOK
 }
 
-// start is `start [-n] [-i] [-f] [-S] [PROG...]` and, with command
-// "restart", `restart [-n] [-i] [-f] [PROG...]`: both make sure a server runs,
-// then ask it for the sequence.
-func (c *cmdline) start(command string, args []string) int {
-	fs := flag.NewFlagSet(command, flag.ContinueOnError)
-	noServer := fs.Bool("n", false, "do not start the server")
-	nowait := fs.Bool("i", false, "return at once")
-	force := fs.Bool("f", false, "also start FATAL programs")
-	serverOnly := new(bool)
-	if command == "start" {
-		serverOnly = fs.Bool("S", false, "only ensure the server runs")
-	}
-	names, ok := c.parseFlags(fs, args)
-	if !ok {
-		return exitUsage
-	}
+// runSequence is start and restart: both make sure a server runs (start
+// one unless -n, or the configuration is broken), then ask it for the
+// sequence and print its progress.
+func (c *cmdline) runSequence(in *invocation) int {
 	for _, w := range c.cfg.Warnings {
 		c.errorf("warning: %s", w)
 	}
-	if c.cfgErr == nil && !c.knownPrograms(names) { // else the server checks them against what it runs
+	if c.cfgErr == nil && !c.knownPrograms(in.req.Names) { // else the server checks them against what it runs
 		return exitUsage
 	}
-	cl, code := c.ensureServer(*noServer || c.cfgErr != nil) // none starts from a broken configuration
+	cl, started, code := c.ensureServer(in.noServerStart || c.cfgErr != nil) // none starts from a broken configuration
 	if cl == nil {
 		return code
 	}
 	defer cl.close()
-	if *serverOnly {
+	if in.serverOnly {
+		if !started {
+			c.say("ramona: the server already runs (pid %d, %s)", cl.server.PID, c.cfg.Console.ServerURI)
+		}
 		return exitOK
 	}
-	_, code = c.callOn(cl, request{Cmd: command, Names: names, Flags: map[string]bool{"nowait": *nowait, "force": *force}}, nil)
+	_, code = c.callOn(cl, in.req, nil)
 	return code
 }
 
-func (c *cmdline) stop(args []string) int {
-	fs := flag.NewFlagSet("stop", flag.ContinueOnError)
-	nowait := fs.Bool("i", false, "return at once")
-	core := fs.Bool("c", false, "core dump")
-	keepServer := fs.Bool("S", false, "keep the server running")
-	names, ok := c.parseFlags(fs, args)
-	if !ok {
-		return exitUsage
+// stopChecks are stop's rules on -E and -S, as the Python original's.
+func stopChecks(in *invocation) string {
+	switch {
+	case in.stopAndExit && in.req.Flags.KeepServer:
+		return "-E and -S: stop and exit, or stop and stay, not both"
+	case in.stopAndExit && len(in.req.Names) > 0:
+		return "-E stops every program and the server: no program names with it"
 	}
+	return ""
+}
+
+// stop is `stop`: with no server it says so and exits 0; without names
+// (and without -S) it waits until the server has gone.
+func (c *cmdline) stop(in *invocation) int {
+	names := in.req.Names
 	cl, err := c.connect()
 	if err != nil {
 		if !serverAbsent(err) || c.guessedAddress { // perhaps a server runs where it cannot be seen
@@ -543,8 +535,8 @@ func (c *cmdline) stop(args []string) int {
 		return exitOK
 	}
 	defer cl.close()
-	_, code := c.callOn(cl, request{Cmd: "stop", Names: names, Flags: map[string]bool{"nowait": *nowait, "core": *core, "server": *keepServer}}, nil)
-	if len(names) == 0 && !*keepServer && !*nowait && code == exitOK {
+	_, code := c.callOn(cl, in.req, nil)
+	if len(names) == 0 && !in.req.Flags.KeepServer && !in.req.Flags.NoWait && code == exitOK {
 		// The server exits after its answer: wait until it has gone.
 		cl.conn.SetReadDeadline(time.Now().Add(serverStartTimeout))
 		io.Copy(io.Discard, cl.conn)
@@ -553,111 +545,9 @@ func (c *cmdline) stop(args []string) int {
 	return code
 }
 
-func (c *cmdline) status(args []string) int {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "JSON output")
-	names, ok := c.parseFlags(fs, args)
-	if !ok {
-		return exitUsage
-	}
-	r, code := c.call(request{Cmd: "status", Names: names}, nil)
-	if r.Result == nil {
-		return code
-	}
-	var list []programStatus
-	if err := json.Unmarshal(r.Result, &list); err != nil {
-		c.errorf("bad status reply: %v", err)
-		return exitFailed
-	}
-	if *asJSON {
-		out, _ := json.MarshalIndent(list, "", "  ")
-		fmt.Fprintf(c.stdout, "%s\n", out)
-		return code
-	}
-	printStatus(c.stdout, list)
-	return code
-}
-
-// printStatus writes the status table: name, state, pid, uptime or exit
-// status, CPU time and memory of its process tree, launches, restarts, and
-// the first line of the error, else "unhealthy: REASON", else the STATUS=
-// text, every text with its control characters escaped.
-func printStatus(w io.Writer, list []programStatus) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSTATE\tPID\tUPTIME/EXIT\tCPU\tMEM\tLAUNCHES\tRESTARTS\tSTATUS")
-	for _, st := range list {
-		pid, up := "-", "-"
-		if st.PID > 0 {
-			pid = fmt.Sprint(st.PID)
-			up = formatUptime(time.Duration(st.Uptime * float64(time.Second)))
-		} else if st.Exit != nil {
-			up = fmt.Sprintf("exit %v", st.Exit)
-		}
-		text := st.StatusText
-		if st.HealthReason != "" {
-			text = "unhealthy: " + st.HealthReason
-		}
-		if st.Error != "" {
-			text = firstLine(st.Error)
-		}
-		if st.LostBytes > 0 {
-			text = strings.TrimSpace(fmt.Sprintf("%s (log: %d bytes lost)", text, st.LostBytes))
-		}
-		cpu, mem := st.usageCells()
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", escapeControls(st.Name, false), escapeControls(st.State, false),
-			pid, up, cpu, mem, st.Launches, st.Restarts, escapeControls(text, false))
-	}
-	tw.Flush()
-}
-
-func formatUptime(d time.Duration) string {
-	d = d.Truncate(time.Second)
-	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
-	if h >= 24 {
-		return fmt.Sprintf("%dd%02d:%02d:%02d", h/24, h%24, m, s)
-	}
-	return fmt.Sprintf("%d:%02d:%02d", h, m, s)
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i] + " ..."
-	}
-	return s
-}
-
-func (c *cmdline) tail(args []string) int {
-	fs := flag.NewFlagSet("tail", flag.ContinueOnError)
-	follow := fs.Bool("f", false, "follow")
-	n := fs.Int("n", 40, "lines")
-	stream := fs.String("l", "stderr", "stream")
-	names, ok := c.parseFlags(fs, args)
-	if !ok {
-		return exitUsage
-	}
-	if len(names) != 1 {
-		c.errorf("tail needs exactly one program name")
-		return exitUsage
-	}
-	if *stream != "stdout" && *stream != "stderr" {
-		c.errorf("tail -l %s: use stdout or stderr", *stream)
-		return exitUsage
-	}
-	_, code := c.call(request{Cmd: "tail", Names: names, N: *n, Stream: *stream, Flags: map[string]bool{"follow": *follow}}, func(r reply) {
-		if r.Progress != "" { // a note (the output was cut, nothing was logged): not part of the log
-			c.errorf("%s", r.Progress)
-		}
-		io.WriteString(c.stdout, r.Data)
-	})
-	return code
-}
-
-func (c *cmdline) who(args []string) int {
-	if len(args) > 0 {
-		c.errorf("who takes no arguments")
-		return exitUsage
-	}
-	r, code := c.call(request{Cmd: "who"}, nil)
+// who prints the server's clients.
+func (c *cmdline) who(in *invocation) int {
+	r, code := c.call(in.req, nil)
 	var lines []string
 	json.Unmarshal(r.Result, &lines)
 	for _, l := range lines {
@@ -666,26 +556,15 @@ func (c *cmdline) who(args []string) int {
 	return code
 }
 
-func (c *cmdline) reload(args []string) int {
-	if len(args) > 0 {
-		c.errorf("reload takes no arguments")
-		return exitUsage
-	}
-	_, code := c.call(request{Cmd: "reload"}, nil)
+// sendRequest is the commands that only send their request and print the
+// replies (reload, notify).
+func (c *cmdline) sendRequest(in *invocation) int {
+	_, code := c.call(in.req, nil)
 	return code
 }
 
-func (c *cmdline) notify(args []string) int {
-	fs := flag.NewFlagSet("notify", flag.ContinueOnError)
-	target := fs.String("t", "now", "now or daily")
-	subject := fs.String("s", "", "subject")
-	words, ok := c.parseFlags(fs, args)
-	if !ok {
-		return exitUsage
-	}
-	_, code := c.call(request{Cmd: "notify", Text: strings.Join(words, " "), Subject: *subject, Target: *target}, nil)
-	return code
-}
+// checkCommand is `check` on the files asked for.
+func (c *cmdline) checkCommand(in *invocation) int { return c.check(c.files, c.origin) }
 
 // tool runs a [tool:NAME] command in the foreground with the program
 // environment and passes its exit code through.
@@ -697,22 +576,15 @@ func (c *cmdline) tool(t *ToolConfig, args []string) int {
 	pc := &ProgramConfig{Name: t.Name, Env: t.Env, Umask: -1}
 	env := programEnv(pc, c.cfg, os.Environ(), "", "")
 	env = append(env, "RAMONA_SECTION=tool:"+t.Name)
-	lookup := envLookup(env)
-	argv, err := splitCommand(t.Command, lookup)
+	rc, err := resolveCommand(t.Command, t.Directory, t.BaseDir, envLookup(env))
 	if err != nil {
 		c.errorf("tool %s: %v", t.Name, err)
-		return exitUsage
-	}
-	dir := t.BaseDir
-	if t.Directory != "" {
-		dir = resolvePath(expandVars(t.Directory, func(k string) string { v, _ := lookup(k); return v }), t.BaseDir)
-	}
-	pathVar, _ := lookup("PATH")
-	path, err := lookPath(argv[0], pathVar, dir)
-	if err != nil {
-		c.errorf("tool %s: %v", t.Name, err)
+		if rc.argv == nil { // the command itself cannot be split
+			return exitUsage
+		}
 		return exitFailed
 	}
+	argv, path, dir := rc.argv, rc.path, rc.dir
 	cmd := exec.Command(path, append(argv[1:], args...)...)
 	cmd.Args[0] = argv[0]
 	cmd.Dir, cmd.Env = dir, env

@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -26,6 +27,11 @@ import (
 )
 
 // TestMain dispatches on os.Args[1] before the testing package sees any flag.
+// testBackoffEnv sets the first backoff of a server the test binary runs
+// (a duration), so that tests of backoff take milliseconds; testRamona's
+// fastBackoff sets it.
+const testBackoffEnv = "RAMONA_TEST_BACKOFF"
+
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
@@ -39,6 +45,9 @@ func TestMain(m *testing.M) {
 			// The server started by a test must re-execute itself (exec shim,
 			// nested daemon) as the test binary too.
 			reexecPrefix = []string{"ramona-test-main"}
+			if d, err := time.ParseDuration(os.Getenv(testBackoffEnv)); err == nil && d > 0 {
+				backoffFirst, backoffMax = d, 60*d // before the server starts: no goroutine reads them yet
+			}
 			os.Exit(run(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 		}
 	}
@@ -49,7 +58,16 @@ func TestMain(m *testing.M) {
 	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
 		os.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=0"))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if code == 0 && os.Getenv("CI") == "true" && flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" {
+		// A full run, where no test skips for a missing peer: every
+		// helper must have been used.
+		if unused := unusedHelpers(); len(unused) > 0 {
+			fmt.Printf("FAIL: test helpers no test runs: %s; remove them or test with them\n", strings.Join(unused, ", "))
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // limitFuzzMinimizing makes -fuzzminimizetime 1000x (runs of the target)
@@ -117,352 +135,429 @@ const helperLongSleep = time.Hour
 //	                  once and closing unread; stdout "burst: N sent\n" (attacker_test.go)
 //	ctl-flood ADDR N [silent]  N tcp connections to ADDR, each sending hello (none when
 //	                  silent); stdout "flood: N open, M failed\n"; holds them until stdin ends
+//	http-req METHOD URL [HEADER...]  one HTTP request ("Key: value" headers; a POST sends
+//	                  name=one); stdout "HTTP CODE\n" and the body
 //	late-server NAME D PORT FILE  appends "NAME started PID UNIXNANO\n" to FILE, sleeps D, listens
 //	                  on 127.0.0.1:PORT, appends "NAME listening PID UNIXNANO\n" and creates
 //	                  NAME.listening in its directory; then answers GET /healthz with 200, or
 //	                  503 while NAME.sick exists there (health_test.go)
-//	http-req METHOD URL [HEADER...]  one HTTP request ("Key: value" headers; a POST sends
-//	                  name=one); stdout "HTTP CODE\n" and the body
 //
 // The ignore-term processes started by grandchild and orphan-maker inherit the
 // environment, stdout and stderr, and the process group.
 func runTestHelper(name string, args []string) int {
+	h, ok := testHelpers[name]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "ramona-test-helper: unknown helper %q\n", name)
+		return helperUnknown
+	}
+	return h.run(&helperArgs{name: name, args: args})
+}
+
+// testHelpers is the registry of the helpers listed above runTestHelper;
+// starts names the helpers a helper runs itself. A test marks the helpers
+// it runs (useHelper); a full run fails when one was never used, as
+// os/exec's tests do (TestMain).
+var testHelpers map[string]testHelper
+
+type testHelper struct {
+	run    func(a *helperArgs) int
+	starts []string
+}
+
+func init() {
+	testHelpers = map[string]testHelper{
+		"sleep":         {run: helperSleep},
+		"exit":          {run: helperExit},
+		"ignore-term":   {run: helperIgnoreTerm},
+		"spam":          {run: helperSpam},
+		"grandchild":    {run: helperGrandchild, starts: []string{"ignore-term"}},
+		"orphan-maker":  {run: helperOrphanMaker, starts: []string{"ignore-term"}},
+		"double-fork":   {run: helperDoubleFork, starts: []string{"orphan-maker", "ignore-term"}},
+		"escape":        {run: helperDoubleFork, starts: []string{"orphan-maker", "ignore-term"}},
+		"hog":           {run: helperHog, starts: []string{"hog-child"}},
+		"hog-child":     {run: helperHogChild},
+		"cgroup-escape": {run: helperCgroupEscape},
+		"env":           {run: helperEnv},
+		"pwd-umask":     {run: helperPwdUmask},
+		"stamp":         {run: helperStamp},
+		"echo-lines":    {run: helperEchoLines},
+		"fds":           {run: helperFds},
+		"signals":       {run: helperSignals},
+		"rlimit-core":   {run: helperRlimitCore},
+		"ctl-burst":     {run: helperCtlBurst},
+		"ctl-flood":     {run: helperCtlFlood},
+		"http-req":      {run: helperHTTPReq},
+		"late-server":   {run: helperLateServer},
+	}
+}
+
+var usedHelpers sync.Map // helper name -> true
+
+// useHelper marks a helper, and the helpers it starts, as used; it returns
+// name.
+func useHelper(name string) string {
+	usedHelpers.Store(name, true)
+	for _, child := range testHelpers[name].starts {
+		useHelper(child)
+	}
+	return name
+}
+
+// unusedHelpers are the helpers no test ran.
+func unusedHelpers() []string {
+	var unused []string
+	for name := range testHelpers {
+		if _, ok := usedHelpers.Load(name); !ok {
+			unused = append(unused, name)
+		}
+	}
+	slices.Sort(unused)
+	return unused
+}
+
+func helperSleep(a *helperArgs) int {
+	d := a.duration(0)
+	if !a.ok(1, 1) {
+		return helperUsage
+	}
+	fmt.Printf("sleep: started pid=%d\n", os.Getpid())
+	time.Sleep(d)
+	return 0
+}
+
+func helperExit(a *helperArgs) int {
+	code := a.int(0)
+	d := a.optDuration(1)
+	if !a.ok(1, 2) {
+		return helperUsage
+	}
+	time.Sleep(d)
+	fmt.Fprintf(os.Stderr, "exit: %d\n", code)
+	return code
+}
+
+func helperIgnoreTerm(a *helperArgs) int {
+	d := a.duration(0)
+	if !a.ok(1, 1) {
+		return helperUsage
+	}
+	signal.Ignore(syscall.SIGTERM, syscall.SIGINT)
+	fmt.Println("ignore-term: ready")
+	time.Sleep(d)
+	return 0
+}
+
+func helperSpam(a *helperArgs) int {
+	n := a.int(0)
+	if !a.ok(1, 1) {
+		return helperUsage
+	}
+	if err := writeSpam(os.Stdout, n); err != nil {
+		fmt.Fprintln(os.Stderr, "spam:", err)
+		return 1
+	}
+	return 0
+}
+
+func helperGrandchild(a *helperArgs) int {
+	d := a.duration(0)
+	if !a.ok(1, 1) {
+		return helperUsage
+	}
+	p, err := startIgnoreTerm(a.args[0], os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "grandchild:", err)
+		return 1
+	}
+	fmt.Printf("grandchild: pid=%d\n", p.Pid)
+	p.Release() // never waited for: orphaned when this process dies
+	time.Sleep(d)
+	return 0
+}
+
+func helperOrphanMaker(a *helperArgs) int {
+	a.duration(0)
+	fd := 1
+	if len(a.args) > 1 {
+		fd = a.int(1)
+	}
+	setsid := len(a.args) > 2 && a.args[2] == "setsid"
+	if len(a.args) > 2 && !setsid {
+		a.fail(fmt.Errorf("unknown argument %q", a.args[2]))
+	}
+	if !a.ok(1, 3) {
+		return helperUsage
+	}
+	if fd > 2 {
+		// Inherited without close-on-exec: the orphan must not hold it, or
+		// the reader never sees EOF.
+		syscall.CloseOnExec(fd)
+	}
+	p, err := startSelfAttr([]*os.File{nil, os.Stdout, os.Stderr}, &syscall.SysProcAttr{Setsid: setsid}, "ignore-term", a.args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "orphan-maker:", err)
+		return 1
+	}
+	report := os.NewFile(uintptr(fd), "report")
+	fmt.Fprintf(report, "orphan-maker: pid=%d\n", p.Pid)
+	p.Release()
+	return 0
+}
+
+func helperDoubleFork(a *helperArgs) int {
+	d := a.duration(0)
+	if !a.ok(1, 1) {
+		return helperUsage
+	}
+	pid, err := doubleFork(a.args[0], a.name == "escape")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", a.name, err)
+		return 1
+	}
+	fmt.Printf("%s: pid=%d\n", a.name, pid)
+	time.Sleep(d)
+	return 0
+}
+
+func helperHog(a *helperArgs) int {
+	a.int(0)
+	if !a.ok(1, 1) {
+		return helperUsage
+	}
+	p, err := startSelfAttr([]*os.File{nil, os.Stdout, os.Stderr}, &syscall.SysProcAttr{Setsid: true}, "hog-child", a.args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hog:", err)
+		return 1
+	}
+	fmt.Printf("hog: pid=%d\n", p.Pid)
+	time.Sleep(helperLongSleep)
+	return 0
+}
+
+func helperHogChild(a *helperArgs) int {
+	mib := a.int(0)
+	if !a.ok(1, 1) {
+		return helperUsage
+	}
+	// Mapped outside the Go heap, so that the race detector keeps no
+	// shadow of it: the resident set is the MiB asked for, plus the runtime.
+	mem, err := syscall.Mmap(-1, 0, mib<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hog-child:", err)
+		return 1
+	}
+	for i := 0; i < len(mem); i += os.Getpagesize() {
+		mem[i] = 1 // every page written: resident
+	}
+	fmt.Println("hog-child: ready")
+	for n := 0; ; n++ {
+		mem[n%len(mem)]++
+	}
+}
+
+func helperCgroupEscape(a *helperArgs) int {
+	stay := len(a.args) == 1 && a.args[0] == "stay"
+	if len(a.args) == 1 && !stay {
+		a.fail(fmt.Errorf("unknown argument %q", a.args[0]))
+	}
+	if !a.ok(0, 1) {
+		return helperUsage
+	}
+	self, _ := os.ReadFile("/proc/self/cgroup")
+	cg := ""
+	for _, line := range strings.Split(string(self), "\n") {
+		if p, ok := strings.CutPrefix(line, "0::"); ok {
+			cg = p
+		}
+	}
+	fmt.Printf("cgroup-escape: in %s\n", cg)
+	if stay {
+		time.Sleep(helperLongSleep)
+		return 0
+	}
+	mount, _ := parseCgroup2(readFileText("/proc/self/mountinfo"), string(self))
+	err := os.WriteFile(filepath.Join(mount, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0)
+	if err != nil {
+		fmt.Printf("cgroup-escape: refused: %v\n", err)
+	} else {
+		fmt.Println("cgroup-escape: moved")
+	}
+	time.Sleep(helperLongSleep)
+	return 0
+}
+
+func helperEnv(a *helperArgs) int {
+	once := a.once()
+	if !a.ok(0, 1) {
+		return helperUsage
+	}
+	env := os.Environ()
+	sort.Strings(env)
+	os.Stdout.WriteString(strings.Join(append(env, ""), "\n"))
+	return sleepUnless(once)
+}
+
+func helperPwdUmask(a *helperArgs) int {
+	once := a.once()
+	if !a.ok(0, 1) {
+		return helperUsage
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pwd-umask:", err)
+		return 1
+	}
+	mask := syscall.Umask(0)
+	syscall.Umask(mask)
+	fmt.Printf("cwd=%s umask=%04o\n", wd, mask)
+	return sleepUnless(once)
+}
+
+func helperStamp(a *helperArgs) int {
 	start := time.Now()
-	a := helperArgs{name: name, args: args}
-	switch name {
-	case "sleep":
-		d := a.duration(0)
-		if !a.ok(1, 1) {
-			return helperUsage
+	if !a.ok(1, 1) {
+		return helperUsage
+	}
+	f, err := os.OpenFile(a.args[0], os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err == nil {
+		_, err = fmt.Fprintf(f, "%d %d\n", os.Getpid(), start.UnixNano())
+		if cerr := f.Close(); err == nil {
+			err = cerr
 		}
-		fmt.Printf("sleep: started pid=%d\n", os.Getpid())
-		time.Sleep(d)
-		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "stamp:", err)
+		return 1
+	}
+	time.Sleep(helperLongSleep)
+	return 0
+}
 
-	case "exit":
-		code := a.int(0)
-		d := a.optDuration(1)
-		if !a.ok(1, 2) {
-			return helperUsage
+func helperEchoLines(a *helperArgs) int {
+	n := a.int(0)
+	d := a.duration(1)
+	if !a.ok(2, 2) {
+		return helperUsage
+	}
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			time.Sleep(d)
 		}
-		time.Sleep(d)
-		fmt.Fprintf(os.Stderr, "exit: %d\n", code)
-		return code
+		fmt.Printf("line %d\n", i)
+	}
+	time.Sleep(helperLongSleep)
+	return 0
+}
 
-	case "ignore-term":
-		d := a.duration(0)
-		if !a.ok(1, 1) {
-			return helperUsage
+func helperFds(a *helperArgs) int {
+	once := a.once()
+	if !a.ok(0, 1) {
+		return helperUsage
+	}
+	// Raw system calls: an os.File for the directory would start the
+	// runtime's poller, whose descriptors would show up in the list.
+	dir, err := syscall.Open("/proc/self/fd", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fds:", err)
+		return 1
+	}
+	buf := make([]byte, 8192)
+	n, err := syscall.ReadDirent(dir, buf)
+	syscall.Close(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fds:", err)
+		return 1
+	}
+	_, _, names := syscall.ParseDirent(buf[:n], -1, nil)
+	var fds []int
+	for _, name := range names {
+		if fd, err := strconv.Atoi(name); err == nil && fd != dir {
+			fds = append(fds, fd)
 		}
-		signal.Ignore(syscall.SIGTERM, syscall.SIGINT)
-		fmt.Println("ignore-term: ready")
-		time.Sleep(d)
-		return 0
+	}
+	sort.Ints(fds)
+	var out strings.Builder
+	for _, fd := range fds {
+		target, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
+		if strings.HasPrefix(target, "/sys/fs/cgroup/") {
+			continue // the helper's own Go runtime follows its CPU limit there
+		}
+		fmt.Fprintf(&out, "fd %d %s\n", fd, target)
+	}
+	os.Stdout.WriteString(out.String())
+	return sleepUnless(once)
+}
 
-	case "spam":
-		n := a.int(0)
-		if !a.ok(1, 1) {
-			return helperUsage
-		}
-		if err := writeSpam(os.Stdout, n); err != nil {
-			fmt.Fprintln(os.Stderr, "spam:", err)
-			return 1
-		}
-		return 0
-
-	case "grandchild":
-		d := a.duration(0)
-		if !a.ok(1, 1) {
-			return helperUsage
-		}
-		p, err := startIgnoreTerm(a.args[0], os.Stdout)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "grandchild:", err)
-			return 1
-		}
-		fmt.Printf("grandchild: pid=%d\n", p.Pid)
-		p.Release() // never waited for: orphaned when this process dies
-		time.Sleep(d)
-		return 0
-
-	case "orphan-maker":
-		a.duration(0)
-		fd := 1
-		if len(a.args) > 1 {
-			fd = a.int(1)
-		}
-		setsid := len(a.args) > 2 && a.args[2] == "setsid"
-		if len(a.args) > 2 && !setsid {
-			a.fail(fmt.Errorf("unknown argument %q", a.args[2]))
-		}
-		if !a.ok(1, 3) {
-			return helperUsage
-		}
-		if fd > 2 {
-			// Inherited without close-on-exec: the orphan must not hold it, or
-			// the reader never sees EOF.
-			syscall.CloseOnExec(fd)
-		}
-		p, err := startSelfAttr([]*os.File{nil, os.Stdout, os.Stderr}, &syscall.SysProcAttr{Setsid: setsid}, "ignore-term", a.args[0])
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "orphan-maker:", err)
-			return 1
-		}
-		report := os.NewFile(uintptr(fd), "report")
-		fmt.Fprintf(report, "orphan-maker: pid=%d\n", p.Pid)
-		p.Release()
-		return 0
-
-	case "double-fork", "escape":
-		d := a.duration(0)
-		if !a.ok(1, 1) {
-			return helperUsage
-		}
-		pid, err := doubleFork(a.args[0], name == "escape")
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-			return 1
-		}
-		fmt.Printf("%s: pid=%d\n", name, pid)
-		time.Sleep(d)
-		return 0
-
-	case "hog":
-		a.int(0)
-		if !a.ok(1, 1) {
-			return helperUsage
-		}
-		p, err := startSelfAttr([]*os.File{nil, os.Stdout, os.Stderr}, &syscall.SysProcAttr{Setsid: true}, "hog-child", a.args[0])
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "hog:", err)
-			return 1
-		}
-		fmt.Printf("hog: pid=%d\n", p.Pid)
-		time.Sleep(helperLongSleep)
-		return 0
-
-	case "hog-child":
-		mib := a.int(0)
-		if !a.ok(1, 1) {
-			return helperUsage
-		}
-		// Mapped outside the Go heap, so that the race detector keeps no
-		// shadow of it: the resident set is the MiB asked for, plus the runtime.
-		mem, err := syscall.Mmap(-1, 0, mib<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "hog-child:", err)
-			return 1
-		}
-		for i := 0; i < len(mem); i += os.Getpagesize() {
-			mem[i] = 1 // every page written: resident
-		}
-		fmt.Println("hog-child: ready")
-		for n := 0; ; n++ {
-			mem[n%len(mem)]++
-		}
-
-	case "cgroup-escape":
-		stay := len(a.args) == 1 && a.args[0] == "stay"
-		if len(a.args) == 1 && !stay {
-			a.fail(fmt.Errorf("unknown argument %q", a.args[0]))
-		}
-		if !a.ok(0, 1) {
-			return helperUsage
-		}
-		self, _ := os.ReadFile("/proc/self/cgroup")
-		cg := ""
-		for _, line := range strings.Split(string(self), "\n") {
-			if p, ok := strings.CutPrefix(line, "0::"); ok {
-				cg = p
-			}
-		}
-		fmt.Printf("cgroup-escape: in %s\n", cg)
-		if stay {
-			time.Sleep(helperLongSleep)
-			return 0
-		}
-		mount, _ := parseCgroup2(readFileText("/proc/self/mountinfo"), string(self))
-		err := os.WriteFile(filepath.Join(mount, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0)
-		if err != nil {
-			fmt.Printf("cgroup-escape: refused: %v\n", err)
-		} else {
-			fmt.Println("cgroup-escape: moved")
-		}
-		time.Sleep(helperLongSleep)
-		return 0
-
-	case "env":
-		once := a.once()
-		if !a.ok(0, 1) {
-			return helperUsage
-		}
-		env := os.Environ()
-		sort.Strings(env)
-		os.Stdout.WriteString(strings.Join(append(env, ""), "\n"))
-		return sleepUnless(once)
-
-	case "pwd-umask":
-		once := a.once()
-		if !a.ok(0, 1) {
-			return helperUsage
-		}
-		wd, err := os.Getwd()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "pwd-umask:", err)
-			return 1
-		}
-		mask := syscall.Umask(0)
-		syscall.Umask(mask)
-		fmt.Printf("cwd=%s umask=%04o\n", wd, mask)
-		return sleepUnless(once)
-
-	case "stamp":
-		if !a.ok(1, 1) {
-			return helperUsage
-		}
-		f, err := os.OpenFile(a.args[0], os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-		if err == nil {
-			_, err = fmt.Fprintf(f, "%d %d\n", os.Getpid(), start.UnixNano())
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "stamp:", err)
-			return 1
-		}
-		time.Sleep(helperLongSleep)
-		return 0
-
-	case "echo-lines":
-		n := a.int(0)
-		d := a.duration(1)
-		if !a.ok(2, 2) {
-			return helperUsage
-		}
-		for i := 1; i <= n; i++ {
-			if i > 1 {
-				time.Sleep(d)
-			}
-			fmt.Printf("line %d\n", i)
-		}
-		time.Sleep(helperLongSleep)
-		return 0
-
-	case "fds":
-		once := a.once()
-		if !a.ok(0, 1) {
-			return helperUsage
-		}
-		// Raw system calls: an os.File for the directory would start the
-		// runtime's poller, whose descriptors would show up in the list.
-		dir, err := syscall.Open("/proc/self/fd", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "fds:", err)
-			return 1
-		}
-		buf := make([]byte, 8192)
-		n, err := syscall.ReadDirent(dir, buf)
-		syscall.Close(dir)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "fds:", err)
-			return 1
-		}
-		_, _, names := syscall.ParseDirent(buf[:n], -1, nil)
-		var fds []int
-		for _, name := range names {
-			if fd, err := strconv.Atoi(name); err == nil && fd != dir {
-				fds = append(fds, fd)
-			}
-		}
-		sort.Ints(fds)
-		var out strings.Builder
-		for _, fd := range fds {
-			target, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
-			if strings.HasPrefix(target, "/sys/fs/cgroup/") {
-				continue // the helper's own Go runtime follows its CPU limit there
-			}
-			fmt.Fprintf(&out, "fd %d %s\n", fd, target)
-		}
-		os.Stdout.WriteString(out.String())
-		return sleepUnless(once)
-
-	case "signals":
-		if !a.ok(2, 3) {
-			return helperUsage
-		}
-		file, role := a.args[0], a.args[1]
-		caught := make(chan os.Signal, 1)
-		signal.Notify(caught, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2)
-		if len(a.args) == 3 {
-			p, err := startSelf([]*os.File{nil, os.Stdout, os.Stderr}, "signals", file, a.args[2])
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "signals:", err)
-				return 1
-			}
-			p.Release() // it ends at its own signal
-		}
-		fmt.Printf("signals: %s ready\n", role)
-		sig := (<-caught).(syscall.Signal)
-		f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-		if err == nil {
-			_, err = fmt.Fprintf(f, "%s %s\n", role, signalName(sig))
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
+func helperSignals(a *helperArgs) int {
+	if !a.ok(2, 3) {
+		return helperUsage
+	}
+	file, role := a.args[0], a.args[1]
+	caught := make(chan os.Signal, 1)
+	signal.Notify(caught, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2)
+	if len(a.args) == 3 {
+		p, err := startSelf([]*os.File{nil, os.Stdout, os.Stderr}, "signals", file, a.args[2])
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "signals:", err)
 			return 1
 		}
-		return 0
-
-	case "rlimit-core":
-		once := a.once()
-		if !a.ok(0, 1) {
-			return helperUsage
-		}
-		var lim syscall.Rlimit
-		if err := syscall.Getrlimit(syscall.RLIMIT_CORE, &lim); err != nil {
-			fmt.Fprintln(os.Stderr, "rlimit-core:", err)
-			return 1
-		}
-		fmt.Printf("core=%s\n", rlimitString(lim.Cur))
-		return sleepUnless(once)
-
-	case "ctl-burst":
-		n := a.int(1)
-		if !a.ok(3, 3) {
-			return helperUsage
-		}
-		return ctlBurst(a.args[0], n, a.args[2])
-
-	case "ctl-flood":
-		n := a.int(1)
-		silent := len(a.args) == 3 && a.args[2] == "silent"
-		if len(a.args) == 3 && !silent {
-			a.fail(fmt.Errorf("unknown argument %q", a.args[2]))
-		}
-		if !a.ok(2, 3) {
-			return helperUsage
-		}
-		return ctlFlood(a.args[0], n, silent)
-
-	case "late-server":
-		d, port := a.duration(1), a.int(2)
-		if !a.ok(4, 4) {
-			return helperUsage
-		}
-		return lateServer(a.args[0], d, port, a.args[3])
-
-	case "http-req":
-		if !a.ok(2, 100) {
-			return helperUsage
-		}
-		return httpRequest(a.args[0], a.args[1], a.args[2:])
+		p.Release() // it ends at its own signal
 	}
-	fmt.Fprintf(os.Stderr, "ramona-test-helper: unknown helper %q\n", name)
-	return helperUnknown
+	fmt.Printf("signals: %s ready\n", role)
+	sig := (<-caught).(syscall.Signal)
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err == nil {
+		_, err = fmt.Fprintf(f, "%s %s\n", role, signalName(sig))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "signals:", err)
+		return 1
+	}
+	return 0
+}
+
+func helperRlimitCore(a *helperArgs) int {
+	once := a.once()
+	if !a.ok(0, 1) {
+		return helperUsage
+	}
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_CORE, &lim); err != nil {
+		fmt.Fprintln(os.Stderr, "rlimit-core:", err)
+		return 1
+	}
+	fmt.Printf("core=%s\n", rlimitString(lim.Cur))
+	return sleepUnless(once)
+}
+
+func helperCtlBurst(a *helperArgs) int {
+	n := a.int(1)
+	if !a.ok(3, 3) {
+		return helperUsage
+	}
+	return ctlBurst(a.args[0], n, a.args[2])
+}
+
+func helperCtlFlood(a *helperArgs) int {
+	n := a.int(1)
+	silent := len(a.args) == 3 && a.args[2] == "silent"
+	if len(a.args) == 3 && !silent {
+		a.fail(fmt.Errorf("unknown argument %q", a.args[2]))
+	}
+	if !a.ok(2, 3) {
+		return helperUsage
+	}
+	return ctlFlood(a.args[0], n, silent)
+}
+
+func helperHTTPReq(a *helperArgs) int {
+	if !a.ok(2, 100) {
+		return helperUsage
+	}
+	return httpRequest(a.args[0], a.args[1], a.args[2:])
 }
 
 // helperArgs parses a helper's positional arguments, remembering the first error.
@@ -573,7 +668,7 @@ func startSelfAttr(files []*os.File, sys *syscall.SysProcAttr, name string, args
 	if files[0] == nil {
 		files[0] = devnull
 	}
-	argv := append([]string{exe, "ramona-test-helper", name}, args...)
+	argv := append([]string{exe, "ramona-test-helper", useHelper(name)}, args...)
 	return os.StartProcess(exe, argv, &os.ProcAttr{Files: files, Sys: sys})
 }
 
@@ -664,7 +759,7 @@ func testBinary(t testing.TB) string {
 // after white space, which starts an inline comment) fails the test.
 func helperCommand(t testing.TB, name string, args ...string) string {
 	t.Helper()
-	words := append([]string{testBinary(t), "ramona-test-helper", name}, args...)
+	words := append([]string{testBinary(t), "ramona-test-helper", useHelper(name)}, args...)
 	quoted := make([]string, len(words))
 	for i, w := range words {
 		if strings.ContainsAny(w, "\r\n") || strings.Contains(w, " ;") || strings.Contains(w, "\t;") {
@@ -828,18 +923,11 @@ type testServer struct {
 	waitErr error         // cmd.Wait's error; read after done
 }
 
-// startTestServer runs "ramona -c confPath daemon" (the test binary as
-// ramona-test-main) with os.Environ() plus extraEnv, its output appended to
-// server.log beside confPath. t.Cleanup stops it: SIGTERM, up to 10 s, then
-// SIGKILL to its process group; the log goes to the test log if the test failed.
-func startTestServer(t testing.TB, confPath string, extraEnv ...string) *testServer {
-	t.Helper()
-	return startRamonaProcess(t, filepath.Join(filepath.Dir(confPath), "server.log"), extraEnv,
-		"-c", confPath, "daemon")
-}
-
-// startRamonaProcess runs the test binary as "ramona ARGS" in its own process
-// group, its stdout and stderr appended to logPath; see startTestServer.
+// startRamonaProcess runs the test binary as "ramona ARGS" (as
+// ramona-test-main) in its own process group, with os.Environ() plus
+// extraEnv, its stdout and stderr appended to logPath. t.Cleanup stops it:
+// SIGTERM, up to 10 s, then SIGKILL to its process group; the log goes to
+// the test log if the test failed.
 func startRamonaProcess(t testing.TB, logPath string, extraEnv []string, args ...string) *testServer {
 	t.Helper()
 	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
@@ -857,7 +945,7 @@ func startRamonaProcess(t testing.TB, logPath string, extraEnv []string, args ..
 }
 
 // newTestServer starts cmd (in its own process group) and registers the
-// cleanup described at startTestServer.
+// cleanup described at startRamonaProcess.
 func newTestServer(t testing.TB, cmd *exec.Cmd, logPath string) *testServer {
 	t.Helper()
 	if err := cmd.Start(); err != nil {

@@ -96,3 +96,30 @@ func unknownNamesError(unmatched []string, progs []*ProgramConfig) error {
 	}
 	return fmt.Errorf("%s", msg)
 }
+
+// resolveNames maps names, globs and GROUP:NAME patterns (selectPrograms)
+// to programs, in the configuration's order; a pattern that matches nothing
+// is an error listing the known names.
+func (s *Supervisor) resolveNames(names []string) ([]*Program, error) {
+	cfgs := make([]*ProgramConfig, len(s.order))
+	for i, p := range s.order {
+		cfgs[i] = p.cfg
+	}
+	chosen, err := selectPrograms(names, cfgs)
+	if err != nil {
+		return nil, err
+	}
+	progs := make([]*Program, 0, len(chosen))
+	for _, pc := range chosen {
+		progs = append(progs, s.progs[pc.Name])
+	}
+	return progs, nil
+}
+
+func namesOf(progs []*Program) []string {
+	out := make([]string, len(progs))
+	for i, p := range progs {
+		out[i] = p.cfg.Name
+	}
+	return out
+}

@@ -38,11 +38,9 @@ func (s *Supervisor) notifyFatal(p *Program, old State, detail string) {
 		fmt.Fprintf(&b, "Exit status: none, it could not be started\n")
 	}
 	fmt.Fprintf(&b, "Restarts:    %d (launches: %d)\n", p.restarts, p.launches)
-	logs := p.logs
 	s.sendNotification(&notification{
 		key: "fatal\x00" + name, target: p.cfg.NotifyFatal, event: eventFatal, program: name,
-		subject: name + " FATAL", body: b.String(), at: now,
-		tail: func() string { return logs.tailText(mailTailLines) },
+		subject: name + " FATAL", body: b.String(), at: now, tail: p.logs.tailLater(mailTailLines),
 	})
 }
 
@@ -62,11 +60,9 @@ func (s *Supervisor) notifyRestarted(p *Program, event string, target NotifyTarg
 	name, now := p.cfg.Name, time.Now()
 	body := fmt.Sprintf("%s %s at %s: %s.\nIt is stopped and started again (automatic restarts so far: %d).\n",
 		name, what, now.Format("2006-01-02 15:04:05"), why, p.restarts)
-	logs := p.logs
 	s.sendNotification(&notification{
 		key: event + "\x00" + name, target: target, event: event, program: name,
-		subject: name + " " + subject, body: body, at: now,
-		tail: func() string { return logs.tailText(mailTailLines) },
+		subject: name + " " + subject, body: body, at: now, tail: p.logs.tailLater(mailTailLines),
 	})
 }
 
@@ -81,9 +77,9 @@ func (s *Supervisor) notifySequence(what, requester string, failures []string) {
 	})
 }
 
-// notifyRequest answers `ramona notify`: TEXT is sent now or kept for the
-// digest; an empty TEXT sends the daily digests now.
-func (s *Supervisor) notifyRequest(c *clientConn, req request, sink *replySink) {
+// serveNotify answers `ramona notify` on the loop: TEXT is sent now or kept
+// for the digest; an empty TEXT sends the daily digests now. It says which.
+func (s *Supervisor) serveNotify(c *clientConn, req request, sink *replySink) {
 	if s.mailer == nil {
 		sink.done(reply{Exit: exitFailed, Error: "the server has no mailer"})
 		return
@@ -95,6 +91,7 @@ func (s *Supervisor) notifyRequest(c *clientConn, req request, sink *replySink) 
 			return
 		}
 		s.log.Infof("server: daily digest flush requested by %s (%s)", c.transport, c.peer)
+		sink.progress("notify: the daily digests go out now (the server log says when they were sent)")
 		sink.done(reply{})
 		return
 	}
@@ -125,7 +122,26 @@ func (s *Supervisor) notifyRequest(c *clientConn, req request, sink *replySink) 
 		return
 	}
 	s.log.Infof("server: notification %q (%s) requested by %s (%s)", subject, t.When, c.transport, c.peer)
+	said := "notify: queued to go out now (the server log says when it was sent)"
+	if t.When == "daily" {
+		said = "notify: kept for the daily digest"
+	}
+	sink.progress(said)
 	sink.done(reply{})
+}
+
+// tailLater is, for the mailer, the end of the program's output as it is
+// once what the loop queued for the logs so far (the EXITED banner) is
+// written; asked on the loop, read off it.
+func (l *programLogs) tailLater(n int) func() string {
+	if l == nil {
+		return func() string { return "" }
+	}
+	written := l.jobs.idle()
+	return func() string {
+		<-written
+		return l.tailText(n)
+	}
 }
 
 // tailText is the end of a program's output for a mail, read off the loop.

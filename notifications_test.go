@@ -99,7 +99,7 @@ func TestNotifyRequest(t *testing.T) {
 	c := &clientConn{transport: "unix", peer: "pid 7 uid 0"}
 	ask := func(req request) reply {
 		sink := newReplySink()
-		s.notifyRequest(c, req, sink)
+		s.serveNotify(c, req, sink)
 		items, _ := sink.wait(nil)
 		return items[len(items)-1]
 	}

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -74,129 +73,6 @@ func (o *outputStream) problem() string {
 	return ""
 }
 
-func (o *outputStream) close() {
-	if o.file != nil {
-		o.file.Close()
-	}
-	if o.console != nil {
-		o.console.flush()
-	}
-}
-
-// programLogs is a program's two streams; when one is merged into the
-// other both fields point at the same stream. Banners go to stderr's.
-type programLogs struct {
-	stdout, stderr *outputStream
-}
-
-func (s *Supervisor) openProgramLogs(pc *ProgramConfig) *programLogs {
-	open := func(t OutputTarget, consoleErr bool) *outputStream {
-		switch t.Kind {
-		case OutFile:
-			path := t.Path
-			return &outputStream{file: openLogFile(path, pc.Log, programOwners(pc), func(err error) {
-				s.log.Errorf("%s: log file %s: %v", pc.Name, path, err)
-			})}
-		case OutConsole:
-			return &outputStream{ring: newRing(ringSize), console: s.console.writer(pc.Name, consoleErr)}
-		}
-		return &outputStream{ring: newRing(ringSize)}
-	}
-	l := &programLogs{}
-	switch {
-	case pc.Stdout.Kind == OutMerged:
-		l.stderr = open(pc.Stderr, true)
-		l.stdout = l.stderr
-	case pc.Stderr.Kind == OutMerged:
-		l.stdout = open(pc.Stdout, false)
-		l.stderr = l.stdout
-	default:
-		l.stdout = open(pc.Stdout, false)
-		l.stderr = open(pc.Stderr, true)
-	}
-	return l
-}
-
-// programOwners is who besides root and the server may own the program's
-// log files: its user=, who may have created them before.
-func programOwners(pc *ProgramConfig) []int {
-	if pc.User == "" {
-		return nil
-	}
-	return []int{int(pc.UID)}
-}
-
-func (l *programLogs) banner(text string) {
-	if l != nil {
-		l.stderr.Write([]byte(text))
-	}
-}
-
-func (l *programLogs) merged() bool { return l.stdout == l.stderr }
-
-func (l *programLogs) stream(name string) *outputStream {
-	if name == "stdout" {
-		return l.stdout
-	}
-	return l.stderr
-}
-
-func (l *programLogs) lost() int64 {
-	if l == nil {
-		return 0
-	}
-	n := l.stderr.lost()
-	if !l.merged() {
-		n += l.stdout.lost()
-	}
-	return n
-}
-
-// problem describes what keeps the program's log files from working, one
-// line per file, or returns "".
-func (l *programLogs) problem() string {
-	if l == nil {
-		return ""
-	}
-	text := l.stderr.problem()
-	if !l.merged() {
-		text = joinLines(l.stdout.problem(), text)
-	}
-	return text
-}
-
-// joinLines joins the non-empty texts with newlines.
-func joinLines(texts ...string) string {
-	var lines []string
-	for _, t := range texts {
-		if t != "" {
-			lines = append(lines, t)
-		}
-	}
-	return strings.Join(lines, "\n")
-}
-
-func (l *programLogs) reopen() {
-	if l == nil {
-		return
-	}
-	for _, o := range []*outputStream{l.stdout, l.stderr} {
-		if o.file != nil {
-			o.file.Reopen()
-		}
-	}
-}
-
-func (l *programLogs) close() {
-	if l == nil {
-		return
-	}
-	l.stderr.close()
-	if !l.merged() {
-		l.stdout.close()
-	}
-}
-
 // readBufferSize is the chunk size of the pipe readers, and pipeSize the
 // capacity asked for each program's pipes: large chunks mean few system calls
 // and wake-ups when a program writes fast.
@@ -238,7 +114,7 @@ var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNu
 // as the pipe offers (with logtimestamp, each line gets a timestamp first;
 // with log scan rules, scan looks at each chunk after it was passed on).
 // It ends at EOF or on a read error, and then tells the loop.
-func (s *Supervisor) readOutput(inst *instance, pipe *os.File, dst io.Writer, timestamps bool, scan *logScanner) {
+func (s *Supervisor) readOutput(inst *instance, pipe *os.File, ready <-chan struct{}, dst io.Writer, timestamps bool, scan *logScanner) {
 	if timestamps {
 		dst = &timestampWriter{w: dst, lineStart: true, now: time.Now}
 	}
@@ -250,6 +126,7 @@ func (s *Supervisor) readOutput(inst *instance, pipe *os.File, dst io.Writer, ti
 		pipe.Close()
 		s.post(func() { s.readerDone(inst) })
 	}()
+	<-ready // the log files are open and the STARTING banner is written
 	raw, err := pipe.SyscallConn()
 	if err != nil {
 		s.log.Errorf("%s: cannot read output: %v", inst.prog.cfg.Name, err)
@@ -313,12 +190,133 @@ func (tw *timestampWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// serverOutput writes what the server itself prints, its log lines and
+// the output of <console> programs, to its stdout and stderr (in the
+// background: its log file) from one goroutine, in the order it was handed
+// over: no one who prints waits for a terminal, a pipe or a disk. A log
+// line never waits: with serverOutputMax bytes queued it is dropped and
+// counted, and the count is written once there is room again. A program's
+// console output waits for room instead, as a full pipe would make it.
+// A client's replies wait (sync) until what was logged before them is
+// written: what a client sees is already in the log.
+type serverOutput struct {
+	mu      sync.Mutex
+	changed *sync.Cond // broadcast when the writer took the queue, and when it wrote it
+	queue   []queuedWrite
+	queued  int       // bytes in queue
+	puts    uint64    // writes queued so far
+	written uint64    // of those, written
+	dropped int       // log lines dropped since the queue was last written
+	logTo   io.Writer // where the dropped lines were to go
+	closed  bool
+	wake    chan struct{} // a token when queue has something
+	done    chan struct{} // closed when the writer has written the last of it
+}
+
+// serverOutputMax is how much the server's own output may queue.
+const serverOutputMax = 8 << 20
+
+// queuedWrite is one piece of output for one destination.
+type queuedWrite struct {
+	w    io.Writer
+	data []byte
+}
+
+func newServerOutput() *serverOutput {
+	o := &serverOutput{wake: make(chan struct{}, 1), done: make(chan struct{})}
+	o.changed = sync.NewCond(&o.mu)
+	go o.run() // ends at close, after writing what is queued
+	return o
+}
+
+// put queues data for w. wait: a program's output waits for room; a log
+// line (wait false) is dropped and counted when there is none.
+func (o *serverOutput) put(w io.Writer, data []byte, wait bool) {
+	o.mu.Lock()
+	for wait && !o.closed && o.queued > 0 && o.queued+len(data) > serverOutputMax {
+		o.changed.Wait()
+	}
+	switch {
+	case o.closed:
+		o.mu.Unlock()
+		w.Write(data) // after close: the writer has gone, so straight through
+		return
+	case !wait && o.queued > 0 && o.queued+len(data) > serverOutputMax:
+		o.dropped++
+		o.logTo = w
+	default:
+		o.queue = append(o.queue, queuedWrite{w, data})
+		o.queued += len(data)
+		o.puts++
+	}
+	o.mu.Unlock()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run is the writer goroutine.
+func (o *serverOutput) run() {
+	defer close(o.done)
+	for {
+		<-o.wake
+		o.mu.Lock()
+		queue, dropped, logTo, closed, upTo := o.queue, o.dropped, o.logTo, o.closed, o.puts
+		o.queue, o.queued, o.dropped = nil, 0, 0
+		o.changed.Broadcast()
+		o.mu.Unlock()
+		for _, q := range queue {
+			q.w.Write(q.data)
+		}
+		if dropped > 0 {
+			fmt.Fprintf(logTo, "%s %-7s server: %d log lines were dropped: the server's output could not be written fast enough\n",
+				time.Now().Format(logTimeLayout), LevelError, dropped)
+		}
+		o.mu.Lock()
+		o.written = upTo
+		o.changed.Broadcast()
+		o.mu.Unlock()
+		if closed {
+			return
+		}
+	}
+}
+
+// sync returns once everything queued before it was called is written.
+// Safe on a nil serverOutput.
+func (o *serverOutput) sync() {
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for target := o.puts; o.written < target && !o.closed; {
+		o.changed.Wait()
+	}
+}
+
+// close writes what is queued and ends the writer; later output is written
+// straight through.
+func (o *serverOutput) close() {
+	o.mu.Lock()
+	o.closed = true
+	o.changed.Broadcast()
+	o.mu.Unlock()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+	<-o.done
+}
+
 // consoleOutput is the server's own stdout and stderr, shared by every
-// program with stdout/stderr=<console>; whole lines are written under one
-// lock so programs never interleave inside a line.
+// program with stdout/stderr=<console>; whole lines are written at once so
+// programs never interleave inside a line. With a serverOutput (the
+// server has one) they are queued for its writer, else written here.
 type consoleOutput struct {
-	mu       sync.Mutex
 	out, err io.Writer
+	queue    *serverOutput
 }
 
 func (c *consoleOutput) writer(name string, toStderr bool) *consoleWriter {
@@ -329,19 +327,28 @@ func (c *consoleOutput) writer(name string, toStderr bool) *consoleWriter {
 	return &consoleWriter{c: c, w: w, prefix: []byte(name + " | ")}
 }
 
+func (c *consoleOutput) write(w io.Writer, data []byte) {
+	if c.queue != nil {
+		c.queue.put(w, data, true)
+		return
+	}
+	w.Write(data)
+}
+
 // consoleWriter prefixes each line of one stream with "NAME | ".
 type consoleWriter struct {
 	c       *consoleOutput
 	w       io.Writer
 	prefix  []byte
-	partial []byte // an unfinished line, waiting for its end
+	mu      sync.Mutex // the stream's reader and the flush at its close
+	partial []byte     // an unfinished line, waiting for its end
 }
 
 const consolePartialMax = 16 << 10
 
 func (cw *consoleWriter) Write(p []byte) (int, error) {
-	cw.c.mu.Lock()
-	defer cw.c.mu.Unlock()
+	cw.mu.Lock()
+	defer cw.mu.Unlock()
 	var out []byte
 	rest := p
 	for len(rest) > 0 {
@@ -361,34 +368,44 @@ func (cw *consoleWriter) Write(p []byte) (int, error) {
 		rest = rest[i+1:]
 	}
 	if len(out) > 0 {
-		cw.w.Write(out)
+		cw.c.write(cw.w, out)
 	}
 	return len(p), nil
 }
 
 func (cw *consoleWriter) flush() {
-	cw.c.mu.Lock()
-	defer cw.c.mu.Unlock()
+	cw.mu.Lock()
+	defer cw.mu.Unlock()
 	if len(cw.partial) > 0 {
-		cw.w.Write(append(append(append([]byte(nil), cw.prefix...), cw.partial...), '\n'))
+		cw.c.write(cw.w, append(append(append([]byte(nil), cw.prefix...), cw.partial...), '\n'))
 		cw.partial = nil
 	}
 }
 
 // serverLog is the operator's record: every state change, signal and
-// reload, one timestamped line each.
+// reload, one timestamped line each. With a serverOutput (the server has
+// one) lines are queued for its writer and logging never waits; else
+// they are written here.
 type serverLog struct {
-	mu    sync.Mutex
+	mu    sync.Mutex // guards writes to w without a queue
 	w     io.Writer
 	level LogLevel
+	queue *serverOutput
 }
+
+// logTimeLayout is the time at the start of every server log line.
+const logTimeLayout = "2006-01-02 15:04:05.000"
 
 func (l *serverLog) logf(level LogLevel, format string, args ...any) {
 	if l == nil || level < l.level {
 		return
 	}
 	msg := escapeControls(fmt.Sprintf(format, args...), true) // names and texts of programs: no terminal escapes
-	line := fmt.Sprintf("%s %-7s %s\n", time.Now().Format("2006-01-02 15:04:05.000"), level, msg)
+	line := fmt.Sprintf("%s %-7s %s\n", time.Now().Format(logTimeLayout), level, msg)
+	if l.queue != nil {
+		l.queue.put(l.w, []byte(line), false)
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	io.WriteString(l.w, line)

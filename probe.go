@@ -146,11 +146,15 @@ func (r *sectionReader) probe(p *ProgramConfig, v string) (Probe, error) {
 	}
 	lookup := envLookup(programEnv(p, r.ld.cfg, environ, "", ""))
 	argv, missing, err := splitCommandMissing(pr.Target, lookup)
-	if err != nil || len(missing) > 0 || len(argv) == 0 {
+	if err != nil || len(missing) > 0 {
 		return pr, err
 	}
+	dir, err := workDir(p.Directory, p.BaseDir, lookup)
+	if err != nil {
+		return pr, nil // the program's start says what is wrong with its directory
+	}
 	pathVar, _ := lookup("PATH")
-	if _, err := lookPath(argv[0], pathVar, programDir(p, lookup)); err != nil {
+	if _, err := lookPath(argv[0], pathVar, dir); err != nil {
 		return pr, fmt.Errorf("exec: %v; install it or give its full path", err)
 	}
 	return pr, nil
@@ -177,12 +181,13 @@ func checkPort(port string) error {
 
 // execProbe is what an exec probe needs besides its command: the program's
 // environment, directory and user, gathered on the loop; the command is
-// resolved and started off it.
+// resolved (as a program's: resolveCommand) and started off it.
 type execProbe struct {
-	env    []string
-	dir    string
-	cred   *syscall.Credential // nil: the server's own user
-	waiter *childWaiter
+	env       []string
+	directory string // the program's directory key, and its file's directory
+	baseDir   string
+	cred      *syscall.Credential // nil: the server's own user
+	waiter    *childWaiter
 }
 
 // runProbe tries p once, at most timeout long; nil when it succeeded, else
@@ -268,19 +273,11 @@ func netErrText(err error) string {
 // ctx ends) the whole group is killed. Whatever the command left behind in
 // its group is killed once it exited.
 func (ex *execProbe) run(ctx context.Context, command string, timeout time.Duration) error {
-	lookup := envLookup(ex.env)
-	argv, _, err := splitCommandMissing(command, lookup)
+	rc, err := resolveCommand(command, ex.directory, ex.baseDir, envLookup(ex.env))
 	if err != nil {
 		return err
 	}
-	if len(argv) == 0 {
-		return errors.New("the command is empty once its variables are expanded")
-	}
-	pathVar, _ := lookup("PATH")
-	path, err := lookPath(argv[0], pathVar, ex.dir)
-	if err != nil {
-		return err
-	}
+	path, argv := rc.path, rc.argv
 	stdin, err := devNull()
 	if err != nil {
 		return err
@@ -296,7 +293,7 @@ func (ex *execProbe) run(ctx context.Context, command string, timeout time.Durat
 	defer runtime.UnlockOSThread()
 	pid, exited, err := ex.waiter.start(func() (int, error) {
 		return syscall.ForkExec(path, argv, &syscall.ProcAttr{
-			Dir:   ex.dir,
+			Dir:   rc.dir,
 			Env:   ex.env,
 			Files: []uintptr{stdin.Fd(), w.Fd(), w.Fd()},
 			Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: ex.cred},

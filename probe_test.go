@@ -153,7 +153,7 @@ func TestProbeHTTP(t *testing.T) {
 func testExecProbe(t *testing.T, dir string, extraEnv ...string) *execProbe {
 	w := newChildWaiter()
 	w.reapEach = true
-	return &execProbe{env: append(os.Environ(), extraEnv...), dir: dir, waiter: w}
+	return &execProbe{env: append(os.Environ(), extraEnv...), baseDir: dir, waiter: w}
 }
 
 func TestProbeExec(t *testing.T) {

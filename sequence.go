@@ -267,7 +267,9 @@ func (q *sequence) stopOne(s *Supervisor, p *Program) {
 		return
 	}
 	q.pending[p] = true
-	p.probe.restart = false // asked to stop: it stays stopped
+	if !s.quitting { // at shutdown, a failed start still ends FATAL
+		p.stopAsked()
+	}
 	if p.state != StateStopping {
 		s.stopProgram(p, q.opts.core)
 	} else {
@@ -355,4 +357,85 @@ func (s *Supervisor) dropFromSequences(p *Program) {
 			q.advance(s)
 		}
 	}
+}
+
+// runRequested runs a sequence a client asked for. With nowait (-i) the
+// client gets its answer as soon as the first group has been started: what
+// failed at once (CFGERROR, disabled, FATAL without -f, a spawn failure) is
+// in it; later changes go only to the server log.
+func (s *Supervisor) runRequested(q *sequence, sink *replySink, nowait bool) {
+	s.runSequence(q)
+	if !nowait || q.done {
+		return
+	}
+	q.sink = nil
+	if len(q.failures) == 0 {
+		sink.done(reply{})
+		return
+	}
+	sink.done(reply{Exit: exitFailed, Error: fmt.Sprintf("%d program(s) failed at once:\n%s", len(q.failures), indent(strings.Join(q.failures, "\n")))})
+}
+
+func describeScope(names []string) string {
+	if len(names) == 0 {
+		return "(all)"
+	}
+	return strings.Join(names, " ")
+}
+
+// serveSequence answers start, restart and stop on the loop: the programs
+// named, or those the command means without names, in a sequence whose
+// progress lines go to the client. stop without names (and without -S)
+// stops the server too.
+func (s *Supervisor) serveSequence(c *clientConn, req request, sink *replySink) {
+	progs, err := s.resolveNames(req.Names)
+	if err != nil {
+		sink.done(reply{Exit: exitUsage, Error: err.Error()})
+		return
+	}
+	scope, requester := describeScope(req.Names), fmt.Sprintf("%s (%s)", c.transport, c.peer)
+	s.log.Infof("server: %s %s requested by %s", req.Cmd, scope, requester)
+	opts := seqOptions{force: req.Flags.Force, core: req.Flags.Core}
+	if len(req.Names) == 0 {
+		if req.Cmd == "stop" && !req.Flags.KeepServer {
+			s.quitting = true
+			s.tellServiceManager("STOPPING=1")
+			s.runRequested(newSequence(s, "stop", s.order, opts, sink), sink, req.Flags.NoWait)
+			return
+		}
+		progs = s.scopeOf(req.Cmd)
+		if len(progs) == 0 {
+			sink.progress(nothingToDo[req.Cmd])
+		}
+	}
+	q := newSequence(s, req.Cmd, progs, opts, sink)
+	q.report, q.requester = req.Cmd+" "+scope, requester
+	s.runRequested(q, sink, req.Flags.NoWait)
+}
+
+// scopeOf is what start, restart or stop means without names: for start
+// every enabled autostart program, for restart every enabled program that
+// runs or has autostart, for stop (with -S) all.
+func (s *Supervisor) scopeOf(cmd string) []*Program {
+	var progs []*Program
+	for _, p := range s.order {
+		switch {
+		case cmd == "stop":
+		case p.state == StateDisabled:
+			continue
+		case cmd == "start" && !p.cfg.AutoStart:
+			continue
+		case cmd == "restart" && !p.cfg.AutoStart && !p.state.running():
+			continue
+		}
+		progs = append(progs, p)
+	}
+	return progs
+}
+
+// nothingToDo is what a sequence without names says when its scope is empty.
+var nothingToDo = map[string]string{
+	"start":   "nothing to start: no enabled program has autostart (name the programs to start)",
+	"restart": "nothing to restart: no enabled program runs or has autostart",
+	"stop":    "nothing to stop: the configuration has no programs",
 }

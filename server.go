@@ -32,84 +32,144 @@ type serverOptions struct {
 const prSetChildSubreaper = 36
 
 // runServer runs the server until it has stopped every program; it returns
-// the process exit code.
+// the process exit code. Its phases: where the server writes
+// (openServerIO), what must be in place before a program runs
+// (prepareServer), then the loop and its helpers until the last program
+// has stopped (serveUntilDone).
 func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 	environ := os.Environ()
 	if cfg.Server.Umask >= 0 { // before the first file is created
 		syscall.Umask(cfg.Server.Umask)
 	}
-	log := &serverLog{w: stderr, level: cfg.Server.LogLevel}
-	console := &consoleOutput{out: stdout, err: stderr}
-	var logFile *LogFile
-	var panicLog *os.File // background: fd 2 once the server listens
-	if opts.background {
+	sio, err := openServerIO(cfg, opts.background, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "ramona: the server cannot start: %v\n", err)
+		return 1
+	}
+	defer sio.close()
+	s, cs, err := prepareServer(cfg, environ, sio)
+	if err != nil {
+		return sio.fail("%v", err)
+	}
+	return serveUntilDone(s, cs, opts, sio)
+}
+
+// serverIO is where the server writes: its log and the <console> programs'
+// output, through one writer goroutine (serverOutput), to its stdout and
+// stderr or, in the background, to its log file.
+type serverIO struct {
+	log      *serverLog
+	console  *consoleOutput
+	queue    *serverOutput
+	logFile  *LogFile // background with [ramona:server] log: the server log
+	panicLog *os.File // background: fd 2 once the server listens
+	stderr   io.Writer
+}
+
+// openServerIO sets up where the server writes. In the background it
+// closes what it inherited and writes to the server log, which it must be
+// able to write; in the foreground it keeps inherited descriptors from the
+// programs.
+func openServerIO(cfg *Config, background bool, stdout, stderr io.Writer) (*serverIO, error) {
+	sio := &serverIO{queue: newServerOutput(), stderr: stderr}
+	out, errOut := stdout, stderr
+	if background {
 		closeInheritedFDs()
+		out, errOut = io.Discard, io.Discard
 		if cfg.Server.Log != "" {
-			if err := os.MkdirAll(filepath.Dir(cfg.Server.Log), 0o755); err != nil {
-				fmt.Fprintf(stderr, "ramona: the server cannot start: cannot create the directory of the server log %s: %v\n", cfg.Server.Log, pathErrText(err))
-				return 1
+			if err := sio.openLogFile(cfg); err != nil {
+				sio.queue.close()
+				return nil, err
 			}
-			f, err := openServerStderr(cfg.Server.Log, cfg.Log.fileMode())
-			if err != nil {
-				fmt.Fprintf(stderr, "ramona: the server cannot start: %v\n", err)
-				return 1
-			}
-			panicLog = f
-			logFile = openLogFile(cfg.Server.Log, cfg.Log, nil, nil)
-			if err := logFile.failure(); err != nil {
-				// Running without the operator's record would hide every
-				// later problem: the server does not start.
-				logFile.Close()
-				panicLog.Close()
-				fmt.Fprintf(stderr, "ramona: the server cannot start: cannot write the server log %s: %v\n", cfg.Server.Log, err)
-				return 1
-			}
-			logFile.onError = func(err error) {
-				fmt.Fprintf(os.Stderr, "ramona: server log %s: %v\n", cfg.Server.Log, err)
-			}
-			log.w = logFile
-			console = &consoleOutput{out: logFile, err: logFile}
-		} else {
-			log.w = io.Discard
-			console = &consoleOutput{out: io.Discard, err: io.Discard}
+			out, errOut = sio.logFile, sio.logFile
 		}
 	} else {
 		markInheritedFDsCloseOnExec()
 	}
-	fail := func(format string, args ...any) int {
-		msg := fmt.Sprintf(format, args...)
-		log.Errorf("server: cannot start: %s", msg)
-		if log.w != stderr { // else that line was it
-			fmt.Fprintf(stderr, "ramona: the server cannot start: %s\n", msg)
-		}
-		panicLog.Close()
-		return 1
+	sio.log = &serverLog{w: errOut, level: cfg.Server.LogLevel, queue: sio.queue}
+	sio.console = &consoleOutput{out: out, err: errOut, queue: sio.queue}
+	return sio, nil
+}
+
+// openLogFile opens the background server's log, and the same file again
+// for fd 2 (where a Go panic goes) once it listens.
+func (sio *serverIO) openLogFile(cfg *Config) error {
+	if err := os.MkdirAll(filepath.Dir(cfg.Server.Log), 0o755); err != nil {
+		return fmt.Errorf("cannot create the directory of the server log %s: %v", cfg.Server.Log, pathErrText(err))
 	}
+	f, err := openServerStderr(cfg.Server.Log, cfg.Log.fileMode())
+	if err != nil {
+		return err
+	}
+	logFile := openLogFile(cfg.Server.Log, cfg.Log, nil, nil)
+	if err := logFile.failure(); err != nil {
+		// Running without the operator's record would hide every later
+		// problem: the server does not start.
+		logFile.Close()
+		f.Close()
+		return fmt.Errorf("cannot write the server log %s: %v", cfg.Server.Log, err)
+	}
+	logFile.Configure(cfg.Log, nil, func(err error) {
+		fmt.Fprintf(os.Stderr, "ramona: server log %s: %v\n", cfg.Server.Log, err)
+	})
+	sio.panicLog, sio.logFile = f, logFile
+	return nil
+}
+
+// fail logs why the server cannot start (and says it on stderr, where
+// `ramona start` or the operator sees it) and returns the exit code.
+func (sio *serverIO) fail(format string, args ...any) int {
+	msg := fmt.Sprintf(format, args...)
+	sio.log.Errorf("server: cannot start: %s", msg)
+	if sio.log.w != sio.stderr { // else that line was it
+		fmt.Fprintf(sio.stderr, "ramona: the server cannot start: %s\n", msg)
+	}
+	sio.panicLog.Close()
+	return 1
+}
+
+// close writes what is queued, then closes the server log.
+func (sio *serverIO) close() {
+	sio.queue.close()
+	if sio.logFile != nil {
+		sio.logFile.Close()
+	}
+}
+
+// prepareServer checks and claims what the server needs before any
+// program runs: file limits, the log directory, the control listeners,
+// the pidfile, subreaper status, and the programs' cgroups. On an error
+// it has released what it claimed.
+func prepareServer(cfg *Config, environ []string, sio *serverIO) (*Supervisor, *ctlServer, error) {
+	log := sio.log
 	logConfigSources(log, cfg)
 	for _, w := range cfg.Warnings {
 		log.Warnf("config: %s", w)
 	}
 	if err := raiseOpenFiles(cfg.Server.MinFDs); err != nil {
-		return fail("%v", err)
+		return nil, nil, err
 	}
 	if err := os.MkdirAll(cfg.LogDir, 0o755); err != nil {
-		return fail("cannot create the log directory %s: %v", cfg.LogDir, err)
+		return nil, nil, fmt.Errorf("cannot create the log directory %s: %v", cfg.LogDir, err)
 	}
 	for _, w := range sharedDirWarnings(cfg) {
 		log.Warnf("server: %s", w)
 	}
 	selfExe, err := os.Executable()
 	if err != nil {
-		return fail("cannot find my own executable: %v", err)
+		return nil, nil, fmt.Errorf("cannot find my own executable: %v", err)
 	}
 	cs := newCtlServer(version, log)
+	release := func() {
+		for _, l := range cs.listeners {
+			l.Close()
+		}
+	}
 	for _, u := range cfg.Server.ConsoleURIs {
 		l, err := listenControl(u, cs.streaks)
 		if err != nil {
-			for _, l := range cs.listeners {
-				l.Close()
-			}
-			return fail("%v", err)
+			release()
+			return nil, nil, err
 		}
 		cs.listeners = append(cs.listeners, l)
 	}
@@ -118,39 +178,46 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 			log.Errorf("server: the pidfile %s %s; it is replaced by a new file, never written through", cfg.Server.PidFile, refused.what)
 		}
 		if err := writePidFile(cfg.Server.PidFile); err != nil {
-			for _, l := range cs.listeners {
-				l.Close()
-			}
-			return fail("cannot write the pidfile %s: %v", cfg.Server.PidFile, err)
+			release()
+			return nil, nil, fmt.Errorf("cannot write the pidfile %s: %v", cfg.Server.PidFile, err)
 		}
 	}
-	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
+	_, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0)
+	if errno != 0 {
 		log.Warnf("server: cannot become child subreaper (%v); orphans of programs will not be reaped here", errno)
 	}
-
-	s := newSupervisor(cfg, environ, log, console, selfExe)
+	s := newSupervisor(cfg, environ, log, sio.console, selfExe)
+	s.adopts = errno == 0 || os.Getpid() == 1
 	cs.s = s
 	s.serverID = newServerID()
 	// Before the guard or any program is forked: the server may have to
 	// move itself into a leaf cgroup (cgroup_linux.go).
 	if s.cg, s.cgOff, err = openCgroups(cfg, log); err != nil {
-		for _, l := range cs.listeners {
-			l.Close()
-		}
+		release()
 		removePidFile(cfg.Server.PidFile)
-		return fail("%v", err)
+		return nil, nil, err
 	}
-	if s.cg != nil {
+	switch {
+	case s.cg != nil:
 		ctl := strings.Join(sortedKeys(s.cg.controllers), " ")
 		if ctl == "" {
 			ctl = "none: CPU from cpu.stat, memory from the processes' resident sets, no limits"
 		}
 		log.Infof("server: each program runs in its own cgroup below %s (controllers: %s)", s.cg.base, ctl)
-	} else if cfg.Server.Cgroup == "no" {
+	case cfg.Server.Cgroup == "no":
 		log.Infof("server: cgroups are off ([ramona:server] cgroup=no)")
-	} else {
+	default:
 		log.Warnf("server: cgroups are off (%s); processes that leave a program's process group are stopped only when the server exits", s.cgOff)
 	}
+	return s, cs, nil
+}
+
+// serveUntilDone starts the server's goroutines (mailer, notify socket,
+// guard, reaper, signals, the loop, the listeners), tells `ramona start`
+// that it is up, starts the programs, and once the loop has ended takes
+// everything down again; it returns the server's exit code.
+func serveUntilDone(s *Supervisor, cs *ctlServer, opts serverOptions, sio *serverIO) int {
+	cfg, log := s.cfg, s.log
 	s.mailer = newMailer(cfg, log) // also without delivery or webhooks: a reload may add them
 	s.mailer.start()               // ends in s.mailer.close, after the loop
 	if ns, err := openNotifySocket(); err != nil {
@@ -160,7 +227,7 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 		go s.readNotify(ns) // ends when the socket is closed at exit
 		defer ns.conn.Close()
 	}
-	if g, err := startGroupGuard(selfExe); err != nil {
+	if g, err := startGroupGuard(s.selfExe); err != nil {
 		log.Warnf("server: %v; if the server is killed, processes its programs started may outlive it", err)
 	} else {
 		s.guard = g
@@ -170,8 +237,7 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 			g.watchMarker("RAMONA_SERVER_ID=" + s.serverID)
 		}
 	}
-	s.self = newSelfNotifier(environ)
-	s.self.keepAlive(environ)
+	s.self = newSelfNotifier(s.environ)
 	defer s.self.close()
 	stopReaper := startReaper(s)
 	stopSignals := handleSignals(s)
@@ -183,14 +249,15 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 	if opts.startPipe != nil {
 		// Startup went well: from now on stderr (where a Go panic would go)
 		// is the server log, and `ramona start` may return.
-		if err := reportStarted(opts.startPipe, panicLog); err != nil {
+		if err := reportStarted(opts.startPipe, sio.panicLog); err != nil {
 			log.Warnf("server: reporting the start to `ramona start`: %v", err)
 		}
-	} else if panicLog != nil {
-		panicLog.Close()
+	} else if sio.panicLog != nil {
+		sio.panicLog.Close()
 	}
 	s.post(func() { s.initialStart(opts) })
 	<-s.done
+	s.closeLogsAtExit()
 	stopSignals()
 	if s.cg != nil {
 		s.cg.close()
@@ -201,9 +268,6 @@ func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 	cs.close()
 	stopReaper()
 	s.mailer.close()
-	if logFile != nil {
-		logFile.Close()
-	}
 	return s.exitCode
 }
 
@@ -239,6 +303,7 @@ func (s *Supervisor) initialStart(opts serverOptions) {
 		var err error
 		if progs, err = s.resolveNames(opts.names); err != nil {
 			s.log.Errorf("server: %v", err)
+			s.tellServiceManager("READY=1") // up all the same: it answers commands
 			return
 		}
 	} else {
@@ -262,7 +327,7 @@ func (s *Supervisor) initialStart(opts serverOptions) {
 }
 
 // tellServiceManager sends msg and a STATUS= summary to the service manager
-// that started the server (off the loop: a datagram may block briefly).
+// that started the server: queued, in order, for the notifier's goroutine.
 func (s *Supervisor) tellServiceManager(msg string) {
 	if s.self == nil {
 		return
@@ -273,7 +338,7 @@ func (s *Supervisor) tellServiceManager(msg string) {
 	}
 	status := fmt.Sprintf("STATUS=%d programs: %d running, %d starting, %d fatal, %d stopped", len(s.order),
 		counts[StateRunning], counts[StateStarting]+counts[StateBackoff], counts[StateFatal]+counts[StateCfgError], counts[StateStopped])
-	go s.self.send(msg + "\n" + status) // ends after one send
+	s.self.send(msg + "\n" + status)
 }
 
 // startReaper collects every child's exit with wait4(-1) on SIGCHLD and
@@ -357,7 +422,7 @@ func handleSignals(s *Supervisor) func() {
 					})
 				case syscall.SIGHUP:
 					s.log.Infof("server: got SIGHUP; reloading the configuration and reopening logs")
-					go s.reloadFromDisk() // ends when the configuration is read
+					s.requestReload(reloadRequest{})
 				case syscall.SIGUSR1:
 					s.post(func() { s.reopenLogs() })
 				case syscall.SIGUSR2:
@@ -367,16 +432,6 @@ func handleSignals(s *Supervisor) func() {
 		}
 	}()
 	return func() { close(stop) }
-}
-
-// reloadFromDisk reads the configuration off the loop and applies it there.
-func (s *Supervisor) reloadFromDisk() {
-	cfg, err := loadConfig(s.files, s.environ)
-	if err != nil {
-		s.log.Errorf("server: reload: the configuration has errors; nothing was changed:\n%s", indent(err.Error()))
-		return
-	}
-	s.post(func() { s.reload(cfg, newReplySink()) })
 }
 
 func (s *Supervisor) reopenLogs() {

@@ -1,8 +1,8 @@
 // Spawning a program: its environment ([env] plus RAMONA_CONFIG,
 // RAMONA_SECTION and RAMONA_SERVER_ID), $VAR expansion of command and
-// directory, PATH lookup, pipes, process group and session, its cgroup,
-// user switch, parent-death signal, and the exec shim that sets umask and
-// the core-dump limit before exec.
+// directory and PATH lookup (resolveCommand, which tools use too), pipes,
+// process group and session, its cgroup, user switch, parent-death signal,
+// and the exec shim that sets umask and the core-dump limit before exec.
 package main
 
 import (
@@ -130,14 +130,119 @@ func checkExecutable(path string) error {
 	return nil
 }
 
-// programDir is the directory a program and its exec probes run in: its
-// directory key with $VARs expanded from its environment, relative to its
-// file; without the key, its file's directory.
-func programDir(pc *ProgramConfig, lookup func(string) (string, bool)) string {
-	if pc.Directory == "" {
-		return pc.BaseDir
+// resolvedCommand is what a program's or a tool's command resolves to
+// before it runs.
+type resolvedCommand struct {
+	argv    []string // the command's words, $VARs expanded; nil when it cannot be split
+	missing []string // $VARs in the command that are not set (they expand to nothing)
+	dir     string   // the working directory
+	path    string   // the executable argv[0] names, found on the environment's PATH
+}
+
+// resolveCommand resolves a command line and its directory with the
+// environment it will run with, the same way for programs (spawn) and
+// tools: the words, the working directory, which must exist, and the
+// executable, found on that environment's PATH relative to the directory.
+func resolveCommand(command, directory, baseDir string, lookup func(string) (string, bool)) (rc resolvedCommand, err error) {
+	if rc.argv, rc.missing, err = splitCommandMissing(command, lookup); err != nil {
+		return resolvedCommand{}, err
 	}
-	return resolvePath(expandVars(pc.Directory, func(k string) string { v, _ := lookup(k); return v }), pc.BaseDir)
+	if rc.dir, err = workDir(directory, baseDir, lookup); err != nil {
+		return rc, err
+	}
+	pathVar, _ := lookup("PATH")
+	rc.path, err = lookPath(rc.argv[0], pathVar, rc.dir)
+	return rc, err
+}
+
+// workDir is the working directory: directory= with $VARs expanded,
+// relative to the configuration file's, else that directory itself.
+func workDir(directory, baseDir string, lookup func(string) (string, bool)) (string, error) {
+	dir := baseDir
+	if directory != "" {
+		dir = resolvePath(expandVars(directory, func(k string) string { v, _ := lookup(k); return v }), baseDir)
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		return dir, fmt.Errorf("directory %s: %s", dir, pathErrText(err))
+	} else if !fi.IsDir() {
+		return dir, fmt.Errorf("directory %s: not a directory", dir)
+	}
+	return dir, nil
+}
+
+// spawn starts one process of p with its pipes and readers. Errors are
+// spawn failures (missing binary, bad directory, user switch impossible).
+// Its phases: what to execute (spawnCommand), where it starts (its spawn
+// cgroup), its standard streams (openStdio), the fork, and the records
+// and readers of the new instance (track).
+func (s *Supervisor) spawn(p *Program) (*instance, error) {
+	pc := p.cfg
+	plan, err := s.spawnCommand(pc)
+	if err != nil {
+		return nil, err
+	}
+	// With cgroups the process starts inside its spawn's cgroup (clone3
+	// CLONE_INTO_CGROUP): there is no moment at which it runs outside.
+	var cg *instanceCgroup
+	if s.cg != nil {
+		ic, fd, err := s.newInstanceCgroup(p)
+		if err != nil {
+			return nil, err
+		}
+		defer syscall.Close(fd)
+		if !s.cg.noClone3 {
+			intoCgroup(plan.sys, fd)
+		}
+		cg = ic
+	} else {
+		s.warnLimitsOff(p)
+	}
+	fail := func(err error) (*instance, error) {
+		if cg != nil {
+			cg.abandon()
+		}
+		return nil, err
+	}
+	stdio, err := openStdio(p.logs.merged())
+	if err != nil {
+		return fail(err)
+	}
+	if pc.LogBanners {
+		p.logs.banner(fmt.Sprintf("-=[ %s STARTING by Ramona on %s ]=-\n", pc.Name, time.Now().Format("2006-01-02 15:04:05")))
+	}
+	ready := p.logs.jobs.idle() // the readers write after the banner, and after the files were opened
+	attr := &syscall.ProcAttr{
+		Dir:   plan.dir,
+		Env:   plan.env,
+		Files: []uintptr{stdio.stdin.Fd(), uintptr(stdio.outW), uintptr(stdio.errW)},
+		Sys:   plan.sys,
+	}
+	pid, err := syscall.ForkExec(plan.execPath, plan.argv, attr)
+	if err == syscall.ENOSYS && plan.sys.UseCgroupFD { // no clone3: a kernel before 5.7, or qemu-user
+		s.cg.clone3Missing()
+		plan.sys.UseCgroupFD = false
+		pid, err = syscall.ForkExec(plan.execPath, plan.argv, attr)
+	}
+	stdio.closeChildEnds()
+	if err != nil {
+		stdio.closeReadEnds()
+		return fail(fmt.Errorf("cannot start %s: %v", plan.path, err))
+	}
+	if cg != nil && !plan.sys.UseCgroupFD {
+		cg = s.enterCgroup(p, cg, pid)
+	}
+	return s.track(p, pid, cg, stdio, ready), nil
+}
+
+// spawnPlan is what spawn executes: the resolved command, through the exec
+// shim when it needs one, its environment and the process attributes.
+type spawnPlan struct {
+	execPath string   // what is executed: the command, or this binary as the exec shim
+	path     string   // the command's executable
+	argv     []string // execPath's arguments
+	dir      string
+	env      []string
+	sys      *syscall.SysProcAttr
 }
 
 // programCredential is the user a program and its exec probes run as; nil
@@ -154,54 +259,42 @@ func programCredential(pc *ProgramConfig) (*syscall.Credential, error) {
 	return nil, nil
 }
 
-// spawn starts one process of p with its pipes and readers. Errors are
-// spawn failures (missing binary, bad directory, user switch impossible).
-func (s *Supervisor) spawn(p *Program) (*instance, error) {
-	pc := p.cfg
+// spawnCommand resolves what p's process executes: its command (the web
+// frontend is this binary again), with the user it runs as, and the exec
+// shim that sets umask and core size before the command's exec.
+func (s *Supervisor) spawnCommand(pc *ProgramConfig) (*spawnPlan, error) {
 	notifyAddr := ""
 	if s.notify != nil {
 		notifyAddr = s.notify.addr
 	}
-	env := programEnv(pc, s.cfg, s.environ, notifyAddr, s.serverID)
-	lookup := envLookup(env)
-	var argv []string
+	plan := &spawnPlan{env: programEnv(pc, s.cfg, s.environ, notifyAddr, s.serverID)}
+	lookup := envLookup(plan.env)
+	var rc resolvedCommand
+	var err error
 	if pc.HTTPFrontend {
 		// The web frontend is this binary again: ramona -c FILES... httpfend NAME.
-		argv = append([]string{s.selfExe}, reexecPrefix...)
+		rc.argv = append([]string{s.selfExe}, reexecPrefix...)
 		for _, f := range s.cfg.Files {
-			argv = append(argv, "-c", f)
+			rc.argv = append(rc.argv, "-c", f)
 		}
-		argv = append(argv, "httpfend", pc.Name)
+		rc.argv = append(rc.argv, "httpfend", pc.Name)
+		rc.path = s.selfExe
+		rc.dir, err = workDir(pc.Directory, pc.BaseDir, lookup)
 	} else {
-		var missing []string
-		var err error
-		if argv, missing, err = splitCommandMissing(pc.Command, lookup); err != nil {
-			return nil, err
-		}
-		for _, name := range missing {
+		rc, err = resolveCommand(pc.Command, pc.Directory, pc.BaseDir, lookup)
+		for _, name := range rc.missing {
 			s.log.Warnf("%s: $%s in the command is not set; it expands to nothing", pc.Name, name)
 		}
 	}
-	dir := programDir(pc, lookup)
-	if fi, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("directory %s: %s", dir, pathErrText(err))
-	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("directory %s: not a directory", dir)
+	if err != nil {
+		return nil, err
 	}
-	path := s.selfExe
-	if !pc.HTTPFrontend {
-		pathVar, _ := lookup("PATH")
-		var err error
-		if path, err = lookPath(argv[0], pathVar, dir); err != nil {
-			return nil, err
-		}
-	}
+	plan.execPath, plan.path, plan.argv, plan.dir = rc.path, rc.path, rc.argv, rc.dir
 	cred, err := programCredential(pc)
 	if err != nil {
 		return nil, err
 	}
-	sys := &syscall.SysProcAttr{Setsid: pc.ProcessGroup, Pdeathsig: syscall.SIGKILL, Credential: cred}
-	execPath := path
+	plan.sys = &syscall.SysProcAttr{Setsid: pc.ProcessGroup, Pdeathsig: syscall.SIGKILL, Credential: cred}
 	if pc.Umask >= 0 || pc.CoreDump || (pc.Watchdog > 0 && notifyAddr != "") {
 		umask := "-"
 		if pc.Umask >= 0 {
@@ -211,78 +304,63 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 		if pc.CoreDump {
 			core = "1"
 		}
-		execPath = s.selfExe
-		argv = append(append(append([]string{s.selfExe}, reexecPrefix...), "exec-shim", umask, core, path), argv...)
+		plan.execPath = s.selfExe
+		plan.argv = append(append(append([]string{s.selfExe}, reexecPrefix...), "exec-shim", umask, core, rc.path), rc.argv...)
 	}
+	return plan, nil
+}
 
-	// With cgroups the process starts inside its spawn's cgroup (clone3
-	// CLONE_INTO_CGROUP): there is no moment at which it runs outside.
-	var cg *instanceCgroup
-	if s.cg != nil {
-		ic, fd, err := s.newInstanceCgroup(p)
-		if err != nil {
-			return nil, err
-		}
-		defer syscall.Close(fd)
-		if !s.cg.noClone3 {
-			intoCgroup(sys, fd)
-		}
-		cg = ic
-	} else {
-		s.warnLimitsOff(p)
-	}
-	fail := func(err error) (*instance, error) {
-		if cg != nil {
-			cg.abandon()
-		}
-		return nil, err
-	}
+// stdio is a spawn's standard streams: /dev/null in, and one output pipe
+// for stdout and stderr when they are merged, else two. The write ends are
+// the child's; the read ends the output readers'.
+type stdio struct {
+	stdin      *os.File
+	outR, errR *os.File
+	outW, errW int
+}
+
+func openStdio(merged bool) (*stdio, error) {
 	stdin, err := devNull()
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	outR, outW, err := outputPipe()
-	if err != nil {
-		return fail(err)
+	st := &stdio{stdin: stdin}
+	if st.outR, st.outW, err = outputPipe(); err != nil {
+		return nil, err
 	}
-	errR, errW := outR, outW
-	if !p.logs.merged() {
-		if errR, errW, err = outputPipe(); err != nil {
-			outR.Close()
-			syscall.Close(outW)
-			return fail(err)
+	st.errR, st.errW = st.outR, st.outW
+	if !merged {
+		if st.errR, st.errW, err = outputPipe(); err != nil {
+			st.outR.Close()
+			syscall.Close(st.outW)
+			return nil, err
 		}
 	}
-	if pc.LogBanners {
-		p.logs.banner(fmt.Sprintf("-=[ %s STARTING by Ramona on %s ]=-\n", pc.Name, time.Now().Format("2006-01-02 15:04:05")))
+	return st, nil
+}
+
+// closeChildEnds closes the write ends once the child has its copies.
+func (st *stdio) closeChildEnds() {
+	syscall.Close(st.outW)
+	if st.errW != st.outW {
+		syscall.Close(st.errW)
 	}
-	attr := &syscall.ProcAttr{
-		Dir:   dir,
-		Env:   env,
-		Files: []uintptr{stdin.Fd(), uintptr(outW), uintptr(errW)},
-		Sys:   sys,
+}
+
+// closeReadEnds closes the read ends when no child was started.
+func (st *stdio) closeReadEnds() {
+	st.outR.Close()
+	if st.errR != st.outR {
+		st.errR.Close()
 	}
-	pid, err := syscall.ForkExec(execPath, argv, attr)
-	if err == syscall.ENOSYS && sys.UseCgroupFD { // no clone3: a kernel before 5.7, or qemu-user
-		s.cg.clone3Missing()
-		sys.UseCgroupFD = false
-		pid, err = syscall.ForkExec(execPath, argv, attr)
-	}
-	syscall.Close(outW)
-	if errW != outW {
-		syscall.Close(errW)
-	}
-	if err != nil {
-		outR.Close()
-		if errR != outR {
-			errR.Close()
-		}
-		return fail(fmt.Errorf("cannot start %s: %v", path, err))
-	}
-	if cg != nil && !sys.UseCgroupFD {
-		cg = s.enterCgroup(p, cg, pid)
-	}
-	inst := &instance{prog: p, pid: pid, started: time.Now(), cg: cg}
+}
+
+// track records a started process as p's instance, in its cgroup and
+// process group, and starts the readers of its output, which write once
+// ready (the banners and files queued before) has come.
+func (s *Supervisor) track(p *Program, pid int, cg *instanceCgroup, st *stdio, ready <-chan struct{}) *instance {
+	pc := p.cfg
+	inst := &instance{prog: p, pid: pid, started: time.Now(), cg: cg, logs: p.logs}
 	if cg != nil {
 		cg.spawned()
 	}
@@ -292,13 +370,14 @@ func (s *Supervisor) spawn(p *Program) (*instance, error) {
 	}
 	s.byPid[pid] = inst
 	inst.readers = 1
-	outScan, errScan := s.logScanners(pc, errR == outR)
-	go s.readOutput(inst, outR, p.logs.stdout, pc.LogTimestamp, outScan) // ends at EOF: when every holder of the pipe closed it
-	if errR != outR {
+	s.holdLogs(p.logs) // until the readers end
+	outScan, errScan := s.logScanners(pc, st.errR == st.outR)
+	go s.readOutput(inst, st.outR, ready, p.logs.stdout, pc.LogTimestamp, outScan) // ends at EOF: when every holder of the pipe closed it
+	if st.errR != st.outR {
 		inst.readers++
-		go s.readOutput(inst, errR, p.logs.stderr, pc.LogTimestamp, errScan) // ends at EOF, as above
+		go s.readOutput(inst, st.errR, ready, p.logs.stderr, pc.LogTimestamp, errScan) // ends at EOF, as above
 	}
-	return inst, nil
+	return inst
 }
 
 // runExecShim is `ramona exec-shim UMASK CORE PATH ARGV...`: it sets what

@@ -219,7 +219,7 @@ func TestLaunchBackgroundServer(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			argv := append([]string{exe, "ramona-test-helper"}, tc.helper...)
+			argv := append([]string{exe, "ramona-test-helper", useHelper(tc.helper[0])}, tc.helper[1:]...)
 			code := launchBackgroundServer(exe, argv, tc.timeout, &stderr)
 			if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), tc.code, tc.want)

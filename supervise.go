@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -39,43 +40,82 @@ func (s State) running() bool {
 	return s == StateStarting || s == StateRunning || s == StateBackoff || s == StateStopping
 }
 
+// The backoff before a restart doubles from backoffFirst up to backoffMax.
+// They are variables only so that the test binary, run as a server, can
+// make them milliseconds (TestMain); nothing else sets them.
+var (
+	backoffFirst = time.Second
+	backoffMax   = 60 * time.Second
+)
+
 const (
-	backoffFirst   = time.Second
-	backoffMax     = 60 * time.Second
 	quickDeathTime = 10 * time.Second // a RUNNING program that dies sooner backs off before its next restart
 	outputDrainMax = time.Second      // how long the EXITED banner waits for a pipe a grandchild keeps open
 )
 
 // Program is one supervised program: its configuration and its state.
 type Program struct {
-	cfg          *ProgramConfig
-	state        State
-	since        time.Time // when state was entered
-	inst         *instance // the current process, nil when none
-	pgid         int       // process group of the last instance (signals and leftovers)
-	launches     int
-	restarts     int // automatic restarts after an exit
-	retries      int // consecutive failed starts
-	quick        int // consecutive quick deaths after RUNNING
-	lastExit     *exitStatus
-	lastError    string // why it is FATAL or CFGERROR
-	statusText   string
-	timer        *time.Timer
-	timerGen     int
-	kill         *killSequence // while STOPPING
-	failingStart bool          // being stopped because it never became ready
+	cfg        *ProgramConfig
+	state      State
+	since      time.Time // when state was entered
+	inst       *instance // the current process, nil when none
+	pgid       int       // process group of the last instance (signals and leftovers)
+	launches   int
+	restarts   int // automatic restarts after an exit
+	retries    int // consecutive failed starts
+	quick      int // consecutive quick deaths after RUNNING
+	lastExit   *exitStatus
+	lastError  string // why it is FATAL or CFGERROR
+	statusText string
+	deadline   loopTimer     // the state's deadline: start timeout, readytimeout, backoff
+	kill       *killSequence // while STOPPING
+	intent     stopIntent    // what comes once the stop is over (stopped)
 	// the watchdog (watchdog.go)
-	watchdogPeriod  time.Duration
-	watchdogTimer   *time.Timer
-	watchdogGen     int
-	lastPing        time.Time
-	watchdogRestart bool       // being stopped by the watchdog: start again once stopped
-	probe           probeState // readiness and health probes (health.go)
-	removed         bool       // removed by reload: forget it once stopped
-	restartAs       *ProgramConfig
-	logs            *programLogs
-	cg              *programCgroup // its cgroup while it has one (containment.go); nil without cgroups
-	limitsWarned    *ProgramConfig // the configuration whose unusable limits were logged
+	watchdogPeriod time.Duration
+	watchdog       loopTimer
+	lastPing       time.Time
+	probe          probeState // readiness and health probes (health.go)
+	logs           *programLogs
+	cg             *programCgroup // its cgroup while it has one (containment.go); nil without cgroups
+	limitsWarned   *ProgramConfig // the configuration whose unusable limits were logged
+}
+
+// afterStop is what a program does once its stop is over. Whoever begins or
+// joins a stop says it (intend); stopped reads it, and nothing else does.
+type afterStop int
+
+const (
+	settle  afterStop = iota // STOPPED, and it stays so: a stop on request, or at shutdown
+	retry                    // a failed start (no READY=1 in time): BACKOFF and again, or FATAL
+	restart                  // the watchdog expired: start again at once
+	heal                     // it turned unhealthy: start again as after a crash (backoff after quick deaths)
+	replace                  // reload changed it: take the next configuration, then start
+	forget                   // reload removed it: drop it from the program table
+)
+
+// stopIntent is the after-stop intent: what, and for replace the
+// configuration to take.
+type stopIntent struct {
+	then afterStop
+	next *ProgramConfig
+}
+
+// intend records what p does after its stop; a stronger intent (later in
+// the list above) is never weakened by a weaker one: a program reload
+// removed is not restarted by its watchdog.
+func (p *Program) intend(then afterStop, next *ProgramConfig) {
+	if then >= p.intent.then {
+		p.intent = stopIntent{then: then, next: next}
+	}
+}
+
+// stopAsked: an operator asked for the stop that is under way, so it ends
+// STOPPED rather than in the retry or restart the program would have made
+// on its own; what reload decided (replace, forget) still comes.
+func (p *Program) stopAsked() {
+	if p.intent.then == retry || p.intent.then == restart || p.intent.then == heal {
+		p.intent = stopIntent{}
+	}
 }
 
 // exitStatus is how a process ended.
@@ -112,21 +152,24 @@ type instance struct {
 	pid       int
 	pgid      int
 	started   time.Time
-	readers   int         // output readers still reading
-	status    *exitStatus // set when the reaper collected it
+	logs      *programLogs // what its output readers write
+	readers   int          // output readers still reading
+	status    *exitStatus  // set when the reaper collected it
 	finished  bool
-	drainWait *time.Timer
+	drainWait loopTimer       // after the exit: how long the EXITED banner waits for the pipes
 	cg        *instanceCgroup // the cgroup it was spawned into; nil without cgroups
 }
 
 // killSequence sends a program's (or its leftovers') kill signals, one
-// every stoptimeout, then SIGKILL until it is gone.
+// every stoptimeout, then SIGKILL until it is gone. It asks for its target
+// at every step: MAINPID= may have moved the main process meanwhile.
 type killSequence struct {
 	signals []syscall.Signal
 	step    time.Duration
-	timer   *time.Timer
-	gen     int
+	next    loopTimer      // the next step
 	last    syscall.Signal // the signal sent last
+	target  func() killTarget
+	still   func() bool // the sequence is still wanted: its processes are not all gone
 }
 
 // Supervisor is the server's state: configuration, programs, clients.
@@ -145,38 +188,47 @@ type Supervisor struct {
 	console  *consoleOutput
 	selfExe  string
 	started  time.Time
-	quitting bool          // the server is stopping everything to exit
-	forced   bool          // a second SIGTERM: straight to SIGKILL
-	exitCode int           // the server's exit code once it is done
-	done     chan struct{} // closed when the loop has finished
-	notify   *notifySocket // NOTIFY_SOCKET of the programs; nil in unit tests
-	guard    *groupGuard   // kills the programs' groups if the server is killed; nil-safe
-	cg       *cgroupTree   // the programs' base cgroup; nil when cgroups are off
-	cgOff    string        // why cgroups are off
-	sweep    *orphanSweep  // without cgroups, the last stop of reparented processes
-	serverID string        // RAMONA_SERVER_ID of every program: PID-NONCE of this server
-	spawns   int           // spawns into cgroups so far: each one's cgroup number
-	mailer   *Mailer       // mail and webhooks; nil in tests that notify nothing
-	children *childWaiter  // exec probes, whose exits the reaper hands over (probe.go)
-	self     *selfNotifier // the service manager that started us, if any
-	handled  int           // events the loop has run: its wake-ups (health_test.go counts them)
+	quitting bool                   // the server is stopping everything to exit
+	forced   bool                   // a second SIGTERM: straight to SIGKILL
+	exitCode int                    // the server's exit code once it is done
+	done     chan struct{}          // closed when the loop has finished
+	notify   *notifySocket          // NOTIFY_SOCKET of the programs; nil in unit tests
+	guard    *groupGuard            // kills the programs' groups if the server is killed; nil-safe
+	cg       *cgroupTree            // the programs' base cgroup; nil when cgroups are off
+	cgOff    string                 // why cgroups are off
+	sweep    *orphanSweep           // without cgroups, the last stop of reparented processes
+	adopts   bool                   // orphans are reparented to the server: it is their subreaper, or PID 1
+	serverID string                 // RAMONA_SERVER_ID of every program: PID-NONCE of this server
+	spawns   int                    // spawns into cgroups so far: each one's cgroup number
+	mailer   *Mailer                // mail and webhooks; nil in tests that notify nothing
+	self     *selfNotifier          // the service manager that started us, if any
+	children *childWaiter           // exec probes, whose exits the reaper hands over (probe.go)
+	handled  int                    // events the loop has run: its wake-ups (health_test.go counts them)
+	reloads  reloader               // SIGHUP and `ramona reload`, one load at a time (reload.go)
+	logFiles map[string]*logFileRef // the programs' open log files by path (logfiles.go)
+	logJobs  sync.WaitGroup         // log jobs and closes under way off the loop
+	// loadFiles reads s.files as a reload does; any goroutine may call it
+	// (tests replace it).
+	loadFiles func() (*Config, error)
 }
 
 func newSupervisor(cfg *Config, environ []string, log *serverLog, console *consoleOutput, selfExe string) *Supervisor {
 	s := &Supervisor{
-		events:  make(chan func(), 1024),
-		cfg:     cfg,
-		files:   cfg.Files,
-		environ: environ,
-		progs:   map[string]*Program{},
-		byPid:   map[int]*instance{},
-		clients: map[*clientConn]bool{},
-		log:     log,
-		console: console,
-		selfExe: selfExe,
-		started: time.Now(),
-		done:    make(chan struct{}),
+		events:   make(chan func(), 1024),
+		cfg:      cfg,
+		files:    cfg.Files,
+		environ:  environ,
+		progs:    map[string]*Program{},
+		byPid:    map[int]*instance{},
+		logFiles: map[string]*logFileRef{},
+		clients:  map[*clientConn]bool{},
+		log:      log,
+		console:  console,
+		selfExe:  selfExe,
+		started:  time.Now(),
+		done:     make(chan struct{}),
 	}
+	s.loadFiles = func() (*Config, error) { return loadConfig(s.files, s.environ) }
 	s.children = newChildWaiter()
 	for _, pc := range cfg.Programs {
 		s.addProgram(pc)
@@ -201,8 +253,24 @@ func (s *Supervisor) addProgram(pc *ProgramConfig) *Program {
 }
 
 // loop runs every handler; it ends when the server has stopped everything
-// and closes s.done. The OS thread stays locked: children get SIGKILL as
-// their parent-death signal, which the kernel ties to the forking thread.
+// and closes s.done.
+//
+// What the loop may touch. It never waits for another goroutine and never
+// touches a disk: log files are opened, written, reopened and closed by
+// ordered jobs (logfiles.go), the server's own output by its writer
+// (serverOutput), configuration files are read by the reloader (reload.go),
+// /proc by the status readers, the notify reader and the orphan sweep; each
+// posts its result back. What the loop does itself are system calls on the
+// kernel's process state, which never wait for storage: fork and exec of a
+// spawn (with the stat of its directory and command just before; exec reads
+// the same inodes), kill, and its programs' cgroup v2 pseudo-files (mkdir,
+// rmdir, writes to cgroup.kill and cgroup.procs, inotify watches), which
+// the kernel answers from memory and which are part of making and ending a
+// process as fork and kill are. Off the loop a spawn would be two events,
+// between which the reaper could report an exit the loop cannot match.
+//
+// The OS thread stays locked: children get SIGKILL as their parent-death
+// signal, which the kernel ties to the forking thread.
 func (s *Supervisor) loop() {
 	runtime.LockOSThread()
 	defer close(s.done)
@@ -255,37 +323,12 @@ func (s *Supervisor) setState(p *Program, st State, detail string) {
 	}
 }
 
-// armTimer (re)sets the program's one timer; a stale firing is ignored.
-func (s *Supervisor) armTimer(p *Program, d time.Duration, f func()) {
-	s.stopTimer(p)
-	p.timerGen++
-	gen := p.timerGen
-	p.timer = time.AfterFunc(d, func() {
-		s.post(func() {
-			if p.timerGen == gen {
-				p.timer = nil
-				f()
-			}
-		})
-	})
-}
-
-func (s *Supervisor) stopTimer(p *Program) {
-	if p.timer != nil {
-		p.timer.Stop()
-		p.timer = nil
-	}
-	p.timerGen++
-}
-
 // startProgram spawns p (STOPPED, FATAL or BACKOFF -> STARTING), or makes
 // it FATAL when the process cannot be started at all.
 func (s *Supervisor) startProgram(p *Program) {
-	s.stopTimer(p)
+	p.deadline.stop()
 	p.lastError = ""
-	if p.logs == nil {
-		p.logs = s.openProgramLogs(p.cfg)
-	}
+	s.logsOf(p)
 	inst, err := s.spawn(p)
 	if err != nil {
 		p.lastError = err.Error()
@@ -299,7 +342,7 @@ func (s *Supervisor) startProgram(p *Program) {
 	detail := fmt.Sprintf("pid %d", inst.pid)
 	s.setState(p, StateStarting, detail)
 	if p.cfg.Ready == ReadyNotify || p.cfg.Ready == ReadyProbe {
-		s.armTimer(p, p.cfg.ReadyTimeout, func() { s.startTimedOut(p) })
+		s.arm(&p.deadline, p.cfg.ReadyTimeout, func() { s.startTimedOut(p) })
 		if p.cfg.Ready == ReadyProbe {
 			s.startReadyProbes(p)
 		}
@@ -309,7 +352,7 @@ func (s *Supervisor) startProgram(p *Program) {
 		s.becameRunning(p) // RUNNING at once, before any exit can be seen
 		return
 	}
-	s.armTimer(p, p.cfg.StartTimeout, func() { s.becameRunning(p) })
+	s.arm(&p.deadline, p.cfg.StartTimeout, func() { s.becameRunning(p) })
 }
 
 // becameRunning: the program stayed up for starttimeout (or said READY=1).
@@ -325,9 +368,8 @@ func (s *Supervisor) becameRunning(p *Program) {
 	s.armHealth(p)
 }
 
-// startTimedOut: a ready=notify program sent no READY=1 in readytimeout, or
-// no ready probe succeeded; it is a failed start: stopped, then retried or
-// FATAL.
+// startTimedOut: a ready=notify program sent no READY=1 in readytimeout; it
+// is a failed start: stopped, then retried or FATAL.
 func (s *Supervisor) startTimedOut(p *Program) {
 	if p.state != StateStarting {
 		return
@@ -338,7 +380,7 @@ func (s *Supervisor) startTimedOut(p *Program) {
 	} else {
 		s.log.Warnf("%s: no READY=1 within readytimeout %s; stopping it", p.cfg.Name, p.cfg.ReadyTimeout)
 	}
-	p.failingStart = true
+	p.intend(retry, nil)
 	s.beginKill(p, false)
 }
 
@@ -351,16 +393,14 @@ func (s *Supervisor) stopProgram(p *Program, core bool) {
 			s.beginKill(p, core)
 			return
 		}
-		s.stopTimer(p)
-		s.setState(p, StateStopped, "stopped while waiting to retry")
-		s.afterStopped(p)
+		s.stopped(p, "stopped while waiting to retry")
 	case StateStarting, StateRunning:
 		s.beginKill(p, core)
 	}
 }
 
 func (s *Supervisor) beginKill(p *Program, core bool) {
-	s.stopTimer(p)
+	p.deadline.stop()
 	s.disarmWatchdog(p)
 	sigs := append([]syscall.Signal(nil), p.cfg.KillBy...)
 	if core && p.cfg.CoreDump {
@@ -369,40 +409,34 @@ func (s *Supervisor) beginKill(p *Program, core bool) {
 	if s.forced {
 		sigs = nil
 	}
-	k := &killSequence{signals: sigs, step: p.cfg.StopTimeout}
+	k := &killSequence{signals: sigs, step: p.cfg.StopTimeout, target: func() killTarget { return s.stopTarget(p) }}
+	k.still = func() bool { return p.state == StateStopping && p.kill == k }
 	p.kill = k
 	s.setState(p, StateStopping, "")
-	s.stopStep(p, k)
+	s.killStep(k)
 }
 
-// stopStep is the next step of k, p's stop sequence.
-func (s *Supervisor) stopStep(p *Program, k *killSequence) {
-	s.killStep(k, func() killTarget { return s.stopTarget(p) }, func() bool { return p.state == StateStopping && p.kill == k })
-}
-
-// killStep sends the next signal of k to target and arms the timer for the
-// one after, while still holds.
-func (s *Supervisor) killStep(k *killSequence, target func() killTarget, still func() bool) {
+// killStep sends the next signal of k to its target as it is now, and
+// arms the step after.
+func (s *Supervisor) killStep(k *killSequence) {
 	sig := syscall.SIGKILL
 	if len(k.signals) > 0 {
 		sig, k.signals = k.signals[0], k.signals[1:]
 	}
 	k.last = sig
-	t := target()
-	s.signal(t, sig)
-	k.gen++
-	gen := k.gen
-	if k.timer != nil {
-		k.timer.Stop()
-	}
-	k.timer = time.AfterFunc(k.step, func() {
-		s.post(func() {
-			s.checkTrees() // a group may have emptied without a reap of ours
-			if k.gen == gen && still() {
-				s.log.Warnf("%s: still running %s after %s", t.name, k.step, signalName(sig))
-				s.killStep(k, target, still)
-			}
-		})
+	s.signal(k.target(), sig)
+	s.nextKillStep(k, k.step)
+}
+
+// nextKillStep arms k's next step d from now (a step, or the delay an
+// EXTEND_TIMEOUT_USEC asked for); it comes only while k is still wanted.
+func (s *Supervisor) nextKillStep(k *killSequence, d time.Duration) {
+	s.arm(&k.next, d, func() {
+		s.checkTrees() // a group may have emptied without a reap of ours
+		if k.still() {
+			s.log.Warnf("%s: still running %s after %s", k.target().name, d, signalName(k.last))
+			s.killStep(k)
+		}
 	})
 }
 
@@ -441,34 +475,34 @@ func (s *Supervisor) reaped(pid int, ws syscall.WaitStatus) {
 		s.finishInstance(inst)
 		return
 	}
-	inst.drainWait = time.AfterFunc(outputDrainMax, func() {
-		s.post(func() {
-			if !inst.finished {
-				s.log.Warnf("%s: pid %d exited but its output stays open (a process it started keeps the pipe); going on without waiting, later output still reaches the log", inst.prog.cfg.Name, inst.pid)
-				s.finishInstance(inst)
-			}
-		})
+	s.arm(&inst.drainWait, outputDrainMax, func() {
+		if !inst.finished {
+			s.log.Warnf("%s: pid %d exited but its output stays open (a process it started keeps the pipe); going on without waiting, later output still reaches the log", inst.prog.cfg.Name, inst.pid)
+			s.finishInstance(inst)
+		}
 	})
 }
 
 // readerDone is called when one of an instance's output pipes reached EOF.
 func (s *Supervisor) readerDone(inst *instance) {
 	inst.readers--
-	if inst.readers == 0 && inst.status != nil && !inst.finished {
+	if inst.readers > 0 {
+		return
+	}
+	if inst.status != nil && !inst.finished {
 		s.finishInstance(inst)
 	}
+	s.dropLogs(inst.logs)
 }
 
 // finishInstance writes the EXITED banner (after every byte of output) and
 // moves the program on.
 func (s *Supervisor) finishInstance(inst *instance) {
 	inst.finished = true
-	if inst.drainWait != nil {
-		inst.drainWait.Stop()
-	}
+	inst.drainWait.stop()
 	p, st := inst.prog, inst.status
 	if p.cfg.LogBanners {
-		p.logs.banner(fmt.Sprintf("-=[ %s EXITED on %s with status %s, pid: %d ]=-\n",
+		inst.logs.banner(fmt.Sprintf("-=[ %s EXITED on %s with status %s, pid: %d ]=-\n",
 			p.cfg.Name, time.Now().Format("2006-01-02 15:04:05"), bannerStatus(st), inst.pid))
 	}
 	if p.inst != inst {
@@ -497,7 +531,7 @@ func (s *Supervisor) afterExit(p *Program, inst *instance, st *exitStatus) {
 	switch p.state {
 	case StateStopping:
 		if !s.treeAlive(p) {
-			s.finishStop(p, desc)
+			s.stopped(p, desc)
 			return
 		}
 		// The kill sequence goes on; checkTrees finishes it.
@@ -507,14 +541,14 @@ func (s *Supervisor) afterExit(p *Program, inst *instance, st *exitStatus) {
 		}
 		s.log.Infof("%s: main process exited (%s); waiting for the rest of its cgroup %s", name, st, p.cg.dir)
 	case StateStarting:
-		s.stopTimer(p)
+		p.deadline.stop()
 		s.handleLeftovers(p, inst)
 		if p.lastError == "" {
 			p.lastError = "exited too quickly: " + desc
 		}
 		s.failedStart(p)
 	case StateRunning:
-		s.stopTimer(p)
+		p.deadline.stop()
 		s.handleLeftovers(p, inst)
 		expected := p.cfg.exitExpected(st)
 		restart := p.cfg.AutoRestart == RestartYes || (p.cfg.AutoRestart == RestartUnexpected && !expected)
@@ -553,7 +587,7 @@ func (s *Supervisor) restartSoon(p *Program, uptime time.Duration, said, why str
 	delay := backoffDelay(p.quick - 1)
 	p.lastError = fmt.Sprintf("%s; died quickly %d times in a row, restart in %s", why, p.quick, delay)
 	s.setState(p, StateBackoff, p.lastError)
-	s.armTimer(p, delay, func() { s.retry(p) })
+	s.arm(&p.deadline, delay, func() { s.retry(p) })
 }
 
 // failedStart: the program did not reach RUNNING; retry with backoff while
@@ -573,7 +607,7 @@ func (s *Supervisor) failedStart(p *Program) {
 	}
 	delay := backoffDelay(p.retries)
 	s.setState(p, StateBackoff, fmt.Sprintf("%s; retry %d/%d in %s", p.lastError, p.retries, p.cfg.StartRetries, delay))
-	s.armTimer(p, delay, func() { s.retry(p) })
+	s.arm(&p.deadline, delay, func() { s.retry(p) })
 }
 
 // retry is the BACKOFF timer's end.
@@ -583,45 +617,41 @@ func (s *Supervisor) retry(p *Program) {
 	}
 }
 
-func (s *Supervisor) finishStop(p *Program, desc string) {
-	if p.kill != nil && p.kill.timer != nil {
-		p.kill.timer.Stop()
+// stopped: p's stop is over, nothing of it runs any more. Its after-stop
+// intent, read here and nowhere else, says what comes next.
+func (s *Supervisor) stopped(p *Program, desc string) {
+	if p.kill != nil {
+		p.kill.next.stop()
+		p.kill = nil
 	}
-	p.kill = nil
-	if p.failingStart { // stopped because it never became ready
-		p.failingStart = false
+	p.deadline.stop()
+	in := p.intent
+	p.intent = stopIntent{}
+	if s.quitting && (in.then == restart || in.then == heal) {
+		in.then = settle
+	}
+	switch in.then {
+	case retry: // it never became ready
 		s.failedStart(p)
 		return
-	}
-	if s.restartUnhealthy(p, desc) {
+	case restart:
+		p.restarts++
+		s.log.Infof("%s: stopped after its watchdog expired (%s); starting it again", p.cfg.Name, desc)
+		s.startProgram(p)
 		return
-	}
-	if p.watchdogRestart {
-		p.watchdogRestart = false
-		if !s.quitting && !p.removed && p.restartAs == nil {
-			p.restarts++
-			s.log.Infof("%s: stopped after its watchdog expired (%s); starting it again", p.cfg.Name, desc)
-			s.startProgram(p)
-			return
-		}
+	case heal:
+		s.restartUnhealthy(p, desc)
+		return
 	}
 	s.setState(p, StateStopped, desc)
-	s.afterStopped(p)
-}
-
-// afterStopped applies what reload decided for a stopped program.
-func (s *Supervisor) afterStopped(p *Program) {
-	if p.removed {
-		s.forget(p)
-		return
-	}
-	if p.restartAs != nil {
-		cfg := p.restartAs
-		p.restartAs = nil
-		s.replaceConfig(p, cfg)
+	switch in.then {
+	case replace:
+		s.replaceConfig(p, in.next)
 		if p.state == StateStopped && !s.quitting {
 			s.startProgram(p)
 		}
+	case forget:
+		s.forget(p)
 	}
 }
 
@@ -728,7 +758,7 @@ func (s *Supervisor) finishShutdown() {
 	}
 	s.guard.close()
 	for _, p := range s.order {
-		p.logs.close()
+		s.dropLogs(p.logs) // closed off the loop; runServer waits for them (closeLogsAtExit)
 	}
 	if s.exitCode == 0 {
 		var fatal []string
@@ -751,21 +781,26 @@ func (s *Supervisor) finishShutdown() {
 
 // forget removes a program that reload took out of the configuration.
 func (s *Supervisor) forget(p *Program) {
-	delete(s.progs, p.cfg.Name)
+	if s.progs[p.cfg.Name] == p { // a reload may have added a program of that name meanwhile
+		delete(s.progs, p.cfg.Name)
+	}
 	for i, q := range s.order {
 		if q == p {
 			s.order = append(s.order[:i], s.order[i+1:]...)
 			break
 		}
 	}
-	p.logs.close()
+	s.dropLogs(p.logs)
+	p.logs = nil
 	s.log.Infof("%s: removed from the configuration", p.cfg.Name)
 }
 
 // replaceConfig gives a stopped program its new configuration.
 func (s *Supervisor) replaceConfig(p *Program, pc *ProgramConfig) {
-	p.logs.close()
-	p.logs = nil
+	if pc.Err != nil || pc.Disabled { // it cannot run: its logs close; else the next start takes them over (logsOf)
+		s.dropLogs(p.logs)
+		p.logs = nil
+	}
 	p.cfg = pc
 	p.retries, p.quick = 0, 0
 	switch {

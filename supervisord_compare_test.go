@@ -137,6 +137,9 @@ func TestSupervisordAndRamonaRunTheSameConfiguration(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "supervisord.conf")
 	helper := shellQuote(testBinary(t)) + " ramona-test-helper"
+	for _, name := range []string{"sleep", "env", "pwd-umask", "signals"} { // compareConfig's
+		useHelper(name)
+	}
 	writeFiles(t, dir, map[string]string{"supervisord.conf": fmt.Sprintf(compareConfig, helper), "work/.keep": ""})
 	env := append(os.Environ(), "RAMONA_TEST_ID="+id, "COMPARE_VAR=from the environment", "LC_ALL=C.UTF-8")
 

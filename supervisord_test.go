@@ -557,7 +557,7 @@ func TestConvertCommandLine(t *testing.T) {
 		stdout, stderr string
 	}{
 		{nil, exitUsage, "", "ramona: " + convertUsage + "\n"},
-		{[]string{"-x", "a.conf"}, exitUsage, "", "ramona: " + convertUsage + "\n"},
+		{[]string{"-x", "a.conf"}, exitUsage, "", "ramona: convert -x: unknown option\nusage: ramona convert FILE...\n`ramona help convert` explains it\n"},
 		{[]string{dir + "/nosuch.conf"}, exitUsage, "", "ramona: " + dir + "/nosuch.conf: cannot read it: no such file or directory\n"},
 		{[]string{dir + "/broken.conf"}, exitUsage, "", "ramona: the configuration has errors; fix them and convert again:\n" + dir + "/broken.conf:4: [program:a] priority: \"high\" is not a whole number\n"},
 	} {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -54,7 +55,8 @@ func openNotifySocket() (*notifySocket, error) {
 	return &notifySocket{conn: conn, addr: addr}, nil
 }
 
-// senderInfo is where a notify message came from, read from /proc off the loop.
+// senderInfo is where a notify message came from (or the process a MAINPID=
+// names), read from /proc off the loop.
 type senderInfo struct {
 	pid       int
 	ancestors []int // pid, its parent, ... up to pid 1
@@ -88,9 +90,8 @@ func (s *Supervisor) readNotify(ns *notifySocket) {
 		} else if cred == nil {
 			s.log.Debugf("notify: ignored a datagram without sender credentials")
 		} else {
-			from := readSender(int(cred.Pid))
-			text := string(buf[:n])
-			s.post(func() { s.notifyMessage(from, text) })
+			msg := readNotifyMessage(int(cred.Pid), string(buf[:n]))
+			s.post(func() { s.notifyMessage(msg) })
 		}
 		if len(fds) > 0 {
 			s.post(func() { // after the messages before it: systemd-notify's barrier
@@ -100,6 +101,29 @@ func (s *Supervisor) readNotify(ns *notifySocket) {
 			})
 		}
 	}
+}
+
+// notifyMessage is one datagram with what /proc says of the processes it
+// names, read off the loop: its sender, and the process of each MAINPID=.
+type notifyMessage struct {
+	from     senderInfo
+	text     string
+	mainPIDs map[int]senderInfo
+}
+
+func readNotifyMessage(pid int, text string) notifyMessage {
+	msg := notifyMessage{from: readSender(pid), text: text}
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(line, "MAINPID="); ok {
+			if pid, err := strconv.Atoi(v); err == nil && pid > 1 {
+				if msg.mainPIDs == nil {
+					msg.mainPIDs = map[int]senderInfo{}
+				}
+				msg.mainPIDs[pid] = readSender(pid)
+			}
+		}
+	}
+	return msg
 }
 
 // readSender reads a pid's ancestry, process group and session.
@@ -163,14 +187,14 @@ func (s *Supervisor) senderProgram(from senderInfo) *Program {
 }
 
 // notifyMessage applies one datagram's assignments to the sender's program.
-func (s *Supervisor) notifyMessage(from senderInfo, text string) {
-	p := s.senderProgram(from)
+func (s *Supervisor) notifyMessage(msg notifyMessage) {
+	p := s.senderProgram(msg.from)
 	if p == nil {
-		s.log.Debugf("notify: ignored a message from pid %d, which belongs to no running program: %q", from.pid, text)
+		s.log.Debugf("notify: ignored a message from pid %d, which belongs to no running program: %q", msg.from.pid, msg.text)
 		return
 	}
 	name := p.cfg.Name
-	for _, line := range strings.Split(text, "\n") {
+	for _, line := range strings.Split(msg.text, "\n") {
 		key, value, ok := strings.Cut(line, "=")
 		if !ok {
 			continue
@@ -204,10 +228,10 @@ func (s *Supervisor) notifyMessage(from senderInfo, text string) {
 			switch {
 			case p.state == StateStarting && p.cfg.Ready == ReadyNotify:
 				s.log.Infof("%s: start timeout extended by %s", name, extra)
-				s.armTimer(p, extra, func() { s.startTimedOut(p) })
+				s.arm(&p.deadline, extra, func() { s.startTimedOut(p) })
 			case p.state == StateStopping && p.kill != nil:
 				s.log.Infof("%s: stop timeout extended by %s", name, extra)
-				s.extendKill(p, extra)
+				s.nextKillStep(p.kill, extra)
 			}
 		case "STOPPING":
 			if value == "1" {
@@ -218,7 +242,7 @@ func (s *Supervisor) notifyMessage(from senderInfo, text string) {
 				s.log.Infof("%s: says it is reloading (RELOADING=1)", name)
 			}
 		case "MAINPID":
-			s.notifyMainPID(p, value)
+			s.notifyMainPID(p, value, msg.mainPIDs)
 		}
 	}
 }
@@ -235,13 +259,14 @@ func (s *Supervisor) notifyReady(p *Program) {
 }
 
 // notifyMainPID moves the watched main process to another process of the
-// program's tree (a daemon that forks and tells which pid is the service).
-func (s *Supervisor) notifyMainPID(p *Program, value string) {
+// program's tree (a daemon that forks and tells which pid is the service);
+// procs is what /proc said of the named process when the message came.
+func (s *Supervisor) notifyMainPID(p *Program, value string, procs map[int]senderInfo) {
 	pid, err := strconv.Atoi(value)
 	if err != nil || pid <= 1 || p.inst == nil || pid == p.inst.pid {
 		return
 	}
-	if s.senderProgram(readSender(pid)) != p {
+	if s.senderProgram(procs[pid]) != p {
 		s.log.Warnf("%s: MAINPID=%d ignored: that process is not part of the program", p.cfg.Name, pid)
 		return
 	}
@@ -266,26 +291,16 @@ func (s *Supervisor) watchdogPing(p *Program) {
 		return
 	}
 	p.lastPing = time.Now()
-	if p.watchdogTimer != nil {
-		p.watchdogTimer.Stop()
-	}
-	p.watchdogGen++
-	gen, period := p.watchdogGen, p.watchdogPeriod
-	p.watchdogTimer = time.AfterFunc(period, func() {
-		s.post(func() {
-			if p.watchdogGen == gen && p.state == StateRunning {
-				s.watchdogExpired(p, fmt.Sprintf("no WATCHDOG=1 for %s (watchdog=%s)", roundDuration(time.Since(p.lastPing)), period))
-			}
-		})
+	period := p.watchdogPeriod
+	s.arm(&p.watchdog, period, func() {
+		if p.state == StateRunning {
+			s.watchdogExpired(p, fmt.Sprintf("no WATCHDOG=1 for %s (watchdog=%s)", roundDuration(time.Since(p.lastPing)), period))
+		}
 	})
 }
 
 func (s *Supervisor) disarmWatchdog(p *Program) {
-	if p.watchdogTimer != nil {
-		p.watchdogTimer.Stop()
-		p.watchdogTimer = nil
-	}
-	p.watchdogGen++
+	p.watchdog.stop()
 	p.watchdogPeriod = 0
 }
 
@@ -297,7 +312,7 @@ func (s *Supervisor) watchdogExpired(p *Program, why string) {
 	}
 	s.log.Errorf("%s: watchdog: %s; restarting it", p.cfg.Name, why)
 	s.reportWatchdog(p, why)
-	p.watchdogRestart = true
+	p.intend(restart, nil)
 	s.beginKill(p, false)
 }
 
@@ -306,45 +321,102 @@ func (s *Supervisor) reportWatchdog(p *Program, why string) {
 	s.notifyWatchdog(p, why)
 }
 
-// extendKill postpones the next kill signal by d (EXTEND_TIMEOUT_USEC).
-func (s *Supervisor) extendKill(p *Program, d time.Duration) {
-	k := p.kill
-	if k.timer != nil {
-		k.timer.Stop()
-	}
-	k.gen++
-	gen := k.gen
-	k.timer = time.AfterFunc(d, func() {
-		s.post(func() {
-			if k.gen == gen && p.state == StateStopping && p.kill == k {
-				s.stopStep(p, k)
-			}
-		})
-	})
-}
-
 // selfNotifier speaks the notify protocol to the service manager that
 // started the server (systemd with Type=notify), when NOTIFY_SOCKET is set.
+// One goroutine sends every message in the order the loop queued them
+// (READY=1 before STOPPING=1, each with its STATUS=), and the WATCHDOG=1
+// keep-alives between them; the loop only appends to the queue.
 type selfNotifier struct {
-	addr string
-	stop chan struct{}
+	addr      string
+	keepAlive time.Duration // WATCHDOG=1 this often; 0 for none
+
+	mu    sync.Mutex // guards queue
+	queue []string
+	wake  chan struct{} // a token when queue has messages
+	stop  chan struct{} // closed by close
+	done  chan struct{} // closed when the sender has sent the last queued message
 }
 
+// newSelfNotifier starts the sender when the environment names a
+// NOTIFY_SOCKET (nil otherwise; a nil selfNotifier sends nothing). It
+// keeps alive at half the service manager's WATCHDOG_USEC, when that
+// watchdog is ours (WATCHDOG_PID unset or our pid).
 func newSelfNotifier(environ []string) *selfNotifier {
+	var addr, wdPid string
+	var usec uint64
 	for _, kv := range environ {
-		if v, ok := strings.CutPrefix(kv, "NOTIFY_SOCKET="); ok && v != "" {
-			return &selfNotifier{addr: v, stop: make(chan struct{})}
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "NOTIFY_SOCKET":
+			addr = v
+		case "WATCHDOG_USEC":
+			usec, _ = strconv.ParseUint(v, 10, 63)
+		case "WATCHDOG_PID":
+			wdPid = v
 		}
 	}
-	return nil
+	if addr == "" {
+		return nil
+	}
+	n := &selfNotifier{addr: addr, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	if usec > 0 && (wdPid == "" || wdPid == strconv.Itoa(os.Getpid())) {
+		n.keepAlive = time.Duration(usec) * time.Microsecond / 2
+	}
+	go n.run() // ends when close is called, after the queue is sent
+	return n
 }
 
+// send queues msg; it never blocks.
 func (n *selfNotifier) send(msg string) {
 	if n == nil {
 		return
 	}
-	addr := n.addr
-	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: addr, Net: "unixgram"})
+	n.mu.Lock()
+	n.queue = append(n.queue, msg)
+	n.mu.Unlock()
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run is the sender goroutine.
+func (n *selfNotifier) run() {
+	defer close(n.done)
+	var tick <-chan time.Time
+	if n.keepAlive > 0 {
+		t := time.NewTicker(n.keepAlive)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-n.wake:
+			n.flush()
+		case <-tick:
+			n.write("WATCHDOG=1")
+		case <-n.stop:
+			n.flush()
+			return
+		}
+	}
+}
+
+// flush sends the queued messages, oldest first.
+func (n *selfNotifier) flush() {
+	n.mu.Lock()
+	msgs := n.queue
+	n.queue = nil
+	n.mu.Unlock()
+	for _, msg := range msgs {
+		n.write(msg)
+	}
+}
+
+// write sends one datagram, bounded by a deadline; a service manager that
+// is gone gets nothing.
+func (n *selfNotifier) write(msg string) {
+	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: n.addr, Net: "unixgram"})
 	if err != nil {
 		return
 	}
@@ -353,41 +425,10 @@ func (n *selfNotifier) send(msg string) {
 	conn.Write([]byte(msg))
 }
 
-// keepAlive sends WATCHDOG=1 at half the service manager's WATCHDOG_USEC
-// until stopped.
-func (n *selfNotifier) keepAlive(environ []string) {
-	if n == nil {
-		return
-	}
-	var usec uint64
-	wdPid := ""
-	for _, kv := range environ {
-		if v, ok := strings.CutPrefix(kv, "WATCHDOG_USEC="); ok {
-			usec, _ = strconv.ParseUint(v, 10, 63)
-		}
-		if v, ok := strings.CutPrefix(kv, "WATCHDOG_PID="); ok {
-			wdPid = v
-		}
-	}
-	if usec == 0 || (wdPid != "" && wdPid != strconv.Itoa(os.Getpid())) {
-		return
-	}
-	tick := time.NewTicker(time.Duration(usec) * time.Microsecond / 2)
-	go func() { // ends when n.stop is closed
-		defer tick.Stop()
-		for {
-			select {
-			case <-tick.C:
-				n.send("WATCHDOG=1")
-			case <-n.stop:
-				return
-			}
-		}
-	}()
-}
-
+// close sends what is queued and ends the sender.
 func (n *selfNotifier) close() {
 	if n != nil {
 		close(n.stop)
+		<-n.done
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -234,5 +235,44 @@ command=%s
 	read("STOPPING=1")
 	if code, err := r.server.wait(30 * time.Second); code != 0 || err != nil {
 		t.Errorf("server exit %d, %v", code, err)
+	}
+}
+
+// TestSelfNotifierKeepsOrder: what the loop queues for the service manager
+// arrives in the order it was queued, each message whole, and close sends
+// what is still queued before it returns.
+func TestSelfNotifierKeepsOrder(t *testing.T) {
+	t.Parallel()
+	sockPath := filepath.Join(t.TempDir(), "notify.sock")
+	sock, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sockPath, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+	const count = 200
+	got := make(chan []string, 1)
+	go func() { // ends after count messages or a read error
+		var msgs []string
+		buf := make([]byte, 4096)
+		for len(msgs) < count {
+			sock.SetReadDeadline(time.Now().Add(20 * time.Second))
+			k, err := sock.Read(buf)
+			if err != nil {
+				break
+			}
+			msgs = append(msgs, string(buf[:k]))
+		}
+		got <- msgs
+	}()
+	n := newSelfNotifier([]string{"NOTIFY_SOCKET=" + sockPath})
+	var want []string
+	for i := range count {
+		msg := fmt.Sprintf("STATUS=message %d", i)
+		want = append(want, msg)
+		n.send(msg)
+	}
+	n.close()
+	if msgs := <-got; !slices.Equal(msgs, want) {
+		t.Errorf("the service manager got %d messages, in this order:\n%s\nwant the %d in the order sent", len(msgs), strings.Join(msgs, "\n"), count)
 	}
 }

@@ -582,7 +582,7 @@ func (w *webUI) apiControl(rw http.ResponseWriter, r *http.Request, cmd string) 
 	}
 	w.logf(LevelInfo, "%s: %s %s (force %v) requested by %s", w.pc.Name, cmd, describeScope(names), in.force, r.RemoteAddr)
 	res := controlResult{Progress: []string{}}
-	rep, err := w.call(request{Cmd: cmd, Names: names, Flags: map[string]bool{"force": in.force, "server": true, "nowait": self}}, func(rp reply) {
+	rep, err := w.call(request{Cmd: cmd, Names: names, Flags: requestFlags{Force: in.force, KeepServer: true, NoWait: self}}, func(rp reply) {
 		if rp.Progress != "" {
 			res.Progress = append(res.Progress, rp.Progress)
 		}
@@ -716,7 +716,7 @@ func tailRequest(r *http.Request, follow bool) (request, error) {
 	if stream != "stdout" && stream != "stderr" {
 		return request{}, fmt.Errorf("stream=%q: use stdout or stderr", stream)
 	}
-	return request{Cmd: "tail", Names: []string{name}, N: n, Stream: stream, Flags: map[string]bool{"follow": follow}}, nil
+	return request{Cmd: "tail", Names: []string{name}, N: n, Stream: stream, Flags: requestFlags{Follow: follow}}, nil
 }
 
 // apiTail is the last n lines of a program's log as text, passed on as the
