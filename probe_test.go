@@ -169,7 +169,7 @@ func TestProbeExec(t *testing.T) {
 		{`sh -c 'test "$(pwd)" = "$1"' sh ` + shellQuote(dir), "ok"},
 		{`sh -c 'echo "  127.0.0.1:5432 -
  no response"; exit 2'`, "exit status 2: 127.0.0.1:5432 - no response"},
-		{`sh -c 'kill -KILL $$'`, "killed by SIGKILL"},
+		{`sh -c 'kill -TERM $$'`, "killed by SIGTERM"},
 		{"no-such-probe-command", "command no-such-probe-command: not found in PATH=" + os.Getenv("PATH")},
 		{"./missing", "command ./missing: no such file or directory"},
 	} {
