@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -245,6 +246,9 @@ func TestLaunchBackgroundServerKillsWhatIgnoresSIGTERM(t *testing.T) {
 	var stderr bytes.Buffer
 	code := launchBackgroundServer(sleep, []string{"sleep", "3600"}, 100*time.Millisecond, &stderr)
 	signal.Reset(syscall.SIGTERM)
+	if ignored := sigtermIgnored(t); ignored {
+		t.Errorf("the test process still ignores SIGTERM, and so would every child the tests after this one start")
+	}
 	want := "did not report that it listens within 100ms; it was killed (SIGTERM did not stop it within 200ms)"
 	if code != exitFailed || !strings.Contains(stderr.String(), want) {
 		t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), exitFailed, want)
@@ -252,6 +256,26 @@ func TestLaunchBackgroundServerKillsWhatIgnoresSIGTERM(t *testing.T) {
 	if pids := leftoverProcesses(id); len(pids) > 0 {
 		t.Errorf("left running: %v", pids)
 	}
+}
+
+// sigtermIgnored tells whether this process ignores SIGTERM (SigIgn in
+// /proc/self/status), a disposition every child it starts inherits.
+func sigtermIgnored(t *testing.T) bool {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "SigIgn:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return mask&(1<<(syscall.SIGTERM-1)) != 0
+		}
+	}
+	t.Fatal("no SigIgn in /proc/self/status")
+	return false
 }
 
 func TestHeadBuffer(t *testing.T) {
