@@ -245,6 +245,10 @@ func TestLaunchBackgroundServerKillsWhatIgnoresSIGTERM(t *testing.T) {
 	signal.Ignore(syscall.SIGTERM)
 	var stderr bytes.Buffer
 	code := launchBackgroundServer(sleep, []string{"sleep", "3600"}, 100*time.Millisecond, &stderr)
+	// Reset alone leaves an ignored signal ignored (the runtime puts its
+	// handler back only for a Notify): Notify, then Reset, restores the
+	// runtime's own handling, which exec turns into the default.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGTERM)
 	signal.Reset(syscall.SIGTERM)
 	if ignored := sigtermIgnored(t); ignored {
 		t.Errorf("the test process still ignores SIGTERM, and so would every child the tests after this one start")
