@@ -43,6 +43,37 @@ func benchSupervisor(b *testing.B, n int) *Supervisor {
 	return s
 }
 
+// benchConfig1000 writes the configuration BenchmarkLoadConfig1000 reads.
+func benchConfig1000(b *testing.B) string {
+	b.Setenv("HOME", b.TempDir())
+	var conf strings.Builder
+	conf.WriteString("[general]\nappname=bench\nlogdir=log\n[env]\nA=1\nB=\n[ramona:notify]\nlogscan=error>now\n")
+	for i := range 1000 {
+		fmt.Fprintf(&conf, "[program:p%04d]\ncommand=/usr/bin/worker --id=%d --home=%%(here)s \"$HOME\"\n", i, i)
+		fmt.Fprintf(&conf, "priority=%d\nstarttimeout=2s\nautorestart=unexpected\nexitcodes=0,2\nstdout=<logdir>\nstderr=<logdir>\n", i%10)
+		fmt.Fprintf(&conf, "killby=TERM,KILL\nlogscan_stdout=panic>now,warn>daily\n\n")
+	}
+	path := filepath.Join(b.TempDir(), "bench.conf")
+	if err := os.WriteFile(path, []byte(conf.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkLoadClientConfig1000 is what `status` reads of a 1000-program
+// configuration: everything but the programs (BenchmarkLoadConfig1000 is
+// the whole reading).
+func BenchmarkLoadClientConfig1000(b *testing.B) {
+	path := benchConfig1000(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		cfg, err := loadClientConfig([]string{path}, testEnviron)
+		if err != nil || len(cfg.Programs) != 0 || cfg.Console.ServerURI.Scheme == "" && len(cfg.Files) != 1 {
+			b.Fatalf("load: %v", err)
+		}
+	}
+}
+
 // BenchmarkStatusEncoding: `status` of 1000 programs, from the request on the
 // loop to the reply frame on the connection. Without cgroups (as here) that
 // includes one pass over /proc for the programs' CPU and memory, which costs

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -675,25 +676,27 @@ func (w *cgroupWatcher) close() {
 func (k *kernelFiles) cgroupUsage(q usageQuery, pageSize int64) usage {
 	var u usage
 	if data, err := k.read(q.cgroup + "/cpu.stat"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			if v, ok := strings.CutPrefix(line, "usage_usec "); ok {
-				usec, _ := strconv.ParseInt(v, 10, 64)
-				u.cpuSeconds = float64(usec) / 1e6
-			}
+		if _, v, ok := bytes.Cut(data, []byte("usage_usec ")); ok { // its first line
+			u.cpuSeconds = float64(leadingNumber(v)) / 1e6
 		}
 	}
 	if q.memoryCur {
 		if data, err := k.read(q.cgroup + "/memory.current"); err == nil {
-			u.memoryBytes, _ = strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+			u.memoryBytes = leadingNumber(data)
 			return u
 		}
 	}
+	var pids []int
 	for _, dir := range q.spawns {
 		data, _ := k.read(dir + "/cgroup.procs")
-		for _, f := range strings.Fields(string(data)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				u.memoryBytes += k.residentBytes(pid, pageSize)
+		pids = pids[:0]
+		for line := range bytes.Lines(data) { // read all before data is reused
+			if pid := int(leadingNumber(line)); pid > 0 {
+				pids = append(pids, pid)
 			}
+		}
+		for _, pid := range pids {
+			u.memoryBytes += k.residentBytes(pid, pageSize)
 		}
 	}
 	return u

@@ -1768,19 +1768,7 @@ func FuzzSplitCommand(f *testing.F) {
 }
 
 func BenchmarkLoadConfig1000(b *testing.B) {
-	b.Setenv("HOME", b.TempDir())
-	dir := b.TempDir()
-	var conf strings.Builder
-	conf.WriteString("[general]\nappname=bench\nlogdir=log\n[env]\nA=1\nB=\n[ramona:notify]\nlogscan=error>now\n")
-	for i := range 1000 {
-		fmt.Fprintf(&conf, "[program:p%04d]\ncommand=/usr/bin/worker --id=%d --home=%%(here)s \"$HOME\"\n", i, i)
-		fmt.Fprintf(&conf, "priority=%d\nstarttimeout=2s\nautorestart=unexpected\nexitcodes=0,2\nstdout=<logdir>\nstderr=<logdir>\n", i%10)
-		fmt.Fprintf(&conf, "killby=TERM,KILL\nlogscan_stdout=panic>now,warn>daily\n\n")
-	}
-	path := filepath.Join(dir, "bench.conf")
-	if err := os.WriteFile(path, []byte(conf.String()), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	path := benchConfig1000(b) // bench_test.go
 	b.ReportAllocs()
 	for b.Loop() {
 		cfg, err := loadConfig([]string{path}, testEnviron)

@@ -19,18 +19,19 @@ import (
 
 // loader holds the state of one loadConfig call.
 type loader struct {
-	doc       *iniDoc
-	cfg       *Config
-	environ   map[string]string // the server's environment
-	mainDir   string            // directory of the first config file
-	envSets   map[string][]EnvVar
-	read      map[string]string // absolute path -> the file that included it ("" for -c files)
-	errs      ConfigErrors
-	fileKeys  map[string][]*iniValue // [general] include entries per file, for include rounds
-	dirs      map[string]string      // file as named in the document -> its absolute directory
-	fileOrder []string               // files as named in the document, in the order read
-	host      string                 // os.Hostname(), once asked
-	siteconf  map[string]bool        // included files (named by absolute path) that <siteconf> brought in
+	doc        *iniDoc
+	cfg        *Config
+	environ    map[string]string // the server's environment
+	mainDir    string            // directory of the first config file
+	envSets    map[string][]EnvVar
+	read       map[string]string // absolute path -> the file that included it ("" for -c files)
+	errs       ConfigErrors
+	fileKeys   map[string][]*iniValue // [general] include entries per file, for include rounds
+	dirs       map[string]string      // file as named in the document -> its absolute directory
+	fileOrder  []string               // files as named in the document, in the order read
+	host       string                 // os.Hostname(), once asked
+	siteconf   map[string]bool        // included files (named by absolute path) that <siteconf> brought in
+	noPrograms bool                   // leave [program:x] sections unresolved: the command needs none
 }
 
 // hostname is this machine's name, for %(host_node_name)s.
@@ -239,6 +240,16 @@ func loadConfig(files []string, environ []string) (*Config, error) {
 // read so far (Sources, Warnings, what resolved), for `ramona check`.
 func loadConfigReport(files []string, environ []string) (*Config, error) {
 	return newLoader(environ).load(files)
+}
+
+// loadClientConfig is loadConfigReport for a command that only talks to the
+// server about programs it names (status, tail, who): the [program:x]
+// sections are read but not resolved, and Programs stays empty; the server
+// knows them. With 1000 programs this is most of the reading.
+func loadClientConfig(files []string, environ []string) (*Config, error) {
+	ld := newLoader(environ)
+	ld.noPrograms = true
+	return ld.load(files)
 }
 
 func newLoader(environ []string) *loader {
@@ -598,6 +609,7 @@ func (ld *loader) resolve() {
 	for _, name := range doc.order {
 		sec := doc.sections[name]
 		switch {
+		case strings.HasPrefix(name, "program:") && ld.noPrograms:
 		case strings.HasPrefix(name, "program:"):
 			for _, p := range ld.programs(sec, strings.TrimPrefix(name, "program:"), groupOf[name]) {
 				if q := nameOwners[p.Name]; q != nil {

@@ -155,7 +155,11 @@ func (c *cmdline) runCommand(name string, args []string) int {
 			return v.run(c, in)
 		}
 	}
-	cfg, err := loadConfigReport(c.files, os.Environ())
+	load := loadConfigReport
+	if v != nil && v.serverResolves {
+		load = loadClientConfig
+	}
+	cfg, err := load(c.files, os.Environ())
 	cfg.Origin = c.origin
 	c.cfg = cfg
 	if err != nil {

@@ -1,7 +1,7 @@
 // Output capture: where each program's stdout and stderr go (a rotating
 // LogFile, the server's console with a "NAME | " prefix, or nowhere but an
-// in-memory tail), the STARTING/EXITED banners, the pipe readers that copy
-// output in large chunks with pooled buffers, and the server's own log
+// in-memory tail), the STARTING/EXITED banners, what the pipe readers
+// (outpipe_linux.go) pass each chunk through, and the server's own log
 // (control characters of its lines escaped).
 package main
 
@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -85,36 +84,17 @@ const (
 // holds one while data is ready, so idle programs hold none.
 var readBuffers = sync.Pool{New: func() any { b := make([]byte, readBufferSize); return &b }}
 
-// outputPipe makes the pipe of one program stream: the read end is the
-// server's (non-blocking, in the poller), the write end a plain blocking
-// descriptor for the child that the caller closes once it has forked. The
-// pipe asks for pipeSize; the kernel may refuse (the limit is
-// /proc/sys/fs/pipe-max-size for unprivileged servers), which only costs
-// speed. Raw descriptors spare each spawn the poller registration of the
-// write end and switching it back to blocking mode for the child.
-func outputPipe() (r *os.File, w int, err error) {
-	var fds [2]int
-	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
-		return nil, -1, os.NewSyscallError("pipe2", err)
-	}
-	if err := syscall.SetNonblock(fds[0], true); err != nil {
-		syscall.Close(fds[0])
-		syscall.Close(fds[1])
-		return nil, -1, os.NewSyscallError("fcntl", err)
-	}
-	syscall.Syscall(syscall.SYS_FCNTL, uintptr(fds[0]), syscall.F_SETPIPE_SZ, pipeSize)
-	return os.NewFile(uintptr(fds[0]), "|0"), fds[1], nil
-}
-
 // devNull is every program's stdin, opened once for the server's lifetime
 // (close-on-exec: each child gets it only as its descriptor 0).
 var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNull) })
 
 // readOutput copies one pipe into its stream until EOF, in chunks as large
 // as the pipe offers (with logtimestamp, each line gets a timestamp first;
-// with log scan rules, scan looks at each chunk after it was passed on).
-// It ends at EOF or on a read error, and then tells the loop.
-func (s *Supervisor) readOutput(inst *instance, pipe *os.File, ready <-chan struct{}, dst io.Writer, timestamps bool, scan *logScanner) {
+// with log scan rules, scan looks at each chunk after it was passed on),
+// from when ready has come: the log files are open and the STARTING banner
+// is written. It returns at once; at EOF or on a read error it tells the
+// loop.
+func (s *Supervisor) readOutput(inst *instance, pipe *outPipe, ready <-chan struct{}, dst io.Writer, timestamps bool, scan *logScanner) {
 	if timestamps {
 		dst = &timestampWriter{w: dst, lineStart: true, now: time.Now}
 	}
@@ -122,39 +102,22 @@ func (s *Supervisor) readOutput(inst *instance, pipe *os.File, ready <-chan stru
 		scan.dst = dst
 		dst = scan
 	}
-	defer func() {
-		pipe.Close()
-		s.post(func() { s.readerDone(inst) })
-	}()
-	<-ready // the log files are open and the STARTING banner is written
-	raw, err := pipe.SyscallConn()
-	if err != nil {
-		s.log.Errorf("%s: cannot read output: %v", inst.prog.cfg.Name, err)
-		return
-	}
-	for {
-		var buf *[]byte
-		var n int
-		var rerr error
-		err := raw.Read(func(fd uintptr) bool {
-			buf = readBuffers.Get().(*[]byte)
-			n, rerr = syscall.Read(int(fd), *buf)
-			if rerr == syscall.EAGAIN {
-				readBuffers.Put(buf)
-				buf = nil
-				return false // wait until the pipe is readable, holding no buffer
+	start := func() {
+		pipe.read(func(p []byte) { dst.Write(p) }, func(err error) {
+			if err != io.EOF {
+				s.log.Errorf("%s: cannot read output: %v", inst.prog.cfg.Name, err)
 			}
-			return true
+			s.post(func() { s.readerDone(inst) })
 		})
-		if n > 0 {
-			dst.Write((*buf)[:n])
-		}
-		if buf != nil {
-			readBuffers.Put(buf)
-		}
-		if err != nil || n <= 0 && rerr != syscall.EINTR {
-			return
-		}
+	}
+	select {
+	case <-ready:
+		start()
+	default:
+		go func() { // ends once the files are open and the pipe is in the poller
+			<-ready
+			start()
+		}()
 	}
 }
 

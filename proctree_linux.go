@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -31,12 +32,56 @@ type procInfo struct {
 
 // kernelFiles reads small files of /proc and the cgroup file system into
 // one buffer it reuses: status reads thousands of them, and os.ReadFile's
-// extra stat call and allocation per file double their cost. Not for
-// concurrent use; what read returns is valid until the next read.
-type kernelFiles struct{ buf []byte }
+// extra stat call and allocation per file double their cost. Paths under
+// one of its dirs open relative to that directory's descriptor: the
+// kernel's path walk, most of an open's cost in these file systems, then
+// covers two components instead of five or six. Not for concurrent use;
+// what read returns is valid until the next read.
+type kernelFiles struct {
+	buf  []byte
+	dirs *openDirs
+}
+
+// openDirs are directories held open for the reads of one request, shared
+// by its workers: /proc and the directory of the program cgroups.
+type openDirs struct {
+	paths []string // each ending in "/"
+	fds   []int
+}
+
+// openDirsFor opens each of paths that it can (and ignores the others).
+func openDirsFor(paths ...string) *openDirs {
+	d := &openDirs{}
+	for _, p := range paths {
+		fd, err := syscall.Open(p, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+		if err == nil {
+			d.paths, d.fds = append(d.paths, strings.TrimSuffix(p, "/")+"/"), append(d.fds, fd)
+		}
+	}
+	return d
+}
+
+func (d *openDirs) close() {
+	for _, fd := range d.fds {
+		syscall.Close(fd)
+	}
+}
+
+// open opens path for reading, relative to a held directory when it is
+// below one.
+func (d *openDirs) open(path string) (int, error) {
+	if d != nil {
+		for i, dir := range d.paths {
+			if rel, ok := strings.CutPrefix(path, dir); ok {
+				return syscall.Openat(d.fds[i], rel, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+			}
+		}
+	}
+	return syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+}
 
 func (k *kernelFiles) read(path string) ([]byte, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	fd, err := k.dirs.open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +145,9 @@ func allProcesses() []procInfo {
 	}
 	infos := make([]procInfo, len(pids))
 	found := make([]bool, len(pids))
-	inParallel(len(pids), func(k *kernelFiles, i int) { infos[i], found[i] = k.readProcInfo(pids[i]) })
+	dirs := openDirsFor("/proc")
+	defer dirs.close()
+	inParallel(len(pids), dirs, func(k *kernelFiles, i int) { infos[i], found[i] = k.readProcInfo(pids[i]) })
 	out := infos[:0]
 	for i, pi := range infos {
 		if found[i] {
@@ -113,10 +160,10 @@ func allProcesses() []procInfo {
 // inParallel runs f(k, i) for i in [0, n) on as many goroutines as the
 // runtime has processors (each with its own kernelFiles), for the reads of
 // a status request: on a busy machine of few cores they are syscall-bound.
-func inParallel(n int, f func(k *kernelFiles, i int)) {
+func inParallel(n int, dirs *openDirs, f func(k *kernelFiles, i int)) {
 	workers := min(runtime.GOMAXPROCS(0), 8, (n+63)/64)
 	if workers <= 1 {
-		var k kernelFiles
+		k := kernelFiles{dirs: dirs}
 		for i := range n {
 			f(&k, i)
 		}
@@ -125,7 +172,7 @@ func inParallel(n int, f func(k *kernelFiles, i int)) {
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() { // ends after its share of [0, n)
-			var k kernelFiles
+			k := kernelFiles{dirs: dirs}
 			for i := w; i < n; i += workers {
 				f(&k, i)
 			}
@@ -140,12 +187,8 @@ func (k *kernelFiles) residentBytes(pid int, pageSize int64) int64 {
 	if err != nil {
 		return 0
 	}
-	f := strings.Fields(string(data))
-	if len(f) < 2 {
-		return 0
-	}
-	pages, _ := strconv.ParseInt(f[1], 10, 64)
-	return pages * pageSize
+	_, rest, _ := bytes.Cut(data, []byte{' '}) // size, then resident
+	return leadingNumber(rest) * pageSize
 }
 
 // readUsage answers each query: from the program's cgroup when it has one,
@@ -155,13 +198,18 @@ func readUsage(qs []usageQuery) []usage {
 	out := make([]usage, len(qs))
 	pageSize := int64(os.Getpagesize())
 	var tree *procTree
+	cgroupDir := ""
 	for _, q := range qs {
-		if q.cgroup == "" && (q.pid > 0 || q.pgid > 0) {
+		if q.cgroup == "" && (q.pid > 0 || q.pgid > 0) && tree == nil {
 			tree = newProcTree(allProcesses())
-			break
+		}
+		if q.cgroup != "" && cgroupDir == "" {
+			cgroupDir = filepath.Dir(q.cgroup) // every program's is there
 		}
 	}
-	inParallel(len(qs), func(k *kernelFiles, i int) {
+	dirs := openDirsFor("/proc", cgroupDir)
+	defer dirs.close()
+	inParallel(len(qs), dirs, func(k *kernelFiles, i int) {
 		switch q := qs[i]; {
 		case q.cgroup != "":
 			out[i] = k.cgroupUsage(q, pageSize)
@@ -273,6 +321,18 @@ func killMarked(marker string) {
 			return
 		}
 	}
+}
+
+// leadingNumber is the decimal number at the start of b (0 when none).
+func leadingNumber(b []byte) int64 {
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n
 }
 
 // hasEnvEntry reports whether a NUL-separated environment holds entry exactly.

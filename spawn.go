@@ -315,7 +315,7 @@ func (s *Supervisor) spawnCommand(pc *ProgramConfig) (*spawnPlan, error) {
 // the child's; the read ends the output readers'.
 type stdio struct {
 	stdin      *os.File
-	outR, errR *os.File
+	outR, errR *outPipe
 	outW, errW int
 }
 
@@ -372,10 +372,10 @@ func (s *Supervisor) track(p *Program, pid int, cg *instanceCgroup, st *stdio, r
 	inst.readers = 1
 	s.holdLogs(p.logs) // until the readers end
 	outScan, errScan := s.logScanners(pc, st.errR == st.outR)
-	go s.readOutput(inst, st.outR, ready, p.logs.stdout, pc.LogTimestamp, outScan) // ends at EOF: when every holder of the pipe closed it
+	s.readOutput(inst, st.outR, ready, p.logs.stdout, pc.LogTimestamp, outScan) // until EOF: when every holder of the pipe closed it
 	if st.errR != st.outR {
 		inst.readers++
-		go s.readOutput(inst, st.errR, ready, p.logs.stderr, pc.LogTimestamp, errScan) // ends at EOF, as above
+		s.readOutput(inst, st.errR, ready, p.logs.stderr, pc.LogTimestamp, errScan) // until EOF, as above
 	}
 	return inst
 }

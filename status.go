@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -96,7 +97,9 @@ func (c *cmdline) status(in *invocation) int {
 		fmt.Fprintf(c.stdout, "%s\n", out)
 		return code
 	}
-	printStatus(c.stdout, list)
+	out := bufio.NewWriterSize(c.stdout, 64<<10) // tabwriter writes each cell on its own
+	printStatus(out, list)
+	out.Flush()
 	return code
 }
 

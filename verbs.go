@@ -49,6 +49,9 @@ type verb struct {
 	offLoop func(cs *ctlServer, conn net.Conn, c *clientConn, req request) bool
 	// whileStopping: the server answers it while it stops everything to exit.
 	whileStopping bool
+	// serverResolves: the server resolves the operands, so the command line
+	// reads the configuration without its programs (loadClientConfig).
+	serverResolves bool
 }
 
 // operands says what a command takes besides its options.
@@ -160,7 +163,7 @@ program and every autostart one.`,
 			run:     (*cmdline).runSequence, onLoop: (*Supervisor).serveSequence,
 		},
 		{
-			name: "status", usage: "status [--json] [PROG...]", args: programs, config: configDespite, console: true, whileStopping: true,
+			name: "status", usage: "status [--json] [PROG...]", args: programs, config: configDespite, console: true, whileStopping: true, serverResolves: true,
 			summary: "state of each program (exit 3: one is not RUNNING)",
 			help: `A table: name, state, pid, uptime (or the last exit status), CPU time and memory of the
 program's process tree, launches, restarts, and the error or STATUS= text. Exit 3 when a
@@ -172,7 +175,7 @@ program in scope that should run is not RUNNING.`,
 			run: (*cmdline).status, onLoop: (*Supervisor).serveStatus,
 		},
 		{
-			name: "tail", usage: "tail [-f] [-n N] [-l stdout|stderr] PROG", args: oneProgram, config: configDespite, console: true,
+			name: "tail", usage: "tail [-f] [-n N] [-l stdout|stderr] PROG", args: oneProgram, config: configDespite, console: true, serverResolves: true,
 			summary: "the last lines of a program's log; -f follows",
 			help: `The last N lines of the program's log, banners included, at most its last 10 MiB. Notes
 (the output was cut, nothing was logged yet) go to stderr; stdout only has the log.`,
@@ -196,7 +199,7 @@ program in scope that should run is not RUNNING.`,
 			run: (*cmdline).tail, offLoop: (*ctlServer).serveTail,
 		},
 		{
-			name: "who", usage: "who", config: configDespite, console: true, whileStopping: true,
+			name: "who", usage: "who", config: configDespite, console: true, whileStopping: true, serverResolves: true,
 			summary: "clients connected to the server",
 			help:    `Clients connected to the server: transport, peer (pid and uid for unix sockets), connect time; * marks the caller.`,
 			run:     (*cmdline).who, onLoop: (*Supervisor).serveWho,

@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"net"
 	"net/http"
@@ -64,8 +63,6 @@ var webAssets = map[string]string{
 	"app.css":     "text/css; charset=utf-8",
 	"favicon.svg": "image/svg+xml",
 }
-
-var pageTemplate = template.Must(template.ParseFS(webFiles, "web/index.html"))
 
 // webUI is one frontend process: its section and the server it talks to.
 type webUI struct {
@@ -960,7 +957,7 @@ func (w *webUI) renderPage(rw http.ResponseWriter, d pageData) {
 	}
 	d.Rows = w.pageRows(list)
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := pageTemplate.Execute(rw, d); err != nil {
+	if err := renderPage(rw, d); err != nil {
 		w.logf(LevelWarning, "%s: page: %v", w.pc.Name, err)
 	}
 }
@@ -974,7 +971,7 @@ func (w *webUI) rows(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := pageTemplate.ExecuteTemplate(rw, "rows", w.pageRows(list)); err != nil {
+	if err := renderRows(rw, w.pageRows(list)); err != nil {
 		w.logf(LevelWarning, "%s: rows: %v", w.pc.Name, err)
 	}
 }

@@ -808,7 +808,7 @@ func TestWebPageMarkup(t *testing.T) {
 	d := pageData{Title: w.title, Time: "10:00:00", Rows: w.pageRows(list), Result: "stop one: one: STOPPED",
 		Confirm: &pageConfirm{Cmd: "stop", Names: []string{"web"}, Scope: "web", Question: w.selfQuestion("stop", "web")}}
 	var b strings.Builder
-	if err := pageTemplate.Execute(&b, d); err != nil {
+	if err := renderPage(&b, d); err != nil {
 		t.Fatal(err)
 	}
 	page := b.String()
@@ -894,7 +894,7 @@ func TestWebPageMarkup(t *testing.T) {
 	}
 	// The rows alone, as /rows serves them, are well-formed too.
 	b.Reset()
-	if err := pageTemplate.ExecuteTemplate(&b, "rows", d.Rows); err != nil {
+	if err := renderRows(&b, d.Rows); err != nil {
 		t.Fatal(err)
 	}
 	if err := xml.Unmarshal([]byte("<tbody>"+b.String()+"</tbody>"), new(struct{})); err != nil {

@@ -20,7 +20,7 @@ if ! command -v supervisord >/dev/null || ! command -v supervisorctl >/dev/null;
 fi
 work=$(mktemp -d /tmp/compare.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-CGO_ENABLED=0 go build -ldflags='-s -w' -o "$work/ramona" .
+CGO_ENABLED=0 go build -tags nethttpomithttp2 -ldflags='-s -w' -o "$work/ramona" . # the release build (README: Performance)
 CGO_ENABLED=0 go build -ldflags='-s -w' -o "$work/stamp" testdata/bench/stamp.go
 go build -o "$work/compare" testdata/bench/compare.go
 "$work/compare" -ramona "$work/ramona" -stamp "$work/stamp" -work "$work" "$@"
