@@ -12,7 +12,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -211,30 +210,6 @@ func connPeer(conn net.Conn) (peerIdentity, bool) {
 		return peerIdentity{}, false
 	}
 	return ac.peer, true
-}
-
-// drainReadable reads (without waiting) what the peer has sent already, so
-// that closing sends an orderly FIN and the refusal written before it
-// reaches the peer instead of being lost to a reset.
-func drainReadable(conn net.Conn) {
-	sc, ok := conn.(syscall.Conn)
-	if !ok {
-		return
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return
-	}
-	var buf [4096]byte
-	raw.Read(func(fd uintptr) bool {
-		for i := 0; i < 16; i++ {
-			n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_DONTWAIT)
-			if err != nil || n <= 0 {
-				break
-			}
-		}
-		return true // never wait for more
-	})
 }
 
 // logStreaks logs the first event of each kind at once; further events of

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of admission on a scripted listener: the limits per peer and per
 // listener (root and the server's uid pass the latter), places given back on
 // Close, accept errors ridden out with a doubling backoff and logged once

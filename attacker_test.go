@@ -1,3 +1,5 @@
+//go:build unix
+
 // The hostile local user of issue 19: a throwaway account created for one
 // test (useradd, userdel after), the test binary run as that user as the
 // attacking client (the ctl-burst, ctl-flood and http-req helpers of

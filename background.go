@@ -42,6 +42,9 @@ func launchBackgroundServer(exe string, argv []string, timeout time.Duration, st
 		fmt.Fprintf(stderr, "ramona: "+format+"\n", args...)
 		return exitFailed
 	}
+	if err := backgroundUnsupported(); err != nil {
+		return fail("%v", err)
+	}
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
 		return fail("cannot start the server: %v", err)
@@ -62,7 +65,7 @@ func launchBackgroundServer(exe string, argv []string, timeout time.Duration, st
 		Dir:   "/",
 		Env:   os.Environ(),
 		Files: []*os.File{devnull, devnull, errW, readyW},
-		Sys:   &syscall.SysProcAttr{Setsid: true},
+		Sys:   backgroundSysProcAttr(),
 	})
 	errW.Close()
 	readyW.Close()
@@ -122,7 +125,7 @@ func waitOrKill(proc *os.Process) (st *os.ProcessState, killed bool) {
 		return st, false
 	case <-time.After(serverExitWait):
 	}
-	syscall.Kill(-proc.Pid, syscall.SIGKILL)
+	killSession(proc, syscall.SIGKILL)
 	return <-exited, true
 }
 
@@ -130,7 +133,7 @@ func waitOrKill(proc *os.Process) (st *os.ProcessState, killed bool) {
 // session (a server that got as far as its signal handlers stops cleanly),
 // SIGKILL after serverExitWait. It says which it took.
 func stopServerSession(proc *os.Process) string {
-	syscall.Kill(-proc.Pid, syscall.SIGTERM)
+	killSession(proc, syscall.SIGTERM)
 	if _, killed := waitOrKill(proc); killed {
 		return fmt.Sprintf("killed (SIGTERM did not stop it within %v)", serverExitWait)
 	}
@@ -170,18 +173,6 @@ func (h *headBuffer) String() string {
 	return h.buf.String()
 }
 
-// takeStartPipe claims the start pipe of a server that `ramona start`
-// launched: fd 3 when it is a pipe, made close-on-exec so that no program
-// inherits it; nil otherwise.
-func takeStartPipe() *os.File {
-	var st syscall.Stat_t
-	if err := syscall.Fstat(startPipeFD, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFIFO {
-		return nil
-	}
-	syscall.CloseOnExec(startPipeFD)
-	return os.NewFile(startPipeFD, "start pipe")
-}
-
 // openServerStderr opens the server log for the background server's fd 2,
 // where a Go panic would go, by safefile's rules: the server runs as root,
 // and a link or file planted there would make it append to any file.
@@ -191,25 +182,4 @@ func openServerStderr(path string, mode os.FileMode) (*os.File, error) {
 		return nil, fmt.Errorf("cannot write the server log %s: %s", path, pathErrText(err))
 	}
 	return f, nil
-}
-
-// reportStarted is the server's side once it listens: fd 2 moves to
-// stderrTo (the server log, or /dev/null when nil), which ends the stderr
-// pipe `ramona start` reads, then "ready" goes on the start pipe. It
-// closes both files.
-func reportStarted(pipe, stderrTo *os.File) error {
-	if stderrTo == nil {
-		var err error
-		if stderrTo, err = os.OpenFile(os.DevNull, os.O_WRONLY, 0); err != nil {
-			pipe.Close()
-			return err
-		}
-	}
-	err := dupOnto(stderrTo, 2)
-	stderrTo.Close()
-	if _, werr := io.WriteString(pipe, readyWord); err == nil {
-		err = werr
-	}
-	pipe.Close()
-	return err
 }

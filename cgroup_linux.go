@@ -449,6 +449,11 @@ func intoCgroup(sys *syscall.SysProcAttr, fd int) {
 	sys.UseCgroupFD, sys.CgroupFD = true, fd
 }
 
+// spawnsIntoCgroup reports whether sys starts the process inside a cgroup
+// (intoCgroup); notIntoCgroup undoes that for a retry without clone3.
+func spawnsIntoCgroup(sys *syscall.SysProcAttr) bool { return sys.UseCgroupFD }
+func notIntoCgroup(sys *syscall.SysProcAttr)         { sys.UseCgroupFD = false }
+
 // clone3Missing: a spawn into a cgroup failed with ENOSYS (a kernel before
 // 5.7, or an emulator such as qemu-user). From now on processes start as
 // before and move into their cgroup at once: what they fork in between

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of what the configuration says about itself and of `ramona check`:
 // every file read with its reason, the keys a <siteconf> file overrides
 // (also through platform keys, and not when another file wins back), the

@@ -1,3 +1,5 @@
+//go:build unix
+
 // End-to-end tests of the command line: the exit codes of every command
 // (usage and configuration errors, no server, unknown programs, failures),
 // CFGERROR isolation as status and start show it, the server `start` runs in

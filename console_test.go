@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of the interactive console: commands from standard input against a
 // running server, history with !N, carrying on across a server restart, the
 // exit code of a piped session, completion from the server, and the line

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Ramona as PID 1 of a real container: Debian's podman (with runc and the
 // cgroupfs manager, which work on this machine kind) runs a FROM scratch
 // image of the static binary, busybox and examples/container.conf. The

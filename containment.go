@@ -102,13 +102,13 @@ func (s *Supervisor) signal(t killTarget, sig syscall.Signal) {
 	reached := false
 	switch {
 	case t.group && t.pgid > 0:
-		if err = syscall.Kill(-t.pgid, sig); err != syscall.ESRCH || t.cgroup == "" {
+		if err = signalGroup(t.pgid, sig); err != syscall.ESRCH || t.cgroup == "" {
 			s.log.Infof("%s: sending %s to process group %d", t.name, signalName(sig), t.pgid)
 		}
 		reached = err == nil
 	case t.pid > 0:
 		s.log.Infof("%s: sending %s to pid %d", t.name, signalName(sig), t.pid)
-		err = syscall.Kill(t.pid, sig)
+		err = signalProcess(t.pid, sig)
 		reached = err == nil
 	}
 	if err != nil && err != syscall.ESRCH {
@@ -406,7 +406,7 @@ func (w *orphanSweep) listed(s *Supervisor, pids []int, described map[int]string
 		if w.late || !w.termed[pid] {
 			w.termed[pid] = true
 			fresh = append(fresh, described[pid])
-			syscall.Kill(pid, sig)
+			signalProcess(pid, sig)
 		}
 	}
 	if len(fresh) > 0 {

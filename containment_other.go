@@ -3,7 +3,8 @@
 // Containment where there are no cgroups and no /proc to read: cgroups are
 // always off, a program's CPU and memory read as zero, and the server finds
 // no reparented processes to stop at exit; the guard kills process groups
-// only. The same function set as cgroup_linux.go and proctree_linux.go.
+// only (on Windows job objects hold the trees). The same function set as
+// cgroup_linux.go and proctree_linux.go.
 package main
 
 import (
@@ -39,6 +40,8 @@ func (t *cgroupTree) close()         {}
 var errNoCgroups = syscall.ENOSYS
 
 func intoCgroup(sys *syscall.SysProcAttr, fd int)            {}
+func spawnsIntoCgroup(sys *syscall.SysProcAttr) bool         { return false }
+func notIntoCgroup(sys *syscall.SysProcAttr)                 {}
 func killCgroup(dir string) error                            { return errNoCgroups }
 func signalCgroup(dir string, sig syscall.Signal)            {}
 func removeCgroupTree(dir string) error                      { return nil }

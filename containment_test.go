@@ -1,3 +1,5 @@
+//go:build linux
+
 // Tests of containment (SPEC section 10, "A program is its whole process
 // tree"): a setsid+double-fork escapee, a processgroup=no program's child
 // and a SIGKILLed server, each with real cgroups and in the fallback mode

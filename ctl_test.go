@@ -1,3 +1,5 @@
+//go:build unix
+
 // End-to-end tests of the control channel, with a real server process and
 // real sockets: the socket file (mode, stale file of a crashed server, a live
 // server or a regular file in the way, the peer uid check), the protocol

@@ -1,3 +1,5 @@
+//go:build unix
+
 // End-to-end scaffolding: a test Ramona (config file in a temp dir, a
 // foreground server that is the test binary, the in-process command line)
 // whose every child carries RAMONA_TEST_ID so that nothing may outlive the

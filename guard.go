@@ -1,3 +1,5 @@
+//go:build unix
+
 // The group guard: programs get SIGKILL as their parent-death signal, but
 // the kernel sends it only to the server's direct children. So the server
 // starts `ramona exec-guard`, a small process in its own session that learns

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Self-tests of the test harness: every helper child program behaves as
 // main_test.go documents, and the leftover-process checks, quoting and
 // server utilities do what the end-to-end tests rely on.
@@ -22,24 +24,6 @@ import (
 	"testing"
 	"time"
 )
-
-// syncBuffer is a bytes.Buffer safe for one writer goroutine and readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // helperProc is a helper started by a self-test, its output captured.
 type helperProc struct {
@@ -292,21 +276,6 @@ func TestHelperDoubleFork(t *testing.T) {
 		if got := leftoverProcesses(id); !slices.Contains(got, opid) || !slices.Contains(got, pid) || len(got) != 2 {
 			t.Errorf("%s: leftoverProcesses = %v; want exactly the helper %d and the orphan %d (orphan-maker gone)", name, got, pid, opid)
 		}
-	}
-}
-
-func TestHelperHog(t *testing.T) {
-	id := newLeftoverCheck(t)
-	h := startHelper(t, newHelperCmd(t, id, "hog", "16"))
-	child := reportedPid(t, h, "hog")
-	t.Cleanup(func() { syscall.Kill(child, syscall.SIGKILL) })
-	waitFor(t, "hog-child: ready", 10*time.Second, func() bool { return strings.Contains(h.stdout.String(), "hog-child: ready\n") })
-	st, err := readProcStat(child)
-	if err != nil || st.pgrp != child || st.ppid != h.cmd.Process.Pid {
-		t.Errorf("hog-child %d: %+v %v; want a child of the hog leading its own group", child, st, err)
-	}
-	if rss := new(kernelFiles).residentBytes(child, int64(os.Getpagesize())); rss < 16<<20 {
-		t.Errorf("hog-child resident set %d bytes; want at least the 16 MiB it wrote", rss)
 	}
 }
 

@@ -12,6 +12,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -90,9 +91,10 @@ func (s *Supervisor) armProbe(p *Program, d time.Duration, probe Probe, done fun
 // program), directory and user.
 func (s *Supervisor) execProbeOf(pc *ProgramConfig) *execProbe {
 	env := programEnv(pc, s.cfg, s.environ, "", s.serverID)
-	ex := &execProbe{env: env, directory: pc.Directory, baseDir: pc.BaseDir, waiter: s.children}
-	ex.cred, _ = programCredential(pc) // the program could not have been spawned otherwise
-	return ex
+	return &execProbe{env: env, directory: pc.Directory, baseDir: pc.BaseDir, waiter: s.children,
+		// As the program (which could not have been spawned as another user
+		// than root's own unless the server is root).
+		asUser: pc.User != "" && os.Geteuid() == 0, uid: pc.UID, gid: pc.GID, groups: pc.Groups}
 }
 
 // startReadyProbes: p was spawned with ready=PROBE; probe it until it is

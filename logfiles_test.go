@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of the programs' logs as the loop holds them (logfiles.go): the
 // loop goes on answering while a log's backup is being compressed and a
 // reload takes the program away; a grandchild's output after a reload

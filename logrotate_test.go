@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests for logrotate.go: rotation numbering and byte-exact contents with and
 // without gzip, rotation racing a blocked compressor, Reopen after external
 // rotation, disk faults (lost bytes, one report per streak, resumption, retry

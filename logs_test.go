@@ -1,3 +1,5 @@
+//go:build unix
+
 // End-to-end tests of output capture with real programs: every byte before
 // the EXITED banner, a grandchild keeping the pipe open, rotation under a
 // running program, reopening on SIGHUP, lost bytes when the disk refuses,

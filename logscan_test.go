@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of the log keyword scanner without processes: every occurrence found
 // once whatever the chunking (against a plain reference count), keywords
 // split across writes, case folding both ways, no false positives from the

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of the Mailer. Unit tests run it with a fake clock and a fake send
 // (flood limits, the digest, retries, the stash, a full queue, secrets);
 // the others talk to a real SMTP server, Debian's python3-aiosmtpd, started
@@ -618,7 +620,7 @@ func startPeerProcess(t *testing.T, name string, cmd *exec.Cmd) *peerProcess {
 	t.Helper()
 	p := &peerProcess{t: t, name: name, cmd: cmd, done: make(chan struct{}), out: &syncBuffer{}}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = peerSysProcAttr()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %v: %v", cmd.Args, err)
 	}

@@ -122,6 +122,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "exec-guard" {
 		return runExecGuard()
 	}
+	if len(args) > 0 && args[0] == "exec-ctrlc" {
+		return runExecCtrlC(args[1:])
+	}
 	c := &cmdline{stdin: stdin, stdout: stdout, stderr: stderr}
 	g, help, err := globalOptions.parse(args)
 	switch {
@@ -428,6 +431,12 @@ func (c *cmdline) daemon(in *invocation) int {
 	opts := serverOptions{names: in.req.Names, noStart: in.serverOnly, background: in.background}
 	if in.background {
 		opts.startPipe = takeStartPipe()
+	}
+	if code, ok := runAsService(func() int { // started by the Windows service manager
+		opts.background = true // the log goes to the server log file
+		return runServer(c.cfg, opts, c.stdout, c.stderr)
+	}); ok {
+		return code
 	}
 	return runServer(c.cfg, opts, c.stdout, c.stderr)
 }

@@ -1,3 +1,5 @@
+//go:build unix
+
 // The test harness: TestMain lets the test binary act as the supervised child
 // programs ("ramona-test-helper NAME ARGS", see runTestHelper) and as the ramona
 // binary itself ("ramona-test-main ARGS"), so end-to-end tests need no go build.
@@ -14,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -375,8 +376,7 @@ func helperCgroupEscape(a *helperArgs) int {
 		time.Sleep(helperLongSleep)
 		return 0
 	}
-	mount, _ := parseCgroup2(readFileText("/proc/self/mountinfo"), string(self))
-	err := os.WriteFile(filepath.Join(mount, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0)
+	err := leaveCgroup(string(self))
 	if err != nil {
 		fmt.Printf("cgroup-escape: refused: %v\n", err)
 	} else {
@@ -634,11 +634,11 @@ func sleepUnless(once bool) int {
 	return 0
 }
 
-func rlimitString(v uint64) string {
-	if v == ^uint64(0) { // RLIM_INFINITY
+func rlimitString[T int64 | uint64](v T) string {
+	if uint64(v) == rlimInfinity { // RLIM_INFINITY
 		return "unlimited"
 	}
-	return strconv.FormatUint(v, 10)
+	return strconv.FormatUint(uint64(v), 10)
 }
 
 // startIgnoreTerm starts "ramona-test-helper ignore-term d" with stdin
@@ -899,19 +899,6 @@ func checkNoLeftoversWithin(t testing.TB, id string, grace time.Duration) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Errorf("processes of test %s survived SIGKILL: %v", id, leftoverProcesses(id))
-}
-
-// waitFor polls cond every 10 ms until it is true, or fails the test (Fatal)
-// once timeout has passed.
-func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for: %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // testServer is the test binary running as ramona in its own process group.

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of program names in commands (names.go): the patterns as a table,
 // then end to end through the command line, the console's dispatcher and
 // the web frontend's JSON API against a real server, with processes of a

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of what the supervisor notifies, without processes: targets, flood
 // keys and texts of FATAL, watchdog and sequence notifications, the log tail
 // they leave to the mailer, `ramona notify` answers, and the server log

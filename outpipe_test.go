@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of the program output pipes (outpipe_linux.go, outpipe_unix.go):
 // every byte arrives once and in order, from many pipes at once, whether
 // the writer pours it out or trickles it byte by byte, and each pipe

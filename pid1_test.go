@@ -1,3 +1,5 @@
+//go:build linux
+
 // Tests of init duty: the server as PID 1 of a new PID namespace (unshare
 // --pid --fork --mount-proc, as root) reaps every orphan, stops everything
 // on SIGTERM and exits 0, passes an essential program's exit code on, and

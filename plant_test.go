@@ -1,3 +1,5 @@
+//go:build unix
+
 // The hostile local user of issue 19, files side: a throwaway account
 // (useradd, userdel after) owns a world-writable log directory, pidfile
 // directory and stash directory of a server run as root, and plants links,

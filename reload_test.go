@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of reload's one path (reload.go): loads never overlap, each one is
 // applied before the next begins, and the configuration applied last is
 // the newest, whatever the order in which the reads would have finished.

@@ -75,6 +75,21 @@ func refuseOpened(fi os.FileInfo, uid, links int, extra []int) *refusedFileError
 	return nil
 }
 
+// refuseExisting describes what is at path when openSafe would refuse it (a
+// link, another user's file ...), for a file that is replaced rather than
+// opened; nil when nothing is there or it is fine.
+func refuseExisting(path string) *refusedFileError {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return refuseLink(path)
+	}
+	uid, links := fileOwnerLinks(fi)
+	return refuseOpened(fi, uid, links, nil)
+}
+
 // refuseLink explains an open that failed on a name that is not a file
 // (O_NOFOLLOW fails with ELOOP on a link, a non-blocking open of a pipe
 // without reader with ENXIO); nil when the name is something else.
@@ -138,19 +153,4 @@ func replaceFile(path string, data []byte, perm os.FileMode) error {
 		d.Close()
 	}
 	return nil
-}
-
-// sharedDirWarning describes dir when users other than its owner may create
-// names in it, where they can plant what Ramona then refuses; "" otherwise.
-func sharedDirWarning(dir string) string {
-	fi, err := os.Stat(dir)
-	if err != nil || fi.Mode().Perm()&0o022 == 0 {
-		return ""
-	}
-	who := "every user"
-	if fi.Mode().Perm()&0o002 == 0 {
-		who = "its group"
-	}
-	return fmt.Sprintf("the directory %s (mode %04o) is writable by %s, who can plant links and files there that Ramona refuses to use; "+
-		"make it writable by the server's user only (chmod go-w)", dir, fi.Mode().Perm(), who)
 }

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of safefile.go: what openSafe opens and what it refuses, with the
 // reason; replaceFile never writing through a link; the shared-directory
 // warning; and the log rules built on them (created mode, no rotation of a

@@ -8,6 +8,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"syscall"
@@ -32,10 +33,7 @@ func openSafe(path string, flag int, perm os.FileMode, extraOwners ...int) (*os.
 		f.Close()
 		return nil, err
 	}
-	uid, links := -1, 1
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		uid, links = int(st.Uid), int(st.Nlink)
-	}
+	uid, links := fileOwnerLinks(fi)
 	if refused := refuseOpened(fi, uid, links, extraOwners); refused != nil {
 		f.Close()
 		return nil, refused
@@ -43,22 +41,14 @@ func openSafe(path string, flag int, perm os.FileMode, extraOwners ...int) (*os.
 	return f, nil
 }
 
-// refuseExisting describes what is at path when openSafe would refuse it (a
-// link, another user's file ...), for a file that is replaced rather than
-// opened; nil when nothing is there or it is fine.
-func refuseExisting(path string) *refusedFileError {
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return nil
-	}
-	if fi.Mode()&os.ModeSymlink != 0 {
-		return refuseLink(path)
-	}
-	uid, links := -1, 1
+// fileOwnerLinks is the owner and link count of fi (-1 and 1 when the
+// system does not say).
+func fileOwnerLinks(fi os.FileInfo) (uid, links int) {
+	uid, links = -1, 1
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		uid, links = int(st.Uid), int(st.Nlink)
 	}
-	return refuseOpened(fi, uid, links, nil)
+	return uid, links
 }
 
 // listenUnixMode binds a unix socket at path that has mode from its first
@@ -71,4 +61,19 @@ func listenUnixMode(path string, mode os.FileMode) (net.Listener, error) {
 	l, err := net.Listen("unix", path)
 	syscall.Umask(old)
 	return l, err
+}
+
+// sharedDirWarning describes dir when users other than its owner may create
+// names in it, where they can plant what Ramona then refuses; "" otherwise.
+func sharedDirWarning(dir string) string {
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm()&0o022 == 0 {
+		return ""
+	}
+	who := "every user"
+	if fi.Mode().Perm()&0o002 == 0 {
+		who = "its group"
+	}
+	return fmt.Sprintf("the directory %s (mode %04o) is writable by %s, who can plant links and files there that Ramona refuses to use; "+
+		"make it writable by the server's user only (chmod go-w)", dir, fi.Mode().Perm(), who)
 }

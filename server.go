@@ -14,12 +14,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -30,8 +28,6 @@ type serverOptions struct {
 	startPipe  *os.File // background: where to report that the server listens (background.go)
 }
 
-const prSetChildSubreaper = 36
-
 // runServer runs the server until it has stopped every program; it returns
 // the process exit code. Its phases: where the server writes
 // (openServerIO), what must be in place before a program runs
@@ -40,7 +36,7 @@ const prSetChildSubreaper = 36
 func runServer(cfg *Config, opts serverOptions, stdout, stderr io.Writer) int {
 	environ := os.Environ()
 	if cfg.Server.Umask >= 0 { // before the first file is created
-		syscall.Umask(cfg.Server.Umask)
+		setServerUmask(cfg.Server.Umask)
 	}
 	sio, err := openServerIO(cfg, opts.background, stdout, stderr)
 	if err != nil {
@@ -183,12 +179,12 @@ func prepareServer(cfg *Config, environ []string, sio *serverIO) (*Supervisor, *
 			return nil, nil, fmt.Errorf("cannot write the pidfile %s: %v", cfg.Server.PidFile, err)
 		}
 	}
-	_, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0)
-	if errno != 0 {
-		log.Warnf("server: cannot become child subreaper (%v); orphans of programs will not be reaped here", errno)
+	subreaperErr := becomeSubreaper()
+	if subreaperErr != nil {
+		log.Warnf("server: cannot become child subreaper (%v); orphans of programs will not be reaped here", subreaperErr)
 	}
 	s := newSupervisor(cfg, environ, log, sio.console, selfExe)
-	s.adopts = errno == 0 || os.Getpid() == 1
+	s.adopts = subreaperErr == nil || os.Getpid() == 1
 	cs.s = s
 	s.serverID = newServerID()
 	// Before the guard or any program is forked: the server may have to
@@ -205,6 +201,8 @@ func prepareServer(cfg *Config, environ []string, sio *serverIO) (*Supervisor, *
 			ctl = "none: CPU from cpu.stat, memory from the processes' resident sets, no limits"
 		}
 		log.Infof("server: each program runs in its own cgroup below %s (controllers: %s)", s.cg.base, ctl)
+	case containmentWithoutCgroups != "":
+		log.Infof("server: %s", containmentWithoutCgroups)
 	case cfg.Server.Cgroup == "no":
 		log.Infof("server: cgroups are off ([ramona:server] cgroup=no)")
 	default:
@@ -272,27 +270,6 @@ func serveUntilDone(s *Supervisor, cs *ctlServer, opts serverOptions, sio *serve
 	return s.exitCode
 }
 
-// raiseOpenFiles makes the open-files limit at least min ([ramona:server]
-// minfds), as supervisord does; the programs inherit it. Only root can raise
-// the hard limit.
-func raiseOpenFiles(min uint64) error {
-	if min == 0 {
-		return nil
-	}
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return fmt.Errorf("minfds: cannot read the open-files limit: %v", err)
-	}
-	if lim.Max < min {
-		lim.Max = min
-	}
-	lim.Cur = max(lim.Cur, min)
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return fmt.Errorf("minfds=%d: cannot raise the open-files limit that far (%v); lower minfds or raise the hard limit (ulimit -Hn, LimitNOFILE= in a systemd unit)", min, err)
-	}
-	return nil
-}
-
 // initialStart starts the programs the server was asked for, in priority order.
 func (s *Supervisor) initialStart(opts serverOptions) {
 	if opts.noStart {
@@ -346,45 +323,6 @@ func (s *Supervisor) tellServiceManager(msg string) {
 	s.self.send(msg + "\n" + status)
 }
 
-// startReaper collects every child's exit with wait4(-1) on SIGCHLD and
-// hands it to the loop. The returned function stops it.
-func startReaper(s *Supervisor) func() {
-	sigchld := make(chan os.Signal, 1)
-	signal.Notify(sigchld, syscall.SIGCHLD)
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() { // ends when stop is closed
-		defer close(done)
-		for {
-			reapAll(s)
-			select {
-			case <-sigchld:
-			case <-stop:
-				signal.Stop(sigchld)
-				return
-			}
-		}
-	}()
-	return func() { close(stop); <-done }
-}
-
-func reapAll(s *Supervisor) {
-	for {
-		var ws syscall.WaitStatus
-		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
-		if err == syscall.EINTR {
-			continue
-		}
-		if pid <= 0 {
-			return
-		}
-		if s.children.deliver(pid, ws) { // an exec probe's
-			continue
-		}
-		s.post(func() { s.reaped(pid, ws) })
-	}
-}
-
 // stopSignalWindow: stop signals (TERM, INT, QUIT) that arrive within this
 // time of the first are the same request to stop. coreutils timeout sends
 // its signal to the server and then to its process group, the server
@@ -393,50 +331,27 @@ func reapAll(s *Supervisor) {
 // asking again, which sends SIGKILL.
 const stopSignalWindow = time.Second
 
-// handleSignals turns the server's signals into loop events.
-func handleSignals(s *Supervisor) func() {
-	ch := make(chan os.Signal, 8)
-	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGPIPE)
-	stop := make(chan struct{})
-	go func() { // ends when stop is closed
-		var firstStop time.Time // when the first stop signal came
-		for {
-			select {
-			case <-stop:
-				signal.Stop(ch)
-				return
-			case sig := <-ch:
-				switch sig {
-				case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
-					name := signalName(sig.(syscall.Signal))
-					if since := time.Since(firstStop); !firstStop.IsZero() && since < stopSignalWindow {
-						s.log.Infof("server: got %s %v after the first stop signal; counted as the same request (one more after %v sends SIGKILL)",
-							name, since.Round(time.Millisecond), stopSignalWindow)
-						continue
-					}
-					if firstStop.IsZero() {
-						firstStop = time.Now()
-					}
-					s.log.Infof("server: got %s", name)
-					s.post(func() {
-						if s.quitting {
-							s.escalate()
-						} else {
-							s.shutdown(0)
-						}
-					})
-				case syscall.SIGHUP:
-					s.log.Infof("server: got SIGHUP; reloading the configuration and reopening logs")
-					s.requestReload(reloadRequest{})
-				case syscall.SIGUSR1:
-					s.post(func() { s.reopenLogs() })
-				case syscall.SIGUSR2:
-					s.post(func() { s.logStatus() })
-				}
-			}
+// stopSignal handles a stop signal (or on Windows a console close, CTRL_C
+// or the service manager's STOP) named name: the first asks for a
+// shutdown, more within stopSignalWindow of firstStop are the same
+// request, a later one escalates to SIGKILL.
+func (s *Supervisor) stopSignal(name string, firstStop *time.Time) {
+	if since := time.Since(*firstStop); !firstStop.IsZero() && since < stopSignalWindow {
+		s.log.Infof("server: got %s %v after the first stop signal; counted as the same request (one more after %v sends SIGKILL)",
+			name, since.Round(time.Millisecond), stopSignalWindow)
+		return
+	}
+	if firstStop.IsZero() {
+		*firstStop = time.Now()
+	}
+	s.log.Infof("server: got %s", name)
+	s.post(func() {
+		if s.quitting {
+			s.escalate()
+		} else {
+			s.shutdown(0)
 		}
-	}()
-	return func() { close(stop) }
+	})
 }
 
 func (s *Supervisor) reopenLogs() {
@@ -515,42 +430,6 @@ func sharedDirWarnings(cfg *Config) []string {
 		}
 	}
 	return warnings
-}
-
-// inheritedFDs lists open descriptors above 2 without close-on-exec: those
-// this process inherited (Go opens its own with close-on-exec).
-func inheritedFDs() []int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return nil
-	}
-	var fds []int
-	for _, e := range entries {
-		fd, err := strconv.Atoi(e.Name())
-		if err != nil || fd <= 2 {
-			continue
-		}
-		flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0)
-		if errno == 0 && flags&syscall.FD_CLOEXEC == 0 {
-			fds = append(fds, fd)
-		}
-	}
-	return fds
-}
-
-// closeInheritedFDs: a daemon holds nothing of the shell that started it.
-func closeInheritedFDs() {
-	for _, fd := range inheritedFDs() {
-		syscall.Close(fd)
-	}
-}
-
-// markInheritedFDsCloseOnExec keeps inherited descriptors from leaking
-// into programs.
-func markInheritedFDsCloseOnExec() {
-	for _, fd := range inheritedFDs() {
-		syscall.CloseOnExec(fd)
-	}
 }
 
 // newServerID is PID-NONCE: unique to this server process, for the

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of the server's signal handling: stop signals that arrive within
 // stopSignalWindow of the first count as one request (coreutils timeout and
 // process-group signals deliver the same signal twice), a later one sends

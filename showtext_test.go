@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of showtext.go and of where it is used: control characters never
 // reach a terminal through status, the console or the server log, and a
 // huge error (a 10 MB command) is capped in status.

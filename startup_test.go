@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of how the server fails to start: `ramona start` reports every
 // startup failure of the background server (the server log is a directory,
 // a symlink or unwritable, the pidfile or socket cannot be made, a port is

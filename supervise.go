@@ -447,11 +447,6 @@ func (p *Program) pid() int {
 	return 0
 }
 
-// groupAlive reports whether any process of the group still exists.
-func groupAlive(pgid int) bool {
-	return pgid > 0 && syscall.Kill(-pgid, 0) == nil
-}
-
 // reaped is the reaper's report of one child's end.
 func (s *Supervisor) reaped(pid int, ws syscall.WaitStatus) {
 	inst := s.byPid[pid]

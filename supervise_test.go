@@ -1,3 +1,5 @@
+//go:build unix
+
 // End-to-end tests of the program life cycle (SPEC section 3) and of the
 // server's own duties (section 9): every state transition, backoff and
 // retries, the stop sequence and its signals, priority groups, what a

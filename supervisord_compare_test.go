@@ -1,3 +1,5 @@
+//go:build unix
+
 // The same supervisord configuration run by Debian's real supervisord
 // (supervisord -n -c, observed with supervisorctl and its log) and by
 // Ramona (ramona -c ... daemon), with the test helpers as programs, and

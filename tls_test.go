@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of the TLS control channel and of loopback tcp:// peers: `tls init`
 // certificates, mutual TLS with the command line as client, a client
 // without a certificate refused, the real `openssl s_client` as a peer

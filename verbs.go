@@ -256,6 +256,21 @@ or the ones named, or none with -S.`,
 			run: (*cmdline).daemon,
 		},
 		{
+			name: "wininstall", usage: "wininstall [NAME]", args: anyOperands, config: configValid,
+			summary: "register the server as a Windows service (Windows only)",
+			help: `Registers a Windows service NAME (default: [general] appname) that runs this
+ramona.exe with the configuration files, made absolute, and "daemon"; it starts with
+Windows, or now with sc start NAME. On other systems it only says so (exit 2).`,
+			run: func(c *cmdline, in *invocation) int { return c.winInstall(in.args) },
+		},
+		{
+			name: "winuninstall", usage: "winuninstall [NAME]", args: anyOperands, config: configValid,
+			summary: "stop and remove the Windows service (Windows only)",
+			help: `Stops the Windows service NAME (default: [general] appname), waiting for its orderly
+stop of every program, and removes it.`,
+			run: func(c *cmdline, in *invocation) int { return c.winUninstall(in.args) },
+		},
+		{
 			name: "convert", usage: "convert FILE...", args: anyOperands,
 			summary: "print supervisord's configuration in Ramona's dialect",
 			help:    "Prints the Ramona configuration that does what supervisord's FILEs do; warnings go to stderr. Exit 2 when the files have errors.",

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of the notify protocol against the real /usr/bin/systemd-notify:
 // readiness from a shell script, STATUS= in status, the barrier, watchdog
 // heartbeats and misses, a sender outside the program ignored, and the

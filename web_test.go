@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of the web frontend against a real Ramona server: the API, the
 // same-origin and method rules, Basic auth, /metrics, /healthz, and the page
 // in a real headless Chromium.

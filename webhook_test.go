@@ -1,3 +1,5 @@
+//go:build unix
+
 // Tests of notifications by webhook. The mailer posts to real HTTP servers on
 // loopback: Go's httptest.Server (plain and TLS), recording every request and
 // answering as told (500, 400, 429 with Retry-After, redirects), with the
