@@ -213,6 +213,7 @@ type ReadyMode int
 const (
 	ReadyTimeout ReadyMode = iota // RUNNING after starttimeout
 	ReadyNotify                   // RUNNING when the program sends READY=1
+	ReadyProbe                    // RUNNING when ReadyProbe succeeds (probe.go)
 )
 
 // EnvVar is one entry of an [env] section: set Name=Value, or remove Name.
@@ -264,7 +265,14 @@ type ProgramConfig struct {
 	LogScanStderr []LogScanRule
 	NotifyFatal    NotifyTarget
 	Ready          ReadyMode
+	ReadyProbe     Probe // with ReadyProbe
 	ReadyTimeout   time.Duration
+	HealthCheck    Probe // Kind probeNone: no health check
+	HealthInterval time.Duration
+	HealthTimeout  time.Duration // of each try, also of each ready probe
+	HealthRetries  int           // failures in a row that make it unhealthy
+	NotifyHealth   NotifyTarget
+	Depends        []string      // the programs it needs RUNNING first, by name (depends.go)
 	Watchdog       time.Duration // 0 is off
 	NotifyWatchdog NotifyTarget
 	Essential      bool
@@ -638,10 +646,7 @@ var programKeys = append(instanceKeys[:len(instanceKeys):len(instanceKeys)], []k
 		return err
 	}},
 	{"stoptimeout", "3s", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
-		p.StopTimeout, err = parseDuration(v)
-		if err == nil && p.StopTimeout <= 0 {
-			return errors.New("must be more than 0 (the time between kill signals)")
-		}
+		p.StopTimeout, err = parsePositiveDuration(v, "the time between kill signals")
 		return err
 	}},
 	{"killby", "TERM,INT,TERM,INT,TERM,INT,KILL", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
@@ -716,19 +721,50 @@ var programKeys = append(instanceKeys[:len(instanceKeys):len(instanceKeys)], []k
 		p.NotifyFatal, err = parseProgramNotifyTarget(v, r.ld.cfg.Notify.NotifyFatal)
 		return err
 	}},
-	{"ready", "timeout", func(r *sectionReader, p *ProgramConfig, v string) error {
+	{"ready", "timeout", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
 		switch strings.ToLower(v) {
 		case "timeout":
 			p.Ready = ReadyTimeout
 		case "notify":
 			p.Ready = ReadyNotify
 		default:
-			return fmt.Errorf("%q is not a readiness mode; use timeout (RUNNING after starttimeout) or notify (RUNNING on READY=1)", v)
+			if !strings.Contains(v, ":") {
+				return fmt.Errorf("%q is not a readiness mode; use timeout (RUNNING after starttimeout), notify (RUNNING on READY=1), or a probe: tcp://HOST:PORT, http://HOST:PORT/PATH or exec:COMMAND", v)
+			}
+			p.Ready = ReadyProbe
+			p.ReadyProbe, err = r.probe(p, v)
 		}
-		return nil
+		return err
 	}},
 	{"readytimeout", "90s", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
 		p.ReadyTimeout, err = parseDuration(v)
+		return err
+	}},
+	{"healthcheck", "", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
+		if b, berr := parseBool(v); v == "" || berr == nil && !b {
+			return nil
+		}
+		p.HealthCheck, err = r.probe(p, v)
+		return err
+	}},
+	{"healthinterval", "10s", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
+		p.HealthInterval, err = parsePositiveDuration(v, "the time between two health checks")
+		return err
+	}},
+	{"healthtimeout", "5s", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
+		p.HealthTimeout, err = parsePositiveDuration(v, "how long one probe may take")
+		return err
+	}},
+	{"healthretries", "3", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
+		p.HealthRetries, err = parseInt(v, 1, 1000)
+		return err
+	}},
+	{"notify_health", "<global>", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
+		p.NotifyHealth, err = parseProgramNotifyTarget(v, r.ld.cfg.Notify.NotifyFatal)
+		return err
+	}},
+	{"depends", "", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
+		p.Depends, err = parseDepends(v)
 		return err
 	}},
 	{"watchdog", "off", func(r *sectionReader, p *ProgramConfig, v string) (err error) {
@@ -962,6 +998,7 @@ var fieldKeys = map[string]string{
 	"UID": "user", "GID": "user", "Groups": "user", "HomeDir": "user", "EnvName": "env", "Env": "env",
 	"Log": "logmaxsize/logbackups/logcompress", "LogScanStdout": "logscan_stdout", "LogScanStderr": "logscan_stderr",
 	"NotifyFatal": "notify_fatal", "NotifyWatchdog": "notify_watchdog",
+	"ReadyProbe": "ready", "HealthCheck": "healthcheck", "NotifyHealth": "notify_health",
 }
 
 // configFiles returns the files to read: the -c flags, else $RAMONA_CONFIG

@@ -638,6 +638,7 @@ func (ld *loader) resolve() {
 			ld.errs = append(ld.errs, sec.errs...)
 		}
 	}
+	ld.resolveDepends(cfg.Programs)
 	// Warnings in the order the files were read, then by line.
 	rank := map[string]int{}
 	for i, f := range ld.fileOrder {

@@ -42,6 +42,16 @@ func parseDuration(v string) (time.Duration, error) {
 	return d, nil
 }
 
+// parsePositiveDuration is parseDuration for a duration that must be more
+// than 0; what says what it is.
+func parsePositiveDuration(v, what string) (time.Duration, error) {
+	d, err := parseDuration(v)
+	if err == nil && d <= 0 {
+		return 0, fmt.Errorf("must be more than 0 (%s)", what)
+	}
+	return d, err
+}
+
 var sizeUnits = map[string]int64{
 	"": 1, "b": 1,
 	"k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10,

@@ -1,6 +1,7 @@
 // The one deadline type of the loop. Every deadline of a program (start
-// timeout, backoff, kill steps, output drain, watchdog, extend-timeout)
-// and the server's orphan sweep is a loopTimer: when it fires, its function
+// timeout, backoff, kill steps, output drain, watchdog, extend-timeout,
+// the next ready or health probe) and the server's orphan sweep is a
+// loopTimer: when it fires, its function
 // runs on the loop, and only if the timer was not stopped or armed again
 // since; its generation is inside, so no caller keeps a counter of its own.
 package main
@@ -25,6 +26,25 @@ func (s *Supervisor) arm(lt *loopTimer, d time.Duration, f func()) {
 			if lt.gen == gen {
 				lt.t = nil
 				f()
+			}
+		})
+	})
+}
+
+// armOff is arm for work that must not run on the loop (a health probe):
+// after d, work runs in the timer's own goroutine, and the function it
+// returns runs on the loop unless the timer was stopped or armed again
+// meanwhile. The loop wakes once, for the result; the timer counts as armed
+// until then. work must only read what it was given when armed.
+func (s *Supervisor) armOff(lt *loopTimer, d time.Duration, work func() func()) {
+	lt.stop()
+	gen := lt.gen
+	lt.t = time.AfterFunc(d, func() { // ends when work has
+		then := work()
+		s.post(func() {
+			if lt.gen == gen {
+				lt.t = nil
+				then()
 			}
 		})
 	})

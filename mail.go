@@ -29,7 +29,7 @@ const (
 	mailQueueSize    = 256              // notifications waiting for the mailer goroutine
 	mailOutboxMax    = 200              // mails and POSTs waiting to be sent; beyond it the oldest is dropped
 	digestMaxItems   = 1000             // items kept per recipient's digest; more are only counted
-	mailTailLines    = 20               // lines of a program's output in FATAL and watchdog mails
+	mailTailLines    = 20               // lines of a program's output in FATAL, watchdog and health mails
 	mailTailMax      = 16 << 10         // bytes of that output at most
 	floodInterval    = time.Minute      // per rule, at most one message (or digest item) per interval
 	mailRetryFirst   = 10 * time.Second // the first retry after a failed send; then doubling
@@ -45,6 +45,7 @@ const (
 const (
 	eventFatal    = "fatal"
 	eventWatchdog = "watchdog"
+	eventHealth   = "health"
 	eventLogScan  = "logscan"
 	eventSequence = "sequence"
 	eventNotify   = "notify"

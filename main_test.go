@@ -138,6 +138,10 @@ const helperLongSleep = time.Hour
 //	                  silent); stdout "flood: N open, M failed\n"; holds them until stdin ends
 //	http-req METHOD URL [HEADER...]  one HTTP request ("Key: value" headers; a POST sends
 //	                  name=one); stdout "HTTP CODE\n" and the body
+//	late-server NAME D PORT FILE  appends "NAME started PID UNIXNANO\n" to FILE, sleeps D, listens
+//	                  on 127.0.0.1:PORT, appends "NAME listening PID UNIXNANO\n" and creates
+//	                  NAME.listening in its directory; then answers GET /healthz with 200, or
+//	                  503 while NAME.sick exists there (health_test.go)
 //
 // The ignore-term processes started by grandchild and orphan-maker inherit the
 // environment, stdout and stderr, and the process group.
@@ -184,6 +188,7 @@ func init() {
 		"ctl-burst":     {run: helperCtlBurst},
 		"ctl-flood":     {run: helperCtlFlood},
 		"http-req":      {run: helperHTTPReq},
+		"late-server":   {run: helperLateServer},
 	}
 }
 

@@ -1,8 +1,9 @@
 // What the supervisor tells the operator: a program entering FATAL, a
-// watchdog miss, a failed start or stop sequence, and `ramona notify`. The
-// texts are put together on the loop from its state; the log tails they
-// quote are read later by the mailer (mail.go). A notification that no
-// mail delivery or webhook can take only becomes a line in the server log.
+// watchdog miss, a program turning unhealthy, a failed start or stop
+// sequence, and `ramona notify`. The texts are put together on the loop
+// from its state; the log tails they quote are read later by the mailer
+// (mail.go). A notification that no mail delivery or webhook can take only
+// becomes a line in the server log.
 package main
 
 import (
@@ -45,12 +46,23 @@ func (s *Supervisor) notifyFatal(p *Program, old State, detail string) {
 
 // notifyWatchdog: p missed its watchdog (notify_watchdog).
 func (s *Supervisor) notifyWatchdog(p *Program, why string) {
+	s.notifyRestarted(p, eventWatchdog, p.cfg.NotifyWatchdog, "watchdog miss", "missed its watchdog", why)
+}
+
+// notifyHealth: p turned unhealthy (notify_health).
+func (s *Supervisor) notifyHealth(p *Program, why string) {
+	s.notifyRestarted(p, eventHealth, p.cfg.NotifyHealth, "unhealthy", "failed its health check", why)
+}
+
+// notifyRestarted: p is being stopped and started again by the supervisor
+// (event watchdog or health), with the tail of its output.
+func (s *Supervisor) notifyRestarted(p *Program, event string, target NotifyTarget, subject, what, why string) {
 	name, now := p.cfg.Name, time.Now()
-	body := fmt.Sprintf("%s missed its watchdog at %s: %s.\nIt is stopped and started again (automatic restarts so far: %d).\n",
-		name, now.Format("2006-01-02 15:04:05"), why, p.restarts)
+	body := fmt.Sprintf("%s %s at %s: %s.\nIt is stopped and started again (automatic restarts so far: %d).\n",
+		name, what, now.Format("2006-01-02 15:04:05"), why, p.restarts)
 	s.sendNotification(&notification{
-		key: "watchdog\x00" + name, target: p.cfg.NotifyWatchdog, event: eventWatchdog, program: name,
-		subject: name + " watchdog miss", body: body, at: now, tail: p.logs.tailLater(mailTailLines),
+		key: event + "\x00" + name, target: target, event: event, program: name,
+		subject: name + " " + subject, body: body, at: now, tail: p.logs.tailLater(mailTailLines),
 	})
 }
 

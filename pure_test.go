@@ -41,7 +41,7 @@ func TestByPriority(t *testing.T) {
 		{[]*Program{prog("b", -3), prog("a", -3), prog("c", 0)}, "[c] [b a]"},
 	} {
 		var groups []string
-		for _, g := range byPriority(tc.progs) {
+		for _, g := range byPriority(tc.progs, func(p *Program) int { return p.cfg.Priority }) {
 			groups = append(groups, "["+strings.Join(namesOf(g), " ")+"]")
 		}
 		if got := strings.Join(groups, " "); got != tc.want {

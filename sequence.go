@@ -1,8 +1,12 @@
 // Start and stop sequences: programs in priority groups (highest first to
 // start, the reverse to stop); each group waits until its members settled
-// (RUNNING or failed; stopped) before the next begins. A sequence reports
-// every state change of its programs as progress lines and ends with an exit
-// code: 0, or 1 when any program failed. Runs on the supervisor's loop.
+// (RUNNING or failed; stopped) before the next begins. Dependencies
+// (depends.go) add to that: a start brings in the dependencies that do not
+// run, a stop the dependents that do; within a group a program starts once
+// its dependencies run, and stops once its dependents stopped. A sequence
+// reports every state change of its programs as progress lines and ends
+// with an exit code: 0, or 1 when any program failed. Runs on the
+// supervisor's loop.
 package main
 
 import (
@@ -19,6 +23,7 @@ type seqOptions struct {
 type phase struct {
 	stop   bool
 	groups [][]*Program
+	set    map[*Program]bool // every program of the phase
 }
 
 type sequence struct {
@@ -26,7 +31,9 @@ type sequence struct {
 	opts      seqOptions
 	phaseIdx  int
 	groupIdx  int
-	pending   map[*Program]bool
+	pending   map[*Program]bool // started (or stopped) and not settled yet
+	blocked   []*Program        // of the current group: waiting for dependencies (start) or dependents (stop)
+	settled   map[*Program]bool // of the current phase: done with, whatever the outcome
 	failures  []string
 	advancing bool
 	done      bool
@@ -36,21 +43,63 @@ type sequence struct {
 	requester string // who asked for it, for that notification
 }
 
-// newSequence prepares kind "start", "stop" or "restart" over progs.
+// newSequence prepares kind "start", "stop" or "restart" over progs, with
+// the dependencies a start needs and the dependents a stop must stop first.
 func newSequence(s *Supervisor, kind string, progs []*Program, opts seqOptions, sink *replySink) *sequence {
-	q := &sequence{opts: opts, sink: sink, pending: map[*Program]bool{}}
-	groups := byPriority(progs)
-	reversed := slices.Clone(groups)
-	slices.Reverse(reversed)
+	q := &sequence{opts: opts, sink: sink, pending: map[*Program]bool{}, settled: map[*Program]bool{}}
 	switch kind {
 	case "start":
-		q.phases = []phase{{groups: groups}}
+		q.phases = []phase{s.newPhase(false, q.withDependencies(s, progs))}
 	case "stop":
-		q.phases = []phase{{stop: true, groups: reversed}}
+		q.phases = []phase{s.newPhase(true, q.withDependents(s, progs))}
 	case "restart":
-		q.phases = []phase{{stop: true, groups: reversed}, {groups: groups}}
+		stop := q.withDependents(s, progs)
+		q.phases = []phase{s.newPhase(true, stop), s.newPhase(false, q.withDependencies(s, stop))}
 	}
 	return q
+}
+
+func (s *Supervisor) newPhase(stop bool, progs []*Program) phase {
+	ph := phase{stop: stop, groups: s.byStartOrder(progs), set: map[*Program]bool{}}
+	if stop {
+		slices.Reverse(ph.groups)
+	}
+	for _, p := range progs {
+		ph.set[p] = true
+	}
+	return ph
+}
+
+// withDependencies is progs and, transitively, the dependencies they need
+// started first: those not RUNNING that could be started.
+func (q *sequence) withDependencies(s *Supervisor, progs []*Program) []*Program {
+	return closure(progs, func(p *Program) []*Program {
+		var need []*Program
+		for _, d := range s.dependencies(p) {
+			if d.state != StateRunning && d.state != StateDisabled && d.state != StateCfgError {
+				need = append(need, d)
+			}
+		}
+		return need
+	}, func(d, by *Program) {
+		q.say(s, "%s: %s, starting it first: %s depends on it", d.cfg.Name, d.state, by.cfg.Name)
+	})
+}
+
+// withDependents is progs and, transitively, the running programs that
+// depend on them, which stop first.
+func (q *sequence) withDependents(s *Supervisor, progs []*Program) []*Program {
+	return closure(progs, func(p *Program) []*Program {
+		var need []*Program
+		for _, d := range s.dependents(p) {
+			if d.state.running() {
+				need = append(need, d)
+			}
+		}
+		return need
+	}, func(d, by *Program) {
+		q.say(s, "%s: stopping it first: it depends on %s", d.cfg.Name, by.cfg.Name)
+	})
 }
 
 // runSequence starts q on the loop.
@@ -65,11 +114,28 @@ func (q *sequence) progress(format string, args ...any) {
 	}
 }
 
-// advance starts groups until one has to be waited for, or ends q.
+// say is progress that also goes to the server log.
+func (q *sequence) say(s *Supervisor, format string, args ...any) {
+	s.log.Infof(format, args...)
+	q.progress(format, args...)
+}
+
+// advance starts (stops) what can be started (stopped) until it has to wait
+// for a state change, or ends q. A call while it runs (a state change that
+// a start caused at once) returns at once: the running call sees the change.
 func (q *sequence) advance(s *Supervisor) {
+	if q.advancing || q.done {
+		return
+	}
 	q.advancing = true
 	defer func() { q.advancing = false }()
-	for len(q.pending) == 0 {
+	for {
+		if q.unblock(s) {
+			continue
+		}
+		if len(q.pending) > 0 || len(q.blocked) > 0 {
+			return
+		}
 		if q.phaseIdx >= len(q.phases) {
 			q.finish(s)
 			return
@@ -78,18 +144,82 @@ func (q *sequence) advance(s *Supervisor) {
 		if q.groupIdx >= len(ph.groups) {
 			q.phaseIdx++
 			q.groupIdx = 0
+			q.settled = map[*Program]bool{}
 			continue
 		}
-		group := ph.groups[q.groupIdx]
+		q.blocked = slices.Clone(ph.groups[q.groupIdx])
 		q.groupIdx++
-		for _, p := range group {
-			if ph.stop {
-				q.stopOne(s, p)
-			} else {
-				q.startOne(s, p)
+	}
+}
+
+// unblock takes the first program of the current group that need not wait
+// any more and starts or stops it (or fails it: a dependency failed); true
+// when it took one.
+func (q *sequence) unblock(s *Supervisor) bool {
+	if q.phaseIdx >= len(q.phases) {
+		return false
+	}
+	ph := q.phases[q.phaseIdx]
+	for i, p := range q.blocked {
+		var wait bool
+		why := ""
+		if ph.stop {
+			wait = q.dependentsRun(s, ph, p)
+		} else {
+			wait, why = q.dependenciesDown(s, ph, p)
+		}
+		if wait {
+			continue
+		}
+		q.blocked = slices.Delete(q.blocked, i, i+1)
+		switch {
+		case why != "":
+			q.fail("%s: not started: %s", p.cfg.Name, why)
+		case ph.stop:
+			q.stopOne(s, p)
+		default:
+			q.startOne(s, p)
+		}
+		if !q.pending[p] {
+			q.settled[p] = true
+		}
+		return true
+	}
+	return false
+}
+
+// dependenciesDown tells whether p must wait for its dependencies before it
+// is started, or why it cannot start at all (a dependency failed). Only a
+// program that would be spawned waits.
+func (q *sequence) dependenciesDown(s *Supervisor, ph phase, p *Program) (wait bool, why string) {
+	if p.state != StateStopped && !(p.state == StateFatal && q.opts.force) {
+		return false, ""
+	}
+	for _, d := range s.dependencies(p) {
+		switch {
+		case d.state == StateRunning:
+		case ph.set[d] && !q.settled[d], d.state == StateStarting, d.state == StateBackoff:
+			wait = true
+		default:
+			why = fmt.Sprintf("it depends on %s, which is %s", d.cfg.Name, d.state)
+			if d.lastError != "" && (d.state == StateFatal || d.state == StateCfgError) {
+				why += " (" + firstLine(d.lastError) + ")"
 			}
+			return false, why
 		}
 	}
+	return wait, ""
+}
+
+// dependentsRun tells whether p must wait for dependents of this phase that
+// have not stopped yet.
+func (q *sequence) dependentsRun(s *Supervisor, ph phase, p *Program) bool {
+	for _, d := range s.dependents(p) {
+		if ph.set[d] && !q.settled[d] {
+			return true
+		}
+	}
+	return false
 }
 
 func (q *sequence) startOne(s *Supervisor, p *Program) {
@@ -107,6 +237,7 @@ func (q *sequence) startOne(s *Supervisor, p *Program) {
 	case StateStopped:
 		q.pending[p] = true
 		p.retries, p.quick = 0, 0 // a start on request counts afresh
+		p.probe.afresh()
 		s.startProgram(p)
 	case StateFatal:
 		if !q.opts.force {
@@ -115,6 +246,7 @@ func (q *sequence) startOne(s *Supervisor, p *Program) {
 		}
 		q.pending[p] = true
 		p.retries, p.quick = 0, 0
+		p.probe.afresh()
 		s.startProgram(p)
 	case StateStopping:
 		q.fail("%s: is STOPPING; start it again once it stopped", name)
@@ -152,35 +284,40 @@ func (q *sequence) fail(format string, args ...any) {
 }
 
 // changed is told of every state change; it reports the ones of programs
-// this sequence waits for and moves on when their group has settled.
+// this sequence waits for and moves on when they settled, or when a
+// program it holds back may go.
 func (q *sequence) changed(s *Supervisor, p *Program, detail string) {
-	if q.done || !q.pending[p] {
+	if q.done {
 		return
 	}
-	stopping := q.phaseIdx < len(q.phases) && q.phases[q.phaseIdx].stop
-	line := fmt.Sprintf("%s: %s", p.cfg.Name, p.state)
-	if detail != "" {
-		line += " (" + detail + ")"
-	}
-	settled, failed := false, false
-	switch {
-	case stopping:
-		settled = !p.state.running()
-	case p.state == StateRunning:
-		settled = true
-	case p.state == StateFatal, p.state == StateStopped, p.state == StateCfgError, p.state == StateDisabled:
-		settled, failed = true, true
-	}
-	if failed {
-		q.failures = append(q.failures, line)
-	}
-	q.progress("%s", line)
-	if settled {
-		delete(q.pending, p)
-		if len(q.pending) == 0 && !q.advancing {
-			q.advance(s)
+	if q.pending[p] {
+		stopping := q.phaseIdx < len(q.phases) && q.phases[q.phaseIdx].stop
+		line := fmt.Sprintf("%s: %s", p.cfg.Name, p.state)
+		if detail != "" {
+			line += " (" + detail + ")"
 		}
+		settled, failed := false, false
+		switch {
+		case stopping:
+			settled = !p.state.running()
+		case p.state == StateRunning:
+			settled = true
+		case p.state == StateFatal, p.state == StateStopped, p.state == StateCfgError, p.state == StateDisabled:
+			settled, failed = true, true
+		}
+		if failed {
+			q.failures = append(q.failures, line)
+		}
+		q.progress("%s", line)
+		if !settled {
+			return
+		}
+		delete(q.pending, p)
+		q.settled[p] = true
+	} else if len(q.blocked) == 0 {
+		return
 	}
+	q.advance(s)
 }
 
 func (q *sequence) finish(s *Supervisor) {
@@ -208,14 +345,16 @@ func (q *sequence) finish(s *Supervisor) {
 	}
 }
 
-// forgetProgram drops p from every waiting sequence (it was removed).
+// dropFromSequences drops p from every waiting sequence (it was removed).
 func (s *Supervisor) dropFromSequences(p *Program) {
 	for _, q := range slices.Clone(s.seqs) {
-		if q.pending[p] {
+		if i := slices.Index(q.blocked, p); i >= 0 {
+			q.blocked = slices.Delete(q.blocked, i, i+1)
+		}
+		if q.pending[p] || q.phaseIdx < len(q.phases) && q.phases[q.phaseIdx].set[p] {
 			delete(q.pending, p)
-			if len(q.pending) == 0 && !q.advancing {
-				q.advance(s)
-			}
+			q.settled[p] = true
+			q.advance(s)
 		}
 	}
 }

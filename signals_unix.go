@@ -44,6 +44,9 @@ func reapAll(s *Supervisor) {
 		if pid <= 0 {
 			return
 		}
+		if s.children.deliver(pid, ws) { // an exec probe's
+			continue
+		}
 		s.post(func() { s.reaped(pid, ws) })
 	}
 }

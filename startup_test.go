@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -246,7 +247,14 @@ func TestLaunchBackgroundServerKillsWhatIgnoresSIGTERM(t *testing.T) {
 	signal.Ignore(syscall.SIGTERM)
 	var stderr bytes.Buffer
 	code := launchBackgroundServer(sleep, []string{"sleep", "3600"}, 100*time.Millisecond, &stderr)
+	// Reset alone leaves an ignored signal ignored (the runtime puts its
+	// handler back only for a Notify): Notify, then Reset, restores the
+	// runtime's own handling, which exec turns into the default.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGTERM)
 	signal.Reset(syscall.SIGTERM)
+	if ignored := sigtermIgnored(t); ignored {
+		t.Errorf("the test process still ignores SIGTERM, and so would every child the tests after this one start")
+	}
 	want := "did not report that it listens within 100ms; it was killed (SIGTERM did not stop it within 200ms)"
 	if code != exitFailed || !strings.Contains(stderr.String(), want) {
 		t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), exitFailed, want)
@@ -254,6 +262,26 @@ func TestLaunchBackgroundServerKillsWhatIgnoresSIGTERM(t *testing.T) {
 	if pids := leftoverProcesses(id); len(pids) > 0 {
 		t.Errorf("left running: %v", pids)
 	}
+}
+
+// sigtermIgnored tells whether this process ignores SIGTERM (SigIgn in
+// /proc/self/status), a disposition every child it starts inherits.
+func sigtermIgnored(t *testing.T) bool {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "SigIgn:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return mask&(1<<(syscall.SIGTERM-1)) != 0
+		}
+	}
+	t.Fatal("no SigIgn in /proc/self/status")
+	return false
 }
 
 func TestHeadBuffer(t *testing.T) {

@@ -28,8 +28,12 @@ type programStatus struct {
 	Exit       any     `json:"exit"`
 	StatusText string  `json:"status_text"`
 	Error      string  `json:"error,omitempty"`
-	Priority   int     `json:"priority"`
-	LostBytes  int64   `json:"lost_bytes"`
+	// With healthcheck=: "starting" (no verdict yet), "healthy" or
+	// "unhealthy" and why (health.go); null without.
+	Health       *string `json:"health"`
+	HealthReason string  `json:"health_reason,omitempty"`
+	Priority     int     `json:"priority"`
+	LostBytes    int64   `json:"lost_bytes"`
 	// The program's process tree (containment.go): CPU seconds since its
 	// cgroup was made (without cgroups: of the processes alive now), and
 	// resident memory now.
@@ -58,6 +62,9 @@ func (s *Supervisor) status(p *Program) programStatus {
 	}
 	if p.cg != nil {
 		st.Cgroup = p.cg.dir
+	}
+	if st.Health = p.healthField(); p.probe.health == healthUnhealthy {
+		st.HealthReason = capText(p.probe.reason, statusTextMax)
 	}
 	st.Error = capText(joinLines(st.Error, p.logs.problem()), statusTextMax)
 	st.StatusText = capText(st.StatusText, statusTextMax)
@@ -112,6 +119,9 @@ func printStatus(w io.Writer, list []programStatus) {
 			up = fmt.Sprintf("exit %v", st.Exit)
 		}
 		text := st.StatusText
+		if st.HealthReason != "" {
+			text = "unhealthy: " + st.HealthReason
+		}
 		if st.Error != "" {
 			text = firstLine(st.Error)
 		}

@@ -74,6 +74,7 @@ type Program struct {
 	watchdogPeriod time.Duration
 	watchdog       loopTimer
 	lastPing       time.Time
+	probe          probeState // readiness and health probes (health.go)
 	logs           *programLogs
 	cg             *programCgroup // its cgroup while it has one (containment.go); nil without cgroups
 	limitsWarned   *ProgramConfig // the configuration whose unusable limits were logged
@@ -87,6 +88,7 @@ const (
 	settle  afterStop = iota // STOPPED, and it stays so: a stop on request, or at shutdown
 	retry                    // a failed start (no READY=1 in time): BACKOFF and again, or FATAL
 	restart                  // the watchdog expired: start again at once
+	heal                     // it turned unhealthy: start again as after a crash (backoff after quick deaths)
 	replace                  // reload changed it: take the next configuration, then start
 	forget                   // reload removed it: drop it from the program table
 )
@@ -111,7 +113,7 @@ func (p *Program) intend(then afterStop, next *ProgramConfig) {
 // STOPPED rather than in the retry or restart the program would have made
 // on its own; what reload decided (replace, forget) still comes.
 func (p *Program) stopAsked() {
-	if p.intent.then == retry || p.intent.then == restart {
+	if p.intent.then == retry || p.intent.then == restart || p.intent.then == heal {
 		p.intent = stopIntent{}
 	}
 }
@@ -200,6 +202,8 @@ type Supervisor struct {
 	spawns   int                    // spawns into cgroups so far: each one's cgroup number
 	mailer   *Mailer                // mail and webhooks; nil in tests that notify nothing
 	self     *selfNotifier          // the service manager that started us, if any
+	children *childWaiter           // exec probes, whose exits the reaper hands over (probe.go)
+	handled  int                    // events the loop has run: its wake-ups (health_test.go counts them)
 	reloads  reloader               // SIGHUP and `ramona reload`, one load at a time (reload.go)
 	logFiles map[string]*logFileRef // the programs' open log files by path (logfiles.go)
 	logJobs  sync.WaitGroup         // log jobs and closes under way off the loop
@@ -225,6 +229,7 @@ func newSupervisor(cfg *Config, environ []string, log *serverLog, console *conso
 		done:     make(chan struct{}),
 	}
 	s.loadFiles = func() (*Config, error) { return loadConfig(s.files, s.environ) }
+	s.children = newChildWaiter()
 	for _, pc := range cfg.Programs {
 		s.addProgram(pc)
 	}
@@ -270,6 +275,7 @@ func (s *Supervisor) loop() {
 	runtime.LockOSThread()
 	defer close(s.done)
 	for ev := range s.events {
+		s.handled++
 		ev()
 		if s.quitting && s.allQuiet() && s.sweepOrphans() {
 			s.finishShutdown()
@@ -291,6 +297,9 @@ func (s *Supervisor) post(f func()) {
 func (s *Supervisor) setState(p *Program, st State, detail string) {
 	old := p.state
 	p.state, p.since = st, time.Now()
+	if old != st {
+		s.stopProbes(p) // what the new state probes, its caller arms
+	}
 	line := fmt.Sprintf("%s: %s -> %s", p.cfg.Name, old, st)
 	if detail != "" {
 		line += ": " + detail
@@ -332,8 +341,11 @@ func (s *Supervisor) startProgram(p *Program) {
 	p.inst, p.pgid = inst, inst.pgid
 	detail := fmt.Sprintf("pid %d", inst.pid)
 	s.setState(p, StateStarting, detail)
-	if p.cfg.Ready == ReadyNotify {
+	if p.cfg.Ready == ReadyNotify || p.cfg.Ready == ReadyProbe {
 		s.arm(&p.deadline, p.cfg.ReadyTimeout, func() { s.startTimedOut(p) })
+		if p.cfg.Ready == ReadyProbe {
+			s.startReadyProbes(p)
+		}
 		return
 	}
 	if p.cfg.StartTimeout == 0 {
@@ -353,6 +365,7 @@ func (s *Supervisor) becameRunning(p *Program) {
 	p.retries = 0
 	s.setState(p, StateRunning, fmt.Sprintf("pid %d", p.inst.pid))
 	s.armWatchdog(p)
+	s.armHealth(p)
 }
 
 // startTimedOut: a ready=notify program sent no READY=1 in readytimeout; it
@@ -361,8 +374,12 @@ func (s *Supervisor) startTimedOut(p *Program) {
 	if p.state != StateStarting {
 		return
 	}
-	s.log.Warnf("%s: no READY=1 within readytimeout %s; stopping it", p.cfg.Name, p.cfg.ReadyTimeout)
-	p.lastError = fmt.Sprintf("no READY=1 within %s", p.cfg.ReadyTimeout)
+	p.lastError = s.notReadyText(p)
+	if p.cfg.Ready == ReadyProbe {
+		s.log.Warnf("%s: %s (readytimeout); stopping it", p.cfg.Name, p.lastError)
+	} else {
+		s.log.Warnf("%s: no READY=1 within readytimeout %s; stopping it", p.cfg.Name, p.cfg.ReadyTimeout)
+	}
 	p.intend(retry, nil)
 	s.beginKill(p, false)
 }
@@ -543,21 +560,29 @@ func (s *Supervisor) afterExit(p *Program, inst *instance, st *exitStatus) {
 			s.endedForGood(p)
 			return
 		}
-		if st.uptime >= quickDeathTime {
-			p.quick = 0
-		}
-		p.quick++
-		p.restarts++
-		if p.quick == 1 {
-			s.log.Infof("%s: exited (%s); restarting", name, desc)
-			s.startProgram(p)
-			return
-		}
-		delay := backoffDelay(p.quick - 1)
-		p.lastError = fmt.Sprintf("exited: %s; died quickly %d times in a row, restart in %s", desc, p.quick, delay)
-		s.setState(p, StateBackoff, p.lastError)
-		s.arm(&p.deadline, delay, func() { s.retry(p) })
+		s.restartSoon(p, st.uptime, fmt.Sprintf("exited (%s)", desc), "exited: "+desc)
 	}
+}
+
+// restartSoon restarts p after a run of uptime ended: at once, or, when it
+// keeps dying within quickDeathTime of its start, from BACKOFF after the
+// exponential delay. said is what the server log says ended the run, why
+// what status says.
+func (s *Supervisor) restartSoon(p *Program, uptime time.Duration, said, why string) {
+	if uptime >= quickDeathTime {
+		p.quick = 0
+	}
+	p.quick++
+	p.restarts++
+	if p.quick == 1 {
+		s.log.Infof("%s: %s; restarting", p.cfg.Name, said)
+		s.startProgram(p)
+		return
+	}
+	delay := backoffDelay(p.quick - 1)
+	p.lastError = fmt.Sprintf("%s; died quickly %d times in a row, restart in %s", why, p.quick, delay)
+	s.setState(p, StateBackoff, p.lastError)
+	s.arm(&p.deadline, delay, func() { s.retry(p) })
 }
 
 // failedStart: the program did not reach RUNNING; retry with backoff while
@@ -597,7 +622,7 @@ func (s *Supervisor) stopped(p *Program, desc string) {
 	p.deadline.stop()
 	in := p.intent
 	p.intent = stopIntent{}
-	if s.quitting && in.then == restart {
+	if s.quitting && (in.then == restart || in.then == heal) {
 		in.then = settle
 	}
 	switch in.then {
@@ -608,6 +633,9 @@ func (s *Supervisor) stopped(p *Program, desc string) {
 		p.restarts++
 		s.log.Infof("%s: stopped after its watchdog expired (%s); starting it again", p.cfg.Name, desc)
 		s.startProgram(p)
+		return
+	case heal:
+		s.restartUnhealthy(p, desc)
 		return
 	}
 	s.setState(p, StateStopped, desc)
@@ -781,13 +809,14 @@ func (s *Supervisor) replaceConfig(p *Program, pc *ProgramConfig) {
 	}
 }
 
-// byPriority groups programs by priority, highest first (the start order).
-func byPriority(progs []*Program) [][]*Program {
+// byPriority groups programs by priority (as prio tells it), highest
+// first (the start order).
+func byPriority(progs []*Program, prio func(*Program) int) [][]*Program {
 	sorted := append([]*Program(nil), progs...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].cfg.Priority > sorted[j].cfg.Priority })
+	sort.SliceStable(sorted, func(i, j int) bool { return prio(sorted[i]) > prio(sorted[j]) })
 	var groups [][]*Program
 	for i, p := range sorted {
-		if i == 0 || p.cfg.Priority != sorted[i-1].cfg.Priority {
+		if i == 0 || prio(p) != prio(sorted[i-1]) {
 			groups = append(groups, nil)
 		}
 		groups[len(groups)-1] = append(groups[len(groups)-1], p)

@@ -868,6 +868,16 @@ func (w *webUI) metrics(rw http.ResponseWriter, r *http.Request) {
 	each("ramona_program_memory_bytes", "gauge", "Memory the program's process tree uses now (memory.current, else the sum of resident sets).", func(st programStatus) string {
 		return strconv.FormatInt(st.MemoryBytes, 10)
 	})
+	family("ramona_program_healthy", "gauge", "Whether the program's health check passes (1) or not (0: failing, or no verdict yet); only programs with healthcheck=.")
+	for _, st := range list {
+		if st.Health != nil {
+			v := 0
+			if *st.Health == "healthy" {
+				v = 1
+			}
+			fmt.Fprintf(&b, "ramona_program_healthy{name=\"%s\"} %d\n", promLabel(st.Name), v)
+		}
+	}
 	io.WriteString(rw, b.String())
 }
 
@@ -978,6 +988,9 @@ func (w *webUI) pageRows(list []programStatus) []pageRow {
 		}
 		cpu, mem := st.usageCells()
 		text := st.StatusText
+		if st.HealthReason != "" {
+			text = "unhealthy: " + st.HealthReason
+		}
 		if st.Error != "" {
 			text = st.Error
 		}

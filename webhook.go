@@ -39,7 +39,7 @@ type webhookPayload struct {
 	App     string `json:"app"`
 	Host    string `json:"host"`
 	Program string `json:"program"` // "" when it is about no one program
-	Event   string `json:"event"`   // fatal, watchdog, logscan, sequence, notify or digest
+	Event   string `json:"event"`   // fatal, watchdog, health, logscan, sequence, notify or digest
 	Time    string `json:"time"`    // when it happened, RFC 3339
 }
 

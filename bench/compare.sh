@@ -7,9 +7,10 @@
 #                         [-servers ramona,supervisord] [-no-restart] ...
 # (every flag goes to testdata/bench/compare.go; see the top of that file).
 # -servers ramona,ramona-nocgroup measures what cgroups cost: the same
-# binary with a cgroup per program and with cgroup=no, in the same run. Installs
-# Debian's supervisor package if it is missing. About 6 minutes with the
-# defaults on 2 cores; -sizes 100 -idle 10s takes about one.
+# binary with a cgroup per program and with cgroup=no, in the same run;
+# -servers ramona,ramona-health what a tcp health check a second per program
+# costs. Installs Debian's supervisor package if it is missing. About 6
+# minutes with the defaults on 2 cores; -sizes 100 -idle 10s takes about one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH

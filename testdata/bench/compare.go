@@ -31,6 +31,10 @@
 // binary with cgroups (one per program, as it runs by default where cgroup v2
 // is writable) and with [ramona:server] cgroup=no, i.e. what containment costs.
 //
+// -servers ramona,ramona-health measures what health checks cost: the same
+// programs, each with healthcheck=tcp:// to a port this program listens on
+// and healthinterval=1s (so N programs make N checks a second).
+//
 // Every child a server leaves behind is reported and killed by pid.
 package main
 
@@ -172,6 +176,8 @@ func newServer(name string) server {
 		return &ramonaServer{bin: *ramonaBin, label: name}
 	case "ramona-nocgroup":
 		return &ramonaServer{bin: *ramonaBin, label: name, extra: "cgroup=no\n"}
+	case "ramona-health":
+		return &ramonaServer{bin: *ramonaBin, label: name, progExtra: "healthcheck=tcp://" + healthTarget() + "\nhealthinterval=1s\n"}
 	case "supervisord":
 		return &supervisordServer{}
 	}
@@ -208,8 +214,31 @@ func (l *logScan) lines() []string {
 	return strings.Split(string(data[:i]), "\n")
 }
 
-// ramonaServer is Ramona, with extra [ramona:server] lines.
-type ramonaServer struct{ bin, label, extra string }
+// ramonaServer is Ramona, with extra [ramona:server] lines and extra lines
+// in every program.
+type ramonaServer struct{ bin, label, extra, progExtra string }
+
+var healthListener net.Listener
+
+// healthTarget is the address of a listener that accepts health checks and
+// closes them, opened on first use; it lives as long as this program.
+func healthTarget() string {
+	if healthListener == nil {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		must(err)
+		healthListener = l
+		go func() { // ends with this program
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+	}
+	return healthListener.Addr().String()
+}
 
 func (r *ramonaServer) name() string { return r.label }
 
@@ -217,7 +246,7 @@ func (r *ramonaServer) writeConfig(dir string, progs []prog) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[general]\nlogdir=%s/log\n[ramona:server]\nconsoleuri=unix://%s/r.sock\n%s", dir, dir, r.extra)
 	for _, p := range progs {
-		fmt.Fprintf(&b, "[program:%s]\ncommand=%s\nstarttimeout=1\nautorestart=yes\n", p.name, p.command)
+		fmt.Fprintf(&b, "[program:%s]\ncommand=%s\nstarttimeout=1\nautorestart=yes\n%s", p.name, p.command, r.progExtra)
 	}
 	path := filepath.Join(dir, "ramona.conf")
 	must(os.WriteFile(path, []byte(b.String()), 0o644))
