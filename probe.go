@@ -110,7 +110,7 @@ func parseProbe(v string) (Probe, error) {
 		}
 		return Probe{Kind: probeHTTP, Target: "http://" + v[len("http://"):]}, nil
 	case strings.HasPrefix(lower, "https://"):
-		return Probe{}, fmt.Errorf("%q: https is not probed (the certificates of local services are rarely verifiable); probe the plain port with http:// or tcp://, or run a client: exec:curl -fsS https://...", redactURL(v))
+		return Probe{}, fmt.Errorf("%q: https is not probed (the certificates of local services are rarely verifiable); probe the plain port with http:// or tcp://, or run a client: exec:curl -fsS https://HOST/PATH", redactURL(v))
 	case strings.HasPrefix(lower, "exec:"):
 		cmd := strings.TrimSpace(v[len("exec:"):])
 		if cmd == "" {

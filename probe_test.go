@@ -40,7 +40,7 @@ func TestParseProbe(t *testing.T) {
 		{"http://h:0/", `error: "http://h:0/": port "0" is not a number from 1 to 65535`, ""},
 		{"http://u:pw@h/x", `error: "http://h/***": a probe sends no credentials, and a password here would show in status and logs; let the program answer its health URL without one`, ""},
 		{"http://h/x#top", `error: "http://h/x#top": a URL fragment (#...) is never sent; remove it`, ""},
-		{"https://h/x?k=v", `error: "https://h/***": https is not probed (the certificates of local services are rarely verifiable); probe the plain port with http:// or tcp://, or run a client: exec:curl -fsS https://...`, ""},
+		{"https://h/x?k=v", `error: "https://h/***": https is not probed (the certificates of local services are rarely verifiable); probe the plain port with http:// or tcp://, or run a client: exec:curl -fsS https://HOST/PATH`, ""},
 		{"exec:", "error: exec: needs a command, e.g. exec:pg_isready -h 127.0.0.1", ""},
 		{"exec:check 'open", `error: unterminated ' quote in "check 'open"`, ""},
 		{"redis:6379", `error: "redis:6379" is not a probe; use tcp://HOST:PORT, http://HOST:PORT/PATH or exec:COMMAND`, ""},

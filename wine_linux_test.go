@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -64,7 +63,11 @@ func wineEnv(prefix, id string) []string {
 func needWindowsTestBinary(t *testing.T) string {
 	t.Helper()
 	exe := filepath.Join(t.TempDir(), "ramona.test.exe")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "test", "-c", "-o", exe, ".")
+	goTool, err := exec.LookPath("go") // go test puts its GOROOT/bin first on PATH
+	if err != nil {
+		t.Fatalf("the go command, to cross-compile the Windows tests: %v", err)
+	}
+	cmd := exec.Command(goTool, "test", "-c", "-o", exe, ".")
 	cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0", "GOFLAGS=")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go test -c for windows/amd64: %v\n%s", err, out)
