@@ -39,7 +39,7 @@ func takeStartPipe() *os.File {
 func reportStarted(pipe, stderrTo *os.File) error {
 	if stderrTo == nil {
 		var err error
-		if stderrTo, err = os.OpenFile(os.DevNull, os.O_WRONLY, 0); err != nil {
+		if stderrTo, err = os.OpenFile(os.DevNull, os.O_WRONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0); err != nil { // a device node, never a link
 			pipe.Close()
 			return err
 		}

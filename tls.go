@@ -154,10 +154,10 @@ func tlsInit(dir string, hosts []string) ([]string, error) {
 	}
 	var written []string
 	write := func(name, block string, der []byte, mode os.FileMode) error {
-		// O_EXCL: a file or link that appeared at the name since the check
-		// above is an error, never written through.
+		// O_EXCL (and openSafe's O_NOFOLLOW): a file or link that appeared
+		// at the name since the check above is an error, never written through.
 		path := filepath.Join(dir, name)
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+		f, err := openSafe(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 		if err != nil {
 			return err
 		}
