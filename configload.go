@@ -413,24 +413,9 @@ func (ld *loader) mergeSupervisord(name, abs string, tr *svTranslation) {
 // its own includers is a loop and an error; a file already read is skipped.
 func (ld *loader) followIncludes(round []string) {
 	for depth := 0; len(round) > 0; depth++ {
-		var inc *iniValue
-		for _, f := range round {
-			if v := pickPlatform(ld.fileKeys[f], "include"); v != nil {
-				inc = v
-			}
-		}
-		var value, baseDir, from string
-		if inc != nil {
-			general := ld.doc.sections["general"]
-			s, err := ld.doc.interpolate(general, inc, ld.extraNames(inc.file, nil))
-			if err != nil {
-				ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include", Msg: err.Error()})
-				return
-			}
-			value, from = s, inc.file
-			baseDir = filepath.Dir(absPath(inc.file))
-		} else if depth == 0 {
-			value, baseDir = "<siteconf>", ld.mainDir
+		inc, value, baseDir, ok := ld.roundIncludeValue(round, depth)
+		if !ok {
+			return
 		}
 		var next []string
 		for _, entry := range strings.Split(value, ";") {
@@ -438,72 +423,119 @@ func (ld *loader) followIncludes(round []string) {
 			if entry == "" {
 				continue
 			}
-			optional := false
-			paths := []string{entry}
-			if entry == "<siteconf>" {
-				optional = true
-				app := ld.appName()
-				paths = []string{"./site.conf", "./" + app + "-site.conf", "/etc/" + app + ".conf", "~/." + app + ".conf"}
-			} else if strings.HasPrefix(entry, "<") {
-				ld.cfg.Warnings = append(ld.cfg.Warnings, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
-					Msg: fmt.Sprintf("unknown include %s, ignored (the only magic value is <siteconf>)", entry)})
+			paths, optional, ok := ld.includeEntryPaths(entry, inc)
+			if !ok {
 				continue
 			}
 			for _, p := range paths {
-				abs := resolvePath(p, baseDir)
-				if _, done := ld.read[abs]; done {
-					if chain := ld.includeChain(absPath(from)); from != "" && contains(chain, abs) {
-						ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
-							Msg: fmt.Sprintf("include loop: %s; remove one of these includes", strings.Join(append(reverse(chain), abs), " -> "))})
-					}
-					continue
+				if abs, ok := ld.includeFile(resolvePath(p, baseDir), inc, optional); ok {
+					next = append(next, abs)
 				}
-				fi, err := os.Stat(abs)
-				if err != nil {
-					if !optional {
-						ld.cfg.Warnings = append(ld.cfg.Warnings, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
-							Msg: fmt.Sprintf("%s: %s, skipped", abs, pathErrText(err))})
-					}
-					continue
-				}
-				// Only regular files: a directory cannot be read, and a device
-				// or a pipe (/dev/zero, a FIFO) could block or never end.
-				// <siteconf> files are optional: one that cannot be read (such
-				// as /etc/APPNAME.conf readable by root only) is skipped.
-				var problem string
-				if !fi.Mode().IsRegular() {
-					problem = "not a regular file"
-				} else if err := ld.readFile(abs, abs); err != nil {
-					problem = pathErrText(err)
-				}
-				if problem != "" {
-					if optional {
-						ld.cfg.Warnings = append(ld.cfg.Warnings, &ConfigError{File: abs, Msg: problem + ", skipped (<siteconf>)"})
-					} else if !fi.Mode().IsRegular() {
-						ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
-							Msg: fmt.Sprintf("%s is not a regular file; include only configuration files", abs)})
-					} else {
-						ld.errs = append(ld.errs, &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include",
-							Msg: fmt.Sprintf("cannot read %s: %s", abs, problem)})
-					}
-					continue
-				}
-				ld.read[abs] = absPath(from)
-				ld.cfg.Included = append(ld.cfg.Included, abs)
-				src := ConfigSource{Path: abs, Via: "include", Siteconf: optional || ld.siteconf[from]}
-				if optional {
-					src.Via = "<siteconf>"
-				}
-				if inc != nil {
-					src.From, src.Line = absPath(inc.file), inc.line
-				}
-				ld.siteconf[abs] = src.Siteconf
-				ld.cfg.Sources = append(ld.cfg.Sources, src)
-				next = append(next, abs)
 			}
 		}
 		round = next
 	}
+}
+
+// roundIncludeValue is the include value that names the next round: the one
+// a file of this round set last, interpolated, with the directory its entries
+// are relative to; <siteconf> beside the main file for the first round when
+// no file set one. ok is false when the value cannot be interpolated (the
+// error is recorded).
+func (ld *loader) roundIncludeValue(round []string, depth int) (inc *iniValue, value, baseDir string, ok bool) {
+	for _, f := range round {
+		if v := pickPlatform(ld.fileKeys[f], "include"); v != nil {
+			inc = v
+		}
+	}
+	switch {
+	case inc != nil:
+		s, err := ld.doc.interpolate(ld.doc.sections["general"], inc, ld.extraNames(inc.file, nil))
+		if err != nil {
+			ld.errs = append(ld.errs, includeError(inc, err.Error()))
+			return nil, "", "", false
+		}
+		return inc, s, filepath.Dir(absPath(inc.file)), true
+	case depth == 0:
+		return nil, "<siteconf>", ld.mainDir, true
+	}
+	return nil, "", "", true
+}
+
+// includeEntryPaths expands one entry of an include value: <siteconf> is the
+// optional site files, any other <...> is warned about and skipped.
+func (ld *loader) includeEntryPaths(entry string, inc *iniValue) (paths []string, optional, ok bool) {
+	if entry == "<siteconf>" {
+		app := ld.appName()
+		return []string{"./site.conf", "./" + app + "-site.conf", "/etc/" + app + ".conf", "~/." + app + ".conf"}, true, true
+	}
+	if strings.HasPrefix(entry, "<") {
+		ld.cfg.Warnings = append(ld.cfg.Warnings, includeError(inc,
+			fmt.Sprintf("unknown include %s, ignored (the only magic value is <siteconf>)", entry)))
+		return nil, false, false
+	}
+	return []string{entry}, false, true
+}
+
+// includeFile reads one included file unless it was read already (a loop is
+// an error) and records where it came from; ok says it was read now and
+// belongs to the next round. Only regular files are read: a directory cannot
+// be, and a device or a pipe (/dev/zero, a FIFO) could block or never end.
+// <siteconf> files are optional: one that is missing or cannot be read (such
+// as /etc/APPNAME.conf readable by root only) is skipped.
+func (ld *loader) includeFile(abs string, inc *iniValue, optional bool) (string, bool) {
+	from := ""
+	if inc != nil {
+		from = inc.file
+	}
+	if _, done := ld.read[abs]; done {
+		if chain := ld.includeChain(absPath(from)); from != "" && contains(chain, abs) {
+			ld.errs = append(ld.errs, includeError(inc,
+				fmt.Sprintf("include loop: %s; remove one of these includes", strings.Join(append(reverse(chain), abs), " -> "))))
+		}
+		return "", false
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		if !optional {
+			ld.cfg.Warnings = append(ld.cfg.Warnings, includeError(inc, fmt.Sprintf("%s: %s, skipped", abs, pathErrText(err))))
+		}
+		return "", false
+	}
+	var problem string
+	if !fi.Mode().IsRegular() {
+		problem = "not a regular file"
+	} else if err := ld.readFile(abs, abs); err != nil {
+		problem = pathErrText(err)
+	}
+	switch {
+	case problem != "" && optional:
+		ld.cfg.Warnings = append(ld.cfg.Warnings, &ConfigError{File: abs, Msg: problem + ", skipped (<siteconf>)"})
+		return "", false
+	case problem != "" && !fi.Mode().IsRegular():
+		ld.errs = append(ld.errs, includeError(inc, fmt.Sprintf("%s is not a regular file; include only configuration files", abs)))
+		return "", false
+	case problem != "":
+		ld.errs = append(ld.errs, includeError(inc, fmt.Sprintf("cannot read %s: %s", abs, problem)))
+		return "", false
+	}
+	ld.read[abs] = absPath(from)
+	ld.cfg.Included = append(ld.cfg.Included, abs)
+	src := ConfigSource{Path: abs, Via: "include", Siteconf: optional || ld.siteconf[from]}
+	if optional {
+		src.Via = "<siteconf>"
+	}
+	if inc != nil {
+		src.From, src.Line = absPath(inc.file), inc.line
+	}
+	ld.siteconf[abs] = src.Siteconf
+	ld.cfg.Sources = append(ld.cfg.Sources, src)
+	return abs, true
+}
+
+// includeError is an error or warning about the include value inc.
+func includeError(inc *iniValue, msg string) *ConfigError {
+	return &ConfigError{File: inc.file, Line: inc.line, Section: "general", Key: "include", Msg: msg}
 }
 
 // includeChain lists a file and the files that included it, innermost first.
@@ -549,25 +581,36 @@ func pickPlatform(entries []*iniValue, key string) *iniValue {
 	return best
 }
 
-// resolve turns the merged document into the typed Config.
+// resolve turns the merged document into the typed Config: the global
+// sections, the environment sets, then programs, groups and tools in the
+// order of the files; warnings sorted by file and line.
 func (ld *loader) resolve() {
-	doc, cfg := ld.doc, ld.cfg
-	global := func(name string, specs []keySpec[*Config]) {
-		r := ld.reader(doc.sections[name])
-		r.sec.name = name
-		readSection(r, specs, cfg)
-		ld.errs = append(ld.errs, r.errs...)
-		if doc.sections[name] != nil {
-			r.unknownKeys(func() []string { return specNames(specs) }, name == "general")
-		}
-	}
-	ld.errs = append(ld.errs, doc.errs...)
-	global("general", generalKeys)
-	global("ramona:server", serverKeys)
-	global("ramona:console", consoleKeys)
-	global("ramona:notify", notifyKeys)
+	ld.errs = append(ld.errs, ld.doc.errs...)
+	ld.resolveGlobal("general", generalKeys)
+	ld.resolveGlobal("ramona:server", serverKeys)
+	ld.resolveGlobal("ramona:console", consoleKeys)
+	ld.resolveGlobal("ramona:notify", notifyKeys)
+	ld.resolveEnvSets()
+	ld.resolveSections()
+	ld.resolveDepends(ld.cfg.Programs)
+	ld.sortWarnings()
+}
 
-	// Environment sets.
+// resolveGlobal reads one of the sections of server-wide settings.
+func (ld *loader) resolveGlobal(name string, specs []keySpec[*Config]) {
+	r := ld.reader(ld.doc.sections[name])
+	r.sec.name = name
+	readSection(r, specs, ld.cfg)
+	ld.errs = append(ld.errs, r.errs...)
+	if ld.doc.sections[name] != nil {
+		r.unknownKeys(func() []string { return specNames(specs) }, name == "general")
+	}
+}
+
+// resolveEnvSets reads [env] and every [env:NAME] into ld.envSets; the
+// unnamed set always exists.
+func (ld *loader) resolveEnvSets() {
+	doc := ld.doc
 	for _, name := range doc.order {
 		set, ok := "", name == "env"
 		if !ok {
@@ -599,7 +642,13 @@ func (ld *loader) resolve() {
 	if _, ok := ld.envSets[""]; !ok {
 		ld.envSets[""] = []EnvVar{}
 	}
+}
 
+// resolveSections reads programs and tools in the order of the files, each
+// program name and log file claimed once, and reports what the other
+// sections hold that Ramona does not read.
+func (ld *loader) resolveSections() {
+	doc, cfg := ld.doc, ld.cfg
 	logOwners := map[string]string{}
 	if cfg.Server.Log != "" {
 		logOwners[cfg.Server.Log] = "the server's own log ([ramona:server] log)"
@@ -627,7 +676,7 @@ func (ld *loader) resolve() {
 			cfg.Tools = append(cfg.Tools, ld.tool(sec, strings.TrimPrefix(name, "tool:")))
 		case name == "general" || name == "ramona:server" || name == "ramona:console" || name == "ramona:notify" ||
 			name == "env" || strings.HasPrefix(name, "env:"):
-			// read above, with their syntax errors
+			// read by resolveGlobal and resolveEnvSets, with their syntax errors
 		case name == "ramona:httpfend": // the Python original's section; its keys moved to [program:X]
 			ld.errs = append(ld.errs, sec.errs...)
 		case strings.HasPrefix(name, "ramona:"):
@@ -638,18 +687,20 @@ func (ld *loader) resolve() {
 			ld.errs = append(ld.errs, sec.errs...)
 		}
 	}
-	ld.resolveDepends(cfg.Programs)
-	// Warnings in the order the files were read, then by line.
+}
+
+// sortWarnings orders the warnings as the files were read, then by line.
+func (ld *loader) sortWarnings() {
 	rank := map[string]int{}
 	for i, f := range ld.fileOrder {
 		rank[f] = i + 1
 	}
-	sort.SliceStable(cfg.Warnings, func(i, j int) bool {
-		a, b := cfg.Warnings[i], cfg.Warnings[j]
-		if rank[a.File] != rank[b.File] {
-			return rank[a.File] < rank[b.File]
+	ws := ld.cfg.Warnings
+	sort.SliceStable(ws, func(i, j int) bool {
+		if rank[ws[i].File] != rank[ws[j].File] {
+			return rank[ws[i].File] < rank[ws[j].File]
 		}
-		return a.Line < b.Line
+		return ws[i].Line < ws[j].Line
 	})
 }
 
