@@ -2,19 +2,18 @@
 // with a mode, stale-socket recovery, loopback tcp, tls; admission and the
 // peer's identity in admit.go), one goroutine per connection that checks the
 // peer, reads requests and writes replies under deadlines, the dispatch of
-// each request through the command table (verbs.go) to its handler, on the
-// loop or on the connection's goroutine, `who`, and the client the command
-// line uses. Frames and the handshake are in ctlwire.go.
+// each request to its handler through the command table (verbs.go: on the
+// loop, or on the connection's goroutine), and the client the command line
+// uses. Frames and the handshake are in ctlwire.go; the handlers live beside
+// the state they read or change.
 package main
 
 import (
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -348,40 +347,6 @@ func (r *replySink) wait(serverDone <-chan struct{}) ([]reply, bool) {
 			}
 		}
 	}
-}
-
-// handle runs an on-loop command's handler (verbs.go); it answers through
-// sink, at once or when a sequence has settled.
-func (s *Supervisor) handle(c *clientConn, req request, sink *replySink) {
-	v := verbNamed(req.Cmd)
-	switch {
-	case v == nil || v.onLoop == nil:
-		sink.done(reply{Exit: exitUsage, Error: fmt.Sprintf("unknown command %q", req.Cmd)})
-	case s.quitting && !v.whileStopping:
-		sink.done(reply{Exit: exitFailed, Error: "the server is stopping every program to exit; try again after it started anew"})
-	default:
-		v.onLoop(s, c, req, sink)
-	}
-}
-
-// serveWho answers `who`: the clients connected, the caller marked.
-func (s *Supervisor) serveWho(c *clientConn, req request, sink *replySink) {
-	var lines []string
-	clients := make([]*clientConn, 0, len(s.clients))
-	for cl := range s.clients {
-		clients = append(clients, cl)
-	}
-	sort.Slice(clients, func(i, j int) bool { return clients[i].id < clients[j].id })
-	for _, cl := range clients {
-		mark := " "
-		if cl == c {
-			mark = "*"
-		}
-		lines = append(lines, fmt.Sprintf("%s %-5s %-28s connected %s (%s ago)", mark, cl.transport, cl.peer,
-			cl.since.Format("2006-01-02 15:04:05"), roundDuration(time.Since(cl.since))))
-	}
-	data, _ := json.Marshal(lines)
-	sink.done(reply{Result: data})
 }
 
 // ctlClient is the command line's end of a control connection.

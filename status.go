@@ -1,6 +1,7 @@
 // Status, both ends: what the server reports of each program (programStatus,
 // read on the loop, with CPU and memory read off it) and which programs
 // should be running, and how the command line shows it: the table, or JSON.
+// Also `who`: the clients connected (the set ctl.go keeps on the loop).
 package main
 
 import (
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -179,4 +181,24 @@ func (s *Supervisor) serveStatus(c *clientConn, req request, sink *replySink) {
 		data, _ := json.Marshal(list)
 		sink.done(reply{Exit: exit, Result: data})
 	}()
+}
+
+// serveWho answers `who`: the clients connected, the caller marked.
+func (s *Supervisor) serveWho(c *clientConn, req request, sink *replySink) {
+	var lines []string
+	clients := make([]*clientConn, 0, len(s.clients))
+	for cl := range s.clients {
+		clients = append(clients, cl)
+	}
+	sort.Slice(clients, func(i, j int) bool { return clients[i].id < clients[j].id })
+	for _, cl := range clients {
+		mark := " "
+		if cl == c {
+			mark = "*"
+		}
+		lines = append(lines, fmt.Sprintf("%s %-5s %-28s connected %s (%s ago)", mark, cl.transport, cl.peer,
+			cl.since.Format("2006-01-02 15:04:05"), roundDuration(time.Since(cl.since))))
+	}
+	data, _ := json.Marshal(lines)
+	sink.done(reply{Result: data})
 }

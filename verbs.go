@@ -539,3 +539,17 @@ func takesPrograms(name string) bool {
 	v := verbNamed(name)
 	return v != nil && (v.args == programs || v.args == oneProgram)
 }
+
+// handle runs an on-loop command's handler (verbs.go); it answers through
+// sink, at once or when a sequence has settled.
+func (s *Supervisor) handle(c *clientConn, req request, sink *replySink) {
+	v := verbNamed(req.Cmd)
+	switch {
+	case v == nil || v.onLoop == nil:
+		sink.done(reply{Exit: exitUsage, Error: fmt.Sprintf("unknown command %q", req.Cmd)})
+	case s.quitting && !v.whileStopping:
+		sink.done(reply{Exit: exitFailed, Error: "the server is stopping every program to exit; try again after it started anew"})
+	default:
+		v.onLoop(s, c, req, sink)
+	}
+}
