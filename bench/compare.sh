@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Ramona against Debian's supervisord on the same configuration shapes, in the
 # same run: memory, time to RUNNING, idle cost, status latency and payload,
-# stop time for N sleep programs each, and restart latency after kill -9.
+# stop time for N sleep programs each, and restart latency after kill -9,
+# with the floors under them measured in the same run (a Go hello world,
+# /bin/true, a bare Go program starting N sleeps: testdata/bench/).
 # Prints one markdown table: metric | N | ramona | supervisord | ratio.
 # Usage: bench/compare.sh [-sizes 10,100,1000] [-idle 30s] [-samples 20]
 #                         [-servers ramona,supervisord] [-no-restart] ...
@@ -22,5 +24,7 @@ work=$(mktemp -d /tmp/compare.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 CGO_ENABLED=0 go build -tags nethttpomithttp2 -ldflags='-s -w' -o "$work/ramona" . # the release build (README: Performance)
 CGO_ENABLED=0 go build -ldflags='-s -w' -o "$work/stamp" testdata/bench/stamp.go
+CGO_ENABLED=0 go build -ldflags='-s -w' -o "$work/hello" testdata/bench/hello.go # the floor of a Go command
+go build -o "$work/forkfloor" testdata/bench/forkfloor.go                         # the floor of starting N programs
 go build -o "$work/compare" testdata/bench/compare.go
-"$work/compare" -ramona "$work/ramona" -stamp "$work/stamp" -work "$work" "$@"
+"$work/compare" -ramona "$work/ramona" -stamp "$work/stamp" -hello "$work/hello" -forkfloor "$work/forkfloor" -work "$work" "$@"
