@@ -38,6 +38,9 @@
 // binary with cgroups (one per program, as it runs by default where cgroup v2
 // is writable) and with [ramona:server] cgroup=no, i.e. what containment costs.
 //
+// -servers ramona,ramona-before -before BIN compares this build with another
+// (compare.sh -before REF builds BIN from a git revision, e.g. main).
+//
 // -servers ramona,ramona-health measures what health checks cost: the same
 // programs, each with healthcheck=tcp:// to a port this program listens on
 // and healthinterval=1s (so N programs make N checks a second).
@@ -81,6 +84,7 @@ var (
 	skipRestart = flag.Bool("no-restart", false, "skip the restart-latency phase")
 	helloBin    = flag.String("hello", "", "a static Go hello world, for the process-start floor (optional)")
 	forkBin     = flag.String("forkfloor", "", "the forkfloor program, for the start floor (optional)")
+	beforeBin   = flag.String("before", "", "another ramona binary (say, of main), measured as server ramona-before")
 )
 
 // workDir holds every run's configuration, logs and sockets.
@@ -185,6 +189,8 @@ func newServer(name string) server {
 	switch name {
 	case "ramona":
 		return &ramonaServer{bin: *ramonaBin, label: name}
+	case "ramona-before":
+		return &ramonaServer{bin: *beforeBin, label: name}
 	case "ramona-nocgroup":
 		return &ramonaServer{bin: *ramonaBin, label: name, extra: "cgroup=no\n"}
 	case "ramona-health":
