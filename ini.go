@@ -72,7 +72,7 @@ func newINIDoc() *iniDoc {
 func (d *iniDoc) section(name, file string, line int) *iniSection {
 	s := d.sections[name]
 	if s == nil {
-		s = &iniSection{name: name, file: file, line: line, values: map[string]*iniValue{}}
+		s = &iniSection{name: name, file: file, line: line} // values made by the first set: a header-only section has none
 		d.sections[name] = s
 		d.order = append(d.order, name)
 	}
@@ -80,6 +80,9 @@ func (d *iniDoc) section(name, file string, line int) *iniSection {
 }
 
 func (s *iniSection) set(v *iniValue) {
+	if s.values == nil {
+		s.values = map[string]*iniValue{}
+	}
 	if _, ok := s.values[v.key]; !ok {
 		s.order = append(s.order, v.key)
 	}
