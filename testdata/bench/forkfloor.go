@@ -27,6 +27,7 @@ var (
 	count      = flag.Int("n", 1000, "processes per row")
 	workerList = flag.String("workers", "1,2,4", "goroutine counts, comma-separated")
 	cgroupRoot = flag.String("cgroup", "", "a writable cgroup v2 directory for the clone3 rows (default: found from /proc/self/mountinfo; none: skip)")
+	heldFDs    = flag.Int("fds", 0, "descriptors (close-on-exec) this program holds open while it starts them, as a supervisor holds its programs' pipes and logs")
 	linesOut   = flag.Bool("lines", false, "print KEY SECONDS lines instead of a table (for compare.go): bare-W, cgroup-W for W goroutines")
 )
 
@@ -34,6 +35,10 @@ func main() {
 	flag.Parse()
 	null, err := syscall.Open("/dev/null", syscall.O_RDWR|syscall.O_CLOEXEC, 0)
 	must(err)
+	for range *heldFDs { // each start copies the descriptor table and each exec closes these again
+		_, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		must(err)
+	}
 	root := *cgroupRoot
 	if root == "" {
 		root = findCgroup2()
