@@ -112,7 +112,9 @@ func (c *cmdline) status(in *invocation) int {
 
 // statusWire is programStatus on the control channel: the same keys, but a
 // zero value is left out (the client's decoding makes it zero again), which
-// takes a quarter off the reply of many programs.
+// takes a quarter off the reply of many programs. encodeStatusWire converts
+// one into the other, so a field added to one and not the other does not
+// compile.
 type statusWire struct {
 	Name         string  `json:"name"`
 	Group        string  `json:"group,omitempty"`
