@@ -91,6 +91,13 @@ func (c *cmdline) status(in *invocation) int {
 	if r.Result == nil {
 		return code
 	}
+	return c.showStatus(r, in.asJSON)
+}
+
+// showStatus prints a status reply: the table, or JSON; it returns the
+// exit code the reply carries (or exitFailed for a reply it cannot read).
+func (c *cmdline) showStatus(r reply, asJSON bool) int {
+	code := r.Exit
 	// Sized before decoding: grown one element at a time, a list of 1000
 	// would be copied ten times over. Each object has one "name" key (in a
 	// string, the quote before it would be escaped).
@@ -99,7 +106,7 @@ func (c *cmdline) status(in *invocation) int {
 		c.errorf("bad status reply: %v", err)
 		return exitFailed
 	}
-	if in.asJSON {
+	if asJSON {
 		out, _ := json.MarshalIndent(list, "", "  ")
 		fmt.Fprintf(c.stdout, "%s\n", out)
 		return code
