@@ -1,10 +1,11 @@
 // Benchmarks of the paths bench/compare.sh measures from outside: the status
 // reply for many programs, as the loop builds it and the connection writes
-// it. BenchmarkLoadConfig1000 (config_test.go) is the INI reader's. Timings
+// it, and as the command line reads and shows it. BenchmarkLoadConfig1000 (config_test.go) is the INI reader's. Timings
 // are never assertions; run them with go test -run X -bench . -benchmem.
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -102,3 +103,38 @@ func BenchmarkStatusEncoding(b *testing.B) {
 type byteCounter struct{ n int }
 
 func (w *byteCounter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
+
+// BenchmarkStatusClient1000: the command line's part of `status` with 1000
+// programs once the reply has come: the frame read and decoded, the list
+// decoded, the table written.
+func BenchmarkStatusClient1000(b *testing.B) {
+	s := benchSupervisor(b, 1000)
+	list := make([]programStatus, 0, len(s.order))
+	for _, p := range s.order {
+		st := s.status(p)
+		st.CPUSeconds, st.MemoryBytes, st.Cgroup = 0.01, 1835008, "/sys/fs/cgroup/unified/ramona-bench/"+p.cfg.Name
+		list = append(list, st)
+	}
+	result, err := encodeStatusWire(list)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var frame bytes.Buffer
+	if err := writeFrame(&frame, reply{ID: 1, Done: true, Result: result}, maxReplyFrame); err != nil {
+		b.Fatal(err)
+	}
+	var out bytes.Buffer
+	c := &cmdline{stdout: &out, stderr: io.Discard}
+	b.ReportAllocs()
+	for b.Loop() {
+		var r reply
+		if err := readFrame(bytes.NewReader(frame.Bytes()), &r, maxReplyFrame); err != nil {
+			b.Fatal(err)
+		}
+		out.Reset()
+		if code := c.showStatus(r, false); code != exitOK || out.Len() == 0 {
+			b.Fatalf("status: exit %d, %d bytes", code, out.Len())
+		}
+	}
+	b.ReportMetric(float64(frame.Len()), "frame-bytes")
+}

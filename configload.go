@@ -245,10 +245,12 @@ func loadConfigReport(files []string, environ []string) (*Config, error) {
 // loadClientConfig is loadConfigReport for a command that only talks to the
 // server about programs it names (status, tail, who): the [program:x]
 // sections are read but not resolved, and Programs stays empty; the server
-// knows them. With 1000 programs this is most of the reading.
+// knows them. With 1000 programs this is most of the reading: their lines
+// are not even kept, only their headers ([group:x] names them).
 func loadClientConfig(files []string, environ []string) (*Config, error) {
 	ld := newLoader(environ)
 	ld.noPrograms = true
+	ld.doc.headerOnly = func(section string) bool { return strings.HasPrefix(section, "program:") }
 	return ld.load(files)
 }
 

@@ -52,6 +52,11 @@ type iniDoc struct {
 	// case.
 	hashComments bool
 	foldKeys     bool
+
+	// headerOnly, when set, names the sections whose headers are kept but
+	// not their lines (nor the syntax errors in them): a command that only
+	// talks to the server skips the programs' keys (loadClientConfig).
+	headerOnly func(section string) bool
 }
 
 // iniOverride is a key one file set over another file's value.
@@ -67,7 +72,7 @@ func newINIDoc() *iniDoc {
 func (d *iniDoc) section(name, file string, line int) *iniSection {
 	s := d.sections[name]
 	if s == nil {
-		s = &iniSection{name: name, file: file, line: line, values: map[string]*iniValue{}}
+		s = &iniSection{name: name, file: file, line: line} // values made by the first set: a header-only section has none
 		d.sections[name] = s
 		d.order = append(d.order, name)
 	}
@@ -75,6 +80,9 @@ func (d *iniDoc) section(name, file string, line int) *iniSection {
 }
 
 func (s *iniSection) set(v *iniValue) {
+	if s.values == nil {
+		s.values = map[string]*iniValue{}
+	}
 	if _, ok := s.values[v.key]; !ok {
 		s.order = append(s.order, v.key)
 	}
@@ -99,9 +107,10 @@ func (d *iniDoc) parse(file string, text []byte) {
 		e.Section = sec.name
 		sec.errs = append(sec.errs, e)
 	}
-	for i, line := range strings.Split(src, "\n") {
-		lineNo := i + 1
-		line = strings.TrimSuffix(line, "\r")
+	lineNo := 0
+	for line := range strings.Lines(src) { // no slice of every line: a file of 1000 programs has 5000
+		lineNo++
+		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 		trimmed := strings.TrimSpace(line)
 		if trimmed == "" || trimmed[0] == '#' || trimmed[0] == ';' {
 			continue // blank and comment lines do not end a continued value
@@ -141,6 +150,9 @@ func (d *iniDoc) parse(file string, text []byte) {
 				// this section.
 				if rest := strings.TrimSpace(trimmed[end+1:]); rest != "" && rest[0] != ';' && rest[0] != '#' {
 					fail(lineNo, "unexpected %q after the section header; put it on a line of its own, or start a comment with ; or #", rest)
+				}
+				if d.headerOnly != nil && d.headerOnly(name) {
+					sec, lost = nil, true
 				}
 			}
 			continue

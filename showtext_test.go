@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"text/tabwriter"
 	"unicode/utf8"
 )
 
@@ -67,6 +68,65 @@ func TestPrintStatusEscapes(t *testing.T) {
 	}
 	if n := strings.Count(text, "\n"); n != 3 {
 		t.Errorf("status table has %d lines; want a header and one line per program:\n%s", n, text)
+	}
+}
+
+// The status table is aligned as text/tabwriter (padding 2) aligned it,
+// byte for byte: wide and empty cells, names of several runes, an empty
+// last column.
+func TestStatusTableAlignsAsTabwriter(t *testing.T) {
+	rows := [][]string{
+		{"NAME", "STATE", "PID", "STATUS"},
+		{"web", "RUNNING", "12", ""},
+		{"größer-name", "", "123456", "ready: 3 of 4"},
+		{"", "BACKOFF", "-", "exit 2 (log: 5 bytes lost)"},
+	}
+	var want, got bytes.Buffer
+	tw := tabwriter.NewWriter(&want, 0, 0, 2, ' ', 0)
+	for _, r := range rows {
+		tw.Write([]byte(strings.Join(r, "\t") + "\n"))
+	}
+	tw.Flush()
+	table := newTextTable(len(rows), rows[0]...)
+	for _, r := range rows[1:] {
+		table.row(r...)
+	}
+	table.write(&got)
+	if got.String() != want.String() {
+		t.Errorf("status table:\n%s\nwant (tabwriter):\n%s", got.String(), want.String())
+	}
+}
+
+// The status reply leaves zero values out; the client reads them back as
+// the same list, which status --json prints with every key.
+func TestStatusWireRoundTrip(t *testing.T) {
+	health := "healthy"
+	list := []programStatus{
+		{Name: "a", Group: "g", State: "RUNNING", PID: 7, Launches: 1, Uptime: 1.5, Health: &health, Priority: 100, CPUSeconds: 0.25, MemoryBytes: 4096, Cgroup: "/sys/fs/cgroup/x/a"},
+		{Name: "b", Group: "b", State: "EXITED", Exit: 0, StatusText: "bye", Error: "e", LostBytes: 3},
+		{Name: "c", Group: "c", State: "STOPPED", Exit: "SIGKILL", Restarts: 2, HealthReason: "r"},
+	}
+	data, err := encodeStatusWire(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, _ := json.Marshal(list)
+	if len(data) >= len(full) || bytes.Contains(data, []byte(`"lost_bytes":0`)) {
+		t.Errorf("wire %s is not smaller than %s", data, full)
+	}
+	var back []programStatus
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := json.Marshal(back)
+	// JSON numbers decode into an interface as float64: exit 0 prints as 0 either way.
+	if string(again) != string(full) {
+		t.Errorf("round trip:\n%s\nwant\n%s", again, full)
+	}
+	for _, key := range []string{`"cpu_seconds":0`, `"memory_bytes":0`, `"exit":null`, `"health":null`, `"lost_bytes":0`} {
+		if !bytes.Contains(again, []byte(key)) {
+			t.Errorf("status --json of the decoded list lacks %s: %s", key, again)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -22,12 +23,12 @@ var supervisordMarkers = []string{"supervisord", "supervisorctl", "unix_http_ser
 // isSupervisordConfig reports whether a file's text has one of
 // supervisord's own sections.
 func isSupervisordConfig(data []byte) bool {
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if !strings.HasPrefix(line, "[") {
+	for line := range bytes.Lines(data) { // without a copy of the text: the client reads every file
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] != '[' {
 			continue
 		}
-		if end := strings.IndexByte(line, ']'); end > 0 && slices.Contains(supervisordMarkers, strings.TrimSpace(line[1:end])) {
+		if end := bytes.IndexByte(line, ']'); end > 0 && slices.Contains(supervisordMarkers, string(bytes.TrimSpace(line[1:end]))) {
 			return true
 		}
 	}

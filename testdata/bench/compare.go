@@ -21,6 +21,13 @@
 //     getAllProcessInfo), median of -samples;
 //   - the time from SIGTERM to the server's exit, every program stopped.
 //
+// Floors, measured in the same run (the ratios to them are printed too):
+// the whole-process time of /bin/true and of a static Go hello world
+// (-hello, testdata/bench/hello.go) beside the status command, and for
+// each N the time a bare Go program takes to start N `/bin/sleep 100000`
+// (-forkfloor, testdata/bench/forkfloor.go: serially, each with clone3
+// into a cgroup of its own, as Ramona starts them) beside the start.
+//
 // Restart latency runs on its own configuration of -samples programs that
 // are the stamp helper (testdata/bench/stamp.go): each is killed once with SIGKILL
 // while RUNNING, and the latency is the replacement's own first clock reading
@@ -30,6 +37,9 @@
 // -servers ramona,ramona-nocgroup compares Ramona with itself: the same
 // binary with cgroups (one per program, as it runs by default where cgroup v2
 // is writable) and with [ramona:server] cgroup=no, i.e. what containment costs.
+//
+// -servers ramona,ramona-before -before BIN compares this build with another
+// (compare.sh -before REF builds BIN from a git revision, e.g. main).
 //
 // -servers ramona,ramona-health measures what health checks cost: the same
 // programs, each with healthcheck=tcp:// to a port this program listens on
@@ -72,6 +82,9 @@ var (
 	stopTimeout = flag.Duration("stop-timeout", 180*time.Second, "give up waiting for a stop after this (then SIGKILL)")
 	workFlag    = flag.String("work", "", "work directory (default: a new one under /tmp, removed at the end)")
 	skipRestart = flag.Bool("no-restart", false, "skip the restart-latency phase")
+	helloBin    = flag.String("hello", "", "a static Go hello world, for the process-start floor (optional)")
+	forkBin     = flag.String("forkfloor", "", "the forkfloor program, for the start floor (optional)")
+	beforeBin   = flag.String("before", "", "another ramona binary (say, of main), measured as server ramona-before")
 )
 
 // workDir holds every run's configuration, logs and sockets.
@@ -134,10 +147,14 @@ func main() {
 	}
 	workDir = work
 	began := time.Now()
+	measureProcessFloor(servers[0])
 	for _, n := range sizes {
 		for _, name := range servers {
 			measureSize(newServer(name), n)
 		}
+		// After the servers: the kernel's cleanup of its N cgroups, which
+		// goes on after it exits, would slow down the server measured next.
+		measureSpawnFloor(servers[0], n)
 	}
 	if !*skipRestart && *stampBin != "" {
 		for _, name := range servers {
@@ -174,6 +191,8 @@ func newServer(name string) server {
 	switch name {
 	case "ramona":
 		return &ramonaServer{bin: *ramonaBin, label: name}
+	case "ramona-before":
+		return &ramonaServer{bin: *beforeBin, label: name}
 	case "ramona-nocgroup":
 		return &ramonaServer{bin: *ramonaBin, label: name, extra: "cgroup=no\n"}
 	case "ramona-health":
@@ -580,6 +599,53 @@ func measureSize(srv server, n int) {
 	logf("%s, %d programs: stopped and exited after %s %s", name, n, took.Round(time.Millisecond), snote)
 }
 
+// measureProcessFloor times whole processes that do nothing, the floor
+// under any command line: /bin/true and a static Go hello world (medians
+// of -samples), recorded in the column of the first server.
+func measureProcessFloor(column string) {
+	for _, f := range []struct{ key, bin string }{{"floor-true", "/bin/true"}, {"floor-hello", *helloBin}} {
+		if f.bin == "" {
+			continue
+		}
+		var walls []float64
+		for range *samples {
+			t := time.Now()
+			if err := exec.Command(f.bin).Run(); err != nil {
+				logf("floor: %s: %v", f.bin, err)
+				return
+			}
+			walls = append(walls, ms(time.Since(t)))
+		}
+		record(f.key, 0, column, median(walls))
+		logf("floor: %s takes %.1f ms (median of %d)", f.bin, median(walls), len(walls))
+	}
+}
+
+// measureSpawnFloor runs forkfloor for n processes started serially with
+// clone3 into a cgroup each (bare fork+exec where there is no cgroup v2).
+func measureSpawnFloor(column string, n int) {
+	if *forkBin == "" {
+		return
+	}
+	out, err := exec.Command(*forkBin, "-n", strconv.Itoa(n), "-workers", "1", "-lines").Output()
+	if err != nil {
+		logf("floor: forkfloor: %v", err)
+		return
+	}
+	got := map[string]float64{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if f := strings.Fields(line); len(f) == 2 {
+			got[f[0]], _ = strconv.ParseFloat(f[1], 64)
+		}
+	}
+	secs, ok := got["cgroup-1"]
+	if !ok {
+		secs = got["bare-1"]
+	}
+	record("floor-spawn", n, column, secs)
+	logf("floor: a bare Go program starts %d sleeps in %.2f s (bare fork+exec %.2f s)", n, secs, got["bare-1"])
+}
+
 // measureRestart: count stamp programs, each killed once with SIGKILL
 // while RUNNING (so no backoff applies), median latency.
 func measureRestart(srv server, count int) {
@@ -803,17 +869,44 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 var rows = []struct{ key, label, format string }{
 	{"rss", "server RSS, MB (all RUNNING)", "%.1f"},
 	{"pss", "server PSS, MB (all RUNNING)", "%.1f"},
+	{"floor-spawn", "floor: a bare Go program starting N sleeps, clone3 into a cgroup each, s", "%.2f"},
 	{"up", "start to all RUNNING, s (incl. 1 s start time)", "%.2f"},
+	{"up/spawn", "(start to all RUNNING - 1 s start time) / that floor", "%.2f"},
 	{"wakeups", "idle wake-ups/s (context switches, all threads)", "%.2f"},
 	{"idlecpu", "idle CPU, ms per minute", "%.0f"},
+	{"floor-true", "floor: /bin/true, whole process, ms (median)", "%.1f"},
+	{"floor-hello", "floor: static Go hello world, whole process, ms (median)", "%.1f"},
 	{"status", "status command, ms (whole process, median)", "%.1f"},
+	{"status/hello", "status command / Go hello world floor", "%.2f"},
 	{"rtt", "status payload round trip, ms (median)", "%.2f"},
 	{"payload", "status payload, KiB", "%.0f"},
 	{"stop", "SIGTERM to exit, all stopped, s", "%.2f"},
 	{"restart", "restart after kill -9, ms (median; N programs, one kill each)", "%.2f"},
 }
 
+// floorRatios adds the ratio rows: each server's status command to the Go
+// hello world, and its start (less the 1 s start time) to the spawn floor.
+func floorRatios(servers []string) {
+	hello, ok := results["floor-hello"][0][servers[0]]
+	for n, vals := range results["status"] {
+		for _, s := range servers {
+			if c, found := vals[s]; found && ok && c.text == "" && hello.v > 0 {
+				record("status/hello", n, s, c.v/hello.v)
+			}
+		}
+	}
+	for n, vals := range results["up"] {
+		floor, ok := results["floor-spawn"][n][servers[0]]
+		for _, s := range servers {
+			if c, found := vals[s]; found && ok && c.text == "" && floor.v > 0 {
+				record("up/spawn", n, s, (c.v-1)/floor.v)
+			}
+		}
+	}
+}
+
 func printTable(sizes []int, servers []string, took time.Duration) {
+	floorRatios(servers)
 	fmt.Println()
 	fmt.Printf("Ramona vs supervisord, same run: %s\n", machine())
 	fmt.Printf("idle window %s, medians of %d, total bench time %s\n\n", *idleTime, *samples, took.Round(time.Second))
@@ -849,7 +942,11 @@ func printTable(sizes []int, servers []string, took time.Duration) {
 					ratio = fmt.Sprintf("%.3g", a.v/b.v)
 				}
 			}
-			fmt.Printf("| %s | %d | %s | %s |\n", row.label, n, strings.Join(parts, " | "), ratio)
+			size := "-" // a floor of the whole run
+			if n > 0 {
+				size = strconv.Itoa(n)
+			}
+			fmt.Printf("| %s | %s | %s | %s |\n", row.label, size, strings.Join(parts, " | "), ratio)
 		}
 	}
 	if fi, err := os.Stat(*ramonaBin); err == nil {
