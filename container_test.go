@@ -71,6 +71,7 @@ func needStaticBusybox(t *testing.T) string {
 }
 
 func TestPodmanContainer(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("podman with runc and cgroupfs runs as root here")
 	}

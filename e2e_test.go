@@ -156,6 +156,7 @@ func freePort(t *testing.T) int {
 func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
 
 func TestStartStatusStop(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:one]
 command=%s
@@ -188,6 +189,7 @@ starttimeout=0.2
 // output pipes (one for both streams when merged, two otherwise), nothing
 // of the server's.
 func TestProgramsGetOnlyStdio(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:merged]
 command=%s

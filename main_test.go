@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -54,6 +55,7 @@ func TestMain(m *testing.M) {
 	}
 	reexecPrefix = []string{"ramona-test-main"}
 	limitFuzzMinimizing()
+	raiseParallelism()
 	// Under -race every exiting process sleeps 1 s (atexit_sleep_ms) unless
 	// told otherwise; the helpers and servers inherit this environment.
 	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
@@ -87,6 +89,23 @@ func limitFuzzMinimizing() {
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.fuzzminimizetime" })
 	if !set {
 		flag.Set("test.fuzzminimizetime", "1000x")
+	}
+}
+
+// testParallelPerCPU is how many parallel tests run at once per CPU unless
+// -test.parallel says otherwise: go test's default is one per CPU, but the
+// end-to-end tests mostly wait for the real processes they start (a program
+// to reach RUNNING, a server to exit), so on a 2-core machine two at a time
+// leave the CPUs idle; eight keep them busy without starving the deadlines.
+const testParallelPerCPU = 4
+
+// raiseParallelism sets -test.parallel to testParallelPerCPU per CPU unless
+// the command line set it; call it after flag.Parse (limitFuzzMinimizing).
+func raiseParallelism() {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		flag.Set("test.parallel", strconv.Itoa(testParallelPerCPU*runtime.GOMAXPROCS(0)))
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 )
 
 func TestInetDiagRequest(t *testing.T) {
+	t.Parallel()
 	local := &net.TCPAddr{IP: net.ParseIP("127.0.0.2"), Port: 40000}
 	remote := &net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 5555}
 	b, err := inetDiagRequest(local, remote, 7)
@@ -90,6 +91,7 @@ func diagError(errno syscall.Errno) []byte {
 }
 
 func TestParseInetDiagReply(t *testing.T) {
+	t.Parallel()
 	lo, lo6 := net.ParseIP("127.0.0.1"), net.IPv6loopback
 	mapped := net.ParseIP("::ffff:127.0.0.1")
 	established := diagSocket(syscall.AF_INET, 1, lo, lo, 40000, 5555, 1000)
@@ -132,6 +134,7 @@ func TestParseInetDiagReply(t *testing.T) {
 }
 
 func TestPeerSocketUID(t *testing.T) {
+	t.Parallel()
 	theirs := &net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 40000}
 	ours := &net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 5555}
 	lo := net.ParseIP("127.0.0.1")
@@ -183,6 +186,7 @@ func acceptedPair(t *testing.T, network, addr string, dial func(port int) (close
 // loopback peer over IPv4, IPv6 and an IPv6 socket with v4-mapped
 // addresses; once the peer has closed, the lookup refuses to name anyone.
 func TestLoopbackPeerUIDReal(t *testing.T) {
+	t.Parallel()
 	goDial := func(network, host string) func(int) (func(), error) {
 		return func(port int) (func(), error) {
 			c, err := net.Dial(network, net.JoinHostPort(host, strconv.Itoa(port)))
@@ -235,6 +239,7 @@ func TestLoopbackPeerUIDReal(t *testing.T) {
 }
 
 func TestLookupTCPSocketGone(t *testing.T) {
+	t.Parallel()
 	_, err := lookupTCPSocket(&net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 1}, &net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 2})
 	if !errors.Is(err, errNoSuchSocket) {
 		t.Errorf("lookup of a 4-tuple nobody uses: %v; want errNoSuchSocket", err)

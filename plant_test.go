@@ -153,6 +153,7 @@ func isLinkTo(name, target string) bool {
 // through any of them, each refusal is in the server log (and in status for
 // logs), and a log writes again once the operator removed the link.
 func TestPlantedNamesAreNeverWrittenThrough(t *testing.T) {
+	t.Parallel()
 	p := newPlanter(t)
 	r := newTestRamona(t, "")
 	logDir := p.sharedDir(r.dir, filepath.Join(r.dir, "log"))
@@ -281,6 +282,7 @@ func TestPlantedNamesAreNeverWrittenThrough(t *testing.T) {
 // A named pipe planted at a log's name with nobody reading would block the
 // server's open for ever; it is refused at once and the server answers.
 func TestPlantedPipeAtLogNameIsRefused(t *testing.T) {
+	t.Parallel()
 	p := newPlanter(t)
 	r := newTestRamona(t, progSection("piped", helperCommand(t, "echo-lines", "100000", "10ms")))
 	logDir := p.sharedDir(r.dir, filepath.Join(r.dir, "log"))
@@ -317,6 +319,7 @@ func TestPlantedServerLogIsRefused(t *testing.T) {
 // A stash file that another user wrote (here with a mail for the server to
 // send) is not read.
 func TestPlantedStashOfAnotherUserIsNotRead(t *testing.T) {
+	t.Parallel()
 	p := newPlanter(t)
 	r := newTestRamona(t, "")
 	stashDir := p.sharedDir(r.dir, filepath.Join(r.dir, "stash"))
@@ -333,6 +336,7 @@ func TestPlantedStashOfAnotherUserIsNotRead(t *testing.T) {
 
 // The console's history file: a planted link is refused, not appended to.
 func TestPlantedConsoleHistoryIsRefused(t *testing.T) {
+	t.Parallel()
 	p := newPlanter(t)
 	r := newTestRamona(t, "")
 	dir := p.sharedDir(r.dir, filepath.Join(r.dir, "shared"))
@@ -352,6 +356,7 @@ func TestPlantedConsoleHistoryIsRefused(t *testing.T) {
 // tls init into a directory the planter owns: a dangling link planted at a
 // key's name is an error, and no key is written where it points.
 func TestPlantedLinkAtTLSKeyIsRefused(t *testing.T) {
+	t.Parallel()
 	p := newPlanter(t)
 	base := t.TempDir()
 	dir := p.sharedDir(base, filepath.Join(base, "tls"))

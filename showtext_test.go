@@ -17,6 +17,7 @@ import (
 )
 
 func TestEscapeControls(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in, oneLine, lines string
 	}{
@@ -39,6 +40,7 @@ func TestEscapeControls(t *testing.T) {
 }
 
 func TestCapText(t *testing.T) {
+	t.Parallel()
 	if got := capText("short", 10); got != "short" {
 		t.Errorf("capText kept %q", got)
 	}
@@ -52,6 +54,7 @@ func TestCapText(t *testing.T) {
 }
 
 func TestPrintStatusEscapes(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	printStatus(&out, []programStatus{
 		{Name: "a\x1b[2Jb", State: "CFGERROR", Error: "x.conf:3: [program:a\x1b[2Jb] name contains '\\x1b'\nsecond line"},
@@ -132,6 +135,7 @@ func TestStatusWireRoundTrip(t *testing.T) {
 
 // ramona check shows keys and values of the files: escaped too.
 func TestCheckEscapes(t *testing.T) {
+	t.Parallel()
 	conf := filepath.Join(t.TempDir(), "app.conf")
 	must(t, os.WriteFile(conf, []byte("[ramona:server]\nconsoleuri=unix://"+filepath.Join(filepath.Dir(conf), "r.sock")+"\n[program:a]\ncommand=x\nbad\x1b[2Jkey=1\n"), 0o644))
 	_, out, _ := cli(t, conf, "check")
@@ -141,6 +145,7 @@ func TestCheckEscapes(t *testing.T) {
 }
 
 func TestServerLogEscapes(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	l := &serverLog{w: &out, level: LevelInfo}
 	l.Infof("%s: STATUS=%s", "web", "\x1b[31mred\nnext line\tend")
@@ -153,6 +158,7 @@ func TestServerLogEscapes(t *testing.T) {
 // 10 MB command cannot be found: `status` and `status --json` escape the
 // one and cap the other's error.
 func TestStatusEscapesNamesAndCapsHugeErrors(t *testing.T) {
+	t.Parallel()
 	huge := "/nonexistent/" + strings.Repeat("x", 10<<20)
 	r := newTestRamona(t, "[program:bad\x1b[2Jname]\ncommand=true\n\n"+progSection("huge", huge))
 	r.start()

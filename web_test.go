@@ -93,6 +93,7 @@ func waitHealthz(t *testing.T, base string, want int) {
 }
 
 func TestWebFrontend(t *testing.T) {
+	t.Parallel()
 	// A second program "two", in a section of its own after the frontend's.
 	r, base, port := webRamona(t, "\n"+progSection("two", helperCommand(t, "sleep", "1h")))
 	r.waitState("two", "RUNNING", 10*time.Second)
@@ -297,6 +298,7 @@ func checkMetrics(t *testing.T, base string) {
 }
 
 func TestWebAuth(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	sum := sha256.Sum256([]byte("s3cret"))
@@ -350,6 +352,7 @@ starttimeout=0.2
 }
 
 func TestCheckPassword(t *testing.T) {
+	t.Parallel()
 	sha1hex := "e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4" // sha1("secret")
 	sha256hex := "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"
 	for _, c := range []struct {
@@ -377,6 +380,7 @@ func TestCheckPassword(t *testing.T) {
 // username and password (a config error at the listen line); with them, or
 // on loopback or a unix socket, the configuration loads.
 func TestWebPublicListen(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "app.conf")
 	load := func(section string) error {
@@ -412,6 +416,7 @@ func TestWebPublicListen(t *testing.T) {
 // /healthz 200 while the server runs and 503 once it has stopped, and exits
 // 0 on SIGTERM.
 func TestWebHealthz(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	r := newTestRamona(t, fmt.Sprintf(`
@@ -451,6 +456,7 @@ autostart=no
 
 // TestWebFrontendUsage: httpfend refuses a program that is not a frontend.
 func TestWebFrontendUsage(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf("[program:one]\ncommand=%s\n", helperCommand(t, "sleep", "1h")))
 	for _, c := range []struct {
 		args []string
@@ -471,6 +477,7 @@ func TestWebFrontendUsage(t *testing.T) {
 // that answers after longer than the deadline is still heard, and writes to
 // a client that does not read fail after about the deadline.
 func TestTimedWriter(t *testing.T) {
+	t.Parallel()
 	const timeout = 200 * time.Millisecond
 	writeErr := make(chan error, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -801,6 +808,7 @@ func (tb *browserTab) screenshot(path string) {
 // element the script looks up present, every form and link aimed at a
 // route that takes its method, and the status texts escaped.
 func TestWebPageMarkup(t *testing.T) {
+	t.Parallel()
 	w := newWebUI(&ProgramConfig{Name: "web"}, SocketURI{}, "demo @ host1", func(LogLevel, string, ...any) {})
 	var list []programStatus
 	for _, s := range stateNames {
@@ -919,6 +927,7 @@ func checkRoute(t *testing.T, w *webUI, method, target string) {
 
 // TestPageButtons: the buttons of a row fit its state.
 func TestPageButtons(t *testing.T) {
+	t.Parallel()
 	for state, want := range map[string]string{
 		"STOPPED":  "start",
 		"STARTING": "stop restart",
@@ -961,6 +970,7 @@ func TestPageButtons(t *testing.T) {
 // TestWebResults: an outcome kept for the page is shown once, only by its
 // token, for webResultTTL, and no more than webResultsKept are kept.
 func TestWebResults(t *testing.T) {
+	t.Parallel()
 	var rs webResults
 	token := rs.put("stop one: done", false)
 	if len(token) < 20 {
@@ -1089,6 +1099,7 @@ func checkPageFacts(t *testing.T, width string, f pageFacts, states map[string]s
 // without it. Screenshots land in the test's artifact directory (go test
 // -artifacts -outputdir DIR keeps them).
 func TestWebPageInBrowser(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	r := newTestRamona(t, webPageConfig(t, port))
@@ -1197,6 +1208,7 @@ func TestWebPageInBrowser(t *testing.T) {
 // is first a question; confirmed, it is answered before the frontend
 // stops, as a restart of it over the API is.
 func TestWebFormsWithoutScript(t *testing.T) {
+	t.Parallel()
 	r, base, _ := webRamona(t, "")
 	origin := "Origin: " + base
 	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
