@@ -342,6 +342,7 @@ func TestAttackTimeWaitBurst(t *testing.T) {
 // the server little memory, is logged in a few lines (not one per
 // connection), and the owner's `status` over the same listener is answered.
 func TestAttackConnectionFlood(t *testing.T) {
+	skipInShort(t, "the attacker RSS measurement (a connection flood against the server)")
 	t.Parallel()
 	u := newThrowawayUser(t)
 	r, addr := tcpRamona(t, "127.0.0.1")
@@ -546,6 +547,7 @@ func (r *testRamona) waitSpamDone() {
 // deadline when the program took longer than that). Main kept up to 1024
 // chunks of up to 256 KiB, and its connection forever.
 func TestAttackStalledTailFollower(t *testing.T) {
+	skipInShort(t, "the attacker RSS measurement (200 MB to a stalled tail -f)")
 	t.Parallel()
 	r := newTestRamona(t, spamSection(t, 200<<20))
 	r.start()
@@ -585,6 +587,7 @@ func TestAttackStalledTailFollower(t *testing.T) {
 // TestAttackStalledSSEFollowers: three browsers that ask /api/follow and
 // never read cost neither the server nor the frontend the program's output.
 func TestAttackStalledSSEFollowers(t *testing.T) {
+	skipInShort(t, "the attacker RSS measurement (200 MB to stalled SSE followers)")
 	t.Parallel()
 	port := freePort(t)
 	r := newTestRamona(t, fmt.Sprintf("[program:web]\ncommand=<httpfend>\nlisten=tcp://127.0.0.1:%d\nstarttimeout=0.2\n\n%s", port, spamSection(t, 200<<20)))
@@ -625,6 +628,7 @@ func TestAttackStalledSSEFollowers(t *testing.T) {
 // less than the log. Main read the whole log into memory and then dropped
 // the client with EOF (the reply was over the frame limit).
 func TestAttackHugeTailN(t *testing.T) {
+	skipInShort(t, "the attacker RSS measurement (tail -n 1000000000 of 40 MB)")
 	t.Parallel()
 	r := newTestRamona(t, progSection("big", helperCommand(t, "sleep", "1h"), "autostart=no"))
 	content := spamContent(40 << 20)

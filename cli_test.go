@@ -518,6 +518,7 @@ func quickStartCommand(t *testing.T) string {
 // where README says, `start flaky` shows a program failing for good, and
 // stop leaves nothing behind.
 func TestDemoConfig(t *testing.T) {
+	skipInShort(t, "go build of the binary the quick start builds")
 	t.Parallel()
 	needShell(t) // the demo's programs are sh -c scripts
 	goTool := needPeer(t, "go", "golang-go")

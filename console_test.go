@@ -305,6 +305,7 @@ func consolePid(t *testing.T, r *testRamona) int {
 // characters, a line longer than the terminal, and Ctrl-D, after which the
 // terminal is as it was.
 func TestConsoleInTerminal(t *testing.T) {
+	skipInShort(t, "tmux (the console typed into a real terminal)")
 	t.Parallel()
 	r := newTestRamona(t, "[ramona:console]\nhistory=./history\n\n"+
 		progSection("alpha", helperCommand(t, "sleep", "1h"))+
@@ -416,6 +417,7 @@ func TestConsoleInTerminal(t *testing.T) {
 // TestConsoleTerminalRestoredOnSignal: SIGTERM while a line is being typed
 // (raw mode) ends the console by that signal with the terminal put back.
 func TestConsoleTerminalRestoredOnSignal(t *testing.T) {
+	skipInShort(t, "tmux (the console typed into a real terminal)")
 	t.Parallel()
 	r := newTestRamona(t, "")
 	tt := newTmuxTerminal(t, "ramona-"+r.id, 60, 10, consoleScript(t, r, "1")...)
@@ -439,6 +441,7 @@ func TestConsoleTerminalRestoredOnSignal(t *testing.T) {
 // program under a job-control shell (the terminal back in the shell's
 // hands), and `fg` brings the line back, still being edited in raw mode.
 func TestConsoleSuspendInTerminal(t *testing.T) {
+	skipInShort(t, "tmux (the console typed into a real terminal)")
 	t.Parallel()
 	r := newTestRamona(t, "")
 	bash := needPeer(t, "bash", "bash")

@@ -393,6 +393,7 @@ func postgresBin(t *testing.T) string {
 // its backlog, nothing answers) is found unhealthy by its exec probe,
 // killed with its kill sequence and started again, healthy.
 func TestHealthRealPostgres(t *testing.T) {
+	skipInShort(t, "PostgreSQL (initdb and a real server)")
 	bin := postgresBin(t)
 	needShell(t)
 	t.Parallel()

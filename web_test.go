@@ -1099,6 +1099,7 @@ func checkPageFacts(t *testing.T, width string, f pageFacts, states map[string]s
 // without it. Screenshots land in the test's artifact directory (go test
 // -artifacts -outputdir DIR keeps them).
 func TestWebPageInBrowser(t *testing.T) {
+	skipInShort(t, "headless Chromium")
 	t.Parallel()
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
