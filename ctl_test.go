@@ -692,6 +692,7 @@ func TestReloadBackoffProgram(t *testing.T) {
 	flap := helperCommand(t, "exit", "1")
 	r := newTestRamona(t, progSection("gone", flap, "autorestart=yes", "startretries=100")+
 		progSection("fixed", flap, "autorestart=yes", "startretries=100"))
+	r.realBackoff() // it waits for BACKOFF to act on it
 	r.start()
 	r.waitState("gone", "BACKOFF", 10*time.Second)
 	r.waitState("fixed", "BACKOFF", 10*time.Second)

@@ -31,7 +31,7 @@ import (
 // TestMain dispatches on os.Args[1] before the testing package sees any flag.
 // testBackoffEnv sets the first backoff of a server the test binary runs
 // (a duration), so that tests of backoff take milliseconds; testRamona's
-// fastBackoff sets it.
+// start sets it to testFirstBackoff unless the test asked for realBackoff.
 const testBackoffEnv = "RAMONA_TEST_BACKOFF"
 
 func TestMain(m *testing.M) {

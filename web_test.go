@@ -1104,6 +1104,7 @@ func TestWebPageInBrowser(t *testing.T) {
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	r := newTestRamona(t, webPageConfig(t, port))
+	r.realBackoff() // it waits for BACKOFF to act on it
 	r.start()
 	states := map[string]string{"web": "RUNNING", "one": "RUNNING", "manual": "STOPPED", "slow": "STARTING", "crashing": "BACKOFF",
 		"broken": "FATAL", "off": "DISABLED", "misconfigured_with_a_long_name": "CFGERROR"}
