@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -90,12 +91,15 @@ func (r *testRamona) cli(args ...string) (int, string, string) {
 	return cli(r.t, r.conf, args...)
 }
 
-// status returns the server's view of every program, by name.
+// status returns the server's view of every program, by name. Tests poll
+// it, so unlike cli it logs nothing unless it fails.
 func (r *testRamona) status() map[string]programStatus {
 	r.t.Helper()
-	code, out, _ := cli(r.t, r.conf, "-s", "status", "--json")
+	var outBuf, errBuf bytes.Buffer
+	code := run([]string{"-c", r.conf, "-s", "status", "--json"}, strings.NewReader(""), &outBuf, &errBuf)
+	out := outBuf.String()
 	if code == exitNoServer || code == exitUsage {
-		r.t.Fatalf("status failed with exit %d", code)
+		r.t.Fatalf("status failed with exit %d: %s", code, &errBuf)
 	}
 	var list []programStatus
 	if err := json.Unmarshal([]byte(out), &list); err != nil {
