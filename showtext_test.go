@@ -2,7 +2,7 @@
 
 // Tests of showtext.go and of where it is used: control characters never
 // reach a terminal through status, the console or the server log, and a
-// huge error (a 10 MB command) is capped in status.
+// huge error (a 1 MiB command) is capped in status.
 package main
 
 import (
@@ -155,19 +155,19 @@ func TestServerLogEscapes(t *testing.T) {
 }
 
 // A program whose name holds an escape sequence (a CFGERROR) and one whose
-// 10 MB command cannot be found: `status` and `status --json` escape the
-// one and cap the other's error.
+// 1 MiB command (256 times statusTextMax) cannot be found: `status` and
+// `status --json` escape the one and cap the other's error.
 func TestStatusEscapesNamesAndCapsHugeErrors(t *testing.T) {
 	t.Parallel()
-	huge := "/nonexistent/" + strings.Repeat("x", 10<<20)
+	huge := "/nonexistent/" + strings.Repeat("x", 1<<20)
 	r := newTestRamona(t, "[program:bad\x1b[2Jname]\ncommand=true\n\n"+progSection("huge", huge))
 	r.start()
-	cl := r.dial() // polls without loading the 10 MB configuration each time
+	cl := r.dial() // polls without loading the 1 MiB configuration each time
 	var st programStatus
 	waitFor(t, "huge to be FATAL", lcWait, func() bool { st = statusOf(t, cl)["huge"]; return st.State == "FATAL" })
 	if len(st.Error) > statusTextMax+200 || !strings.Contains(st.Error, "more bytes not shown; the server log has the whole text") ||
 		!strings.HasPrefix(st.Error, "command "+huge[:100]) {
-		t.Errorf("status error of the 10 MB command: %d bytes, %.200q...; want it capped at %d", len(st.Error), st.Error, statusTextMax)
+		t.Errorf("status error of the 1 MiB command: %d bytes, %.200q...; want it capped at %d", len(st.Error), st.Error, statusTextMax)
 	}
 	_, out, _ := r.cli("status")
 	if strings.ContainsRune(out, 0x1b) || !strings.Contains(out, `bad\x1b[2Jname`) {
