@@ -667,10 +667,19 @@ func (b *browser) send(session, method string, params any) chan cdpMessage {
 // call runs a command and decodes its result into out (if not nil).
 func (b *browser) call(session, method string, params any, out any) {
 	b.t.Helper()
+	if msg := b.tryCall(session, method, params, out); msg != "" {
+		b.t.Fatalf("chromium %s: %s", method, msg)
+	}
+}
+
+// tryCall is call that returns the error message chromium answers with
+// instead of failing the test; every other failure still does.
+func (b *browser) tryCall(session, method string, params any, out any) string {
+	b.t.Helper()
 	select {
 	case m := <-b.send(session, method, params):
 		if m.Error != nil {
-			b.t.Fatalf("chromium %s: %s", method, m.Error.Message)
+			return m.Error.Message
 		}
 		if out != nil {
 			if err := json.Unmarshal(m.Result, out); err != nil {
@@ -682,6 +691,7 @@ func (b *browser) call(session, method string, params any, out any) {
 	case <-time.After(60 * time.Second):
 		b.t.Fatalf("chromium %s: no answer in 60 s", method)
 	}
+	return ""
 }
 
 // takeProblems returns what went wrong in pages since the last call.
@@ -764,10 +774,26 @@ func (tb *browserTab) eval(expr string, out any) {
 func (tb *browserTab) waitTrue(what, expr string) {
 	tb.b.t.Helper()
 	waitFor(tb.b.t, what, 30*time.Second, func() bool {
-		var ok bool
-		tb.eval("Boolean("+expr+")", &ok)
-		return ok
+		var res struct {
+			Result           struct{ Value bool }
+			ExceptionDetails json.RawMessage
+		}
+		msg := tb.b.tryCall(tb.session, "Runtime.evaluate", map[string]any{"expression": "Boolean(" + expr + ")", "returnByValue": true, "awaitPromise": true}, &res)
+		if msg != "" && !pageIsChanging(msg) {
+			tb.b.t.Fatalf("chromium Runtime.evaluate: %s", msg)
+		}
+		if res.ExceptionDetails != nil {
+			tb.b.t.Fatalf("evaluating %s: %s", expr, res.ExceptionDetails)
+		}
+		return msg == "" && res.Result.Value
 	})
+}
+
+// pageIsChanging reports whether chromium refused an evaluation because
+// the page is being replaced (a click that navigates, on a loaded machine
+// still under way): the next poll asks the new page.
+func pageIsChanging(msg string) bool {
+	return strings.Contains(msg, "Inspected target navigated or closed") || strings.Contains(msg, "Cannot find context with specified id")
 }
 
 // click clicks the middle of the element selector names with the mouse,

@@ -278,7 +278,6 @@ func waitGone(t *testing.T, pids ...int) {
 // TestWinStartStatusStop: a program starts, shows RUNNING with its pid, and
 // a stop reaches it as CTRL_C (its log says so) before any KILL.
 func TestWinStartStatusStop(t *testing.T) {
-	t.Parallel()
 	ws := startWinServer(t, fmt.Sprintf("[program:sleeper]\ncommand=%s ramona-test-helper sleep\nstarttimeout=1\nstoptimeout=20s\n", winSelf(t)))
 	st := ws.waitState("sleeper", "RUNNING", 60*time.Second)
 	if st.PID <= 0 || !processAlive(st.PID) {
@@ -314,7 +313,6 @@ func TestWinStartStatusStop(t *testing.T) {
 // TestWinTreeKilledWithJob: killby=KILL ends the program's whole tree (its
 // job), and a killed server takes a program's tree with it.
 func TestWinTreeKilledWithJob(t *testing.T) {
-	t.Parallel()
 	conf := fmt.Sprintf("[program:tree]\ncommand=%s ramona-test-helper tree\nstarttimeout=1\nkillby=KILL\nstoptimeout=20s\n", winSelf(t))
 	ws := startWinServer(t, conf)
 	treePids := func(spawn int) (int, int) {
@@ -355,7 +353,6 @@ func TestWinTreeKilledWithJob(t *testing.T) {
 // TestWinRestartAfterCrash: a program that exits unexpectedly is started
 // again, and status shows its exit code.
 func TestWinRestartAfterCrash(t *testing.T) {
-	t.Parallel()
 	ws := startWinServer(t, fmt.Sprintf("[program:crasher]\ncommand=%s ramona-test-helper crash 3\nstarttimeout=0.5\nautorestart=yes\nstartretries=100\n", winSelf(t)))
 	waitFor(t, "a restart", 90*time.Second, func() bool { return ws.status("crasher").Restarts >= 1 })
 	if log := ws.log("crasher"); strings.Count(log, "crashing with 3") < 1 {
@@ -369,7 +366,6 @@ func TestWinRestartAfterCrash(t *testing.T) {
 // TestWinLogRotation: a log rotates at logmaxsize while the server holds it
 // open, keeps logbackups backups, and the newest line is in the live file.
 func TestWinLogRotation(t *testing.T) {
-	t.Parallel()
 	ws := startWinServer(t, fmt.Sprintf("[program:spam]\ncommand=%s ramona-test-helper spam 2000\nstarttimeout=0.5\nlogmaxsize=64KiB\nlogbackups=2\nlogcompress=off\n", winSelf(t)))
 	logDir := filepath.Join(ws.dir, "log")
 	waitFor(t, "spam done", 60*time.Second, func() bool { return strings.Contains(ws.log("spam"), "spam done") })
@@ -400,7 +396,6 @@ func TestWinLogRotation(t *testing.T) {
 // log file; winuninstall stops it in order (the program sees CTRL_C) and
 // removes it.
 func TestWinService(t *testing.T) {
-	t.Parallel()
 	dir := winTempDir(t)
 	name := fmt.Sprintf("ramona-test-%d-%d", os.Getpid(), time.Now().UnixNano()%1000000)
 	port := freeLoopbackPort(t)
