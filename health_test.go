@@ -561,8 +561,11 @@ command=x
 	if events := after - before - 1; events < checks-1 || events > checks {
 		t.Errorf("%d events on the loop for %d health checks, want one per check", events, checks)
 	}
+	// The times are when this test's goroutine accepted, which a loaded
+	// machine delays by a little for one check and not the next: a gap
+	// well below the interval (two timers) is the failure, not 99.9 ms.
 	for i := 1; i < len(times); i++ {
-		if gap := times[i].Sub(times[i-1]); gap < interval {
+		if gap := times[i].Sub(times[i-1]); gap < interval*3/4 {
 			t.Errorf("checks %d and %d %s apart, less than healthinterval %s", i, i+1, gap, interval)
 		}
 	}
