@@ -78,6 +78,7 @@ func TestPrintStatusEscapes(t *testing.T) {
 // byte for byte: wide and empty cells, names of several runes, an empty
 // last column.
 func TestStatusTableAlignsAsTabwriter(t *testing.T) {
+	t.Parallel()
 	rows := [][]string{
 		{"NAME", "STATE", "PID", "STATUS"},
 		{"web", "RUNNING", "12", ""},
@@ -103,6 +104,7 @@ func TestStatusTableAlignsAsTabwriter(t *testing.T) {
 // The status reply leaves zero values out; the client reads them back as
 // the same list, which status --json prints with every key.
 func TestStatusWireRoundTrip(t *testing.T) {
+	t.Parallel()
 	health := "healthy"
 	list := []programStatus{
 		{Name: "a", Group: "g", State: "RUNNING", PID: 7, Launches: 1, Uptime: 1.5, Health: &health, Priority: 100, CPUSeconds: 0.25, MemoryBytes: 4096, Cgroup: "/sys/fs/cgroup/x/a"},
