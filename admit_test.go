@@ -88,6 +88,7 @@ func newScriptedAdmit(script ...any) (*admitListener, *recordedLog, *[]string) {
 }
 
 func TestAdmitPerPeerLimit(t *testing.T) {
+	t.Parallel()
 	var script []any
 	for range maxConnsPerPeer + 3 {
 		script = append(script, newPeerConn(uidPeer(1001)))
@@ -132,6 +133,7 @@ func TestAdmitPerPeerLimit(t *testing.T) {
 }
 
 func TestAdmitListenerLimitSparesTrustedPeers(t *testing.T) {
+	t.Parallel()
 	l, _, _ := newScriptedAdmit()
 	for uid := 2000; uid < 2000+maxConnsPerListener; uid++ {
 		if why := l.admit(uidPeer(uid)); why != "" {
@@ -159,6 +161,7 @@ func TestAdmitListenerLimitSparesTrustedPeers(t *testing.T) {
 // with a doubling backoff (bounded), are logged once, and the next
 // connection is served.
 func TestAdmitAcceptErrorsAreNotFatal(t *testing.T) {
+	t.Parallel()
 	emfile := &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
 	script := []any{}
 	for range 12 {
@@ -198,6 +201,7 @@ func TestAdmitAcceptErrorsAreNotFatal(t *testing.T) {
 }
 
 func TestLogStreaks(t *testing.T) {
+	t.Parallel()
 	log := &recordedLog{}
 	ls := newLogStreaks(log.logf)
 	ls.window = 50 * time.Millisecond

@@ -313,6 +313,7 @@ func tcpRamona(t *testing.T, host string) (r *testRamona, addr string) {
 // address table would run; such a peer must be refused, never taken for
 // root. Main accepted some of them as uid 0 and ran `stop`.
 func TestAttackTimeWaitBurst(t *testing.T) {
+	t.Parallel()
 	for _, host := range []string{"127.0.0.1", "::1"} {
 		t.Run(host, func(t *testing.T) {
 			u := newThrowawayUser(t)
@@ -341,6 +342,8 @@ func TestAttackTimeWaitBurst(t *testing.T) {
 // the server little memory, is logged in a few lines (not one per
 // connection), and the owner's `status` over the same listener is answered.
 func TestAttackConnectionFlood(t *testing.T) {
+	skipInShort(t, "the attacker RSS measurement (a connection flood against the server)")
+	t.Parallel()
 	u := newThrowawayUser(t)
 	r, addr := tcpRamona(t, "127.0.0.1")
 	pid := r.server.cmd.Process.Pid
@@ -370,6 +373,7 @@ func TestAttackConnectionFlood(t *testing.T) {
 // flood makes accept fail with EMFILE; the listener must answer again once
 // the flood ends (main's accept loop ended for good).
 func TestAttackAcceptEMFILE(t *testing.T) {
+	t.Parallel()
 	prlimit := needPeer(t, "prlimit", "util-linux")
 	u := newThrowawayUser(t)
 	r, addr := tcpRamona(t, "127.0.0.1")
@@ -422,6 +426,7 @@ starttimeout=0.2
 // name to 127.0.0.1 sends Host: attacker.example and a matching Origin; the
 // frontend answers only names it serves. Main stopped the program.
 func TestAttackWebHostRebinding(t *testing.T) {
+	t.Parallel()
 	r, base, port := webRamona(t, "hostname=ramona.example, Ops.Example.")
 	evil := fmt.Sprintf("attacker.example:%d", port)
 	for _, c := range []struct {
@@ -464,6 +469,7 @@ func TestAttackWebHostRebinding(t *testing.T) {
 // local user gets 403 and cannot stop programs or read their logs. /healthz
 // answers anyone, with nothing but ok.
 func TestAttackWebOtherUser(t *testing.T) {
+	t.Parallel()
 	u := newThrowawayUser(t)
 	r, base, _ := webRamona(t, "")
 	origin := "Origin: " + base
@@ -541,6 +547,8 @@ func (r *testRamona) waitSpamDone() {
 // deadline when the program took longer than that). Main kept up to 1024
 // chunks of up to 256 KiB, and its connection forever.
 func TestAttackStalledTailFollower(t *testing.T) {
+	skipInShort(t, "the attacker RSS measurement (200 MB to a stalled tail -f)")
+	t.Parallel()
 	r := newTestRamona(t, spamSection(t, 200<<20))
 	r.start()
 	pid := r.server.cmd.Process.Pid
@@ -579,6 +587,8 @@ func TestAttackStalledTailFollower(t *testing.T) {
 // TestAttackStalledSSEFollowers: three browsers that ask /api/follow and
 // never read cost neither the server nor the frontend the program's output.
 func TestAttackStalledSSEFollowers(t *testing.T) {
+	skipInShort(t, "the attacker RSS measurement (200 MB to stalled SSE followers)")
+	t.Parallel()
 	port := freePort(t)
 	r := newTestRamona(t, fmt.Sprintf("[program:web]\ncommand=<httpfend>\nlisten=tcp://127.0.0.1:%d\nstarttimeout=0.2\n\n%s", port, spamSection(t, 200<<20)))
 	r.start()
@@ -618,6 +628,8 @@ func TestAttackStalledSSEFollowers(t *testing.T) {
 // less than the log. Main read the whole log into memory and then dropped
 // the client with EOF (the reply was over the frame limit).
 func TestAttackHugeTailN(t *testing.T) {
+	skipInShort(t, "the attacker RSS measurement (tail -n 1000000000 of 40 MB)")
+	t.Parallel()
 	r := newTestRamona(t, progSection("big", helperCommand(t, "sleep", "1h"), "autostart=no"))
 	content := spamContent(40 << 20)
 	if err := os.MkdirAll(filepath.Join(r.dir, "log"), 0o755); err != nil {

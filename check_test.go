@@ -226,6 +226,7 @@ func TestCheckCleanAndBroken(t *testing.T) {
 // TestCheckPreviewsReload: with a server running, check says what reload
 // would add, remove and change, and changes nothing itself.
 func TestCheckPreviewsReload(t *testing.T) {
+	t.Parallel()
 	sleep := helperCommand(t, "sleep", "1h")
 	r := newTestRamona(t, progSection("a", sleep)+progSection("b", sleep))
 	r.start()

@@ -38,6 +38,7 @@ func runCases(t *testing.T, conf string, cases []cliCase) {
 }
 
 func TestCLIWithoutServer(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, progSection("one", helperCommand(t, "sleep", "1h")))
 	notRunning := "the server is not running or cannot be reached at unix://" + r.sock()
 	runCases(t, r.conf, []cliCase{
@@ -83,6 +84,7 @@ func TestCLIWithoutServer(t *testing.T) {
 // is not running (exit 0) where the file still says where it would listen,
 // and exit 4 where the errors may hide that.
 func TestCLIBrokenGlobalSection(t *testing.T) {
+	t.Parallel()
 	for _, broken := range []struct {
 		text, key    string
 		addressKnown bool
@@ -130,6 +132,7 @@ func TestCLIBrokenGlobalSection(t *testing.T) {
 }
 
 func TestCLIExitCodes(t *testing.T) {
+	t.Parallel()
 	sleep := helperCommand(t, "sleep", "1h")
 	r := newTestRamona(t, progSection("one", sleep)+progSection("two", sleep)+progSection("manual", sleep, "autostart=no")+
 		progSection("broken", "/nonexistent/prog", "autostart=no"))
@@ -174,6 +177,7 @@ func TestCLIExitCodes(t *testing.T) {
 // and show the errors as a warning first. reload, which would apply the
 // file, refuses with exit 2.
 func TestCLIBrokenConfigReachesTheServer(t *testing.T) {
+	t.Parallel()
 	sleep := helperCommand(t, "sleep", "1h")
 	programs := progSection("one", sleep) + progSection("manual", sleep, "autostart=no")
 	r := newTestRamona(t, programs)
@@ -234,6 +238,7 @@ func TestCLIBrokenConfigReachesTheServer(t *testing.T) {
 // CFGERROR applies the rest, prints that program's error and exits 2; a
 // reload that changes nothing of it does not report it again.
 func TestReloadReportsCFGERROR(t *testing.T) {
+	t.Parallel()
 	sleep := helperCommand(t, "sleep", "1h")
 	r := newTestRamona(t, progSection("one", sleep))
 	r.start()
@@ -270,6 +275,7 @@ func TestReloadReportsCFGERROR(t *testing.T) {
 // TestCFGErrorIsolation: a broken [program:bad] is CFGERROR with its
 // file:line error, and the program beside it runs.
 func TestCFGErrorIsolation(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		section string // the bad program's keys
@@ -400,6 +406,7 @@ func TestCLIStartServerOnly(t *testing.T) {
 }
 
 func TestCLIRestartAndStop(t *testing.T) {
+	t.Parallel()
 	sleep := helperCommand(t, "sleep", "1h")
 	r := newTestRamona(t, progSection("a", sleep)+progSection("b", sleep)+progSection("late", sleep, "directory=./later"))
 	r.start()
@@ -457,6 +464,7 @@ func TestCLIRestartAndStop(t *testing.T) {
 }
 
 func TestCLITool(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, "[env]\nTOOLVAR=from the env section\n\n"+
 		"[tool:greet]\ncommand="+helperCommand(t, "exit")+"\n\n"+
 		"[tool:showenv]\ncommand="+helperCommand(t, "env", "once")+"\n\n"+
@@ -510,6 +518,8 @@ func quickStartCommand(t *testing.T) string {
 // where README says, `start flaky` shows a program failing for good, and
 // stop leaves nothing behind.
 func TestDemoConfig(t *testing.T) {
+	skipInShort(t, "go build of the binary the quick start builds")
+	t.Parallel()
 	needShell(t) // the demo's programs are sh -c scripts
 	goTool := needPeer(t, "go", "golang-go")
 	id := newLeftoverCheck(t)
@@ -616,6 +626,7 @@ func TestDemoConfig(t *testing.T) {
 }
 
 func TestStartNowaitReportsImmediateFailures(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:good]
 command=%s

@@ -10,6 +10,7 @@ import (
 )
 
 func TestClientConfigLeavesProgramsToTheServer(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "r.conf")
 	conf := "[ramona:console]\nserveruri=unix://" + dir + "/r.sock\n[program:a]\ncommand=/bin/true\n[program:b]\ncommand=\n[tool:t]\ncommand=/bin/true\n"

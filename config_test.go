@@ -1208,6 +1208,7 @@ func checkValueCase(t *testing.T, tc valueCase) {
 }
 
 func TestConfigFiles(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		flags  []string
 		env    string
@@ -1259,6 +1260,7 @@ func TestRamonaConfigEnv(t *testing.T) {
 }
 
 func TestNoConfigFiles(t *testing.T) {
+	t.Parallel()
 	_, err := loadConfig(nil, testEnviron)
 	if err == nil || err.Error() != "no configuration file given; use -c FILE or set $RAMONA_CONFIG" {
 		t.Errorf("err = %v", err)
@@ -1330,6 +1332,7 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestSplitCommand(t *testing.T) {
+	t.Parallel()
 	vars := map[string]string{"HOME": "/home/me", "SPACED": "a b  c", "EMPTY": "", "X_1": "x1", "Q": `it's "q"`}
 	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 	cases := []struct {
@@ -1380,6 +1383,7 @@ func TestSplitCommand(t *testing.T) {
 }
 
 func TestExpandVars(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"TMP": "/tmp/x", "A": "a"}
 	getenv := func(k string) string { return env[k] }
 	for in, want := range map[string]string{

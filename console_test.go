@@ -76,6 +76,7 @@ func consoleRun(t *testing.T, conf, input string) (int, string, string) {
 // TestConsolePipedExitCode: a piped session exits with the last command's
 // code, or N of `exit N`; lines that run nothing keep it.
 func TestConsolePipedExitCode(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, progSection("one", helperCommand(t, "sleep", "1h")))
 	r.start()
 	r.waitState("one", "RUNNING", 20*time.Second)
@@ -110,6 +111,7 @@ func TestConsolePipedExitCode(t *testing.T) {
 }
 
 func TestConsoleHelp(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, "[tool:backup]\ncommand=true\n")
 	_, out, _ := consoleRun(t, r.conf, "help\n")
 	for _, want := range []string{"start [-n] [-i] [-f] [-S] [PROG...]", "status [--json]", "history", "!N",
@@ -131,6 +133,7 @@ func TestConsoleHelp(t *testing.T) {
 // the server after a command that takes them, the configuration's without a
 // server.
 func TestConsoleCompleter(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, progSection("alpha", helperCommand(t, "sleep", "1h"))+progSection("beta", helperCommand(t, "sleep", "1h")))
 	r.start()
 	r.waitState("alpha", "RUNNING", 20*time.Second)
@@ -302,6 +305,8 @@ func consolePid(t *testing.T, r *testRamona) int {
 // characters, a line longer than the terminal, and Ctrl-D, after which the
 // terminal is as it was.
 func TestConsoleInTerminal(t *testing.T) {
+	skipInShort(t, "tmux (the console typed into a real terminal)")
+	t.Parallel()
 	r := newTestRamona(t, "[ramona:console]\nhistory=./history\n\n"+
 		progSection("alpha", helperCommand(t, "sleep", "1h"))+
 		progSection("beta", helperCommand(t, "sleep", "1h"), "autostart=no"))
@@ -412,6 +417,8 @@ func TestConsoleInTerminal(t *testing.T) {
 // TestConsoleTerminalRestoredOnSignal: SIGTERM while a line is being typed
 // (raw mode) ends the console by that signal with the terminal put back.
 func TestConsoleTerminalRestoredOnSignal(t *testing.T) {
+	skipInShort(t, "tmux (the console typed into a real terminal)")
+	t.Parallel()
 	r := newTestRamona(t, "")
 	tt := newTmuxTerminal(t, "ramona-"+r.id, 60, 10, consoleScript(t, r, "1")...)
 	tt.waitLine("ramona>", 8)
@@ -434,6 +441,8 @@ func TestConsoleTerminalRestoredOnSignal(t *testing.T) {
 // program under a job-control shell (the terminal back in the shell's
 // hands), and `fg` brings the line back, still being edited in raw mode.
 func TestConsoleSuspendInTerminal(t *testing.T) {
+	skipInShort(t, "tmux (the console typed into a real terminal)")
+	t.Parallel()
 	r := newTestRamona(t, "")
 	bash := needPeer(t, "bash", "bash")
 	script := fmt.Sprintf("RAMONA_TEST_ID=%s exec %s ramona-test-main -c %s console\n", r.id, shellQuote(testBinary(t)), shellQuote(r.conf))

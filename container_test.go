@@ -71,6 +71,8 @@ func needStaticBusybox(t *testing.T) string {
 }
 
 func TestPodmanContainer(t *testing.T) {
+	skipInShort(t, "podman (an image built and a container run)")
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("podman with runc and cgroupfs runs as root here")
 	}

@@ -94,6 +94,7 @@ func (r *testRamona) pidOf(program, prefix string, more ...string) int {
 // cgroups `stop PROG` still stops it, and the program is STOPPED only once
 // it has gone; without, the server stops it when it exits.
 func TestContainmentEscapee(t *testing.T) {
+	t.Parallel()
 	containmentModes(t, func(t *testing.T, m containmentMode) {
 		r := newContainedRamona(t, m, fmt.Sprintf(`
 [program:daemon]
@@ -154,6 +155,7 @@ func stopOutsider(t *testing.T, m containmentMode, r *testRamona, program string
 // child gets them too once the main process is gone; without, the server
 // stops it when it exits.
 func TestContainmentProcessGroupNoChild(t *testing.T) {
+	t.Parallel()
 	containmentModes(t, func(t *testing.T, m containmentMode) {
 		r := newContainedRamona(t, m, fmt.Sprintf(`
 [program:loose]
@@ -175,6 +177,7 @@ stoptimeout=0.5
 // (and removes it), or without cgroups every process carrying the server's
 // RAMONA_SERVER_ID.
 func TestContainmentServerKilled(t *testing.T) {
+	t.Parallel()
 	containmentModes(t, func(t *testing.T, m containmentMode) {
 		r := newContainedRamona(t, m, fmt.Sprintf(`
 [program:daemon]
@@ -206,6 +209,7 @@ starttimeout=0.2
 // program's child (its own session) writes 64 MiB and burns CPU; an idle
 // program beside it shows little of either.
 func TestContainmentUsage(t *testing.T) {
+	t.Parallel()
 	containmentModes(t, func(t *testing.T, m containmentMode) {
 		r := newContainedRamona(t, m, fmt.Sprintf(`
 [program:hog]
@@ -491,6 +495,7 @@ func TestCgroupPathErrors(t *testing.T) {
 }
 
 func TestParseCgroup2(t *testing.T) {
+	t.Parallel()
 	hybrid := `30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 34 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
 40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
@@ -519,6 +524,7 @@ func TestParseCgroup2(t *testing.T) {
 }
 
 func TestCgroupName(t *testing.T) {
+	t.Parallel()
 	for name, want := range map[string]string{"web": "web", "cgroup.procs": "_cgroup.procs", "_x": "__x", "a.b": "_a.b", "job:1": "job:1"} {
 		if got := cgroupName(name); got != want {
 			t.Errorf("cgroupName(%q) = %q; want %q", name, got, want)
@@ -527,6 +533,7 @@ func TestCgroupName(t *testing.T) {
 }
 
 func TestUsageUnits(t *testing.T) {
+	t.Parallel()
 	for sec, want := range map[float64]string{0: "0.00s", 0.424: "0.42s", 9.999: "10.00s", 12.34: "12.3s", 245: "4m05s", 7830: "2h10m"} {
 		if got := formatCPU(sec); got != want {
 			t.Errorf("formatCPU(%v) = %q; want %q", sec, got, want)
@@ -542,6 +549,7 @@ func TestUsageUnits(t *testing.T) {
 // TestTreeUsage: without cgroups a program's tree is its main process, its
 // group and their descendants; zombies add CPU but no memory.
 func TestTreeUsage(t *testing.T) {
+	t.Parallel()
 	procs := []procInfo{
 		{pid: 10, ppid: 1, pgrp: 10, cpuTicks: 100, rssPages: 10}, // main
 		{pid: 11, ppid: 10, pgrp: 10, cpuTicks: 50, rssPages: 5},  // child in the group
@@ -637,6 +645,7 @@ func TestCgroupEnableMovesServerIntoLeaf(t *testing.T) {
 }
 
 func TestCgroupConfig(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "app.conf")
 	load := func(text string) (*Config, error) {

@@ -137,6 +137,7 @@ func lineOf(t *testing.T, file, s string) int {
 }
 
 func TestSocketMode(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		uri  string
 		mode os.FileMode
@@ -166,6 +167,7 @@ func TestSocketMode(t *testing.T) {
 // TestStaleSocket: the socket file of a crashed server (nobody listens) is
 // replaced.
 func TestStaleSocket(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, progSection("one", helperCommand(t, "sleep", "1h")))
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: r.sock(), Net: "unix"})
 	if err != nil {
@@ -184,6 +186,7 @@ func TestStaleSocket(t *testing.T) {
 // TestSecondServerRefused: a second server on the socket of a live one
 // names the other's pid and exits 1; the first one is unaffected.
 func TestSecondServerRefused(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, progSection("one", helperCommand(t, "sleep", "1h")))
 	first := r.start()
 	before := r.waitState("one", "RUNNING", 10*time.Second)
@@ -201,6 +204,7 @@ func TestSecondServerRefused(t *testing.T) {
 // TestSocketPathIsRegularFile: a file that is not a socket is refused, and
 // kept.
 func TestSocketPathIsRegularFile(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, "")
 	if err := os.WriteFile(r.sock(), []byte("precious"), 0o644); err != nil {
 		t.Fatal(err)
@@ -217,6 +221,7 @@ func TestSocketPathIsRegularFile(t *testing.T) {
 // TestPeerCheck: with a socket everyone may open, a client of another uid
 // is refused, and told so.
 func TestPeerCheck(t *testing.T) {
+	t.Parallel()
 	u := newThrowawayUser(t)
 	r := newTestRamona(t, "")
 	r.writeWithURI("unix://r.sock?mode=0666", progSection("one", helperCommand(t, "sleep", "1h")))
@@ -260,6 +265,7 @@ func readUntilClosed(conn net.Conn) ([]byte, error) {
 // TestProtocolBadClients: garbage, oversized frames and a wrong protocol
 // version close that connection only; the server answers the next client.
 func TestProtocolBadClients(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, progSection("one", helperCommand(t, "sleep", "1h")))
 	r.start()
 	r.waitState("one", "RUNNING", 10*time.Second)
@@ -324,6 +330,7 @@ func TestProtocolBadClients(t *testing.T) {
 }
 
 func TestWho(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, "")
 	r.start()
 	other := r.dial()
@@ -355,6 +362,7 @@ func TestWho(t *testing.T) {
 }
 
 func TestTailCommand(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, progSection("quiet", helperCommand(t, "echo-lines", "0", "1ms"))+
 		progSection("fails", helperCommand(t, "exit", "3"))+
 		progSection("nullout", helperCommand(t, "echo-lines", "3", "1ms"), "stdout=<null>")+
@@ -451,6 +459,7 @@ func TestTailCommand(t *testing.T) {
 // TestTailCommandFollowServerStops: the command line's tail -f returns when the
 // server goes away.
 func TestTailCommandFollowServerStops(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, progSection("lines", helperCommand(t, "echo-lines", "3", "1ms")))
 	r.start()
 	r.waitState("lines", "RUNNING", 10*time.Second)
@@ -476,6 +485,7 @@ func TestTailCommandFollowServerStops(t *testing.T) {
 // followerMaxBytes behind is dropped, and when it reads again it gets the
 // output up to then and a notice that says why the stream ended.
 func TestTailFollowSlowClientDropped(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, spamSection(t, 32<<20))
 	r.start()
 	conn := r.startFollow("spam")
@@ -512,9 +522,13 @@ func TestTailFollowSlowClientDropped(t *testing.T) {
 // inProcessServer runs a Supervisor and a control server of this test
 // process on a unix socket in a temporary directory, for tests that need
 // shorter deadlines than a real server has; tune sets them. The programs
-// of sections are not started. Its log is returned.
+// of sections are not started. Its log is returned. Its test stays serial:
+// binding the socket sets the process's umask for a moment (listenUnixMode),
+// which would change the modes of files a parallel test creates meanwhile;
+// the t.Setenv below makes go test refuse a parallel caller.
 func inProcessServer(t *testing.T, sections string, tune func(*ctlServer)) (*ctlServer, SocketURI, *syncBuffer) {
 	t.Helper()
+	t.Setenv("RAMONA_TEST_IN_PROCESS_SERVER", t.Name())
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "r.conf")
 	if err := os.WriteFile(conf, []byte("[general]\nlogdir=./log\n\n"+sections), 0o644); err != nil {
@@ -605,6 +619,7 @@ func TestReplyWriteDeadline(t *testing.T) {
 }
 
 func TestReload(t *testing.T) {
+	t.Parallel()
 	sleep := helperCommand(t, "sleep", "1h")
 	r := newTestRamona(t, progSection("keep", sleep)+progSection("change", sleep)+progSection("drop", sleep))
 	r.start()
@@ -673,9 +688,11 @@ func TestReload(t *testing.T) {
 // TestReloadBackoffProgram: a program waiting in BACKOFF is forgotten when
 // removed, and restarted with its new configuration when changed.
 func TestReloadBackoffProgram(t *testing.T) {
+	t.Parallel()
 	flap := helperCommand(t, "exit", "1")
 	r := newTestRamona(t, progSection("gone", flap, "autorestart=yes", "startretries=100")+
 		progSection("fixed", flap, "autorestart=yes", "startretries=100"))
+	r.realBackoff() // it waits for BACKOFF to act on it
 	r.start()
 	r.waitState("gone", "BACKOFF", 10*time.Second)
 	r.waitState("fixed", "BACKOFF", 10*time.Second)
@@ -693,6 +710,7 @@ func TestReloadBackoffProgram(t *testing.T) {
 // TestReloadDuringShutdown: while the server stops everything to exit, a
 // reload starts nothing.
 func TestReloadDuringShutdown(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, progSection("slow", helperCommand(t, "ignore-term", "1h"), "killby=TERM", "stoptimeout=1h"))
 	r.start()
 	r.waitState("slow", "RUNNING", 10*time.Second)
@@ -724,6 +742,7 @@ func TestReloadDuringShutdown(t *testing.T) {
 // after a newline or else between UTF-8 sequences, so that every frame's
 // text is valid and the frames add up to the input.
 func TestSendData(t *testing.T) {
+	t.Parallel()
 	inputs := []string{
 		"", "a", "abc\ndef\nghijklmnopqrstuvwxyz\n", "no newline at all in this one",
 		strings.Repeat("é", 20), strings.Repeat("日本語", 9), strings.Repeat("🙂x", 11),

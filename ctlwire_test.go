@@ -49,6 +49,7 @@ func freshLike(v any) any {
 }
 
 func TestFrameRoundTripBuffer(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	msgs := sampleMessages()
 	for _, m := range msgs {
@@ -71,6 +72,7 @@ func TestFrameRoundTripBuffer(t *testing.T) {
 }
 
 func TestFrameRoundTripPipe(t *testing.T) {
+	t.Parallel()
 	client, server := net.Pipe()
 	defer server.Close()
 	msgs := sampleMessages()
@@ -103,6 +105,7 @@ func TestFrameRoundTripPipe(t *testing.T) {
 }
 
 func TestWriteFrameSingleWrite(t *testing.T) {
+	t.Parallel()
 	var w countingWriter
 	if err := writeFrame(&w, sampleMessages()[1], maxRequestFrame); err != nil {
 		t.Fatal(err)
@@ -175,6 +178,7 @@ func TestReadFrameOversizedLength(t *testing.T) {
 }
 
 func TestReadFrameAtLimit(t *testing.T) {
+	t.Parallel()
 	const limit = 100
 	prefix, suffix := `{"cmd":"`, `"}`
 	body := prefix + strings.Repeat("x", limit-len(prefix)-len(suffix)) + suffix
@@ -192,6 +196,7 @@ func TestReadFrameAtLimit(t *testing.T) {
 }
 
 func TestReadFrameMalformed(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		raw  []byte
@@ -225,6 +230,7 @@ func TestReadFrameMalformed(t *testing.T) {
 }
 
 func TestReadFrameStaysInStepAfterBadBody(t *testing.T) {
+	t.Parallel()
 	stream := append(frameBytes(`{"id":1}junk`), frameBytes(`{"id":2,"cmd":"status"}`)...)
 	r := bytes.NewReader(stream)
 	if err := readFrame(r, &request{}, maxRequestFrame); err == nil {
@@ -237,6 +243,7 @@ func TestReadFrameStaysInStepAfterBadBody(t *testing.T) {
 }
 
 func TestReadFrameWhitespaceAroundObject(t *testing.T) {
+	t.Parallel()
 	var got request
 	if err := readFrame(bytes.NewReader(frameBytes(" \t{\"id\":5}\r\n")), &got, maxRequestFrame); err != nil || got.ID != 5 {
 		t.Errorf("got %+v, %v; want id 5", got, err)
@@ -244,6 +251,7 @@ func TestReadFrameWhitespaceAroundObject(t *testing.T) {
 }
 
 func TestReadFrameUnknownFieldsIgnored(t *testing.T) {
+	t.Parallel()
 	var got request
 	if err := readFrame(bytes.NewReader(frameBytes(`{"id":5,"future":[1,{"a":2}]}`)), &got, maxRequestFrame); err != nil || got.ID != 5 {
 		t.Errorf("got %+v, %v; want id 5", got, err)
@@ -251,6 +259,7 @@ func TestReadFrameUnknownFieldsIgnored(t *testing.T) {
 }
 
 func TestReadFrameTruncated(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		raw  []byte
@@ -273,6 +282,7 @@ func TestReadFrameTruncated(t *testing.T) {
 }
 
 func TestReadFrameCleanEOF(t *testing.T) {
+	t.Parallel()
 	err := readFrame(bytes.NewReader(nil), &request{}, maxRequestFrame)
 	if err != io.EOF || !errors.Is(err, io.EOF) {
 		t.Errorf("err = %v, want io.EOF itself", err)
@@ -280,6 +290,7 @@ func TestReadFrameCleanEOF(t *testing.T) {
 }
 
 func TestReadFrameTransportError(t *testing.T) {
+	t.Parallel()
 	boom := errors.New("boom")
 	err := readFrame(io.MultiReader(bytes.NewReader([]byte{0, 0}), errReader{boom}), &request{}, maxRequestFrame)
 	if !errors.Is(err, boom) || isFrameFormatError(err) {
@@ -292,6 +303,7 @@ type errReader struct{ err error }
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 func TestWriteFrameOverLimit(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	big := request{ID: 1, Cmd: "notify", Text: strings.Repeat("x", maxRequestFrame)}
 	err := writeFrame(&buf, big, maxRequestFrame)
@@ -307,6 +319,7 @@ func TestWriteFrameOverLimit(t *testing.T) {
 }
 
 func TestWriteFrameRefusesNonObject(t *testing.T) {
+	t.Parallel()
 	var nilMap map[string]int
 	for _, v := range []any{42, "x", []int{1}, nil, nilMap, (*request)(nil)} {
 		var buf bytes.Buffer
@@ -333,6 +346,7 @@ func handshakeOverPipe(t *testing.T) (hello, error, error) {
 }
 
 func TestHandshakeSuccess(t *testing.T) {
+	t.Parallel()
 	got, clientErr, serverErr := handshakeOverPipe(t)
 	if clientErr != nil || serverErr != nil {
 		t.Fatalf("client: %v, server: %v", clientErr, serverErr)
@@ -392,6 +406,7 @@ func encodeHello(t *testing.T, h hello) []byte {
 }
 
 func TestHandshakeClientSeesWrongMagic(t *testing.T) {
+	t.Parallel()
 	_, sent, err := fakeServer(t, encodeHello(t, hello{Magic: "nginx", Version: protocolVersion}))
 	if err == nil || err.Error() != "not a ramona server" {
 		t.Errorf("client error = %v, want not a ramona server", err)
@@ -402,6 +417,7 @@ func TestHandshakeClientSeesWrongMagic(t *testing.T) {
 }
 
 func TestHandshakeClientSeesNonRamonaBytes(t *testing.T) {
+	t.Parallel()
 	_, _, err := fakeServer(t, []byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
 	if err == nil || !strings.HasPrefix(err.Error(), "not a ramona server: ") {
 		t.Errorf("client error = %v, want not a ramona server: ...", err)
@@ -409,6 +425,7 @@ func TestHandshakeClientSeesNonRamonaBytes(t *testing.T) {
 }
 
 func TestHandshakeClientSeesWrongVersion(t *testing.T) {
+	t.Parallel()
 	answer := hello{Magic: "ramona", Version: 2, Error: "client speaks protocol version 1, this server speaks 2"}
 	got, _, err := fakeServer(t, encodeHello(t, answer))
 	want := "server speaks protocol version 2, this client speaks 1"
@@ -421,6 +438,7 @@ func TestHandshakeClientSeesWrongVersion(t *testing.T) {
 }
 
 func TestHandshakeClientSeesRefusal(t *testing.T) {
+	t.Parallel()
 	answer := hello{Magic: "ramona", Version: protocolVersion, Error: "too many clients"}
 	_, _, err := fakeServer(t, encodeHello(t, answer))
 	if err == nil || err.Error() != "too many clients" {
@@ -429,6 +447,7 @@ func TestHandshakeClientSeesRefusal(t *testing.T) {
 }
 
 func TestHandshakeClientSeesHangUp(t *testing.T) {
+	t.Parallel()
 	_, _, err := fakeServer(t, nil)
 	if !errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "server closed the connection") {
 		t.Errorf("client error = %v, want a closed-connection error", err)
@@ -436,6 +455,7 @@ func TestHandshakeClientSeesHangUp(t *testing.T) {
 }
 
 func TestHandshakeServerSeesWrongMagic(t *testing.T) {
+	t.Parallel()
 	answer, readErr, serverErr := fakeClient(t, encodeHello(t, hello{Magic: "other", Version: protocolVersion}))
 	if serverErr == nil || serverErr.Error() != "not a ramona client" {
 		t.Errorf("server error = %v, want not a ramona client", serverErr)
@@ -450,6 +470,7 @@ func TestHandshakeServerSeesWrongMagic(t *testing.T) {
 }
 
 func TestHandshakeServerSeesWrongVersion(t *testing.T) {
+	t.Parallel()
 	answer, readErr, serverErr := fakeClient(t, encodeHello(t, hello{Magic: "ramona", Version: 7}))
 	want := "client speaks protocol version 7, this server speaks 1"
 	if serverErr == nil || serverErr.Error() != want {
@@ -461,6 +482,7 @@ func TestHandshakeServerSeesWrongVersion(t *testing.T) {
 }
 
 func TestHandshakeServerSeesMalformedHello(t *testing.T) {
+	t.Parallel()
 	answer, readErr, serverErr := fakeClient(t, []byte("GET / HTTP/1.1\r\n\r\n"))
 	if serverErr == nil || !strings.HasPrefix(serverErr.Error(), "not a ramona client: frame of ") {
 		t.Errorf("server error = %v, want not a ramona client: frame of ...", serverErr)
@@ -471,6 +493,7 @@ func TestHandshakeServerSeesMalformedHello(t *testing.T) {
 }
 
 func TestHandshakeServerSeesHangUp(t *testing.T) {
+	t.Parallel()
 	client, server := net.Pipe()
 	defer server.Close()
 	serverDone := make(chan error, 1)
@@ -543,6 +566,7 @@ func FuzzReadFrame(f *testing.F) {
 // unknown keys ("json", which was documented but never sent) are ignored,
 // and the typed flags encode only their true values under the old keys.
 func TestRequestFlagsOnTheWire(t *testing.T) {
+	t.Parallel()
 	var req request
 	old := `{"id":3,"cmd":"stop","flags":{"nowait":true,"core":false,"server":true,"json":true}}`
 	if err := json.Unmarshal([]byte(old), &req); err != nil {

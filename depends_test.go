@@ -13,6 +13,7 @@ import (
 )
 
 func TestParseDepends(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"", "[]"},
 		{"db", "[db]"},
@@ -101,6 +102,7 @@ depends=e
 }
 
 func TestDependencyCycles(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		edges map[string][]string
 		want  string

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -26,14 +27,17 @@ type testRamona struct {
 	dir       string
 	conf      string
 	server    *testServer
-	serverEnv []string // more environment for the server (fastBackoff)
+	serverEnv []string // more environment for the server
+	backoff   string   // the server's first backoff (testBackoffEnv); "" for the real 1s
 }
 
-// fastBackoff makes the server's backoff start at 10ms (then 20ms, ...)
-// instead of 1s; call it before start.
-func (r *testRamona) fastBackoff() {
-	r.serverEnv = append(r.serverEnv, testBackoffEnv+"=10ms")
-}
+// testFirstBackoff is the first backoff of a test's server (then twice
+// that, ...), so that restarts after quick deaths take milliseconds.
+const testFirstBackoff = "10ms"
+
+// realBackoff gives the server the backoff operators get (1s, 2s, ...), for
+// a test that must see BACKOFF last; call it before start.
+func (r *testRamona) realBackoff() { r.backoff = "" }
 
 // newTestRamona writes a config with the given program sections (and any
 // other sections) below a header that sets logdir, the socket and the test
@@ -43,7 +47,7 @@ func newTestRamona(t *testing.T, sections string) *testRamona {
 	id := newTestID()
 	t.Cleanup(func() { checkNoLeftovers(t, id) }) // registered first: runs after the server's cleanup
 	dir := t.TempDir()
-	r := &testRamona{t: t, id: id, dir: dir, conf: filepath.Join(dir, "ramona.conf")}
+	r := &testRamona{t: t, id: id, dir: dir, conf: filepath.Join(dir, "ramona.conf"), backoff: testFirstBackoff}
 	r.write(sections)
 	return r
 }
@@ -61,7 +65,11 @@ func (r *testRamona) write(sections string) {
 // and waits until it answers.
 func (r *testRamona) start(daemonArgs ...string) *testServer {
 	r.t.Helper()
-	r.server = startRamonaProcess(r.t, filepath.Join(r.dir, "server.log"), append([]string{"RAMONA_TEST_ID=" + r.id}, r.serverEnv...),
+	env := append([]string{"RAMONA_TEST_ID=" + r.id}, r.serverEnv...)
+	if r.backoff != "" {
+		env = append(env, testBackoffEnv+"="+r.backoff)
+	}
+	r.server = startRamonaProcess(r.t, filepath.Join(r.dir, "server.log"), env,
 		append([]string{"-c", r.conf, "daemon"}, daemonArgs...)...)
 	waitFor(r.t, "the server to answer", 20*time.Second, r.answers)
 	return r.server
@@ -83,12 +91,15 @@ func (r *testRamona) cli(args ...string) (int, string, string) {
 	return cli(r.t, r.conf, args...)
 }
 
-// status returns the server's view of every program, by name.
+// status returns the server's view of every program, by name. Tests poll
+// it, so unlike cli it logs nothing unless it fails.
 func (r *testRamona) status() map[string]programStatus {
 	r.t.Helper()
-	code, out, _ := cli(r.t, r.conf, "-s", "status", "--json")
+	var outBuf, errBuf bytes.Buffer
+	code := run([]string{"-c", r.conf, "-s", "status", "--json"}, strings.NewReader(""), &outBuf, &errBuf)
+	out := outBuf.String()
 	if code == exitNoServer || code == exitUsage {
-		r.t.Fatalf("status failed with exit %d", code)
+		r.t.Fatalf("status failed with exit %d: %s", code, &errBuf)
 	}
 	var list []programStatus
 	if err := json.Unmarshal([]byte(out), &list); err != nil {
@@ -156,6 +167,7 @@ func freePort(t *testing.T) int {
 func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
 
 func TestStartStatusStop(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:one]
 command=%s
@@ -188,6 +200,7 @@ starttimeout=0.2
 // output pipes (one for both streams when merged, two otherwise), nothing
 // of the server's.
 func TestProgramsGetOnlyStdio(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:merged]
 command=%s

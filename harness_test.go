@@ -148,6 +148,7 @@ func reportedPid(t *testing.T, h *helperProc, prefix string) int {
 }
 
 func TestHelperSleep(t *testing.T) {
+	t.Parallel()
 	id := newLeftoverCheck(t)
 	cmd := newHelperCmd(t, id, "sleep", "10ms")
 	code, out, _ := runHelper(t, cmd)
@@ -157,6 +158,7 @@ func TestHelperSleep(t *testing.T) {
 }
 
 func TestHelperExit(t *testing.T) {
+	t.Parallel()
 	id := newLeftoverCheck(t)
 	for _, tc := range []struct {
 		args []string
@@ -174,6 +176,7 @@ func TestHelperExit(t *testing.T) {
 }
 
 func TestHelperBadUsage(t *testing.T) {
+	t.Parallel()
 	id := newLeftoverCheck(t)
 	for _, tc := range []struct {
 		args []string
@@ -196,6 +199,7 @@ func TestHelperBadUsage(t *testing.T) {
 }
 
 func TestHelperIgnoreTerm(t *testing.T) {
+	t.Parallel()
 	id := newLeftoverCheck(t)
 	h := startHelper(t, newHelperCmd(t, id, "ignore-term", "1h"))
 	waitFor(t, "ignore-term: ready", 10*time.Second, func() bool {
@@ -224,6 +228,7 @@ func TestHelperIgnoreTerm(t *testing.T) {
 }
 
 func TestHelperGrandchild(t *testing.T) {
+	t.Parallel()
 	id := newLeftoverCheck(t)
 	h := startHelper(t, newHelperCmd(t, id, "grandchild", "1h"))
 	pid := h.cmd.Process.Pid
@@ -255,6 +260,7 @@ func TestHelperGrandchild(t *testing.T) {
 // TestHelperDoubleFork: double-fork's orphan stays in the helper's group;
 // escape's leads a session of its own.
 func TestHelperDoubleFork(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"double-fork", "escape"} {
 		id := newLeftoverCheck(t)
 		h := startHelper(t, newHelperCmd(t, id, name, "1h"))
@@ -280,6 +286,7 @@ func TestHelperDoubleFork(t *testing.T) {
 }
 
 func TestSpamContent(t *testing.T) {
+	t.Parallel()
 	if n := len(fmt.Sprintf("line %08d %s\n", 0, spamFill)); n != spamLineLen {
 		t.Fatalf("a spam line is %d bytes; want %d", n, spamLineLen)
 	}
@@ -316,6 +323,7 @@ func (c *chunkRecorder) Write(p []byte) (int, error) {
 }
 
 func TestHelperSpam(t *testing.T) {
+	t.Parallel()
 	id := newLeftoverCheck(t)
 	const n = 1000000
 	code, out, _ := runHelper(t, newHelperCmd(t, id, "spam", strconv.Itoa(n)))
@@ -325,6 +333,7 @@ func TestHelperSpam(t *testing.T) {
 }
 
 func TestHelperEnv(t *testing.T) {
+	t.Parallel()
 	id := newLeftoverCheck(t)
 	cmd := newHelperCmd(t, id, "env", "once")
 	cmd.Env = append(cmd.Env, "RAMONA_SELFTEST_VAR=hello world")
@@ -362,6 +371,7 @@ func TestHelperPwdUmask(t *testing.T) {
 }
 
 func TestHelperRlimitCore(t *testing.T) {
+	t.Parallel()
 	id := newLeftoverCheck(t)
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_CORE, &lim); err != nil {
@@ -374,6 +384,7 @@ func TestHelperRlimitCore(t *testing.T) {
 }
 
 func TestHelperStamp(t *testing.T) {
+	t.Parallel()
 	id := newLeftoverCheck(t)
 	file := filepath.Join(t.TempDir(), "stamps")
 	before := time.Now().UnixNano()
@@ -399,6 +410,7 @@ func TestHelperStamp(t *testing.T) {
 }
 
 func TestHelperSignals(t *testing.T) {
+	t.Parallel()
 	id := newLeftoverCheck(t)
 	file := filepath.Join(t.TempDir(), "signals")
 	h := startHelper(t, newHelperCmd(t, id, "signals", file, "parent", "child"))
@@ -421,6 +433,7 @@ func TestHelperSignals(t *testing.T) {
 }
 
 func TestHelperEchoLines(t *testing.T) {
+	t.Parallel()
 	id := newLeftoverCheck(t)
 	h := startHelper(t, newHelperCmd(t, id, "echo-lines", "3", "5ms"))
 	waitFor(t, "three lines", 10*time.Second, func() bool {
@@ -429,6 +442,7 @@ func TestHelperEchoLines(t *testing.T) {
 }
 
 func TestHelperCommand(t *testing.T) {
+	t.Parallel()
 	exe := testBinary(t)
 	for _, tc := range []struct {
 		args []string
@@ -447,6 +461,7 @@ func TestHelperCommand(t *testing.T) {
 
 // TestShellQuote checks shellQuote against the real /bin/sh word splitting.
 func TestShellQuote(t *testing.T) {
+	t.Parallel()
 	words := []string{"plain", "", "two words", "tab\there", `dq"`, "sq'", `back\slash`, "$HOME", "${HOME}",
 		"`id`", "semi;colon", "a*b?", "~user", "#hash", "x&y|z", "<in>", "(p)", "%s", "über"}
 	var quoted []string
@@ -467,6 +482,7 @@ func TestShellQuote(t *testing.T) {
 }
 
 func TestLeftoverProcesses(t *testing.T) {
+	t.Parallel()
 	id := newLeftoverCheck(t)
 	h := startHelper(t, newHelperCmd(t, id, "sleep", "1h"))
 	pid := h.cmd.Process.Pid
@@ -499,6 +515,7 @@ func TestLeftoverProcesses(t *testing.T) {
 
 // TestLeftoverProcessesIgnoresZombies: a dead child nobody has waited for is no leftover.
 func TestLeftoverProcessesIgnoresZombies(t *testing.T) {
+	t.Parallel()
 	id := newLeftoverCheck(t)
 	cmd := newHelperCmd(t, id, "sleep", "1h")
 	if err := cmd.Start(); err != nil {
@@ -532,6 +549,7 @@ func (r *recordingTB) Errorf(format string, args ...any) {
 }
 
 func TestReadProcStat(t *testing.T) {
+	t.Parallel()
 	st, err := readProcStat(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
@@ -542,6 +560,7 @@ func TestReadProcStat(t *testing.T) {
 }
 
 func TestWaitFor(t *testing.T) {
+	t.Parallel()
 	n := 0
 	waitFor(t, "three polls", 10*time.Second, func() bool { n++; return n == 3 })
 	if n != 3 {
@@ -550,6 +569,7 @@ func TestWaitFor(t *testing.T) {
 }
 
 func TestNewTestID(t *testing.T) {
+	t.Parallel()
 	a, b := newTestID(), newTestID()
 	if a == b || !strings.HasPrefix(a, fmt.Sprintf("t%d-", os.Getpid())) {
 		t.Errorf("newTestID: %q, %q; want distinct ids starting with t<pid>-", a, b)
@@ -559,6 +579,7 @@ func TestNewTestID(t *testing.T) {
 // TestReexecAsRamona: the test binary run as ramona-test-main behaves as the
 // in-process run with the same command line, and cleans up after itself.
 func TestReexecAsRamona(t *testing.T) {
+	t.Parallel()
 	id := newLeftoverCheck(t)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "ramona.conf")
@@ -583,6 +604,7 @@ func TestReexecAsRamona(t *testing.T) {
 // TestTestServerCleanup: a server still running at the end of its test gets
 // SIGTERM from the cleanup; a sleeping helper stands in for the daemon.
 func TestTestServerCleanup(t *testing.T) {
+	t.Parallel()
 	id := newLeftoverCheck(t)
 	logPath := filepath.Join(t.TempDir(), "server.log")
 	var s *testServer

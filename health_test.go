@@ -393,6 +393,7 @@ func postgresBin(t *testing.T) string {
 // its backlog, nothing answers) is found unhealthy by its exec probe,
 // killed with its kill sequence and started again, healthy.
 func TestHealthRealPostgres(t *testing.T) {
+	skipInShort(t, "PostgreSQL (initdb and a real server)")
 	bin := postgresBin(t)
 	needShell(t)
 	t.Parallel()
@@ -457,8 +458,14 @@ stoptimeout=1s
 	restarted := r.waitStatus("postgres", "restarted", func(st programStatus) bool {
 		return st.Restarts >= 1 && st.State == "RUNNING" && st.PID != first.PID
 	})
-	if want := "exec:pg_isready: killed after 1s without an answer (2 checks in a row)"; restarted.HealthReason != want {
+	// The reason stays in status until the next check succeeds, which may
+	// come before this poll on a loaded machine; the log keeps it.
+	want := "exec:pg_isready: killed after 1s without an answer (2 checks in a row)"
+	if restarted.Health != nil && *restarted.Health == "unhealthy" && restarted.HealthReason != want {
 		t.Errorf("reason %q, want %q", restarted.HealthReason, want)
+	}
+	if !strings.Contains(r.serverLog(), "postgres: unhealthy: "+want+"; restarting it") {
+		t.Errorf("the server log does not say why postgres was restarted (%s)", want)
 	}
 	r.waitStatus("postgres", "healthy again", func(st programStatus) bool { return st.Health != nil && *st.Health == "healthy" })
 	if st := r.status()["app"]; st.State != "RUNNING" || st.PID != app.PID {
@@ -554,8 +561,11 @@ command=x
 	if events := after - before - 1; events < checks-1 || events > checks {
 		t.Errorf("%d events on the loop for %d health checks, want one per check", events, checks)
 	}
+	// The times are when this test's goroutine accepted, which a loaded
+	// machine delays by a little for one check and not the next: a gap
+	// well below the interval (two timers) is the failure, not 99.9 ms.
 	for i := 1; i < len(times); i++ {
-		if gap := times[i].Sub(times[i-1]); gap < interval {
+		if gap := times[i].Sub(times[i-1]); gap < interval*3/4 {
 			t.Errorf("checks %d and %d %s apart, less than healthinterval %s", i, i+1, gap, interval)
 		}
 	}

@@ -27,6 +27,7 @@ func leaveCgroup(self string) error {
 }
 
 func TestHelperHog(t *testing.T) {
+	t.Parallel()
 	id := newLeftoverCheck(t)
 	h := startHelper(t, newHelperCmd(t, id, "hog", "16"))
 	child := reportedPid(t, h, "hog")

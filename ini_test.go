@@ -14,6 +14,7 @@ import (
 // original did and prints every value); where Ramona differs, on purpose,
 // the case says so.
 func TestInlineCommentsLikePython2(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		line, want, py2 string
 		warn            bool // a " ;" stays in the value: Ramona warns
@@ -58,6 +59,7 @@ func TestInlineCommentsLikePython2(t *testing.T) {
 // TestINIOneErrorPerBrokenLine: a broken section header is one error; the
 // lines under it are not reported again as keys outside any section.
 func TestINIOneErrorPerBrokenLine(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, text string
 		want       []string // every error, in order
@@ -97,6 +99,7 @@ func TestINIOneErrorPerBrokenLine(t *testing.T) {
 // TestINIDeliberateDifferences: what README lists as read differently from
 // Python 2's ConfigParser, beyond the inline comments above.
 func TestINIDeliberateDifferences(t *testing.T) {
+	t.Parallel()
 	d := newINIDoc()
 	d.parse("app.conf", []byte("\ufeff[ env ]\nA = one\n  two ;cut\n  ; a comment, not a value line\n  #another\nrem = kept\nrem a DOS comment\nA = again\n"))
 	env := d.sections["env"]

@@ -48,6 +48,7 @@ func openPty(t *testing.T) (master, slave *os.File) {
 }
 
 func TestTerminalRawModeAndRestore(t *testing.T) {
+	t.Parallel()
 	master, slave := openPty(t)
 	before, err := getTermios(slave.Fd())
 	if err != nil {
@@ -94,6 +95,7 @@ func TestTerminalRawModeAndRestore(t *testing.T) {
 }
 
 func TestTerminalWidth(t *testing.T) {
+	t.Parallel()
 	_, slave := openPty(t)
 	ws := struct{ rows, cols, xpixel, ypixel uint16 }{rows: 24, cols: 33}
 	if err := ioctl(slave.Fd(), syscall.TIOCSWINSZ, unsafe.Pointer(&ws)); err != nil {
@@ -108,6 +110,7 @@ func TestTerminalWidth(t *testing.T) {
 }
 
 func TestOpenTerminalNeedsTwoTerminals(t *testing.T) {
+	t.Parallel()
 	_, slave := openPty(t)
 	pipeR, pipeW, err := os.Pipe()
 	if err != nil {

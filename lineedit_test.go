@@ -205,6 +205,7 @@ const (
 )
 
 func TestLineEditorKeys(t *testing.T) {
+	t.Parallel()
 	history := []string{"status web", "who", "tail db", "stop web"}
 	for _, tc := range []struct {
 		name    string
@@ -278,6 +279,7 @@ func TestLineEditorKeys(t *testing.T) {
 }
 
 func TestLineEditorEnterAndCtrlD(t *testing.T) {
+	t.Parallel()
 	r := runEditor(t, 40, nil, nil, "status"+left+left+enter+"more")
 	if r.line != "status" || r.err != nil {
 		t.Errorf("Enter in the middle of a line: %q, %v; want the whole line", r.line, r.err)
@@ -301,6 +303,7 @@ func TestLineEditorEnterAndCtrlD(t *testing.T) {
 }
 
 func TestLineEditorKeepsTheCallersHistory(t *testing.T) {
+	t.Parallel()
 	history := []string{"one", "two"}
 	r := runEditor(t, 40, history, nil, up+"X"+up+"Y"+enter)
 	if r.line != "oneY" || history[0] != "one" || history[1] != "two" {
@@ -312,6 +315,7 @@ func TestLineEditorKeepsTheCallersHistory(t *testing.T) {
 }
 
 func TestLineEditorCompletion(t *testing.T) {
+	t.Parallel()
 	commands := []string{"start", "stop", "status", "restart", "tail", "who"}
 	programs := []string{"web-1", "web-2", "db", "日本", "bad\x1bname"}
 	var asked []string
@@ -350,6 +354,7 @@ func TestLineEditorCompletion(t *testing.T) {
 }
 
 func TestLineEditorWideCharacters(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, input, line string
 		pos               int
@@ -376,6 +381,7 @@ func TestLineEditorWideCharacters(t *testing.T) {
 }
 
 func TestLineEditorLongLines(t *testing.T) {
+	t.Parallel()
 	alphabet := "abcdefghijklmnopqrstuvwxyz0123"
 	for _, tc := range []struct {
 		name    string
@@ -407,6 +413,7 @@ func TestLineEditorLongLines(t *testing.T) {
 }
 
 func TestReadKey(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in   string
 		want []keyEvent
@@ -441,6 +448,7 @@ func TestReadKey(t *testing.T) {
 }
 
 func TestRuneWidth(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		r rune
 		w int
@@ -461,6 +469,7 @@ func TestRuneWidth(t *testing.T) {
 }
 
 func TestFormatColumns(t *testing.T) {
+	t.Parallel()
 	words := []string{"alpha", "beta", "gamma", "delta", "epsilon"}
 	for _, tc := range []struct {
 		cols int

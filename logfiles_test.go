@@ -21,7 +21,6 @@ import (
 // Both the reload and a status are answered before the compression may go
 // on: the order of events, not a time, is what is checked.
 func TestLoopAnswersWhileARemovedProgramsLogCompresses(t *testing.T) {
-	t.Parallel()
 	cs, _, _ := inProcessServer(t, "[program:big]\ncommand=/bin/true\nlogmaxsize=2MiB\nlogbackups=3\nlogcompress=on\n", func(*ctlServer) {})
 	s := cs.s
 	held, release := make(chan string, 1), make(chan struct{})

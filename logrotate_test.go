@@ -576,6 +576,7 @@ func TestRetryIsPaced(t *testing.T) {
 // itself, mid-line), and it says that it cut; for every split of the stream
 // between F.1 and F and every block size.
 func TestTailStartBound(t *testing.T) {
+	t.Parallel()
 	inputs := []string{
 		"", "a", "\n", "a\n", "\n\n\n", "a\nb", "a\nb\n", "one\n\ntwo\nthree\n",
 		"long line without newline", "x\nlong line number two\nshort\n\n", "ab\ncd\nef\ngh\n",
@@ -636,6 +637,7 @@ func naiveTail(data []byte, n int) []byte {
 }
 
 func TestLastLinesMatchesReference(t *testing.T) {
+	t.Parallel()
 	inputs := []string{
 		"", "a", "\n", "a\n", "\n\n\n", "a\nb", "a\nb\n", "one\n\ntwo\nthree",
 		"long line without newline", "x\nlong line number two\nshort\n\n",
@@ -745,6 +747,7 @@ func ringModel(written []byte, max int) []byte {
 }
 
 func TestRing(t *testing.T) {
+	t.Parallel()
 	r := newRing(100)
 	for i := range 25 {
 		r.Write(line(i))
@@ -772,6 +775,7 @@ func TestRing(t *testing.T) {
 }
 
 func TestRingMatchesModel(t *testing.T) {
+	t.Parallel()
 	chunks := []string{"a", "bc\n", "defghij", "\n", "klmnopqrstuvwxyz0123456789\n", "\n\n", "x", "long line ", "continues\nand\nmore\n"}
 	for _, max := range []int{1, 5, 10, 16, 40} {
 		r := newRing(max)
@@ -887,6 +891,7 @@ func TestSlowFollowerIsDropped(t *testing.T) {
 // follower after a few MB, tiny ones count their own cost, and a follower
 // that reads in time never falls behind.
 func TestFollowerByteBound(t *testing.T) {
+	t.Parallel()
 	r := newRing(1 << 20)
 	big := bytes.Repeat([]byte("x"), 64<<10)
 	f := r.Follow(followerMaxBytes)

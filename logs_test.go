@@ -21,6 +21,7 @@ import (
 )
 
 func TestEveryByteBeforeExitedBanner(t *testing.T) {
+	t.Parallel()
 	const size = 24 << 20
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:spam]
@@ -56,6 +57,7 @@ func firstDiff(a, b []byte) int {
 }
 
 func TestMergedStreamsEveryByteThenBanner(t *testing.T) {
+	t.Parallel()
 	const size = 8 << 20
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:spam]
@@ -75,6 +77,7 @@ command=%s
 }
 
 func TestGrandchildHoldingPipeDoesNotHangExit(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:daemonizer]
 starttimeout=0
@@ -97,6 +100,7 @@ command=%s
 }
 
 func TestRotationUnderRunningProgram(t *testing.T) {
+	t.Parallel()
 	const size = 3 << 20
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:spam]
@@ -140,6 +144,7 @@ command=%s
 }
 
 func TestSighupReopensMovedLog(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:lines]
 starttimeout=0
@@ -160,6 +165,7 @@ command=%s
 }
 
 func TestLostBytesCountedWhenDiskRefuses(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:full]
 starttimeout=0
@@ -187,6 +193,7 @@ command=%s
 }
 
 func TestConsoleOutputPrefixed(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:talker]
 starttimeout=0
@@ -210,6 +217,7 @@ command=%s
 }
 
 func TestTailFollowAcrossRestart(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:blink]
 starttimeout=0.1
@@ -245,6 +253,7 @@ command=%s
 }
 
 func TestLogWritingResumesWhenPossible(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:later]
 starttimeout=0
@@ -268,6 +277,7 @@ command=%s
 }
 
 func TestLogTimestampPrefixesCapturedLines(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:stamped]
 starttimeout=0

@@ -64,12 +64,14 @@ func newTestScanner(t testing.TB, rules string) (*logScanner, *noteRecorder, *by
 }
 
 func TestLogScanNoRulesNoScanner(t *testing.T) {
+	t.Parallel()
 	if sc := newLogScanner("web", "stderr", (&noteRecorder{}).submit, nil, mustRules(t, "<none>")); sc != nil {
 		t.Errorf("a scanner without rules: %+v", sc)
 	}
 }
 
 func TestLogScanKeywordSplitAcrossWrites(t *testing.T) {
+	t.Parallel()
 	line := "2026-11-25 worker 3: ERROR: disk full\n"
 	at := strings.Index(line, "ERROR")
 	for cut := at; cut <= at+len("ERROR"); cut++ {
@@ -94,6 +96,7 @@ func TestLogScanKeywordSplitAcrossWrites(t *testing.T) {
 }
 
 func TestLogScanKeywordSplitByteByByte(t *testing.T) {
+	t.Parallel()
 	sc, rec, _ := newTestScanner(t, "exception>now")
 	for _, c := range []byte("java.lang.NullPointerException at Foo.bar\n") {
 		sc.Write([]byte{c})
@@ -104,6 +107,7 @@ func TestLogScanKeywordSplitByteByByte(t *testing.T) {
 }
 
 func TestLogScanUppercaseRuleMatchesLowercaseOutput(t *testing.T) {
+	t.Parallel()
 	sc, rec, _ := newTestScanner(t, "FATAL>now,Error>daily")
 	sc.Write([]byte("a fatal thing\nan error\nFatal again, ERROR again\nfAtAl eRRoR\n"))
 	if got := rec.counts(); got["fatal"] != 3 || got["error"] != 3 {
@@ -117,6 +121,7 @@ func TestLogScanUppercaseRuleMatchesLowercaseOutput(t *testing.T) {
 }
 
 func TestLogScanNoFalsePositives(t *testing.T) {
+	t.Parallel()
 	// Folding ORs every byte with 0x20: '@' looks like '`', '\r' like '-',
 	// '[' like '{'. Only real matches count.
 	sc, rec, _ := newTestScanner(t, "err@r>now,a-b>now,x[1]>now,error>now")
@@ -134,6 +139,7 @@ func TestLogScanNoFalsePositives(t *testing.T) {
 }
 
 func TestLogScanNeverTwice(t *testing.T) {
+	t.Parallel()
 	// Overlapping candidates and a keyword that ends one chunk and could
 	// start the next.
 	sc, rec, _ := newTestScanner(t, "aa>now")
@@ -149,6 +155,7 @@ func TestLogScanNeverTwice(t *testing.T) {
 // TestLogScanMatchesReference feeds random text with keywords in random case
 // in random chunks and compares with strings.Count on the lowered text.
 func TestLogScanMatchesReference(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewSource(1))
 	keywords := []string{"error", "fatal", "exception", "err", "panic: x"}
 	words := []string{"info", "req", "handled", "e", "er", "rr", "or", "exc", "eption", "fat", "al", "\n", " ", "pan", "ic:", "ERR", "OR", " x"}
@@ -193,6 +200,7 @@ func randomCase(rng *rand.Rand, s string) string {
 }
 
 func TestLogScanContext(t *testing.T) {
+	t.Parallel()
 	sc, rec, _ := newTestScanner(t, "fatal>now")
 	sc.Write([]byte("l1\nl2\nl3\nl4\nl5\n"))
 	sc.Write([]byte("l6 FATAL: it broke\nl7\nl8\nl9\nl10\n"))
@@ -224,6 +232,7 @@ func TestLogScanContext(t *testing.T) {
 }
 
 func TestLogScanMergedStreamsOneNotificationPerHit(t *testing.T) {
+	t.Parallel()
 	rec := &noteRecorder{}
 	// The defaults: logscan_stdout and logscan_stderr both from logscan.
 	rules := mustRules(t, "error>daily,fatal>daily,exception>daily")
@@ -243,6 +252,7 @@ func TestLogScanMergedStreamsOneNotificationPerHit(t *testing.T) {
 }
 
 func TestLogScannersNeedAReachableTarget(t *testing.T) {
+	t.Parallel()
 	pc := &ProgramConfig{Name: "web", LogScanStdout: mustRules(t, "error>now"), LogScanStderr: mustRules(t, "error>now")}
 	cfg := testNotifyConfig()
 	s := &Supervisor{cfg: cfg}

@@ -247,6 +247,7 @@ func (um *unitMailer) submitDaily(key, subject, body string, to ...string) {
 }
 
 func TestMailerSendsNow(t *testing.T) {
+	t.Parallel()
 	um := newUnitMailer(t, testNotifyConfig())
 	um.submit(&notification{target: NotifyTarget{When: "now"}, subject: "web FATAL", body: "web went from STARTING to FATAL\n",
 		tail: func() string { return "The last 20 lines of its output:\n    boom\n" }})
@@ -269,6 +270,7 @@ func TestMailerSendsNow(t *testing.T) {
 }
 
 func TestMailerFloodLimit(t *testing.T) {
+	t.Parallel()
 	um := newUnitMailer(t, testNotifyConfig())
 	for i := 1; i <= 5; i++ {
 		um.submitNow("rule-a", "web: error", fmt.Sprintf("hit %d\n", i))
@@ -307,6 +309,7 @@ func TestMailerFloodLimit(t *testing.T) {
 }
 
 func TestMailerDailyDigest(t *testing.T) {
+	t.Parallel()
 	um := newUnitMailer(t, testNotifyConfig())
 	um.submitDaily("", "first", "one\n")
 	um.clock.Advance(time.Minute)
@@ -349,6 +352,7 @@ func TestMailerDailyDigest(t *testing.T) {
 }
 
 func TestMailerRetriesAndKeepsDigestUntilAccepted(t *testing.T) {
+	t.Parallel()
 	um := newUnitMailer(t, testNotifyConfig())
 	um.setFail(errors.New("dial tcp 192.0.2.1:25: connect: connection refused"))
 	um.submitDaily("", "before", "1\n")
@@ -385,6 +389,7 @@ func TestMailerRetriesAndKeepsDigestUntilAccepted(t *testing.T) {
 }
 
 func TestMailerRejectedMailIsNotRetried(t *testing.T) {
+	t.Parallel()
 	um := newUnitMailer(t, testNotifyConfig())
 	um.setFail(&rejectedError{err: &textproto.Error{Code: 550, Msg: "RCPT TO: no such user"}})
 	um.submitNow("", "hello", "x\n")
@@ -399,6 +404,7 @@ func TestMailerRejectedMailIsNotRetried(t *testing.T) {
 }
 
 func TestMailerStashSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	cfg := testNotifyConfig()
 	cfg.Notify.StashDir = filepath.Join(t.TempDir(), "stash")
 	um := newUnitMailer(t, cfg)
@@ -441,6 +447,7 @@ func TestMailerStashSurvivesRestart(t *testing.T) {
 }
 
 func TestMailerCorruptStash(t *testing.T) {
+	t.Parallel()
 	cfg := testNotifyConfig()
 	cfg.Notify.StashDir = t.TempDir()
 	os.WriteFile(filepath.Join(cfg.Notify.StashDir, "shop-mail.json"), []byte("{not json"), 0o600)
@@ -455,6 +462,7 @@ func TestMailerCorruptStash(t *testing.T) {
 }
 
 func TestMailerQueueNeverBlocks(t *testing.T) {
+	t.Parallel()
 	log := &syncBuffer{}
 	m := newMailer(testNotifyConfig(), &serverLog{w: log, level: LevelInfo})
 	m.send = func(*SMTPDelivery, string, []string, []byte) error { return nil }
@@ -488,6 +496,7 @@ func TestMailerQueueNeverBlocks(t *testing.T) {
 }
 
 func TestMailerCloseDoesNotWaitForAHungServer(t *testing.T) {
+	t.Parallel()
 	um := newUnitMailer(t, testNotifyConfig())
 	release := make(chan struct{})
 	defer close(release)
@@ -508,6 +517,7 @@ func TestMailerCloseDoesNotWaitForAHungServer(t *testing.T) {
 }
 
 func TestMailerNeverShowsThePassword(t *testing.T) {
+	t.Parallel()
 	const pw = "pa55-Secret!"
 	cfg := testNotifyConfig()
 	cfg.Notify.Delivery.User, cfg.Notify.Delivery.Password = "mailer", pw
@@ -527,6 +537,7 @@ func TestMailerNeverShowsThePassword(t *testing.T) {
 }
 
 func TestMailerReconfigure(t *testing.T) {
+	t.Parallel()
 	um := newUnitMailer(t, testNotifyConfig())
 	c := testNotifyConfig().Notify
 	c.Receivers, c.DailyAt = []string{"new@example.com"}, 8*time.Hour+30*time.Minute
@@ -547,6 +558,7 @@ func TestMailerReconfigure(t *testing.T) {
 }
 
 func TestNextDailyTime(t *testing.T) {
+	t.Parallel()
 	loc := time.Local
 	for _, c := range []struct{ now, want time.Time }{
 		{time.Date(2026, 11, 25, 8, 0, 0, 0, loc), time.Date(2026, 11, 25, 9, 30, 0, 0, loc)},
@@ -764,6 +776,7 @@ func submitNow(t *testing.T, m *Mailer, subject, body string) {
 }
 
 func TestSMTPPlain(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	srv := startAiosmtpd(t, port)
 	m, _, log := newSMTPMailer(t, fmt.Sprintf("smtp://127.0.0.1:%d", port), nil)
@@ -780,6 +793,7 @@ func TestSMTPPlain(t *testing.T) {
 }
 
 func TestSMTPStartTLS(t *testing.T) {
+	t.Parallel()
 	cert, key, pool := testCertificate(t)
 	port := freePort(t)
 	// aiosmtpd with a certificate requires STARTTLS before MAIL.
@@ -806,6 +820,7 @@ func TestSMTPStartTLS(t *testing.T) {
 }
 
 func TestSMTPS(t *testing.T) {
+	t.Parallel()
 	cert, key, pool := testCertificate(t)
 	port := freePort(t)
 	srv := startAiosmtpd(t, port, "--smtpscert", cert, "--smtpskey", key)
@@ -817,6 +832,7 @@ func TestSMTPS(t *testing.T) {
 }
 
 func TestSMTPAuth(t *testing.T) {
+	t.Parallel()
 	const user, pw = "mailer", "pa55:w@rd?"
 	escaped := "pa55%3Aw%40rd%3F"
 	t.Run("PLAIN to loopback without TLS", func(t *testing.T) {
@@ -890,6 +906,7 @@ func TestSMTPAuth(t *testing.T) {
 }
 
 func TestSMTPFloodLimit(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	srv := startAiosmtpd(t, port)
 	m, clock, _ := newSMTPMailer(t, fmt.Sprintf("smtp://127.0.0.1:%d", port), nil)
@@ -907,6 +924,7 @@ func TestSMTPFloodLimit(t *testing.T) {
 }
 
 func TestSMTPDeadServerThenRecovery(t *testing.T) {
+	t.Parallel()
 	port := freePort(t) // nothing listens there yet
 	stash := filepath.Join(t.TempDir(), "stash")
 	cfg := testNotifyConfig()
@@ -955,6 +973,7 @@ func TestSMTPDeadServerThenRecovery(t *testing.T) {
 // ---- end to end: a Ramona server mails through aiosmtpd ----
 
 func TestMailEndToEnd(t *testing.T) {
+	t.Parallel()
 	needShell(t) // [program:scan] is a sh -c script
 	port := freePort(t)
 	srv := startAiosmtpd(t, port)
@@ -1039,6 +1058,7 @@ logscan_stderr=ERROR>now
 }
 
 func TestNotifyWithoutDelivery(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf("[program:crash]\ncommand=%s\nstarttimeout=5\n", helperCommand(t, "exit", "3")))
 	r.start()
 	r.waitState("crash", "FATAL", 20*time.Second)

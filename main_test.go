@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -30,7 +31,7 @@ import (
 // TestMain dispatches on os.Args[1] before the testing package sees any flag.
 // testBackoffEnv sets the first backoff of a server the test binary runs
 // (a duration), so that tests of backoff take milliseconds; testRamona's
-// fastBackoff sets it.
+// start sets it to testFirstBackoff unless the test asked for realBackoff.
 const testBackoffEnv = "RAMONA_TEST_BACKOFF"
 
 func TestMain(m *testing.M) {
@@ -54,15 +55,16 @@ func TestMain(m *testing.M) {
 	}
 	reexecPrefix = []string{"ramona-test-main"}
 	limitFuzzMinimizing()
+	raiseParallelism()
 	// Under -race every exiting process sleeps 1 s (atexit_sleep_ms) unless
 	// told otherwise; the helpers and servers inherit this environment.
 	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
 		os.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=0"))
 	}
 	code := m.Run()
-	if code == 0 && os.Getenv("CI") == "true" && flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" {
-		// A full run, where no test skips for a missing peer: every
-		// helper must have been used.
+	if code == 0 && os.Getenv("CI") == "true" && !testing.Short() && flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" {
+		// A full run, where no test skips for a missing peer or for
+		// -short: every helper must have been used.
 		if unused := unusedHelpers(); len(unused) > 0 {
 			fmt.Printf("FAIL: test helpers no test runs: %s; remove them or test with them\n", strings.Join(unused, ", "))
 			code = 1
@@ -87,6 +89,23 @@ func limitFuzzMinimizing() {
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.fuzzminimizetime" })
 	if !set {
 		flag.Set("test.fuzzminimizetime", "1000x")
+	}
+}
+
+// testParallelPerCPU is how many parallel tests run at once per CPU unless
+// -test.parallel says otherwise: go test's default is one per CPU, but the
+// end-to-end tests mostly wait for the real processes they start (a program
+// to reach RUNNING, a server to exit), so on a 2-core machine two at a time
+// leave the CPUs idle; eight keep them busy without starving the deadlines.
+const testParallelPerCPU = 4
+
+// raiseParallelism sets -test.parallel to testParallelPerCPU per CPU unless
+// the command line set it; call it after flag.Parse (limitFuzzMinimizing).
+func raiseParallelism() {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		flag.Set("test.parallel", strconv.Itoa(testParallelPerCPU*runtime.GOMAXPROCS(0)))
 	}
 }
 

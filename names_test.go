@@ -15,6 +15,7 @@ import (
 )
 
 func TestSelectPrograms(t *testing.T) {
+	t.Parallel()
 	progs := []*ProgramConfig{
 		{Name: "web_00", Group: "web"}, {Name: "web_01", Group: "web"}, {Name: "api", Group: "back"},
 		{Name: "worker", Group: "back"}, {Name: "cron", Group: "cron"}, {Name: "web", Group: "front"},

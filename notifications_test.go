@@ -38,6 +38,7 @@ func queued(t *testing.T, m *Mailer) *notification {
 }
 
 func TestNotifyFatalAndWatchdog(t *testing.T) {
+	t.Parallel()
 	s, _ := notifySupervisor(t, true)
 	pc := &ProgramConfig{Name: "web", NotifyFatal: NotifyTarget{When: "now"}, NotifyWatchdog: NotifyTarget{When: "daily"},
 		Stdout: OutputTarget{Kind: OutMerged}, Stderr: OutputTarget{Kind: OutNull}}
@@ -86,6 +87,7 @@ func TestNotifyFatalAndWatchdog(t *testing.T) {
 }
 
 func TestNotifySequence(t *testing.T) {
+	t.Parallel()
 	s, _ := notifySupervisor(t, true)
 	s.notifySequence("start web db", "unix (pid 7 uid 0)", []string{"web: FATAL (exited)", "db: CFGERROR"})
 	n := queued(t, s.mailer)
@@ -97,6 +99,7 @@ func TestNotifySequence(t *testing.T) {
 }
 
 func TestNotifyRequest(t *testing.T) {
+	t.Parallel()
 	s, log := notifySupervisor(t, true)
 	c := &clientConn{transport: "unix", peer: "pid 7 uid 0"}
 	ask := func(req request) reply {

@@ -81,6 +81,7 @@ func (ps *pipeSink) waitEnd(t *testing.T) bool {
 }
 
 func TestOutputPipesDeliverEveryByteInOrder(t *testing.T) {
+	t.Parallel()
 	const pipes = 40
 	var wg sync.WaitGroup
 	for i := range pipes {
@@ -129,6 +130,7 @@ func TestOutputPipesDeliverEveryByteInOrder(t *testing.T) {
 // makes the poller report the pipe again and again just as its drain ends:
 // no report may be lost.
 func TestOutputPipeTrickleNeverStalls(t *testing.T) {
+	t.Parallel()
 	r, w, err := outputPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -152,6 +154,7 @@ func TestOutputPipeTrickleNeverStalls(t *testing.T) {
 
 // A pipe that was never read can be closed.
 func TestOutputPipeCloseUnread(t *testing.T) {
+	t.Parallel()
 	r, w, err := outputPipe()
 	if err != nil {
 		t.Fatal(err)

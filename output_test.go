@@ -10,6 +10,7 @@ import (
 )
 
 func TestTimestampWriterPrefixesEveryLine(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	at := time.Date(2026, 11, 25, 10, 0, 1, 0, time.UTC)
 	tw := &timestampWriter{w: &out, lineStart: true, now: func() time.Time { return at }}
@@ -26,6 +27,7 @@ func TestTimestampWriterPrefixesEveryLine(t *testing.T) {
 }
 
 func TestConsoleWriterKeepsLinesWhole(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	c := &consoleOutput{out: &out, err: &out}
 	a, b := c.writer("a", false), c.writer("b", true)

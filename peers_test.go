@@ -49,6 +49,17 @@ func needShell(t testing.TB) {
 	needPeer(t, "sleep", "coreutils")
 }
 
+// skipInShort skips t under go test -short, naming what makes it heavy: a
+// real program (Wine, podman, a browser, a database ...) that costs seconds
+// of CPU to start. -short is the developer's quick loop; the full suite,
+// which CI runs, never skips these.
+func skipInShort(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short skips the test with " + what + "; go test without -short runs it")
+	}
+}
+
 // underCI: the CI environment variable is set to anything but "" or "false".
 func underCI() bool {
 	v := os.Getenv("CI")

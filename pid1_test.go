@@ -94,6 +94,7 @@ func zombieChildren(pid int) int {
 }
 
 func TestPid1ReapsOrphansAndStopsOnSIGTERM(t *testing.T) {
+	t.Parallel()
 	sleep := strings.ReplaceAll(helperCommand(t, "sleep", "1h"), "'", "")
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:orphans]
@@ -132,6 +133,7 @@ command=%s
 }
 
 func TestPid1EssentialExitCode(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:job]
 essential=yes
@@ -153,6 +155,7 @@ command=%s
 }
 
 func TestServerExitStatusWhenProgramFatal(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:broken]
 starttimeout=0.1

@@ -21,6 +21,7 @@ import (
 )
 
 func TestParseProbe(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in, want, shown string // want: the probe's String, or "error: TEXT"
 	}{

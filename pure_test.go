@@ -27,6 +27,7 @@ func TestBackoffDelay(t *testing.T) {
 }
 
 func TestByPriority(t *testing.T) {
+	t.Parallel()
 	prog := func(name string, priority int) *Program {
 		return &Program{cfg: &ProgramConfig{Name: name, Priority: priority}}
 	}
@@ -51,6 +52,7 @@ func TestByPriority(t *testing.T) {
 }
 
 func TestExitExpected(t *testing.T) {
+	t.Parallel()
 	pc := &ProgramConfig{ExitCodes: []int{0, 2}}
 	for _, tc := range []struct {
 		st   exitStatus
@@ -72,6 +74,7 @@ func TestExitExpected(t *testing.T) {
 }
 
 func TestShouldRun(t *testing.T) {
+	t.Parallel()
 	s := &Supervisor{}
 	for _, tc := range []struct {
 		state     State
@@ -97,6 +100,7 @@ func TestShouldRun(t *testing.T) {
 }
 
 func TestFormatUptime(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		d    time.Duration
 		want string
@@ -115,6 +119,7 @@ func TestFormatUptime(t *testing.T) {
 }
 
 func TestParseSocketURI(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		raw  string
 		role uriRole

@@ -15,7 +15,6 @@ import (
 )
 
 func TestReloadsAreSerializedAndTheLatestWins(t *testing.T) {
-	t.Parallel()
 	cs, _, _ := inProcessServer(t, "", func(*ctlServer) {})
 	s := cs.s
 	version := func(name string) *Config {

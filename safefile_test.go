@@ -16,6 +16,7 @@ import (
 )
 
 func TestOpenSafe(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	victim := filepath.Join(dir, "victim")
 	must(t, os.WriteFile(victim, []byte("secret\n"), 0o600))
@@ -67,6 +68,7 @@ func TestOpenSafe(t *testing.T) {
 
 // Owners and hard links need root to set up.
 func TestOpenSafeOwnerAndLinks(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to chown a file to another uid and to link a file of root")
 	}
@@ -91,6 +93,7 @@ func TestOpenSafeOwnerAndLinks(t *testing.T) {
 }
 
 func TestReplaceFileReplacesALink(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	victim := filepath.Join(dir, "victim")
 	must(t, os.WriteFile(victim, []byte("secret\n"), 0o600))
@@ -113,6 +116,7 @@ func TestReplaceFileReplacesALink(t *testing.T) {
 }
 
 func TestSharedDirWarning(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		mode os.FileMode

@@ -2,7 +2,7 @@
 
 // Tests of showtext.go and of where it is used: control characters never
 // reach a terminal through status, the console or the server log, and a
-// huge error (a 10 MB command) is capped in status.
+// huge error (a 1 MiB command) is capped in status.
 package main
 
 import (
@@ -17,6 +17,7 @@ import (
 )
 
 func TestEscapeControls(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in, oneLine, lines string
 	}{
@@ -39,6 +40,7 @@ func TestEscapeControls(t *testing.T) {
 }
 
 func TestCapText(t *testing.T) {
+	t.Parallel()
 	if got := capText("short", 10); got != "short" {
 		t.Errorf("capText kept %q", got)
 	}
@@ -52,6 +54,7 @@ func TestCapText(t *testing.T) {
 }
 
 func TestPrintStatusEscapes(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	printStatus(&out, []programStatus{
 		{Name: "a\x1b[2Jb", State: "CFGERROR", Error: "x.conf:3: [program:a\x1b[2Jb] name contains '\\x1b'\nsecond line"},
@@ -75,6 +78,7 @@ func TestPrintStatusEscapes(t *testing.T) {
 // byte for byte: wide and empty cells, names of several runes, an empty
 // last column.
 func TestStatusTableAlignsAsTabwriter(t *testing.T) {
+	t.Parallel()
 	rows := [][]string{
 		{"NAME", "STATE", "PID", "STATUS"},
 		{"web", "RUNNING", "12", ""},
@@ -100,6 +104,7 @@ func TestStatusTableAlignsAsTabwriter(t *testing.T) {
 // The status reply leaves zero values out; the client reads them back as
 // the same list, which status --json prints with every key.
 func TestStatusWireRoundTrip(t *testing.T) {
+	t.Parallel()
 	health := "healthy"
 	list := []programStatus{
 		{Name: "a", Group: "g", State: "RUNNING", PID: 7, Launches: 1, Uptime: 1.5, Health: &health, Priority: 100, CPUSeconds: 0.25, MemoryBytes: 4096, Cgroup: "/sys/fs/cgroup/x/a"},
@@ -132,6 +137,7 @@ func TestStatusWireRoundTrip(t *testing.T) {
 
 // ramona check shows keys and values of the files: escaped too.
 func TestCheckEscapes(t *testing.T) {
+	t.Parallel()
 	conf := filepath.Join(t.TempDir(), "app.conf")
 	must(t, os.WriteFile(conf, []byte("[ramona:server]\nconsoleuri=unix://"+filepath.Join(filepath.Dir(conf), "r.sock")+"\n[program:a]\ncommand=x\nbad\x1b[2Jkey=1\n"), 0o644))
 	_, out, _ := cli(t, conf, "check")
@@ -141,6 +147,7 @@ func TestCheckEscapes(t *testing.T) {
 }
 
 func TestServerLogEscapes(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	l := &serverLog{w: &out, level: LevelInfo}
 	l.Infof("%s: STATUS=%s", "web", "\x1b[31mred\nnext line\tend")
@@ -150,18 +157,19 @@ func TestServerLogEscapes(t *testing.T) {
 }
 
 // A program whose name holds an escape sequence (a CFGERROR) and one whose
-// 10 MB command cannot be found: `status` and `status --json` escape the
-// one and cap the other's error.
+// 1 MiB command (256 times statusTextMax) cannot be found: `status` and
+// `status --json` escape the one and cap the other's error.
 func TestStatusEscapesNamesAndCapsHugeErrors(t *testing.T) {
-	huge := "/nonexistent/" + strings.Repeat("x", 10<<20)
+	t.Parallel()
+	huge := "/nonexistent/" + strings.Repeat("x", 1<<20)
 	r := newTestRamona(t, "[program:bad\x1b[2Jname]\ncommand=true\n\n"+progSection("huge", huge))
 	r.start()
-	cl := r.dial() // polls without loading the 10 MB configuration each time
+	cl := r.dial() // polls without loading the 1 MiB configuration each time
 	var st programStatus
 	waitFor(t, "huge to be FATAL", lcWait, func() bool { st = statusOf(t, cl)["huge"]; return st.State == "FATAL" })
 	if len(st.Error) > statusTextMax+200 || !strings.Contains(st.Error, "more bytes not shown; the server log has the whole text") ||
 		!strings.HasPrefix(st.Error, "command "+huge[:100]) {
-		t.Errorf("status error of the 10 MB command: %d bytes, %.200q...; want it capped at %d", len(st.Error), st.Error, statusTextMax)
+		t.Errorf("status error of the 1 MiB command: %d bytes, %.200q...; want it capped at %d", len(st.Error), st.Error, statusTextMax)
 	}
 	_, out, _ := r.cli("status")
 	if strings.ContainsRune(out, 0x1b) || !strings.Contains(out, `bad\x1b[2Jname`) {

@@ -139,6 +139,7 @@ func TestStartReportsServerStartupFailures(t *testing.T) {
 }
 
 func TestDaemonReportsStartupFailures(t *testing.T) {
+	t.Parallel()
 	for _, tc := range startupFailures {
 		if !tc.foreground {
 			continue
@@ -285,6 +286,7 @@ func sigtermIgnored(t *testing.T) bool {
 }
 
 func TestHeadBuffer(t *testing.T) {
+	t.Parallel()
 	h := &headBuffer{max: 5}
 	for _, w := range []string{"abc", "defg", "", "hi"} {
 		if n, err := h.Write([]byte(w)); n != len(w) || err != nil {

@@ -215,7 +215,6 @@ starttimeout=10
 autorestart=yes
 startretries=2
 `, helperCommand(t, "exit", "3")))
-	r.fastBackoff()
 	r.start()
 	st := r.waitState("flaky", "FATAL", lcWait)
 	if st.Launches != 3 || !strings.Contains(st.Error, "gave up after 2 retries") {
@@ -270,6 +269,7 @@ command=%s
 starttimeout=0.2
 autorestart=yes
 `, helperCommand(t, "sleep", "1h")))
+	r.realBackoff() // it waits for BACKOFF to act on it
 	r.start()
 	pids := []int{r.waitState("victim", "RUNNING", lcWait).PID}
 	// kill kills the program's process and waits for its successor,
@@ -936,7 +936,6 @@ autorestart=yes
 startretries=1
 stoptimeout=0.3
 `, helperCommand(t, "sleep", "1h")))
-	r.fastBackoff()
 	r.start()
 	st := r.waitState("silent", "FATAL", lcWait)
 	if st.Launches != 2 || !strings.Contains(st.Error, "no READY=1 within 500ms; gave up after 1 retries") {
@@ -960,6 +959,7 @@ starttimeout=10
 autorestart=yes
 startretries=3
 `, helperCommand(t, "exit", "3")))
+	r.realBackoff() // it waits for BACKOFF to act on it
 	r.start()
 	// The server's start sequence waits for flaky while it is in BACKOFF;
 	// a stop ends both the program's wait and that sequence.
@@ -1028,6 +1028,7 @@ starttimeout=10
 autorestart=yes
 startretries=1
 `, helperCommand(t, "exit", "3")))
+	r.realBackoff() // it waits for BACKOFF to act on it
 	r.start()
 	r.waitState("flaky", "BACKOFF", lcWait)
 	if code, _, _ := r.cli("stop", "flaky"); code != 0 {
@@ -1057,6 +1058,7 @@ command=%s
 starttimeout=0.2
 autorestart=yes
 `, helperCommand(t, "sleep", "1h")))
+	r.realBackoff() // it waits for BACKOFF to act on it
 	r.start()
 	st := r.waitState("victim", "RUNNING", lcWait)
 	syscall.Kill(st.PID, syscall.SIGKILL) // restarted at once

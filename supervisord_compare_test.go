@@ -131,6 +131,7 @@ var expectedRunning = []string{"both", "cwd", "first", "grp:envdump", "grp:third
 // supervisord.conf start`, then `stop`), then the output of `ramona
 // convert` under `ramona daemon` (stopped by SIGTERM), and compares.
 func TestSupervisordAndRamonaRunTheSameConfiguration(t *testing.T) {
+	skipInShort(t, "supervisord (the same configuration run under both)")
 	t.Parallel()
 	supervisord := needPeer(t, "supervisord", "supervisor")
 	supervisorctl := needPeer(t, "supervisorctl", "supervisor")

@@ -270,6 +270,7 @@ func TestSupervisordSocket(t *testing.T) {
 // TestSupervisordDetection: only supervisord's own sections select its
 // dialect; a Ramona file is not affected by a [program:x] alone.
 func TestSupervisordDetection(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		text string
 		want bool
@@ -321,6 +322,7 @@ func python(t *testing.T, py, program string, in, out any) {
 // TestEnvironmentSyntaxLikeSupervisord checks parseEnvironment against
 // supervisor.datatypes.dict_of_key_value_pairs itself.
 func TestEnvironmentSyntaxLikeSupervisord(t *testing.T) {
+	t.Parallel()
 	py := debianPython(t)
 	inputs := []string{`A=1`, `A=1,B=2`, `A="x y",B='1,2'`, `A = 1 , B = 2`, `PATH="/usr/bin:/bin",HOME=/root`,
 		`A=/a:b/c-d.e+f(g)`, `A=""`, `A="it's"`, `A='say "hi"'`, `A=1;B=2`, `A=x#comment`, `A=1,`, ``, `A="x"y,B=1`,
@@ -367,6 +369,7 @@ print(json.dumps(out))
 // shlexToRamona and split by Ramona, gives the words Python's shlex.split
 // gives (supervisord does no $ expansion).
 func TestCommandSplitLikeSupervisord(t *testing.T) {
+	t.Parallel()
 	py := debianPython(t)
 	inputs := []string{`/bin/cat a b`, `sh -c "echo $HOME \$x \"q\" \\ \n"`, `sh -c 'echo $HOME "x"'`, `a\ b c\$d`,
 		`x "a$b" '$c' $d ${e}`, "tab\tsep  spaces", `x "\` + "`" + `id\` + "`" + `"`, `x "" ''`, `p --opt="a b" -k'v w'`,
@@ -388,6 +391,7 @@ print(json.dumps([shlex.split(s) for s in json.load(sys.stdin)]))
 // TestConversionsLikePython: %(name)... conversions give what Python's %
 // operator gives.
 func TestConversionsLikePython(t *testing.T) {
+	t.Parallel()
 	py := debianPython(t)
 	type tc struct {
 		Spec  string `json:"spec"`

@@ -19,6 +19,7 @@ import (
 )
 
 func TestTLSInitWritesCertificates(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var out, errOut bytes.Buffer
 	if code := run([]string{"tls", "init", dir}, nil, &out, &errOut); code != 0 {
@@ -43,6 +44,7 @@ func TestTLSInitWritesCertificates(t *testing.T) {
 }
 
 func TestTLSControlChannel(t *testing.T) {
+	t.Parallel()
 	certs := t.TempDir()
 	var out, errOut bytes.Buffer
 	if code := run([]string{"tls", "init", certs}, nil, &out, &errOut); code != 0 {
@@ -103,6 +105,7 @@ command=%s
 }
 
 func TestLoopbackTCPPeerUID(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	r := newTestRamona(t, "")
 	r.writeWithURI(fmt.Sprintf("tcp://127.0.0.1:%d", port), fmt.Sprintf(`

@@ -13,6 +13,7 @@ import (
 )
 
 func TestParseCommandLines(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		line string
 		want string // the invocation, as summary writes it; or the usage error
@@ -107,6 +108,7 @@ func describeInvocation(in *invocation) string {
 // commands (ramona/console/cmd/*.py and its parser) is an alias of the
 // same short option here.
 func TestPythonLongOptions(t *testing.T) {
+	t.Parallel()
 	for cmd, options := range map[string][]string{
 		"ramona":  {"-c --config", "-d --debug", "-s --silent"},
 		"start":   {"-n --no-server-start", "-i --immediate-return", "-f --force-start", "-S --server-only"},
@@ -133,6 +135,7 @@ func TestPythonLongOptions(t *testing.T) {
 // TestUsageLinesNameEveryOption: a command's usage line shows each of its
 // options, and its help lists them with their long names.
 func TestUsageLinesNameEveryOption(t *testing.T) {
+	t.Parallel()
 	for _, v := range append(slices.Clone(verbs), globalOptions) {
 		var help bytes.Buffer
 		if v != globalOptions {

@@ -28,10 +28,18 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// waitSlack stretches every waitFor deadline: the deadlines a test names
+// are generous for a quiet machine, and the suite runs many tests at once
+// (see raiseParallelism), under -race, beside other jobs. A deadline only
+// bounds how long a failing test takes; a passing one stops waiting as soon
+// as its condition holds.
+const waitSlack = 3
+
 // waitFor polls cond every 10 ms until it is true, or fails the test (Fatal)
-// once timeout has passed.
+// once timeout (times waitSlack) has passed.
 func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
+	timeout *= waitSlack
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {

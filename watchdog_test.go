@@ -25,6 +25,7 @@ func needSystemdNotify(t *testing.T) {
 }
 
 func TestNotifyReadyFromShellScript(t *testing.T) {
+	t.Parallel()
 	needSystemdNotify(t)
 	sleep := helperCommand(t, "sleep", "1h")
 	r := newTestRamona(t, fmt.Sprintf(`
@@ -59,6 +60,7 @@ stdout=<stderr>
 }
 
 func TestPriorityGroupWaitsForReadiness(t *testing.T) {
+	t.Parallel()
 	needSystemdNotify(t)
 	sleep := strings.ReplaceAll(helperCommand(t, "sleep", "1h"), "'", "")
 	r := newTestRamona(t, fmt.Sprintf(`
@@ -109,6 +111,7 @@ command=sh -c 'while true; do systemd-notify WATCHDOG=1; sleep 0.1; done'
 }
 
 func TestWatchdogMissRestartsProgram(t *testing.T) {
+	t.Parallel()
 	needSystemdNotify(t)
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:miss]
@@ -134,6 +137,7 @@ command=sh -c 'systemd-notify WATCHDOG=1; exec %s'
 }
 
 func TestWatchdogEnvironment(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:env]
 watchdog=2s
@@ -154,6 +158,7 @@ stdout=<stderr>
 }
 
 func TestNotifyFromOutsiderIgnored(t *testing.T) {
+	t.Parallel()
 	needSystemdNotify(t)
 	r := newTestRamona(t, fmt.Sprintf(`
 [ramona:server]
@@ -193,6 +198,7 @@ stdout=<stderr>
 }
 
 func TestServerTellsItsServiceManager(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:one]
 starttimeout=0.1

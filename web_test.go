@@ -93,6 +93,7 @@ func waitHealthz(t *testing.T, base string, want int) {
 }
 
 func TestWebFrontend(t *testing.T) {
+	t.Parallel()
 	// A second program "two", in a section of its own after the frontend's.
 	r, base, port := webRamona(t, "\n"+progSection("two", helperCommand(t, "sleep", "1h")))
 	r.waitState("two", "RUNNING", 10*time.Second)
@@ -297,6 +298,7 @@ func checkMetrics(t *testing.T, base string) {
 }
 
 func TestWebAuth(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	sum := sha256.Sum256([]byte("s3cret"))
@@ -350,6 +352,7 @@ starttimeout=0.2
 }
 
 func TestCheckPassword(t *testing.T) {
+	t.Parallel()
 	sha1hex := "e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4" // sha1("secret")
 	sha256hex := "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"
 	for _, c := range []struct {
@@ -377,6 +380,7 @@ func TestCheckPassword(t *testing.T) {
 // username and password (a config error at the listen line); with them, or
 // on loopback or a unix socket, the configuration loads.
 func TestWebPublicListen(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "app.conf")
 	load := func(section string) error {
@@ -412,6 +416,7 @@ func TestWebPublicListen(t *testing.T) {
 // /healthz 200 while the server runs and 503 once it has stopped, and exits
 // 0 on SIGTERM.
 func TestWebHealthz(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	r := newTestRamona(t, fmt.Sprintf(`
@@ -451,6 +456,7 @@ autostart=no
 
 // TestWebFrontendUsage: httpfend refuses a program that is not a frontend.
 func TestWebFrontendUsage(t *testing.T) {
+	t.Parallel()
 	r := newTestRamona(t, fmt.Sprintf("[program:one]\ncommand=%s\n", helperCommand(t, "sleep", "1h")))
 	for _, c := range []struct {
 		args []string
@@ -471,6 +477,7 @@ func TestWebFrontendUsage(t *testing.T) {
 // that answers after longer than the deadline is still heard, and writes to
 // a client that does not read fail after about the deadline.
 func TestTimedWriter(t *testing.T) {
+	t.Parallel()
 	const timeout = 200 * time.Millisecond
 	writeErr := make(chan error, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -660,10 +667,19 @@ func (b *browser) send(session, method string, params any) chan cdpMessage {
 // call runs a command and decodes its result into out (if not nil).
 func (b *browser) call(session, method string, params any, out any) {
 	b.t.Helper()
+	if msg := b.tryCall(session, method, params, out); msg != "" {
+		b.t.Fatalf("chromium %s: %s", method, msg)
+	}
+}
+
+// tryCall is call that returns the error message chromium answers with
+// instead of failing the test; every other failure still does.
+func (b *browser) tryCall(session, method string, params any, out any) string {
+	b.t.Helper()
 	select {
 	case m := <-b.send(session, method, params):
 		if m.Error != nil {
-			b.t.Fatalf("chromium %s: %s", method, m.Error.Message)
+			return m.Error.Message
 		}
 		if out != nil {
 			if err := json.Unmarshal(m.Result, out); err != nil {
@@ -675,6 +691,7 @@ func (b *browser) call(session, method string, params any, out any) {
 	case <-time.After(60 * time.Second):
 		b.t.Fatalf("chromium %s: no answer in 60 s", method)
 	}
+	return ""
 }
 
 // takeProblems returns what went wrong in pages since the last call.
@@ -757,10 +774,26 @@ func (tb *browserTab) eval(expr string, out any) {
 func (tb *browserTab) waitTrue(what, expr string) {
 	tb.b.t.Helper()
 	waitFor(tb.b.t, what, 30*time.Second, func() bool {
-		var ok bool
-		tb.eval("Boolean("+expr+")", &ok)
-		return ok
+		var res struct {
+			Result           struct{ Value bool }
+			ExceptionDetails json.RawMessage
+		}
+		msg := tb.b.tryCall(tb.session, "Runtime.evaluate", map[string]any{"expression": "Boolean(" + expr + ")", "returnByValue": true, "awaitPromise": true}, &res)
+		if msg != "" && !pageIsChanging(msg) {
+			tb.b.t.Fatalf("chromium Runtime.evaluate: %s", msg)
+		}
+		if res.ExceptionDetails != nil {
+			tb.b.t.Fatalf("evaluating %s: %s", expr, res.ExceptionDetails)
+		}
+		return msg == "" && res.Result.Value
 	})
+}
+
+// pageIsChanging reports whether chromium refused an evaluation because
+// the page is being replaced (a click that navigates, on a loaded machine
+// still under way): the next poll asks the new page.
+func pageIsChanging(msg string) bool {
+	return strings.Contains(msg, "Inspected target navigated or closed") || strings.Contains(msg, "Cannot find context with specified id")
 }
 
 // click clicks the middle of the element selector names with the mouse,
@@ -801,6 +834,7 @@ func (tb *browserTab) screenshot(path string) {
 // element the script looks up present, every form and link aimed at a
 // route that takes its method, and the status texts escaped.
 func TestWebPageMarkup(t *testing.T) {
+	t.Parallel()
 	w := newWebUI(&ProgramConfig{Name: "web"}, SocketURI{}, "demo @ host1", func(LogLevel, string, ...any) {})
 	var list []programStatus
 	for _, s := range stateNames {
@@ -919,6 +953,7 @@ func checkRoute(t *testing.T, w *webUI, method, target string) {
 
 // TestPageButtons: the buttons of a row fit its state.
 func TestPageButtons(t *testing.T) {
+	t.Parallel()
 	for state, want := range map[string]string{
 		"STOPPED":  "start",
 		"STARTING": "stop restart",
@@ -961,6 +996,7 @@ func TestPageButtons(t *testing.T) {
 // TestWebResults: an outcome kept for the page is shown once, only by its
 // token, for webResultTTL, and no more than webResultsKept are kept.
 func TestWebResults(t *testing.T) {
+	t.Parallel()
 	var rs webResults
 	token := rs.put("stop one: done", false)
 	if len(token) < 20 {
@@ -1089,9 +1125,12 @@ func checkPageFacts(t *testing.T, width string, f pageFacts, states map[string]s
 // without it. Screenshots land in the test's artifact directory (go test
 // -artifacts -outputdir DIR keeps them).
 func TestWebPageInBrowser(t *testing.T) {
+	skipInShort(t, "headless Chromium")
+	t.Parallel()
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	r := newTestRamona(t, webPageConfig(t, port))
+	r.realBackoff() // it waits for BACKOFF to act on it
 	r.start()
 	states := map[string]string{"web": "RUNNING", "one": "RUNNING", "manual": "STOPPED", "slow": "STARTING", "crashing": "BACKOFF",
 		"broken": "FATAL", "off": "DISABLED", "misconfigured_with_a_long_name": "CFGERROR"}
@@ -1197,6 +1236,7 @@ func TestWebPageInBrowser(t *testing.T) {
 // is first a question; confirmed, it is answered before the frontend
 // stops, as a restart of it over the API is.
 func TestWebFormsWithoutScript(t *testing.T) {
+	t.Parallel()
 	r, base, _ := webRamona(t, "")
 	origin := "Origin: " + base
 	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -132,6 +132,7 @@ func fatalNotification(at time.Time) *notification {
 // ---- the payload and the transport ----
 
 func TestWebhookPostsTheNotification(t *testing.T) {
+	t.Parallel()
 	e := newHookEndpoint(t, false)
 	url := e.URL + "/hooks/T000/B000/xyzTOKENxyz"
 	um := newUnitMailer(t, hookConfig(url))
@@ -167,6 +168,7 @@ func TestWebhookPostsTheNotification(t *testing.T) {
 // Receivers may mix mail addresses and URLs: one mail to the addresses, one
 // POST per URL. Without delivery, the URLs still get theirs.
 func TestWebhookMixedReceivers(t *testing.T) {
+	t.Parallel()
 	e := newHookEndpoint(t, false)
 	a, b := e.URL+"/a", e.URL+"/b"
 	cfg := testNotifyConfig()
@@ -194,6 +196,7 @@ func TestWebhookMixedReceivers(t *testing.T) {
 }
 
 func TestWebhookOverTLS(t *testing.T) {
+	t.Parallel()
 	e := newHookEndpoint(t, true)
 	pool := x509PoolOf(e)
 	um := newUnitMailer(t, hookConfig(e.URL+"/tls"), func(m *Mailer) { m.rootCAs = pool })
@@ -217,6 +220,7 @@ func x509PoolOf(e *hookEndpoint) *x509.CertPool {
 }
 
 func TestWebhookLogScan(t *testing.T) {
+	t.Parallel()
 	e := newHookEndpoint(t, false)
 	um := newUnitMailer(t, hookConfig(e.URL+"/scan"))
 	sc := newLogScanner("web", "stderr", um.submit, mustRules(t, "error>now"))
@@ -231,6 +235,7 @@ func TestWebhookLogScan(t *testing.T) {
 // ---- the machinery shared with mail ----
 
 func TestWebhookFloodLimit(t *testing.T) {
+	t.Parallel()
 	e := newHookEndpoint(t, false)
 	um := newUnitMailer(t, hookConfig(e.URL+"/flood"))
 	for i := 1; i <= 5; i++ {
@@ -253,6 +258,7 @@ func TestWebhookFloodLimit(t *testing.T) {
 
 // The daily digest is one POST per URL (and one mail per address).
 func TestWebhookDailyDigest(t *testing.T) {
+	t.Parallel()
 	e := newHookEndpoint(t, false)
 	cfg := testNotifyConfig()
 	cfg.Notify.Receivers = []string{"ops@example.com", e.URL + "/a", e.URL + "/b"}
@@ -300,6 +306,7 @@ func TestWebhookDailyDigest(t *testing.T) {
 // A 500 or a dead endpoint is retried with backoff, and never holds back
 // mail or another endpoint.
 func TestWebhookRetriesAfter500(t *testing.T) {
+	t.Parallel()
 	e := newHookEndpoint(t, false)
 	e.answer(hookAnswer{status: 500, body: "upstream down"}, hookAnswer{status: 503, body: "still down"})
 	dead := newHookEndpoint(t, false)
@@ -331,6 +338,7 @@ func TestWebhookRetriesAfter500(t *testing.T) {
 }
 
 func TestWebhookPermanentFailure(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{400, 404, 410} {
 		e := newHookEndpoint(t, false)
 		e.answerAlways(hookAnswer{status: status, body: "no_text"})
@@ -360,6 +368,7 @@ func TestWebhookPermanentFailure(t *testing.T) {
 // A digest refused for good is kept (not retried every few minutes) and
 // goes out at the next dailyat once the endpoint takes it.
 func TestWebhookRefusedDigestWaitsForTheNextDay(t *testing.T) {
+	t.Parallel()
 	e := newHookEndpoint(t, false)
 	e.answer(hookAnswer{status: 404, body: "no_service"})
 	um := newUnitMailer(t, hookConfig(e.URL+"/revoked"))
@@ -384,6 +393,7 @@ func TestWebhookRefusedDigestWaitsForTheNextDay(t *testing.T) {
 }
 
 func TestWebhook429RetryAfter(t *testing.T) {
+	t.Parallel()
 	e := newHookEndpoint(t, false)
 	e.answer(hookAnswer{status: 429, header: map[string]string{"Retry-After": "120"}, body: "rate_limited"},
 		hookAnswer{status: 429, header: map[string]string{"Retry-After": "3"}})
@@ -410,6 +420,7 @@ func TestWebhook429RetryAfter(t *testing.T) {
 }
 
 func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
 		v    string
@@ -429,6 +440,7 @@ func TestParseRetryAfter(t *testing.T) {
 // redirect to another host, or one that would turn the POST into a GET, is
 // not, and fails for good.
 func TestWebhookRedirects(t *testing.T) {
+	t.Parallel()
 	other := newHookEndpoint(t, false)
 	e := newHookEndpoint(t, false)
 	e.answer(hookAnswer{status: 307, header: map[string]string{"Location": "/moved/here"}}, hookAnswer{status: 200},
@@ -461,6 +473,7 @@ func TestWebhookRedirects(t *testing.T) {
 // The URL's path and query hold the token: they never show, also when the
 // endpoint echoes the request or cannot be reached, nor at exit.
 func TestWebhookSecretNeverShown(t *testing.T) {
+	t.Parallel()
 	const pathSecret, querySecret = "T0K3N-PATH-SECRET", "QUERY-SECRET-VALUE"
 	e := newHookEndpoint(t, false)
 	e.answerAlways(hookAnswer{status: 500, body: "no hook at $REQUEST"})
@@ -498,6 +511,7 @@ func TestWebhookSecretNeverShown(t *testing.T) {
 
 // Unsent POSTs and due digests for URLs survive a restart in the stash.
 func TestWebhookStashSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	e := newHookEndpoint(t, false)
 	e.answerAlways(hookAnswer{status: 503})
 	cfg := hookConfig(e.URL + "/hook")
@@ -533,6 +547,7 @@ func TestWebhookStashSurvivesRestart(t *testing.T) {
 // A reload that adds a webhook to a server started without any: the next
 // FATAL is posted (to an httptest.Server; http:// is fine on loopback).
 func TestWebhookAddedByReload(t *testing.T) {
+	t.Parallel()
 	e := newHookEndpoint(t, false)
 	program := fmt.Sprintf("[program:crash]\ncommand=%s\nautostart=no\nstarttimeout=5\n", helperCommand(t, "exit", "3"))
 	r := newTestRamona(t, program)
@@ -555,6 +570,7 @@ func TestWebhookAddedByReload(t *testing.T) {
 // ---- the URL rules ----
 
 func TestRedactURL(t *testing.T) {
+	t.Parallel()
 	for _, c := range [][2]string{
 		{"https://hooks.slack.com/services/T0/B0/XXXX", "https://hooks.slack.com/***"},
 		{"https://chat.example.com/hooks/abc?x=1", "https://chat.example.com/***"},
@@ -711,6 +727,7 @@ func (s *pyWebhook) waitFor(what string, pred func(webhookPayload) bool) webhook
 // The retries against a separate process: Python's http.server over TLS
 // answers 500, then 429 with Retry-After: 30, then takes the POST.
 func TestWebhookRetriesAgainstPython(t *testing.T) {
+	t.Parallel()
 	cert, key, pool := testCertificate(t)
 	hook := startPyWebhook(t, "--cert", cert, "--key", key, "--answers", "500,429")
 	um := newUnitMailer(t, hookConfig(fmt.Sprintf("https://localhost:%d/hooks/abc", hook.port)), func(m *Mailer) { m.rootCAs = pool })
@@ -727,6 +744,7 @@ func TestWebhookRetriesAgainstPython(t *testing.T) {
 }
 
 func TestWebhookEndToEnd(t *testing.T) {
+	t.Parallel()
 	needShell(t) // [program:scan] is a sh -c script
 	cert, key, _ := testCertificate(t)
 	hook := startPyWebhook(t, "--cert", cert, "--key", key)

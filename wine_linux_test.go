@@ -78,6 +78,7 @@ func needWindowsTestBinary(t *testing.T) string {
 // TestWindowsUnderWine runs the ^TestWin tests of the windows test binary in
 // Wine; their output is this test's log.
 func TestWindowsUnderWine(t *testing.T) {
+	skipInShort(t, "Wine (the Windows tests cross-compiled and run in a Wine prefix)")
 	t.Parallel() // mostly waits for Wine
 	prefix := winePrefix(t)
 	exe := needWindowsTestBinary(t)
@@ -102,6 +103,7 @@ func TestWindowsUnderWine(t *testing.T) {
 // tcp loopback refuses a Linux process of another user (Wine lists its
 // socket with no Windows process), and serves its own Windows user.
 func TestWineServerRefusesOtherUsers(t *testing.T) {
+	skipInShort(t, "Wine (a Windows server in a Wine prefix)")
 	t.Parallel() // mostly waits for Wine
 	attacker := newThrowawayUser(t)
 	prefix := winePrefix(t)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestParseXucred(t *testing.T) {
+	t.Parallel()
 	cred := make([]byte, 88) // FreeBSD amd64: version, uid, ngroups, groups[16], pad, cr_pid
 	binary.NativeEndian.PutUint32(cred[0:], 0)
 	binary.NativeEndian.PutUint32(cred[4:], 1001)
