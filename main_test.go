@@ -97,14 +97,18 @@ func limitFuzzMinimizing() {
 // end-to-end tests mostly wait for the real processes they start (a program
 // to reach RUNNING, a server to exit), so on a 2-core machine two at a time
 // leave the CPUs idle; eight keep them busy without starving the deadlines.
+// Under -race the processes themselves keep the CPUs busy (each server and
+// helper is the instrumented test binary): more at once only stretches every
+// deadline, so go test's default stays.
 const testParallelPerCPU = 4
 
 // raiseParallelism sets -test.parallel to testParallelPerCPU per CPU unless
-// the command line set it; call it after flag.Parse (limitFuzzMinimizing).
+// the command line set it or the race detector is on; call it after
+// flag.Parse (limitFuzzMinimizing).
 func raiseParallelism() {
 	set := false
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
+	if !set && !raceDetector {
 		flag.Set("test.parallel", strconv.Itoa(testParallelPerCPU*runtime.GOMAXPROCS(0)))
 	}
 }
