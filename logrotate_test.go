@@ -221,6 +221,7 @@ func TestBackupsZeroTruncates(t *testing.T) {
 // off the writing path; Close waits for those closes, so no descriptor of a
 // removed file outlives the log.
 func TestRemovedLogFilesClosedByClose(t *testing.T) {
+	t.Parallel()
 	for _, backups := range []int{0, 2} {
 		t.Run(fmt.Sprintf("backups=%d", backups), func(t *testing.T) {
 			dir := t.TempDir()
