@@ -217,6 +217,54 @@ func TestBackupsZeroTruncates(t *testing.T) {
 	expectFiles(t, dir, map[string][]byte{"app.log": lines(20, 25)})
 }
 
+// Removed backups (and with Backups=0 the rotated file itself) are closed
+// off the writing path; Close waits for those closes, so no descriptor of a
+// removed file outlives the log.
+func TestRemovedLogFilesClosedByClose(t *testing.T) {
+	t.Parallel()
+	for _, backups := range []int{0, 2} {
+		t.Run(fmt.Sprintf("backups=%d", backups), func(t *testing.T) {
+			dir := t.TempDir()
+			l, errs := newTestLog(t, filepath.Join(dir, "app.log"), LogPolicy{MaxSize: 100, Backups: backups})
+			for i := range 200 {
+				l.Write(line(i))
+			}
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if open := openRemovedFiles(t, dir); len(open) > 0 {
+				t.Fatalf("still open after Close: %v", open)
+			}
+			want := map[string][]byte{"app.log": lines(190, 200)} // 10 lines of 10 bytes a file
+			for k := 1; k <= backups; k++ {
+				want[fmt.Sprintf("app.log.%d", k)] = lines(190-10*k, 200-10*k)
+			}
+			expectFiles(t, dir, want)
+			if errs.count() != 0 || l.Lost() != 0 {
+				t.Fatalf("errors %v, lost %d", errs.errs, l.Lost())
+			}
+		})
+	}
+}
+
+// openRemovedFiles lists this process's descriptors of removed files that
+// were in dir (from /proc/self/fd; the test skips where there is none).
+func openRemovedFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	var open []string
+	for _, e := range entries {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name()))
+		if err == nil && strings.HasPrefix(target, dir+"/") && strings.HasSuffix(target, " (deleted)") {
+			open = append(open, target)
+		}
+	}
+	return open
+}
+
 // A write is never split: a write larger than MaxSize goes whole into a fresh
 // file, and an empty file is never rotated.
 func TestLargeWriteGoesWholeIntoOneFile(t *testing.T) {

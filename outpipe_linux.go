@@ -9,6 +9,7 @@ package main
 import (
 	"io"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -120,12 +121,28 @@ func pause(d time.Duration) {
 	pausing.Add(-1)
 }
 
+// yieldEvery is how long a drain runs before it yields to Go's scheduler.
+// A drain in full flow lives as long as the program writes, nearly all of it
+// in system calls, and never blocks in Go: the runtime's monitor takes a
+// goroutine that has not been scheduled for 10 ms for a long-running one and
+// takes its processor away at each check it finds it in a system call (they
+// come every 20 µs then), which woke threads several thousand times per GiB
+// of output. Yielding now and then keeps the drain an ordinary goroutine.
+const yieldEvery = 4 * time.Millisecond
+
 // drain reads until the pipe is empty, then arms the poller and ends; the
 // poller starts the next drain. Buffers come from readBuffers only for a
-// read and go back after consume.
+// read and go back after consume. A drain that paused for a writer in full
+// flow and then finds the pipe empty pauses once more before it ends: a
+// writer that falls behind for a moment (descheduled, or waiting on its
+// own input) would otherwise cost an end, a report and a new drain each
+// time.
 func (p *outPipe) drain() {
 	p.missed.Store(false) // what the poller reported is read below
 	got := 0              // bytes read since the drain started or paused
+	flowing := false      // the drain has paused for a writer in full flow
+	lingered := false     // the last read found the pipe empty and the drain paused
+	scheduled := time.Now()
 	for {
 		buf := readBuffers.Get().(*[]byte)
 		n, err := syscall.Read(p.fd, *buf)
@@ -133,9 +150,15 @@ func (p *outPipe) drain() {
 			full := n == len(*buf)
 			p.consume((*buf)[:n])
 			readBuffers.Put(buf)
+			lingered = false
+			if now := time.Now(); now.Sub(scheduled) >= yieldEvery {
+				runtime.Gosched()
+				scheduled = now
+			}
 			if got += n; !full && got >= flowMin {
 				p.adapt(got)
 				pause(p.pause)
+				flowing = true
 				got = 0
 			}
 			continue
@@ -145,6 +168,11 @@ func (p *outPipe) drain() {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
+			if flowing && !lingered {
+				lingered = true
+				pause(max(p.pause, minFlowPause))
+				continue
+			}
 			if err := p.poller.arm(p); err != nil {
 				p.finish(err)
 				return

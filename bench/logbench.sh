@@ -2,9 +2,12 @@
 # Log throughput: a program writes SIZE bytes (default 1 GiB) of log lines to
 # stdout as fast as it can; time until every byte is in a rotating log
 # (50MB x 10 backups, no compression) under Ramona (without log scanning, and
-# with the three default logscan rules error,fatal,exception) and under
-# supervisord, and `cat > file` of the same stream as the floor. Prints a
-# table with ratios. The lines hold no keyword: the cost measured is the scan.
+# with the three default logscan rules error,fatal,exception, and with
+# processgroup=no) and under supervisord, and `cat > file` of the same stream
+# as the floor, also with the writer in a session of its own as a program
+# under Ramona is (`setsid`: with the kernel's autogroups, on by default, a
+# new session is a scheduling group of its own). Prints a table with ratios.
+# The lines hold no keyword: the cost measured is the scan.
 # Usage: bench/logbench.sh [BYTES] [RUNS]   (installs Debian's supervisor if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +36,16 @@ run_cat() {
   echo "$(now) - $t0" | bc
 }
 
-# run_ramona [NOTIFY]: NOTIFY is an extra [ramona:notify] section.
+# the writer in a session of its own, as Ramona starts a program (processgroup=yes)
+run_cat_session() {
+  rm -f "$work/cat.out"
+  local t0; t0=$(now)
+  setsid -w sh "$work/gen.sh" | cat > "$work/cat.out"
+  echo "$(now) - $t0" | bc
+}
+
+# run_ramona [NOTIFY [PROGRAM]]: NOTIFY is an extra [ramona:notify] section,
+# PROGRAM extra keys of the program.
 run_ramona() {
   rm -rf "$work/r" && mkdir -p "$work/r"
   cat > "$work/r/ramona.conf" <<EOF
@@ -51,6 +63,7 @@ autostart=no
 starttimeout=0
 stdout=<logdir>
 stderr=<logdir>
+${2:-}
 EOF
   "$work/ramona" -c "$work/r/ramona.conf" daemon -S 2>"$work/r/server.log" &
   local pid=$!
@@ -105,9 +118,12 @@ receiver=bench@localhost
 logscan=error>daily,fatal>daily,exception>daily"
 }
 
+# the program in the server's session (no session or process group of its own)
+run_ramona_pg() { run_ramona "" "processgroup=no"; }
+
 best() { sort -n | head -1; }
 declare -A T
-contenders=(cat ramona ramona_scan supervisord)
+contenders=(cat cat_session ramona ramona_scan ramona_pg supervisord)
 for _ in $(seq "$RUNS"); do # interleaved, so that a slow moment hurts every contender alike
   for name in "${contenders[@]}"; do "run_$name" >> "$work/$name.times"; done
 done
@@ -115,7 +131,7 @@ for name in "${contenders[@]}"; do
   T[$name]=$(best < "$work/$name.times")
 done
 gib=$(echo "scale=3; $SIZE / 1073741824" | bc)
-printf '\nlog capture of %s GiB, best of %s runs, %s cores (%s)\n\n' "$gib" "$RUNS" "$(nproc)" "$(date -u +%F)"
+printf '\nlog capture of %s GiB, best of %s runs, %s cores (%s)\n\n' "$gib" "$RUNS" "$(nproc)" "$(date -u +%F), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 printf '| %-28s | %9s | %10s | %14s |\n' "contender" "seconds" "s per GiB" "vs cat > file"
 printf '|%s|%s|%s|%s|\n' "------------------------------" "-----------" "------------" "----------------"
 for name in "${contenders[@]}"; do
@@ -123,8 +139,11 @@ for name in "${contenders[@]}"; do
   label=$name; [ "$name" = cat ] && label='cat > file'
   [ "$name" = ramona ] && label='ramona (50MB x 10 rotation)'
   [ "$name" = ramona_scan ] && label='ramona, logscan 3 rules'
+  [ "$name" = cat_session ] && label='cat > file, writer setsid'
+  [ "$name" = ramona_pg ] && label='ramona, processgroup=no'
   [ "$name" = supervisord ] && label='supervisord (50MB x 10)'
   printf '| %-28s | %9.2f | %10.2f | %13.0f%% |\n' "$label" "$t" "$(echo "$t / $gib" | bc -l)" "$(echo "100 * ${T[cat]} / $t" | bc -l)"
 done
 printf '\nthroughput relative to cat > file (100%% = as fast as cat); ramona/supervisord time ratio: %.2f\n' "$(echo "${T[ramona]} / ${T[supervisord]}" | bc -l)"
 printf 'log scanning with 3 rules keeps %.0f%% of the throughput without rules\n' "$(echo "100 * ${T[ramona]} / ${T[ramona_scan]}" | bc -l)"
+printf 'against the writer in a session of its own (as under Ramona): ramona %.0f%%, logscan %.0f%%\n' "$(echo "100 * ${T[cat_session]} / ${T[ramona]}" | bc -l)" "$(echo "100 * ${T[cat_session]} / ${T[ramona_scan]}" | bc -l)"
