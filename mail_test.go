@@ -582,6 +582,7 @@ type smtpServer struct {
 
 func needAiosmtpd(t *testing.T) {
 	t.Helper()
+	skipInShort(t, "a real SMTP server (Python's aiosmtpd)")
 	needPeerCheck(t, "aiosmtpd (/usr/bin/python3 -c 'import aiosmtpd')", "python3-aiosmtpd", func() error {
 		return exec.Command("/usr/bin/python3", "-c", "import aiosmtpd").Run()
 	})

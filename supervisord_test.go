@@ -293,6 +293,7 @@ func TestSupervisordDetection(t *testing.T) {
 // python3 on PATH may be another one).
 func debianPython(t *testing.T) string {
 	t.Helper()
+	skipInShort(t, "supervisor's Python modules")
 	const py = "/usr/bin/python3"
 	needPeerCheck(t, "supervisor's Python modules", "supervisor", func() error {
 		return exec.Command(py, "-c", "import supervisor.datatypes").Run()

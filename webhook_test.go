@@ -671,6 +671,7 @@ type pyWebhook struct {
 
 func startPyWebhook(t *testing.T, args ...string) *pyWebhook {
 	t.Helper()
+	skipInShort(t, "a real HTTPS server (Python's http.server)")
 	python := needPeer(t, "python3", "python3")
 	dir := filepath.Join(t.TempDir(), "received")
 	cmd := exec.Command(python, append([]string{"testdata/webhook_server.py", "--dir", dir}, args...)...)
