@@ -126,10 +126,13 @@ func sendCtrlC(pids []int) error {
 		cmd.WaitDelay = time.Second
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
+		runningHelpers.starting()
 		err := cmd.Start()
 		if err == nil {
 			helperJob().hold(cmd.Process.Pid)
-			runningHelpers.add(cmd.Process)
+		}
+		runningHelpers.started(cmd.Process)
+		if err == nil {
 			err = cmd.Wait()
 			runningHelpers.remove(cmd.Process)
 		}
@@ -175,18 +178,35 @@ func (j *processJob) hold(pid int) {
 	syscall.CloseHandle(h)
 }
 
-// runningHelpers are the CTRL_C helpers still running; the server ends
-// them before it exits (endHelpers), so none outlives it.
+// runningHelpers are the CTRL_C helpers being started or still running;
+// the server ends them before it exits (endHelpers), so none outlives it.
+// A helper counts from before its start: a server that exited while Wine
+// was still creating the helper's process left that process hung in its
+// start, outside every job.
 var runningHelpers helperSet
 
 type helperSet struct {
-	mu    sync.Mutex
-	procs map[*os.Process]bool
+	mu      sync.Mutex
+	pending int // starts in progress
+	procs   map[*os.Process]bool
 }
 
-func (h *helperSet) add(p *os.Process) {
+// starting counts a helper whose process is about to be created.
+func (h *helperSet) starting() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.pending++
+}
+
+// started ends what starting began: p is the helper's process, or nil
+// when it could not be started.
+func (h *helperSet) started(p *os.Process) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.pending--
+	if p == nil {
+		return
+	}
 	if h.procs == nil {
 		h.procs = map[*os.Process]bool{}
 	}
@@ -202,11 +222,11 @@ func (h *helperSet) remove(p *os.Process) {
 func (h *helperSet) count() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.procs)
+	return h.pending + len(h.procs)
 }
 
-// endHelpers waits up to wait for the running helpers to finish, then
-// terminates the rest.
+// endHelpers waits up to wait for the helpers being started or running to
+// finish, then terminates the running rest.
 func (h *helperSet) endHelpers(wait time.Duration) {
 	deadline := time.Now().Add(wait)
 	for h.count() > 0 && time.Now().Before(deadline) {
