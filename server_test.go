@@ -75,8 +75,10 @@ func TestServerCountsStopSignalsWithinOneSecondOnce(t *testing.T) {
 	}
 }
 
-// TestServerUnderCoreutilsTimeout: `timeout 8 ramona daemon`. When its time
-// is up, timeout sends SIGTERM to ramona and then to its own process group,
+// TestServerUnderCoreutilsTimeout: `timeout 10m ramona daemon`. When its
+// time is up, or when it is told to stop itself (SIGTERM to timeout, as
+// here, so that the test waits for no clock: timeout handles both the same
+// way), timeout sends SIGTERM to ramona and then to its own process group,
 // ramona included: the same signal twice within microseconds, one request
 // to stop. (When the second arrives while the first is still pending, the
 // kernel merges them and the server sees one; the test above sends distinct
@@ -92,7 +94,7 @@ func TestServerUnderCoreutilsTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logf.Close() // the child has its own copy once started
-	cmd := exec.Command(timeout, "8", testBinary(t), "ramona-test-main", "-c", r.conf, "daemon")
+	cmd := exec.Command(timeout, "10m", testBinary(t), "ramona-test-main", "-c", r.conf, "daemon")
 	cmd.Env = append(os.Environ(), "RAMONA_TEST_ID="+r.id)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	r.server = newTestServer(t, cmd, logPath)
@@ -102,8 +104,11 @@ func TestServerUnderCoreutilsTimeout(t *testing.T) {
 	ramona := cl.server.PID
 	cl.close()
 
-	// timeout's 8 s are up. Its two kill calls follow each other at once:
-	// once the window has passed, the second has been handled too.
+	// timeout passes its SIGTERM on. Its two kill calls follow each other at
+	// once: once the window has passed, the second has been handled too.
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
 	r.waitServerLog("server: got SIGTERM")
 	waitStopSignalWindow(t, time.Now())
 	log := r.serverLog()
