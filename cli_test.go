@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -469,11 +470,28 @@ func TestCLITool(t *testing.T) {
 		"[tool:greet]\ncommand="+helperCommand(t, "exit")+"\n\n"+
 		"[tool:showenv]\ncommand="+helperCommand(t, "env", "once")+"\n\n"+
 		"[tool:broken]\ncommand=/bin/echo \"unterminated\n\n"+
-		"[tool:nowhere]\ncommand="+helperCommand(t, "exit")+"\ndirectory=no/such/dir\n")
+		"[tool:nowhere]\ncommand="+helperCommand(t, "exit")+"\ndirectory=no/such/dir\n\n"+
+		"[tool:selfkill]\ncommand=sh -c 'kill -TERM $$'\n")
 	for _, n := range []int{0, 7} {
 		if code, _, errOut := r.cli("greet", fmt.Sprint(n)); code != n || errOut != fmt.Sprintf("exit: %d\n", n) {
 			t.Errorf("greet %d: exit %d, stderr %q; want %d", n, code, errOut, n)
 		}
+	}
+	if code, _, _ := r.cli("selfkill"); code != 128+int(syscall.SIGTERM) {
+		t.Errorf("selfkill: exit %d; want %d (128 + SIGTERM)", code, 128+int(syscall.SIGTERM))
+	}
+	// The ramona process passes its own standard streams, files, to the tool.
+	stderrFile, err := os.Create(filepath.Join(r.dir, "greet.stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderrFile.Close()
+	greet := exec.Command(testBinary(t), "ramona-test-main", "-c", r.conf, "greet", "5")
+	greet.Env = append(os.Environ(), "RAMONA_TEST_ID="+r.id)
+	greet.Stderr = stderrFile
+	err = greet.Run()
+	if got, _ := os.ReadFile(stderrFile.Name()); greet.ProcessState == nil || greet.ProcessState.ExitCode() != 5 || string(got) != "exit: 5\n" {
+		t.Errorf("ramona greet 5 as a process: %v, stderr %q; want exit 5 and \"exit: 5\\n\"", err, got)
 	}
 	code, out, _ := r.cli("showenv")
 	for _, want := range []string{"TOOLVAR=from the env section\n", "RAMONA_TEST_ID=" + r.id + "\n", "RAMONA_SECTION=tool:showenv\n", "RAMONA_CONFIG=" + r.conf + "\n"} {

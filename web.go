@@ -539,9 +539,9 @@ func readControlForm(rw http.ResponseWriter, r *http.Request) (controlForm, erro
 		for _, v := range r.PostForm["name"] {
 			names = append(names, strings.Split(v, ",")...)
 		}
-		in.force, _ = strconv.ParseBool(r.PostFormValue("force"))
-		in.back, _ = strconv.ParseBool(r.PostFormValue("back"))
-		in.confirm, _ = strconv.ParseBool(r.PostFormValue("confirm"))
+		in.force, _ = strconv.ParseBool(r.PostForm.Get("force"))
+		in.back, _ = strconv.ParseBool(r.PostForm.Get("back"))
+		in.confirm, _ = strconv.ParseBool(r.PostForm.Get("confirm"))
 	}
 	for _, n := range names {
 		if n = strings.TrimSpace(n); n != "" {

@@ -25,12 +25,12 @@ if ! command -v supervisord >/dev/null || ! command -v supervisorctl >/dev/null;
 fi
 work=$(mktemp -d /tmp/compare.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-CGO_ENABLED=0 go build -tags nethttpomithttp2 -ldflags='-s -w' -o "$work/ramona" . # the release build (README: Performance)
+CGO_ENABLED=0 go build -trimpath -tags nethttpomithttp2 -ldflags='-s -w' -o "$work/ramona" . # the release build (README: Performance)
 before=()
 if [ "${1:-}" = "-before" ]; then # -before REF: the same build of a git revision, as server ramona-before
   mkdir "$work/before-src"
   git archive "$2" | tar -x -C "$work/before-src"
-  (cd "$work/before-src" && CGO_ENABLED=0 go build -tags nethttpomithttp2 -ldflags='-s -w' -o "$work/ramona-before" .)
+  (cd "$work/before-src" && CGO_ENABLED=0 go build -trimpath -tags nethttpomithttp2 -ldflags='-s -w' -o "$work/ramona-before" .)
   before=(-before "$work/ramona-before")
   shift 2
 fi

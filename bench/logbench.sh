@@ -20,7 +20,7 @@ if ! command -v supervisord >/dev/null; then
 fi
 work=$(mktemp -d /tmp/logbench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-CGO_ENABLED=0 go build -tags nethttpomithttp2 -ldflags='-s -w' -o "$work/ramona" . # the release build (README: Performance)
+CGO_ENABLED=0 go build -trimpath -tags nethttpomithttp2 -ldflags='-s -w' -o "$work/ramona" . # the release build (README: Performance)
 LINE='2026-11-25 10:00:00.000 INFO request handled in 3ms method=GET path=/api/v1/items status=200'
 GEN="yes '$LINE' | head -c $SIZE"
 echo "$GEN" > "$work/gen.sh"
