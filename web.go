@@ -507,12 +507,22 @@ type controlForm struct {
 	confirm bool     // the person confirmed that the frontend stops itself
 }
 
+// errControlMediaType: a control request's body is neither a form nor JSON.
+var errControlMediaType = errors.New("send the body as a form (curl -d name=NAME) or as JSON (Content-Type: application/json)")
+
 // readControlForm reads a control request's body: a form (the page's
 // forms, curl -d) or JSON. "name" is one name, a list, or comma-separated.
+// Any other body (a multipart one: curl -F) is refused, since its names
+// would go unread and no names means all.
 func readControlForm(rw http.ResponseWriter, r *http.Request) (controlForm, error) {
 	var in controlForm
 	var names []string
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+	mediaType, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	mediaType = strings.ToLower(strings.TrimSpace(mediaType))
+	if mediaType != "" && mediaType != "application/json" && mediaType != "application/x-www-form-urlencoded" {
+		return in, fmt.Errorf("%w, not %s", errControlMediaType, mediaType)
+	}
+	if mediaType == "application/json" {
 		var body struct {
 			Name  any  `json:"name"`
 			Force bool `json:"force"`
@@ -559,7 +569,11 @@ func readControlForm(rw http.ResponseWriter, r *http.Request) (controlForm, erro
 func (w *webUI) apiControl(rw http.ResponseWriter, r *http.Request, cmd string) {
 	in, err := readControlForm(rw, r)
 	if err != nil {
-		w.answerControl(rw, r, in, cmd, http.StatusBadRequest, controlResult{Exit: exitUsage, Error: err.Error()})
+		code := http.StatusBadRequest
+		if errors.Is(err, errControlMediaType) {
+			code = http.StatusUnsupportedMediaType
+		}
+		w.answerControl(rw, r, in, cmd, code, controlResult{Exit: exitUsage, Error: err.Error()})
 		return
 	}
 	names, self := in.names, false

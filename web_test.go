@@ -128,8 +128,14 @@ func TestWebFrontend(t *testing.T) {
 			t.Errorf("POST /api/stop with %q: %d, want 403", headers, resp.code)
 		}
 	}
-	if st := r.status()["one"]; st.State != "RUNNING" {
-		t.Fatalf("one is %s after refused requests, want RUNNING", st.State)
+	// A multipart body (curl -F name=one) is not read: refused, never "no
+	// names, so all".
+	multipart := "--b\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\none\r\n--b--\r\n"
+	if resp := webDo(t, nil, "POST", base+"/api/stop", multipart, origin, "Content-Type: multipart/form-data; boundary=b"); resp.code != 415 || !strings.Contains(resp.body, "curl -d") {
+		t.Errorf("POST /api/stop multipart: %d %q; want 415 and what to send instead", resp.code, resp.body)
+	}
+	if st := r.status(); st["one"].State != "RUNNING" || st["two"].State != "RUNNING" {
+		t.Fatalf("one is %s and two %s after refused requests, want RUNNING", st["one"].State, st["two"].State)
 	}
 	resp = webDo(t, nil, "POST", base+"/api/stop", "name=one", origin)
 	var res controlResult
