@@ -22,7 +22,7 @@ import (
 
 func TestEveryByteBeforeExitedBanner(t *testing.T) {
 	t.Parallel()
-	const size = 24 << 20
+	const size = 8 << 20 // eight times the pipe's capacity (pipeSize)
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:spam]
 starttimeout=0
