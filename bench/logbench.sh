@@ -3,10 +3,11 @@
 # stdout as fast as it can; time until every byte is in a rotating log
 # (50MB x 10 backups, no compression) under Ramona (without log scanning, and
 # with the three default logscan rules error,fatal,exception, and with
-# processgroup=no) and under supervisord, and `cat > file` of the same stream
-# as the floor, also with the writer in a session of its own as a program
-# under Ramona is (`setsid`: with the kernel's autogroups, on by default, a
-# new session is a scheduling group of its own). Prints a table with ratios.
+# processgroup=no) and under supervisord; as floors, `cat > file` of the same
+# stream (also with the writer in a session of its own, as a program under
+# Ramona is: `setsid`; with the kernel's autogroups, on by default, a new
+# session is a scheduling group of its own) and the plainest Go reader
+# (testdata/bench/gocat.go). Prints a table with ratios.
 # The lines hold no keyword: the cost measured is the scan.
 # Usage: bench/logbench.sh [BYTES] [RUNS]   (installs Debian's supervisor if missing)
 set -euo pipefail
@@ -21,6 +22,7 @@ fi
 work=$(mktemp -d /tmp/logbench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 CGO_ENABLED=0 go build -trimpath -tags nethttpomithttp2 -ldflags='-s -w' -o "$work/ramona" . # the release build (README: Performance)
+CGO_ENABLED=0 go build -ldflags='-s -w' -o "$work/gocat" testdata/bench/gocat.go # the floor of a log reader in Go
 LINE='2026-11-25 10:00:00.000 INFO request handled in 3ms method=GET path=/api/v1/items status=200'
 GEN="yes '$LINE' | head -c $SIZE"
 echo "$GEN" > "$work/gen.sh"
@@ -33,6 +35,14 @@ run_cat() {
   rm -f "$work/cat.out"
   local t0; t0=$(now)
   sh "$work/gen.sh" | cat > "$work/cat.out"
+  echo "$(now) - $t0" | bc
+}
+
+# the plainest Go reader (testdata/bench/gocat.go): blocking reads into a file
+run_gocat() {
+  rm -f "$work/gocat.out"
+  local t0; t0=$(now)
+  sh "$work/gen.sh" | "$work/gocat" "$work/gocat.out"
   echo "$(now) - $t0" | bc
 }
 
@@ -128,7 +138,7 @@ best() { sort -n | head -1; }
 # what a typical run does.
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 declare -A T M
-contenders=(cat cat_session ramona ramona_scan ramona_pg supervisord)
+contenders=(cat cat_session gocat ramona ramona_scan ramona_pg supervisord)
 for _ in $(seq "$RUNS"); do # interleaved, so that a slow moment hurts every contender alike
   for name in "${contenders[@]}"; do "run_$name" >> "$work/$name.times"; done
 done
@@ -147,6 +157,7 @@ for name in "${contenders[@]}"; do
   [ "$name" = ramona_scan ] && label='ramona, logscan 3 rules'
   [ "$name" = cat_session ] && label='cat > file, writer setsid'
   [ "$name" = ramona_pg ] && label='ramona, processgroup=no'
+  [ "$name" = gocat ] && label='floor: Go reader (gocat.go)'
   [ "$name" = supervisord ] && label='supervisord (50MB x 10)'
   printf '| %-28s | %9.2f | %10.2f | %13.0f%% | %9.2f | %13.0f%% |\n' "$label" "$t" "$(echo "$t / $gib" | bc -l)" "$(echo "100 * ${T[cat]} / $t" | bc -l)" \
     "${M[$name]}" "$(echo "100 * ${M[cat]} / ${M[$name]}" | bc -l)"
@@ -154,3 +165,4 @@ done
 printf '\nthroughput relative to cat > file (100%% = as fast as cat; seconds and s per GiB: the best run, median: the middle one); ramona/supervisord time ratio: %.2f\n' "$(echo "${T[ramona]} / ${T[supervisord]}" | bc -l)"
 printf 'log scanning with 3 rules keeps %.0f%% of the throughput without rules\n' "$(echo "100 * ${T[ramona]} / ${T[ramona_scan]}" | bc -l)"
 printf 'against the writer in a session of its own (as under Ramona): ramona %.0f%%, logscan %.0f%%\n' "$(echo "100 * ${T[cat_session]} / ${T[ramona]}" | bc -l)" "$(echo "100 * ${T[cat_session]} / ${T[ramona_scan]}" | bc -l)"
+printf 'against the plainest Go reader (the same run): ramona %.0f%% of its throughput (best), %.0f%% (median)\n' "$(echo "100 * ${T[gocat]} / ${T[ramona]}" | bc -l)" "$(echo "100 * ${M[gocat]} / ${M[ramona]}" | bc -l)"

@@ -950,7 +950,7 @@ func printTable(sizes []int, servers []string, took time.Duration) {
 		}
 	}
 	if fi, err := os.Stat(*ramonaBin); err == nil {
-		fmt.Printf("| ramona binary, MB (static, -s -w) | - | %.1f |%s -  |\n", float64(fi.Size())/(1<<20), strings.Repeat(" - |", len(cols)-1))
+		fmt.Printf("| ramona binary, bytes (static, -trimpath -s -w) | - | %d = %.2f MiB = %.2f MB |%s -  |\n", fi.Size(), float64(fi.Size())/(1<<20), float64(fi.Size())/1e6, strings.Repeat(" - |", len(cols)-1))
 	}
 	if f, ok := results["restart floor"]; ok {
 		fmt.Printf("\nratio = %s / %s. Restart floor (this bench starting the stamp child itself: fork, exec, Go start-up): %s ms.\n",
