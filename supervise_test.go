@@ -9,6 +9,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -435,10 +436,13 @@ starttimeout=1
 	for _, n := range names {
 		pidName[r.waitState(n, "RUNNING", lcWait).PID] = n
 	}
-	data, err := os.ReadFile(stamps)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// RUNNING says a helper lived for starttimeout, not that it has stamped
+	// yet: on a loaded machine its start-up may take longer.
+	var data []byte
+	waitFor(t, "every helper to stamp", lcWait, func() bool {
+		data, _ = os.ReadFile(stamps)
+		return bytes.Count(data, []byte("\n")) >= len(names)
+	})
 	var order []string
 	var times []time.Time
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
