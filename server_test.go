@@ -100,6 +100,7 @@ func TestServerUnderCoreutilsTimeout(t *testing.T) {
 	r.server = newTestServer(t, cmd, logPath)
 	waitFor(t, "the server to answer", lcWait, r.answers)
 	st := r.waitState("stubborn", "RUNNING", lcWait)
+	r.waitProgramLog("stubborn", "ignore-term: ready") // RUNNING is starttimeout, not the helper's start-up
 	cl := r.dial()
 	ramona := cl.server.PID
 	cl.close()
