@@ -19,7 +19,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: gocat FILE < input")
 		os.Exit(2)
 	}
-	out, err := os.Create(os.Args[1])
+	// A new file only, never through a symlink: logbench runs as root and
+	// removes the file before each run.
+	out, err := os.OpenFile(os.Args[1], os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
