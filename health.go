@@ -90,7 +90,7 @@ func (s *Supervisor) armProbe(p *Program, d time.Duration, probe Probe, done fun
 // environment (without NOTIFY_SOCKET: a probe does not speak for the
 // program), directory and user.
 func (s *Supervisor) execProbeOf(pc *ProgramConfig) *execProbe {
-	env := programEnv(pc, s.cfg, s.environ, "", s.serverID)
+	env := programEnv(pc, "program:"+pc.Name, s.cfg, s.environ, "", s.serverID)
 	return &execProbe{env: env, directory: pc.Directory, baseDir: pc.BaseDir, waiter: s.children,
 		// As the program (which could not have been spawned as another user
 		// than root's own unless the server is root).

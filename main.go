@@ -586,12 +586,7 @@ func (c *cmdline) tool(t *ToolConfig, args []string) int {
 		return exitUsage
 	}
 	pc := &ProgramConfig{Name: t.Name, Env: t.Env, Umask: -1}
-	env := programEnv(pc, c.cfg, os.Environ(), "", "")
-	for i, kv := range env { // programEnv names a program's section
-		if strings.HasPrefix(kv, "RAMONA_SECTION=") {
-			env[i] = "RAMONA_SECTION=tool:" + t.Name
-		}
-	}
+	env := programEnv(pc, "tool:"+t.Name, c.cfg, os.Environ(), "", "")
 	rc, err := resolveCommand(t.Command, t.Directory, t.BaseDir, envLookup(env))
 	if err != nil {
 		c.errorf("tool %s: %v", t.Name, err)

@@ -145,7 +145,7 @@ func (r *sectionReader) probe(p *ProgramConfig, v string) (Probe, error) {
 	for k, v := range r.ld.environ {
 		environ = append(environ, k+"="+v)
 	}
-	lookup := envLookup(programEnv(p, r.ld.cfg, environ, "", ""))
+	lookup := envLookup(programEnv(p, "program:"+p.Name, r.ld.cfg, environ, "", ""))
 	argv, missing, err := splitCommandMissing(pr.Target, lookup)
 	if err != nil || len(missing) > 0 {
 		return pr, err

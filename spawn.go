@@ -18,13 +18,13 @@ import (
 
 // programEnv is the environment a program starts with: the server's, then
 // its [env] set (an empty value removes a variable), its environment= key,
-// then Ramona's own. With
-// a notify address, NOTIFY_SOCKET is the server's socket and the watchdog
+// then Ramona's own (RAMONA_SECTION is section: program:NAME, or tool:NAME
+// for a tool run with a program's environment). With a notify address, NOTIFY_SOCKET is the server's socket and the watchdog
 // variables are the program's own (WATCHDOG_PID "self" is filled in by the
 // exec shim, which knows the pid). serverID, when set, marks every process
 // the program starts as this server's (the guard's last resort without
 // cgroups).
-func programEnv(pc *ProgramConfig, cfg *Config, environ []string, notifyAddr, serverID string) []string {
+func programEnv(pc *ProgramConfig, section string, cfg *Config, environ []string, notifyAddr, serverID string) []string {
 	env := map[string]string{}
 	var order []string
 	set := func(k, v string) {
@@ -56,7 +56,7 @@ func programEnv(pc *ProgramConfig, cfg *Config, environ []string, notifyAddr, se
 		set(v.Name, v.Value)
 	}
 	set("RAMONA_CONFIG", strings.Join(cfg.Files, ":"))
-	set("RAMONA_SECTION", "program:"+pc.Name)
+	set("RAMONA_SECTION", section)
 	if serverID != "" {
 		set("RAMONA_SERVER_ID", serverID)
 	}
@@ -177,7 +177,7 @@ func (s *Supervisor) spawnCommand(pc *ProgramConfig) (*spawnPlan, error) {
 	if s.notify != nil {
 		notifyAddr = s.notify.addr
 	}
-	plan := &spawnPlan{env: programEnv(pc, s.cfg, s.environ, notifyAddr, s.serverID)}
+	plan := &spawnPlan{env: programEnv(pc, "program:"+pc.Name, s.cfg, s.environ, notifyAddr, s.serverID)}
 	lookup := envLookup(plan.env)
 	var rc resolvedCommand
 	var err error
