@@ -94,7 +94,7 @@ func openCgroups(cfg *Config, log *serverLog) (t *cgroupTree, off string, err er
 			continue
 		}
 		if base != dir {
-			log.Warnf("server: cgroup %s belongs to another running Ramona server; using %s", dir, base)
+			log.Warnf("server: cgroup %s belongs to another Ramona server (running, or killed and its guard still clearing it); using %s", dir, base)
 		}
 		t = &cgroupTree{base: base, lock: lock, log: log, controllers: map[string]bool{}}
 		if filepath.Dir(base) == own {
@@ -473,6 +473,15 @@ func (t *cgroupTree) killAll() error { return killCgroup(t.base) }
 
 // close waits (bounded) until the base has no process left, removes every
 // cgroup below it and the base itself, and releases it.
+// lockFile is the base directory the server holds flocked (nil without
+// cgroups); the guard holds it too (guard.go).
+func (t *cgroupTree) lockFile() *os.File {
+	if t == nil {
+		return nil
+	}
+	return t.lock
+}
+
 func (t *cgroupTree) close() {
 	if !waitCgroupEmpty(t.base, cgroupEmptyWait) {
 		t.log.Errorf("server: cgroup %s still has processes %s after cgroup.kill", t.base, cgroupEmptyWait)

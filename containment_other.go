@@ -8,6 +8,7 @@
 package main
 
 import (
+	"os"
 	"strconv"
 	"syscall"
 	"time"
@@ -33,9 +34,10 @@ func (t *cgroupTree) makeInstance(pcg *programCgroup, n int, emptied func()) (st
 	return "", -1, errNoCgroups
 }
 
-func (t *cgroupTree) killAll() error { return errNoCgroups }
-func (t *cgroupTree) clone3Missing() {}
-func (t *cgroupTree) close()         {}
+func (t *cgroupTree) killAll() error     { return errNoCgroups }
+func (t *cgroupTree) clone3Missing()     {}
+func (t *cgroupTree) close()             {}
+func (t *cgroupTree) lockFile() *os.File { return nil }
 
 var errNoCgroups = syscall.ENOSYS
 

@@ -205,6 +205,85 @@ starttimeout=0.2
 	})
 }
 
+// TestContainmentRestartAfterServerKilled: a server started right after
+// the one before it was killed (as systemd restarts it) must not lose its
+// programs to the killed server's guard, which clears that server's cgroup
+// base. The guard here is stopped (SIGSTOP) until the new server runs its
+// programs: on a loaded machine a guard can be that late. Before the fix the
+// new server took the same base, which the late guard then killed.
+func TestContainmentRestartAfterServerKilled(t *testing.T) {
+	t.Parallel()
+	mount := needCgroups(t)
+	base := filepath.Join(mount, fmt.Sprintf("ramona-test-%s", newTestID()))
+	t.Cleanup(func() { killCgroup(base); waitCgroupEmpty(base, cgroupEmptyWait); removeCgroupTree(base) })
+	sleep := helperCommand(t, "sleep", "1h")
+	old := newTestRamona(t, fmt.Sprintf(`
+[ramona:server]
+cgroup=%s
+
+[program:family]
+command=%s
+starttimeout=0.2
+`, base, helperCommand(t, "grandchild", "1h")))
+	next := newTestRamona(t, fmt.Sprintf(`
+[ramona:server]
+cgroup=%s
+
+[program:first]
+command=%[2]s
+priority=200
+starttimeout=0.2
+
+[program:second]
+command=%[2]s
+priority=100
+starttimeout=0.2
+`, base, sleep))
+	srv := old.start()
+	grandchild := old.pidOf("family", "grandchild", "ignore-term: ready")
+	guard := 0
+	for _, pid := range leftoverProcesses(old.id) {
+		if strings.HasSuffix(procCmdline(pid), " exec-guard") {
+			guard = pid
+		}
+	}
+	if guard == 0 {
+		t.Fatalf("no exec-guard among the old server's processes %v", leftoverProcesses(old.id))
+	}
+	if err := syscall.Kill(guard, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(guard, syscall.SIGCONT) })
+	srv.signal(syscall.SIGKILL)
+	if _, err := srv.wait(lcWait); err == nil {
+		t.Fatal("the server survived SIGKILL")
+	}
+	next.start()
+	pids := map[string]int{}
+	for _, n := range []string{"first", "second"} {
+		pids[n] = next.waitState(n, "RUNNING", lcWait).PID
+	}
+	if !strings.Contains(next.serverLog(), fmt.Sprintf("server: cgroup %s belongs to another Ramona server (running, or killed and its guard still clearing it); using %s-", base, base)) {
+		t.Errorf("the new server does not say it took a base of its own beside %s", base)
+	}
+	if err := syscall.Kill(guard, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	// The guard carries the old test's marker; once it has ended, what the
+	// old server left (the grandchild) must be gone and the new programs
+	// must still run.
+	waitFor(t, "the killed server's guard and grandchild to end", lcWait, func() bool { return len(leftoverProcesses(old.id)) == 0 })
+	if !gone(grandchild) {
+		t.Errorf("the old server's grandchild %d outlived its guard", grandchild)
+	}
+	for n, st := range next.status() {
+		if st.State != "RUNNING" || st.PID != pids[n] || st.Launches != 1 {
+			t.Errorf("%s after the old guard ended: %+v; want RUNNING as pid %d, launched once\n%s", n, st, pids[n], next.serverLog())
+		}
+	}
+	next.stopAll()
+}
+
 // TestContainmentUsage: status shows what a program's tree costs. The
 // program's child (its own session) writes 64 MiB and burns CPU; an idle
 // program beside it shows little of either.
@@ -345,7 +424,7 @@ func TestCgroupAutoAndBusy(t *testing.T) {
 	second := newTestRamona(t, sections)
 	srv2 := second.start()
 	sibling := fmt.Sprintf("%s-%d", auto, srv2.cmd.Process.Pid)
-	second.waitServerLog(fmt.Sprintf("server: cgroup %s belongs to another running Ramona server; using %s", auto, sibling))
+	second.waitServerLog(fmt.Sprintf("server: cgroup %s belongs to another Ramona server (running, or killed and its guard still clearing it); using %s", auto, sibling))
 	if st := second.waitState("one", "RUNNING", lcWait); st.Cgroup != filepath.Join(sibling, "one") {
 		t.Errorf("second server: cgroup %q; want %s/one", st.Cgroup, sibling)
 	}

@@ -6,50 +6,74 @@
 // every program's process group, and the programs' base cgroup (or without
 // cgroups the marker in their environment), through a pipe; if the pipe
 // closes without "exit" (the server was killed), it kills them all.
+//
+// The guard also holds the server's lock on the base cgroup (its fd 3, the
+// same open file, so the same flock) until it exits: a server started
+// after this one was killed cannot take the base while the guard is still
+// clearing it, which would kill the new server's programs. At a normal exit
+// the server waits for the guard to end (awaitExit), so that the base is
+// free again once the server has gone.
 package main
 
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // groupGuard is the server's end of the guard's pipe. It is used only on the
-// supervisor's loop.
+// supervisor's loop, but for awaitExit (after the loop).
 type groupGuard struct {
 	w      *os.File
 	known  map[int]bool
-	procID int // the guard process
+	procID int      // the guard process
+	ended  *os.File // the read end of the guard's stdout: EOF once the guard has exited
 }
 
-// startGroupGuard starts the guard process; nil and an error when it cannot.
-func startGroupGuard(selfExe string) (*groupGuard, error) {
+// startGroupGuard starts the guard process, handing it lock (the base
+// cgroup's flocked directory; nil without cgroups); nil and an error when
+// it cannot.
+func startGroupGuard(selfExe string, lock *os.File) (*groupGuard, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	ended, endedW, err := os.Pipe()
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
+	defer endedW.Close()
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		w.Close()
+		ended.Close()
+		return nil, err
+	}
 	defer devnull.Close()
+	files := []uintptr{r.Fd(), endedW.Fd(), devnull.Fd()}
+	if lock != nil {
+		files = append(files, lock.Fd())
+	}
 	argv := append(append([]string{selfExe}, reexecPrefix...), "exec-guard")
 	pid, err := syscall.ForkExec(selfExe, argv, &syscall.ProcAttr{
 		Env:   os.Environ(),
-		Files: []uintptr{r.Fd(), devnull.Fd(), devnull.Fd()},
+		Files: files,
 		Sys:   &syscall.SysProcAttr{Setsid: true}, // survives a kill of the server's process group
 	})
 	if err != nil {
 		w.Close()
+		ended.Close()
 		return nil, fmt.Errorf("group guard: %v", err)
 	}
-	return &groupGuard{w: w, known: map[int]bool{}, procID: pid}, nil
+	return &groupGuard{w: w, known: map[int]bool{}, procID: pid, ended: ended}, nil
 }
 
 func (g *groupGuard) add(pgid int) {
@@ -104,10 +128,25 @@ func (g *groupGuard) close() {
 	g.w.Close()
 }
 
+// awaitExit waits, at most timeout, for the guard to end after close, and
+// with it its hold on the base cgroup's lock; it reports whether it ended.
+// Called off the loop, once the loop has ended.
+func (g *groupGuard) awaitExit(timeout time.Duration) bool {
+	if g == nil {
+		return true
+	}
+	defer g.ended.Close()
+	g.ended.SetReadDeadline(time.Now().Add(timeout))
+	_, err := io.Copy(io.Discard, g.ended) // the guard writes nothing: EOF when it has exited
+	return err == nil
+}
+
 // runExecGuard is `ramona exec-guard`: it reads +PGID / -PGID / cDIR /
 // eNAME=VALUE / exit lines on stdin; at end of input without "exit" it
 // kills every group it holds, every process of the cgroup (then removes
-// it), and every process whose environment holds the marker.
+// it), and every process whose environment holds the marker. Its stdout is
+// a pipe the server reads to learn that it has ended, and its fd 3, when
+// there is one, the server's lock on the cgroup: both close when it exits.
 func runExecGuard() int {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGPIPE)
 	groups := map[int]bool{}

@@ -211,6 +211,10 @@ func prepareServer(cfg *Config, environ []string, sio *serverIO) (*Supervisor, *
 	return s, cs, nil
 }
 
+// guardExitWait bounds the server's wait at exit for the group guard
+// (guard.go) to end; it ends as soon as it reads "exit".
+const guardExitWait = 5 * time.Second
+
 // serveUntilDone starts the server's goroutines (mailer, notify socket,
 // guard, reaper, signals, the loop, the listeners), tells `ramona start`
 // that it is up, starts the programs, and once the loop has ended takes
@@ -226,7 +230,7 @@ func serveUntilDone(s *Supervisor, cs *ctlServer, opts serverOptions, sio *serve
 		go s.readNotify(ns) // ends when the socket is closed at exit
 		defer ns.conn.Close()
 	}
-	if g, err := startGroupGuard(s.selfExe); err != nil {
+	if g, err := startGroupGuard(s.selfExe, s.cg.lockFile()); err != nil {
 		log.Warnf("server: %v; if the server is killed, processes its programs started may outlive it", err)
 	} else {
 		s.guard = g
@@ -260,6 +264,11 @@ func serveUntilDone(s *Supervisor, cs *ctlServer, opts serverOptions, sio *serve
 	stopSignals()
 	if s.cg != nil {
 		s.cg.close()
+	}
+	// The guard holds the base cgroup's lock too: the base is free for the
+	// next server once the guard has gone (before `ramona stop` returns).
+	if !s.guard.awaitExit(guardExitWait) {
+		log.Warnf("server: the group guard (pid %d) has not ended %s after it was told to", s.guard.pid(), guardExitWait)
 	}
 	// Before cs.close: `ramona stop` returns when its connection closes,
 	// and then the pidfile (like the socket) must be gone.
