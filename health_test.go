@@ -76,9 +76,9 @@ depends=db
 command=%[5]s
 directory=%[2]s
 ready=tcp://127.0.0.1:%[6]d
-`, helperCommand(t, "late-server", "app", "300ms", strconv.Itoa(appPort), stamps), dir,
-		helperCommand(t, "late-server", "cache", "600ms", strconv.Itoa(cachePort), stamps), cachePort,
-		helperCommand(t, "late-server", "db", "1s", strconv.Itoa(dbPort), stamps), dbPort))
+`, helperCommand(t, "late-server", "app", "100ms", strconv.Itoa(appPort), stamps), dir,
+		helperCommand(t, "late-server", "cache", "150ms", strconv.Itoa(cachePort), stamps), cachePort,
+		helperCommand(t, "late-server", "db", "300ms", strconv.Itoa(dbPort), stamps), dbPort))
 	r.start()
 	for _, n := range []string{"db", "cache", "app"} {
 		r.waitState(n, "RUNNING", lcWait)

@@ -101,7 +101,7 @@ func TestPid1ReapsOrphansAndStopsOnSIGTERM(t *testing.T) {
 starttimeout=0.1
 # a subshell starts a short sleep and exits at once: the sleep is orphaned
 # and PID 1 must reap it when it ends
-command=sh -c 'i=0; while [ $i -lt 60 ]; do (sleep 0.01 &); i=$((i+1)); echo $i > count; sleep 0.02; done; exec %s'
+command=sh -c 'i=0; while [ $i -lt 20 ]; do (sleep 0.01 &); i=$((i+1)); done; echo $i > count; exec %s'
 
 [program:steady]
 starttimeout=0.1
@@ -109,9 +109,9 @@ command=%s
 `, sleep, helperCommand(t, "sleep", "1h")))
 	srv, pid := startAsPid1(t, r)
 	r.waitState("steady", "RUNNING", 20*time.Second)
-	waitFor(t, "60 orphans to have been made", 30*time.Second, func() bool {
+	waitFor(t, "20 orphans to have been made", 30*time.Second, func() bool {
 		data, _ := os.ReadFile(filepath.Join(r.dir, "count"))
-		return strings.TrimSpace(string(data)) == "60"
+		return strings.TrimSpace(string(data)) == "20"
 	})
 	// Every orphan has ended by now or is about to; none may stay a zombie.
 	waitFor(t, "no zombie left under PID 1", 10*time.Second, func() bool { return zombieChildren(pid) == 0 })

@@ -409,6 +409,11 @@ processgroup=no
 	r.stopAll()
 }
 
+// priorityStartTimeout is the starttimeout of TestSupervisePriorityOrder's
+// programs (0.4 in its config): each priority group waits this long for the
+// one before it.
+const priorityStartTimeout = 400 * time.Millisecond
+
 func TestSupervisePriorityOrder(t *testing.T) {
 	t.Parallel()
 	stamps := filepath.Join(t.TempDir(), "stamps")
@@ -418,17 +423,17 @@ func TestSupervisePriorityOrder(t *testing.T) {
 [program:middle]
 command=%[1]s
 priority=200
-starttimeout=1
+starttimeout=0.4
 
 [program:last]
 command=%[1]s
 priority=100
-starttimeout=1
+starttimeout=0.4
 
 [program:first]
 command=%[1]s
 priority=300
-starttimeout=1
+starttimeout=0.4
 `, stamp))
 	r.start()
 	names := []string{"first", "middle", "last"}
@@ -469,14 +474,14 @@ starttimeout=1
 		inOrder(t, "server log", log, prev+": STARTING -> RUNNING", next+": STOPPED -> STARTING")
 		starting := logTime(t, log, prev+": STOPPED -> STARTING")
 		running := logTime(t, log, prev+": STARTING -> RUNNING")
-		if d := running.Sub(starting); d < time.Second-time.Millisecond {
+		if d := running.Sub(starting); d < priorityStartTimeout-time.Millisecond {
 			t.Errorf("%s RUNNING %v after STARTING, before starttimeout", prev, d)
 		}
 		if times[i].Before(running) {
 			t.Errorf("%s stamped %s, before %s was RUNNING at %s", next, times[i].Format("15:04:05.000000"), prev, running.Format("15:04:05.000"))
 		}
-		if d := times[i].Sub(starting); d < time.Second-time.Millisecond {
-			t.Errorf("%s stamped %v after %s was spawned; want at least starttimeout (1s)", next, d, prev)
+		if d := times[i].Sub(starting); d < priorityStartTimeout-time.Millisecond {
+			t.Errorf("%s stamped %v after %s was spawned; want at least starttimeout (%v)", next, d, prev, priorityStartTimeout)
 		}
 	}
 	r.stopAll()
