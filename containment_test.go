@@ -397,7 +397,8 @@ func TestCgroupAutoAndBusy(t *testing.T) {
 	}
 	t.Cleanup(func() { killCgroup(auto); waitCgroupEmpty(auto, cgroupEmptyWait); removeCgroupTree(auto) })
 	id := newLeftoverCheck(t)
-	stale := exec.Command(testBinary(t), "ramona-test-helper", useHelper("sleep"), "1h")
+	argv := helperArgv(t, "sleep", "1h")
+	stale := exec.Command(argv[0], argv[1:]...)
 	stale.Env = append(os.Environ(), "RAMONA_TEST_ID="+id)
 	fd, err := syscall.Open(filepath.Join(auto, "old", "1"), syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	if err != nil {
@@ -478,7 +479,6 @@ func TestCgroupUnprivilegedProgramStaysContained(t *testing.T) {
 	bin := copyTestBinary(t)
 	base := filepath.Join(mount, "ramona-test-"+newTestID())
 	useHelper("cgroup-escape")
-	useHelper("escape")
 	r := newTestRamona(t, fmt.Sprintf(`
 [ramona:server]
 cgroup=%[1]s
@@ -490,13 +490,13 @@ directory=/
 starttimeout=0.2
 
 [program:daemon]
-command=%[2]s ramona-test-helper escape 1h
+command=%[4]s
 user=%[3]s
 directory=/
 starttimeout=0.2
 killby=TERM
 stoptimeout=0.5
-`, base, shellQuote(bin), name))
+`, base, shellQuote(bin), name, helperCommand(t, "escape", "1h")))
 	r.start()
 	mover := r.waitState("mover", "RUNNING", lcWait).PID
 	r.waitState("daemon", "RUNNING", lcWait)

@@ -35,7 +35,8 @@ type helperProc struct {
 // newHelperCmd is an exec.Cmd for helper name in its own process group with
 // RAMONA_TEST_ID=id in its environment.
 func newHelperCmd(t testing.TB, id, name string, args ...string) *exec.Cmd {
-	cmd := exec.Command(testBinary(t), append([]string{"ramona-test-helper", useHelper(name)}, args...)...)
+	argv := helperArgv(t, name, args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "RAMONA_TEST_ID="+id)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	return cmd
@@ -178,22 +179,41 @@ func TestHelperExit(t *testing.T) {
 func TestHelperBadUsage(t *testing.T) {
 	t.Parallel()
 	id := newLeftoverCheck(t)
+	exe, prog := testBinary(t), helperProgram(t)
 	for _, tc := range []struct {
+		bin  string
 		args []string
 		code int
 	}{
-		{[]string{"no-such-helper"}, helperUnknown},
-		{nil, helperUnknown},
-		{[]string{"exit"}, helperUsage},
-		{[]string{"exit", "x"}, helperUsage},
-		{[]string{"sleep", "5"}, helperUsage},
-		{[]string{"env", "twice"}, helperUsage},
+		{exe, []string{"no-such-helper"}, helperUnknown},
+		{exe, nil, helperUnknown},
+		{exe, []string{"sleep", "1s"}, helperUnknown}, // the helper program's
+		{exe, []string{"spam"}, helperUsage},
+		{exe, []string{"rlimit-core", "twice"}, helperUsage},
+		{prog, []string{"no-such-helper"}, helperUnknown},
+		{prog, nil, helperUnknown},
+		{prog, []string{"spam", "10"}, helperUnknown}, // the test binary's
+		{prog, []string{"exit"}, helperUsage},
+		{prog, []string{"exit", "x"}, helperUsage},
+		{prog, []string{"sleep", "5"}, helperUsage},
+		{prog, []string{"env", "twice"}, helperUsage},
+		{prog, []string{"orphan-maker", "1s", "3", "nosetsid"}, helperUsage},
 	} {
 		cmd := newHelperCmd(t, id, "")
-		cmd.Args = append([]string{cmd.Path, "ramona-test-helper"}, tc.args...)
+		cmd.Path = tc.bin
+		cmd.Args = append([]string{tc.bin, "ramona-test-helper"}, tc.args...)
 		code, _, errOut := runHelper(t, cmd)
 		if code != tc.code || errOut == "" {
-			t.Errorf("helper %q: exit %d, stderr %q; want %d and a message", tc.args, code, errOut, tc.code)
+			t.Errorf("%s %q: exit %d, stderr %q; want %d and a message", filepath.Base(tc.bin), tc.args, code, errOut, tc.code)
+		}
+	}
+	// Every registered helper is known to the binary helperBinary picks:
+	// 101 arguments are too many for each, a usage error, not an unknown name.
+	tooMany := slices.Repeat([]string{"x"}, 101)
+	for name := range testHelpers {
+		code, _, errOut := runHelper(t, newHelperCmd(t, id, name, tooMany...))
+		if code != helperUsage {
+			t.Errorf("%s with 101 arguments: exit %d, stderr %q; want %d (the helper's usage error)", name, code, errOut, helperUsage)
 		}
 	}
 }
@@ -443,14 +463,15 @@ func TestHelperEchoLines(t *testing.T) {
 
 func TestHelperCommand(t *testing.T) {
 	t.Parallel()
-	exe := testBinary(t)
+	exe, prog := testBinary(t), helperProgram(t)
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"sleep", "1s"}, exe + " ramona-test-helper sleep 1s"},
-		{[]string{"exit", "3", "5%"}, exe + " ramona-test-helper exit 3 5%%"},
-		{[]string{"stamp", "/a dir/f"}, exe + ` ramona-test-helper stamp "/a dir/f"`},
+		{[]string{"sleep", "1s"}, prog + " ramona-test-helper sleep 1s"},
+		{[]string{"exit", "3", "5%"}, prog + " ramona-test-helper exit 3 5%%"},
+		{[]string{"stamp", "/a dir/f"}, prog + ` ramona-test-helper stamp "/a dir/f"`},
+		{[]string{"spam", "10"}, exe + " ramona-test-helper spam 10"},
 		{[]string{"x", `say "$HOME" \ it's`, ""}, exe + ` ramona-test-helper x "say \"\$HOME\" \\ it's" ""`},
 	} {
 		if got := helperCommand(t, tc.args[0], tc.args[1:]...); got != tc.want {
@@ -497,7 +518,7 @@ func TestLeftoverProcesses(t *testing.T) {
 
 	rec := &recordingTB{TB: t}
 	checkNoLeftoversWithin(rec, id, 100*time.Millisecond)
-	if len(rec.errors) != 1 || !strings.Contains(rec.errors[0], fmt.Sprintf("pid %d: %s ramona-test-helper sleep 1h", pid, testBinary(t))) {
+	if len(rec.errors) != 1 || !strings.Contains(rec.errors[0], fmt.Sprintf("pid %d: %s ramona-test-helper sleep 1h", pid, helperProgram(t))) {
 		t.Errorf("checkNoLeftovers reported %q; want one error naming pid %d and its command line", rec.errors, pid)
 	}
 	if ps := h.exited(t); !killedBy(ps, syscall.SIGKILL) {

@@ -1,24 +1,25 @@
 //go:build unix
 
-// The test harness: TestMain lets the test binary act as the supervised child
-// programs ("ramona-test-helper NAME ARGS", see runTestHelper) and as the ramona
-// binary itself ("ramona-test-main ARGS"), so end-to-end tests need no go build.
-// It also owns the utilities those tests share (server start/stop, in-process
-// cli, waitFor, leftover-process checks); their self-tests are in harness_test.go.
+// The test harness: TestMain lets the test binary act as the ramona binary
+// itself ("ramona-test-main ARGS"), so end-to-end tests need no go build of
+// the product, and as the supervised child programs that need the package's
+// code ("ramona-test-helper NAME ARGS", see runTestHelper); it builds the
+// small helper program testdata/helper for the child programs tests start
+// most often (helperProgram). It also owns the utilities those tests share
+// (server start/stop, in-process cli, waitFor, leftover-process checks);
+// their self-tests are in harness_test.go.
 package main
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
+	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,7 +62,9 @@ func TestMain(m *testing.M) {
 	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
 		os.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=0"))
 	}
+	buildHelperProgram()
 	code := m.Run()
+	removeHelperProgram()
 	if code == 0 && os.Getenv("CI") == "true" && !testing.Short() && flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" {
 		// A full run, where no test skips for a missing peer or for
 		// -short: every helper must have been used.
@@ -123,38 +126,18 @@ const (
 const helperLongSleep = time.Hour
 
 // runTestHelper runs the child program name (os.Args[2] of a re-executed test
-// binary) and returns its exit code. Every helper is small and deterministic:
+// binary) and returns its exit code. Every helper is small and deterministic,
+// and is run as "BINARY ramona-test-helper NAME ARGS" by one of two binaries
+// (helperBinary says which). The test binary runs these:
 //
-//	sleep D           stdout "sleep: started pid=N\n", sleeps D, exits 0 (dies on SIGTERM)
-//	exit N [D]        sleeps D (default 0), stderr "exit: N\n", exits N
-//	ignore-term D     ignores SIGTERM and SIGINT, then stdout "ignore-term: ready\n", sleeps D
 //	spam BYTES        writes spamContent(BYTES) to stdout in 64 KiB writes, exits 0
-//	grandchild D      starts "ignore-term D" in its own process group without waiting for it,
-//	                  stdout "grandchild: pid=N" (N: the grandchild), sleeps D
-//	double-fork D     runs "orphan-maker D 3", which starts "ignore-term D" and exits at once;
-//	                  stdout "double-fork: pid=N" (N: the orphan), sleeps D
-//	escape D          double-fork, but the orphan calls setsid first (a new session and
-//	                  group, as daemons do); stdout "escape: pid=N", sleeps D
-//	orphan-maker D [FD [setsid]]  starts "ignore-term D" (stdout: this stdout; in a new
-//	                  session with setsid), reports "orphan-maker: pid=N\n" on fd FD
-//	                  (default 1), exits 0 without waiting
 //	hog MIB           starts "hog-child MIB" in a new session and sleeps 1h; stdout "hog: pid=N"
 //	hog-child MIB     allocates MIB MiB and writes to every page, stdout "hog-child: ready",
 //	                  then burns CPU until killed
 //	cgroup-escape [stay]  stdout "cgroup-escape: in CG" (its cgroup v2 path, read first
 //	                  thing), then unless stay tries to move itself to the hierarchy root:
 //	                  "cgroup-escape: moved" or "cgroup-escape: refused: ERR"; sleeps 1h
-//	env [once]        stdout: the environment sorted, one VAR=value a line; sleeps 1h unless once
-//	pwd-umask [once]  stdout "cwd=DIR umask=0022\n"; sleeps 1h unless once
-//	stamp FILE        appends "PID UNIXNANO\n" (its start time) to FILE, sleeps 1h
-//	echo-lines N D    stdout "line 1\n" ... "line N\n", D between lines, then sleeps 1h
 //	rlimit-core [once] stdout "core=SOFTLIMIT\n" (a number or "unlimited"); sleeps 1h unless once
-//	fds [once]        stdout "fd N TARGET\n" for each open descriptor but the Go runtime's own
-//	                  cgroup files, in order; sleeps 1h unless once
-//	signals FILE ROLE [CHILDROLE]  with CHILDROLE, first starts "signals FILE CHILDROLE" in its
-//	                  process group; stdout "signals: ROLE ready\n", then at the first of SIGHUP,
-//	                  SIGINT, SIGQUIT, SIGTERM, SIGUSR1 or SIGUSR2 appends "ROLE SIGNAME\n" to
-//	                  FILE and exits 0
 //	ctl-burst ADDR N PROG  N tcp connections to ADDR, each sending hello and `stop PROG` at
 //	                  once and closing unread; stdout "burst: N sent\n" (attacker_test.go)
 //	ctl-flood ADDR N [silent]  N tcp connections to ADDR, each sending hello (none when
@@ -166,12 +149,39 @@ const helperLongSleep = time.Hour
 //	                  NAME.listening in its directory; then answers GET /healthz with 200, or
 //	                  503 while NAME.sick exists there (health_test.go)
 //
+// The small helper program testdata/helper (helperProgram builds it once a
+// run) runs the ones tests start most often; it starts in a third of the CPU
+// time the test binary takes:
+//
+//	sleep D           stdout "sleep: started pid=N\n", sleeps D, exits 0 (dies on SIGTERM)
+//	exit N [D]        sleeps D (default 0), stderr "exit: N\n", exits N
+//	ignore-term D     ignores SIGTERM and SIGINT, then stdout "ignore-term: ready\n", sleeps D
+//	grandchild D      starts "ignore-term D" in its own process group without waiting for it,
+//	                  stdout "grandchild: pid=N" (N: the grandchild), sleeps D
+//	double-fork D     runs "orphan-maker D 3", which starts "ignore-term D" and exits at once;
+//	                  stdout "double-fork: pid=N" (N: the orphan), sleeps D
+//	escape D          double-fork, but the orphan calls setsid first (a new session and
+//	                  group, as daemons do); stdout "escape: pid=N", sleeps D
+//	orphan-maker D [FD [setsid]]  starts "ignore-term D" (stdout: this stdout; in a new
+//	                  session with setsid), reports "orphan-maker: pid=N\n" on fd FD
+//	                  (default 1), exits 0 without waiting
+//	env [once]        stdout: the environment sorted, one VAR=value a line; sleeps 1h unless once
+//	pwd-umask [once]  stdout "cwd=DIR umask=0022\n"; sleeps 1h unless once
+//	stamp FILE        appends "PID UNIXNANO\n" (its start time) to FILE, sleeps 1h
+//	echo-lines N D    stdout "line 1\n" ... "line N\n", D between lines, then sleeps 1h
+//	fds [once]        stdout "fd N TARGET\n" for each open descriptor but the Go runtime's own
+//	                  cgroup files, in order; sleeps 1h unless once
+//	signals FILE ROLE [CHILDROLE]  with CHILDROLE, first starts "signals FILE CHILDROLE" in its
+//	                  process group; stdout "signals: ROLE ready\n", then at the first of SIGHUP,
+//	                  SIGINT, SIGQUIT, SIGTERM, SIGUSR1 or SIGUSR2 appends "ROLE SIGNAME\n" to
+//	                  FILE and exits 0
+//
 // The ignore-term processes started by grandchild and orphan-maker inherit the
 // environment, stdout and stderr, and the process group.
 func runTestHelper(name string, args []string) int {
 	h, ok := testHelpers[name]
-	if !ok {
-		fmt.Fprintf(os.Stderr, "ramona-test-helper: unknown helper %q\n", name)
+	if !ok || h.run == nil {
+		fmt.Fprintf(os.Stderr, "ramona-test-helper: the test binary has no helper %q\n", name)
 		return helperUnknown
 	}
 	return h.run(&helperArgs{name: name, args: args})
@@ -184,34 +194,35 @@ func runTestHelper(name string, args []string) int {
 var testHelpers map[string]testHelper
 
 type testHelper struct {
-	run    func(a *helperArgs) int
+	run    func(a *helperArgs) int // nil: the helper program runs it
 	starts []string
 }
 
 func init() {
 	testHelpers = map[string]testHelper{
-		"sleep":         {run: helperSleep},
-		"exit":          {run: helperExit},
-		"ignore-term":   {run: helperIgnoreTerm},
 		"spam":          {run: helperSpam},
-		"grandchild":    {run: helperGrandchild, starts: []string{"ignore-term"}},
-		"orphan-maker":  {run: helperOrphanMaker, starts: []string{"ignore-term"}},
-		"double-fork":   {run: helperDoubleFork, starts: []string{"orphan-maker", "ignore-term"}},
-		"escape":        {run: helperDoubleFork, starts: []string{"orphan-maker", "ignore-term"}},
 		"hog":           {run: helperHog, starts: []string{"hog-child"}},
 		"hog-child":     {run: helperHogChild},
 		"cgroup-escape": {run: helperCgroupEscape},
-		"env":           {run: helperEnv},
-		"pwd-umask":     {run: helperPwdUmask},
-		"stamp":         {run: helperStamp},
-		"echo-lines":    {run: helperEchoLines},
-		"fds":           {run: helperFds},
-		"signals":       {run: helperSignals},
 		"rlimit-core":   {run: helperRlimitCore},
 		"ctl-burst":     {run: helperCtlBurst},
 		"ctl-flood":     {run: helperCtlFlood},
 		"http-req":      {run: helperHTTPReq},
 		"late-server":   {run: helperLateServer},
+		// Run by the helper program (testdata/helper), not by this binary.
+		"sleep":        {},
+		"exit":         {},
+		"ignore-term":  {},
+		"grandchild":   {starts: []string{"ignore-term"}},
+		"orphan-maker": {starts: []string{"ignore-term"}},
+		"double-fork":  {starts: []string{"orphan-maker", "ignore-term"}},
+		"escape":       {starts: []string{"orphan-maker", "ignore-term"}},
+		"env":          {},
+		"pwd-umask":    {},
+		"stamp":        {},
+		"echo-lines":   {},
+		"fds":          {},
+		"signals":      {},
 	}
 }
 
@@ -220,7 +231,9 @@ var usedHelpers sync.Map // helper name -> true
 // useHelper marks a helper, and the helpers it starts, as used; it returns
 // name.
 func useHelper(name string) string {
-	usedHelpers.Store(name, true)
+	if _, seen := usedHelpers.LoadOrStore(name, true); seen {
+		return name // and so are the helpers it starts
+	}
 	for _, child := range testHelpers[name].starts {
 		useHelper(child)
 	}
@@ -239,38 +252,6 @@ func unusedHelpers() []string {
 	return unused
 }
 
-func helperSleep(a *helperArgs) int {
-	d := a.duration(0)
-	if !a.ok(1, 1) {
-		return helperUsage
-	}
-	fmt.Printf("sleep: started pid=%d\n", os.Getpid())
-	time.Sleep(d)
-	return 0
-}
-
-func helperExit(a *helperArgs) int {
-	code := a.int(0)
-	d := a.optDuration(1)
-	if !a.ok(1, 2) {
-		return helperUsage
-	}
-	time.Sleep(d)
-	fmt.Fprintf(os.Stderr, "exit: %d\n", code)
-	return code
-}
-
-func helperIgnoreTerm(a *helperArgs) int {
-	d := a.duration(0)
-	if !a.ok(1, 1) {
-		return helperUsage
-	}
-	signal.Ignore(syscall.SIGTERM, syscall.SIGINT)
-	fmt.Println("ignore-term: ready")
-	time.Sleep(d)
-	return 0
-}
-
 func helperSpam(a *helperArgs) int {
 	n := a.int(0)
 	if !a.ok(1, 1) {
@@ -283,72 +264,12 @@ func helperSpam(a *helperArgs) int {
 	return 0
 }
 
-func helperGrandchild(a *helperArgs) int {
-	d := a.duration(0)
-	if !a.ok(1, 1) {
-		return helperUsage
-	}
-	p, err := startIgnoreTerm(a.args[0], os.Stdout)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "grandchild:", err)
-		return 1
-	}
-	fmt.Printf("grandchild: pid=%d\n", p.Pid)
-	p.Release() // never waited for: orphaned when this process dies
-	time.Sleep(d)
-	return 0
-}
-
-func helperOrphanMaker(a *helperArgs) int {
-	a.duration(0)
-	fd := 1
-	if len(a.args) > 1 {
-		fd = a.int(1)
-	}
-	setsid := len(a.args) > 2 && a.args[2] == "setsid"
-	if len(a.args) > 2 && !setsid {
-		a.fail(fmt.Errorf("unknown argument %q", a.args[2]))
-	}
-	if !a.ok(1, 3) {
-		return helperUsage
-	}
-	if fd > 2 {
-		// Inherited without close-on-exec: the orphan must not hold it, or
-		// the reader never sees EOF.
-		syscall.CloseOnExec(fd)
-	}
-	p, err := startSelfAttr([]*os.File{nil, os.Stdout, os.Stderr}, &syscall.SysProcAttr{Setsid: setsid}, "ignore-term", a.args[0])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "orphan-maker:", err)
-		return 1
-	}
-	report := os.NewFile(uintptr(fd), "report")
-	fmt.Fprintf(report, "orphan-maker: pid=%d\n", p.Pid)
-	p.Release()
-	return 0
-}
-
-func helperDoubleFork(a *helperArgs) int {
-	d := a.duration(0)
-	if !a.ok(1, 1) {
-		return helperUsage
-	}
-	pid, err := doubleFork(a.args[0], a.name == "escape")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", a.name, err)
-		return 1
-	}
-	fmt.Printf("%s: pid=%d\n", a.name, pid)
-	time.Sleep(d)
-	return 0
-}
-
 func helperHog(a *helperArgs) int {
 	a.int(0)
 	if !a.ok(1, 1) {
 		return helperUsage
 	}
-	p, err := startSelfAttr([]*os.File{nil, os.Stdout, os.Stderr}, &syscall.SysProcAttr{Setsid: true}, "hog-child", a.args[0])
+	p, err := startSelf([]*os.File{nil, os.Stdout, os.Stderr}, &syscall.SysProcAttr{Setsid: true}, "hog-child", a.args[0])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hog:", err)
 		return 1
@@ -406,139 +327,6 @@ func helperCgroupEscape(a *helperArgs) int {
 		fmt.Println("cgroup-escape: moved")
 	}
 	time.Sleep(helperLongSleep)
-	return 0
-}
-
-func helperEnv(a *helperArgs) int {
-	once := a.once()
-	if !a.ok(0, 1) {
-		return helperUsage
-	}
-	env := os.Environ()
-	sort.Strings(env)
-	os.Stdout.WriteString(strings.Join(append(env, ""), "\n"))
-	return sleepUnless(once)
-}
-
-func helperPwdUmask(a *helperArgs) int {
-	once := a.once()
-	if !a.ok(0, 1) {
-		return helperUsage
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "pwd-umask:", err)
-		return 1
-	}
-	mask := syscall.Umask(0)
-	syscall.Umask(mask)
-	fmt.Printf("cwd=%s umask=%04o\n", wd, mask)
-	return sleepUnless(once)
-}
-
-func helperStamp(a *helperArgs) int {
-	start := time.Now()
-	if !a.ok(1, 1) {
-		return helperUsage
-	}
-	f, err := os.OpenFile(a.args[0], os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err == nil {
-		_, err = fmt.Fprintf(f, "%d %d\n", os.Getpid(), start.UnixNano())
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "stamp:", err)
-		return 1
-	}
-	time.Sleep(helperLongSleep)
-	return 0
-}
-
-func helperEchoLines(a *helperArgs) int {
-	n := a.int(0)
-	d := a.duration(1)
-	if !a.ok(2, 2) {
-		return helperUsage
-	}
-	for i := 1; i <= n; i++ {
-		if i > 1 {
-			time.Sleep(d)
-		}
-		fmt.Printf("line %d\n", i)
-	}
-	time.Sleep(helperLongSleep)
-	return 0
-}
-
-func helperFds(a *helperArgs) int {
-	once := a.once()
-	if !a.ok(0, 1) {
-		return helperUsage
-	}
-	// Raw system calls: an os.File for the directory would start the
-	// runtime's poller, whose descriptors would show up in the list.
-	dir, err := syscall.Open("/proc/self/fd", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fds:", err)
-		return 1
-	}
-	buf := make([]byte, 8192)
-	n, err := syscall.ReadDirent(dir, buf)
-	syscall.Close(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fds:", err)
-		return 1
-	}
-	_, _, names := syscall.ParseDirent(buf[:n], -1, nil)
-	var fds []int
-	for _, name := range names {
-		if fd, err := strconv.Atoi(name); err == nil && fd != dir {
-			fds = append(fds, fd)
-		}
-	}
-	sort.Ints(fds)
-	var out strings.Builder
-	for _, fd := range fds {
-		target, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
-		if strings.HasPrefix(target, "/sys/fs/cgroup/") {
-			continue // the helper's own Go runtime follows its CPU limit there
-		}
-		fmt.Fprintf(&out, "fd %d %s\n", fd, target)
-	}
-	os.Stdout.WriteString(out.String())
-	return sleepUnless(once)
-}
-
-func helperSignals(a *helperArgs) int {
-	if !a.ok(2, 3) {
-		return helperUsage
-	}
-	file, role := a.args[0], a.args[1]
-	caught := make(chan os.Signal, 1)
-	signal.Notify(caught, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2)
-	if len(a.args) == 3 {
-		p, err := startSelf([]*os.File{nil, os.Stdout, os.Stderr}, "signals", file, a.args[2])
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "signals:", err)
-			return 1
-		}
-		p.Release() // it ends at its own signal
-	}
-	fmt.Printf("signals: %s ready\n", role)
-	sig := (<-caught).(syscall.Signal)
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err == nil {
-		_, err = fmt.Fprintf(f, "%s %s\n", role, signalName(sig))
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "signals:", err)
-		return 1
-	}
 	return 0
 }
 
@@ -620,13 +408,6 @@ func (a *helperArgs) duration(i int) time.Duration {
 	return d
 }
 
-func (a *helperArgs) optDuration(i int) time.Duration {
-	if i >= len(a.args) {
-		return 0
-	}
-	return a.duration(i)
-}
-
 // once reports whether the optional first argument is "once".
 func (a *helperArgs) once() bool {
 	if len(a.args) == 0 {
@@ -664,20 +445,9 @@ func rlimitString[T int64 | uint64](v T) string {
 	return strconv.FormatUint(uint64(v), 10)
 }
 
-// startIgnoreTerm starts "ramona-test-helper ignore-term d" with stdin
-// /dev/null, the given stdout, this stderr, this environment and this process
-// group. The caller owns the returned process (Release or Wait).
-func startIgnoreTerm(d string, stdout *os.File) (*os.Process, error) {
-	return startSelf([]*os.File{nil, stdout, os.Stderr}, "ignore-term", d)
-}
-
-// startSelf starts this binary as a helper; a nil files[0] becomes /dev/null.
-func startSelf(files []*os.File, name string, args ...string) (*os.Process, error) {
-	return startSelfAttr(files, nil, name, args...)
-}
-
-// startSelfAttr is startSelf with system attributes (a new session).
-func startSelfAttr(files []*os.File, sys *syscall.SysProcAttr, name string, args ...string) (*os.Process, error) {
+// startSelf starts this binary as helper name with system attributes (a
+// new session); a nil files[0] becomes /dev/null.
+func startSelf(files []*os.File, sys *syscall.SysProcAttr, name string, args ...string) (*os.Process, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -693,39 +463,6 @@ func startSelfAttr(files []*os.File, sys *syscall.SysProcAttr, name string, args
 	}
 	argv := append([]string{exe, "ramona-test-helper", useHelper(name)}, args...)
 	return os.StartProcess(exe, argv, &os.ProcAttr{Files: files, Sys: sys})
-}
-
-// doubleFork runs "orphan-maker d 3" with a pipe as its fd 3, waits for it
-// (it exits at once) and returns the pid of the orphan it reported; with
-// setsid the orphan has its own session.
-func doubleFork(d string, setsid bool) (int, error) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return 0, err
-	}
-	defer r.Close()
-	args := []string{d, "3"}
-	if setsid {
-		args = append(args, "setsid")
-	}
-	p, err := startSelf([]*os.File{nil, os.Stdout, os.Stderr, w}, "orphan-maker", args...)
-	w.Close()
-	if err != nil {
-		return 0, err
-	}
-	report, rerr := io.ReadAll(r) // EOF when orphan-maker exits: the orphan lacks fd 3
-	state, werr := p.Wait()
-	if err := errors.Join(rerr, werr); err != nil {
-		return 0, err
-	}
-	if !state.Success() {
-		return 0, fmt.Errorf("orphan-maker: %v", state)
-	}
-	var pid int
-	if _, err := fmt.Sscanf(string(report), "orphan-maker: pid=%d\n", &pid); err != nil {
-		return 0, fmt.Errorf("orphan-maker reported %q: %v", report, err)
-	}
-	return pid, nil
 }
 
 // spamLineLen is the length of every line of spamContent (while the line
@@ -776,13 +513,79 @@ func testBinary(t testing.TB) string {
 	return exe
 }
 
+// helperProgramBuild is the one build of the helper program in a run.
+var helperProgramBuild struct {
+	dir, path string
+	err       error
+}
+
+// buildHelperProgram builds the small helper program (testdata/helper) into
+// a directory every user may read, so that programs running as another user
+// (user=) and attackers can run it too. TestMain calls it before the tests
+// run, in go test's environment: a test's t.Setenv("HOME") would send the
+// build to an empty cache. It builds like the release binary (no cgo,
+// -trimpath), whose compiled packages go's cache then holds.
+func buildHelperProgram() {
+	b := &helperProgramBuild
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	if b.dir, b.err = os.MkdirTemp("", "ramona-helper-"); b.err != nil {
+		return
+	}
+	if b.err = os.Chmod(b.dir, 0o755); b.err != nil {
+		return
+	}
+	b.path = filepath.Join(b.dir, "helper")
+	build := exec.Command(goTool, "build", "-trimpath", "-o", b.path, "./testdata/helper")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.err = fmt.Errorf("%s: %v\n%s", strings.Join(build.Args, " "), err, out)
+	}
+}
+
+// helperProgram is the path of the helper program buildHelperProgram built.
+func helperProgram(t testing.TB) string {
+	t.Helper()
+	if b := &helperProgramBuild; b.err != nil || b.path == "" {
+		t.Fatalf("the helper program was not built: %v", b.err)
+	}
+	return helperProgramBuild.path
+}
+
+// removeHelperProgram removes what helperProgram built; TestMain calls it
+// once the tests have ended.
+func removeHelperProgram() {
+	if d := helperProgramBuild.dir; d != "" {
+		os.RemoveAll(d)
+	}
+}
+
+// helperBinary is the binary that runs helper name: the helper program, or
+// the test binary for the helpers it runs itself and for unknown names (it
+// reports those).
+func helperBinary(t testing.TB, name string) string {
+	t.Helper()
+	if h, ok := testHelpers[name]; ok && h.run == nil {
+		return helperProgram(t)
+	}
+	return testBinary(t)
+}
+
+// helperArgv is the command line that runs helper name with args.
+func helperArgv(t testing.TB, name string, args ...string) []string {
+	t.Helper()
+	return append([]string{helperBinary(t, name), "ramona-test-helper", useHelper(name)}, args...)
+}
+
 // helperCommand is a config value for command= that runs helper name with args:
 // words quoted as in POSIX sh (shellQuote) and % doubled for the INI
 // interpolation. An argument the INI format cannot carry (a newline, a ';'
 // after white space, which starts an inline comment) fails the test.
 func helperCommand(t testing.TB, name string, args ...string) string {
 	t.Helper()
-	words := append([]string{testBinary(t), "ramona-test-helper", useHelper(name)}, args...)
+	words := helperArgv(t, name, args...)
 	quoted := make([]string, len(words))
 	for i, w := range words {
 		if strings.ContainsAny(w, "\r\n") || strings.Contains(w, " ;") || strings.Contains(w, "\t;") {

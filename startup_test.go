@@ -208,7 +208,6 @@ func TestLaunchBackgroundServer(t *testing.T) {
 	t.Setenv("RAMONA_TEST_ID", id)
 	defer func(old time.Duration) { serverExitWait = old }(serverExitWait)
 	serverExitWait = time.Second
-	exe := testBinary(t)
 	for _, tc := range []struct {
 		name    string
 		helper  []string
@@ -223,8 +222,8 @@ func TestLaunchBackgroundServer(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			argv := append([]string{exe, "ramona-test-helper", useHelper(tc.helper[0])}, tc.helper[1:]...)
-			code := launchBackgroundServer(exe, argv, tc.timeout, &stderr)
+			argv := helperArgv(t, tc.helper[0], tc.helper[1:]...)
+			code := launchBackgroundServer(argv[0], argv, tc.timeout, &stderr)
 			if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), tc.code, tc.want)
 			}

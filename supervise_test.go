@@ -685,14 +685,13 @@ func TestSuperviseUser(t *testing.T) {
 		t.Skipf("no user nobody: %v", err)
 	}
 	t.Parallel()
-	bin := copyTestBinary(t)
 	r := newTestRamona(t, fmt.Sprintf(`
 [program:nob]
-command=%s ramona-test-helper sleep 1h
+command=%s
 user=nobody
 directory=/
 starttimeout=0.2
-`, shellQuote(bin)))
+`, helperCommand(t, "sleep", "1h")))
 	r.start()
 	st := r.waitState("nob", "RUNNING", lcWait)
 	r.waitProgramLog("nob", "sleep: started pid=")

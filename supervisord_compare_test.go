@@ -139,7 +139,7 @@ func TestSupervisordAndRamonaRunTheSameConfiguration(t *testing.T) {
 	id := newLeftoverCheck(t)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "supervisord.conf")
-	helper := shellQuote(testBinary(t)) + " ramona-test-helper"
+	helper := shellQuote(helperProgram(t)) + " ramona-test-helper"
 	for _, name := range []string{"sleep", "env", "pwd-umask", "signals"} { // compareConfig's
 		useHelper(name)
 	}
