@@ -35,8 +35,8 @@ type localUser struct {
 }
 
 // newThrowawayUser creates a user that owns nothing of the server's
-// (newUnprivilegedUser) and a copy of the test binary it may execute; both
-// are removed at the end of the test (after the test's processes, whose
+// (newUnprivilegedUser) and gives it the test binary to execute
+// (sharedTestBinary); both are removed at the end of the test (after the test's processes, whose
 // cleanups run first when they are registered later). Without root the test
 // is skipped.
 func newThrowawayUser(t *testing.T) localUser {
@@ -49,17 +49,7 @@ func newThrowawayUser(t *testing.T) localUser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := os.MkdirTemp("", "ramona-attacker-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "ramona.test")
-	copyFile(t, testBinary(t), bin, 0o755)
-	return localUser{name: u.Username, uid: int(uid), gid: int(gid), bin: bin}
+	return localUser{name: u.Username, uid: int(uid), gid: int(gid), bin: sharedTestBinary(t)}
 }
 
 // command is the test binary as helper name, run as u with RAMONA_TEST_ID=id,

@@ -476,7 +476,7 @@ func TestCgroupUnprivilegedProgramStaysContained(t *testing.T) {
 	t.Parallel()
 	mount := needCgroups(t)
 	name := testUser(t)
-	bin := copyTestBinary(t)
+	bin := sharedTestBinary(t)
 	base := filepath.Join(mount, "ramona-test-"+newTestID())
 	useHelper("cgroup-escape")
 	r := newTestRamona(t, fmt.Sprintf(`

@@ -241,17 +241,6 @@ func TestPeerCheck(t *testing.T) {
 	r.stopAll()
 }
 
-func copyFile(t *testing.T, from, to string, mode os.FileMode) {
-	t.Helper()
-	data, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, data, mode); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // readUntilClosed reads what the server sends until it closes the
 // connection; an error when it does not within the connection's deadline.
 func readUntilClosed(conn net.Conn) ([]byte, error) {

@@ -644,9 +644,11 @@ starttimeout=0.1
 	r.stopAll()
 }
 
-// copyTestBinary copies this test binary into a new directory that every
-// user can enter, for programs that run as another user.
-func copyTestBinary(t *testing.T) string {
+// sharedTestBinary puts this test binary into a new directory that every
+// user can enter, for programs and attackers that run as another user (go
+// test's own directory is root's alone): a hard link, or where the
+// directories are on different file systems a copy (17 MB).
+func sharedTestBinary(t *testing.T) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "ramona-user-")
 	if err != nil {
@@ -656,12 +658,15 @@ func copyTestBinary(t *testing.T) string {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	path := filepath.Join(dir, "ramona.test")
+	if os.Link(testBinary(t), path) == nil {
+		return path
+	}
 	src, err := os.Open(testBinary(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	path := filepath.Join(dir, "ramona.test")
 	dst, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
 	if err != nil {
 		t.Fatal(err)
