@@ -133,6 +133,21 @@ func TestStatusWireRoundTrip(t *testing.T) {
 			t.Errorf("status --json of the decoded list lacks %s: %s", key, again)
 		}
 	}
+	// encodeStatusWire writes one program at a time: the bytes are
+	// json.Marshal's of the converted list, HTML escapes and all, for no,
+	// one and several programs.
+	odd := programStatus{Name: "<x>&y", StatusText: "line\nwith \"quotes\" \u2028", Error: "\x00", Exit: 3}
+	for _, l := range [][]programStatus{nil, list[:1], append(list, odd)} {
+		wire := make([]statusWire, len(l))
+		for i, st := range l {
+			wire[i] = statusWire(st)
+		}
+		want, _ := json.Marshal(wire)
+		got, err := encodeStatusWire(l)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("encodeStatusWire of %d programs: %s, %v; want json.Marshal's %s", len(l), got, err, want)
+		}
+	}
 }
 
 // ramona check shows keys and values of the files: escaped too.
