@@ -471,8 +471,6 @@ func moveIntoCgroup(dir string, pid int) error {
 // killAll kills every process below the base (the server's exit).
 func (t *cgroupTree) killAll() error { return killCgroup(t.base) }
 
-// close waits (bounded) until the base has no process left, removes every
-// cgroup below it and the base itself, and releases it.
 // lockFile is the base directory the server holds flocked (nil without
 // cgroups); the guard holds it too (guard.go).
 func (t *cgroupTree) lockFile() *os.File {
@@ -482,6 +480,8 @@ func (t *cgroupTree) lockFile() *os.File {
 	return t.lock
 }
 
+// close waits (bounded) until the base has no process left, removes every
+// cgroup below it and the base itself, and releases it.
 func (t *cgroupTree) close() {
 	if !waitCgroupEmpty(t.base, cgroupEmptyWait) {
 		t.log.Errorf("server: cgroup %s still has processes %s after cgroup.kill", t.base, cgroupEmptyWait)

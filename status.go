@@ -149,7 +149,7 @@ const statusWireSize = 160
 // encodeStatusWire is the status reply's result: list as statusWire, the
 // bytes json.Marshal would make. One program at a time into one buffer:
 // at 1000 programs, a []statusWire copy of the list (200 KB) and the
-// buffer's regrowth were half the garbage of a status request.
+// buffer's regrowth were a fifth of the garbage of a status request.
 func encodeStatusWire(list []programStatus) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(2 + len(list)*statusWireSize)
