@@ -5,7 +5,7 @@
 // the product, and as the supervised child programs that need the package's
 // code ("ramona-test-helper NAME ARGS", see runTestHelper); it builds the
 // small helper program testdata/helper for the child programs tests start
-// most often (helperProgram). It also owns the utilities those tests share
+// most often (buildHelperProgram). It also owns the utilities those tests share
 // (server start/stop, in-process cli, waitFor, leftover-process checks);
 // their self-tests are in harness_test.go.
 package main
@@ -149,7 +149,7 @@ const helperLongSleep = time.Hour
 //	                  NAME.listening in its directory; then answers GET /healthz with 200, or
 //	                  503 while NAME.sick exists there (health_test.go)
 //
-// The small helper program testdata/helper (helperProgram builds it once a
+// The small helper program testdata/helper (buildHelperProgram builds it once a
 // run) runs the ones tests start most often; it starts in a third of the CPU
 // time the test binary takes:
 //

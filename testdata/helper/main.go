@@ -3,12 +3,12 @@
 // The small test helper program: the child programs the end-to-end tests
 // start most often (a sleeper, a quick exit, a process that ignores SIGTERM,
 // orphan makers...), as a binary of its own. The test binary builds it once
-// per run (helperProgram in main_test.go) and runs it as
+// per run (buildHelperProgram in main_test.go) and runs it as
 // "PATH ramona-test-helper NAME ARGS", the argument shape of the helpers the
 // test binary runs itself; main_test.go's testHelpers says which binary runs
 // which helper and documents what each one does. It exists for speed: this
 // binary starts in a third of the CPU time the 17 MB test binary takes, and
-// the suite starts it some 250 times. It imports only what a helper needs.
+// a -short run starts it some 225 times. It imports only what a helper needs.
 package main
 
 import (
