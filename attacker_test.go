@@ -36,9 +36,9 @@ type localUser struct {
 
 // newThrowawayUser creates a user that owns nothing of the server's
 // (newUnprivilegedUser) and gives it the test binary to execute
-// (sharedTestBinary); both are removed at the end of the test (after the test's processes, whose
-// cleanups run first when they are registered later). Without root the test
-// is skipped.
+// (sharedTestBinary); both are removed at the end of the test (after the
+// test's processes, whose cleanups run first when they are registered
+// later). Without root the test is skipped.
 func newThrowawayUser(t *testing.T) localUser {
 	t.Helper()
 	if os.Geteuid() != 0 {
