@@ -1,8 +1,8 @@
 //go:build darwin || freebsd
 
 // Test helpers of helpers_linux_test.go where Linux's features are
-// missing: a peer process without a parent-death signal, and no cgroups to
-// leave.
+// missing: a peer process and a test's server without a parent-death
+// signal, and no cgroups to leave.
 package main
 
 import (
@@ -11,6 +11,10 @@ import (
 )
 
 func peerSysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}
+
+func serverSysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
 

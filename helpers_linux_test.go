@@ -1,6 +1,6 @@
-// Test helpers that only Linux has: a peer process that dies with the test
-// (Pdeathsig), leaving the cgroup the helper runs in, and the harness's own
-// check of resident memory through /proc.
+// Test helpers that only Linux has: a peer process and a test's server that
+// die with the test binary (Pdeathsig), leaving the cgroup the helper runs
+// in, and the harness's own check of resident memory through /proc.
 package main
 
 import (
@@ -17,6 +17,13 @@ import (
 // when the test binary dies.
 func peerSysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+// serverSysProcAttr: a server a test starts, in its own process group; it
+// gets SIGTERM (and stops its programs) when the test binary dies without
+// its cleanups, as a panicking or timed-out test run does.
+func serverSysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 }
 
 // leaveCgroup moves this process to the root of the cgroup2 mount that

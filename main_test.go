@@ -754,7 +754,7 @@ func startRamonaProcess(t testing.TB, logPath string, extraEnv []string, args ..
 	cmd.Stdin = nil
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = serverSysProcAttr()
 	return newTestServer(t, cmd, logPath)
 }
 
