@@ -427,6 +427,20 @@ func TestHelperStamp(t *testing.T) {
 			t.Errorf("stamp line %d: %q (%v); want pid %d and a time in [%d, %d]", i, sc.Text(), err, pids[i], before, after)
 		}
 	}
+	// A stamp file that is a symlink is refused: the helper may run as
+	// root, and its file must not be redirected.
+	target := filepath.Join(t.TempDir(), "target")
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	h := startHelper(t, newHelperCmd(t, id, "stamp", link)) // one that stamped would sleep: exited fails
+	if ps := h.exited(t); ps.ExitCode() != 1 || !strings.Contains(h.stderr.String(), "stamp:") {
+		t.Errorf("stamp through a symlink: %v, stderr %q; want exit 1 and the error", ps, h.stderr.String())
+	}
+	if _, err := os.Lstat(target); err == nil {
+		t.Errorf("stamp wrote through the symlink to %s", target)
+	}
 }
 
 func TestHelperSignals(t *testing.T) {

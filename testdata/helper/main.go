@@ -290,7 +290,7 @@ func pwdUmaskHelper(args []string) int {
 func stampHelper(args []string) int {
 	start := time.Now()
 	return parse("stamp", args, 1, 1, func() int {
-		f, err := os.OpenFile(args[0], os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		f, err := os.OpenFile(args[0], os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
 		if err == nil {
 			_, err = fmt.Fprintf(f, "%d %d\n", os.Getpid(), start.UnixNano())
 			if cerr := f.Close(); err == nil {
@@ -381,7 +381,7 @@ func signalsHelper(args []string) int {
 		}
 		fmt.Printf("signals: %s ready\n", role)
 		sig := <-caught
-		f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
 		if err == nil {
 			_, err = fmt.Fprintf(f, "%s %s\n", role, signalNames[sig])
 			if cerr := f.Close(); err == nil {
