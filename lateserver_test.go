@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -26,7 +27,7 @@ func helperLateServer(a *helperArgs) int {
 // takes d to open its port, and whose health can be switched by a file.
 func lateServer(name string, d time.Duration, port int, stamps string) int {
 	stamp := func(what string) error {
-		f, err := os.OpenFile(stamps, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		f, err := os.OpenFile(stamps, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
 		if err != nil {
 			return err
 		}
